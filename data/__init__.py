@@ -1,0 +1,1 @@
+"""Bundled sample data (a real AlpacaEval subset, CC BY-NC 4.0; see SOURCE.md)."""

@@ -1,0 +1,1 @@
+"""Tiebreak desktop application (the only package that imports Qt)."""

@@ -1,0 +1,34 @@
+"""Console entry point: ``tiebreak`` opens the app; other commands are core's CLI (no Qt loaded)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from core.cli import add_db_argument
+from core.cli import main as core_main
+
+
+def _register_gui(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("gui", help="open the desktop app (the default)")
+    add_db_argument(p)
+    p.set_defaults(func=_run_gui)
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from gui.app import run  # Qt is imported only here
+
+    return run(db=args.db)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch ``tiebreak [COMMAND]``; no command means ``gui``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("--db"):
+        argv = ["gui", *argv]
+    return core_main(argv, extra=_register_gui)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Package data: stylesheet, icons and judge configurations (read with importlib.resources)."""

@@ -1,0 +1,42 @@
+"""Shared fixtures: isolated user dirs, a memory store, the AlpacaEval sample files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+ALPACA = (ROOT.parent / "shared" / "data" / "alpaca_eval").resolve()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the real user's data, config or settings during tests."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("TIEBREAK_DB", raising=False)
+    for var in ("OPENAI_API_KEY", "TIEBREAK_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def store():
+    """An empty in-memory store."""
+    from core.store import Store
+
+    s = Store(memory=True)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def alpaca_dir() -> Path:
+    """The real AlpacaEval files in ../shared/data/alpaca_eval (present in CI)."""
+    if not ALPACA.is_dir():
+        pytest.fail(f"AlpacaEval sample data not found at {ALPACA}")
+    return ALPACA
