@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 
-class Choice(str, enum.Enum):
+class Choice(enum.StrEnum):
     """What a person (or judge) chose, in the order the outputs were *shown*."""
 
     LEFT = "left"

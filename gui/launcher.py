@@ -13,13 +13,23 @@ from core.cli import main as core_main
 def _register_gui(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     add_db_argument(p)
+    p.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="render the first screen to this PNG file and exit (for checks without a display)",
+    )
     p.set_defaults(func=_run_gui)
 
 
 def _run_gui(args: argparse.Namespace) -> int:
+    from gui.display import ensure_display
+
+    note = ensure_display()
+    if note:
+        print(f"tiebreak: {note}", file=sys.stderr)
     from gui.app import run  # Qt is imported only here
 
-    return run(db=args.db)
+    return run(db=args.db, screenshot=args.screenshot)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
