@@ -1,0 +1,52 @@
+"""``tiebreak import``: add AlpacaEval outputs, annotations or cross-annotations to the database."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.cli import CliError, add_db_argument
+from core.formats import FORMATS, FormatError
+from core.importer import import_files
+from core.paths import default_db_path
+from core.sample import open_database
+from core.store import Store, StoreError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``import`` subcommand."""
+    p = sub.add_parser(
+        "import",
+        help="import AlpacaEval files (model outputs, annotations, cross-annotations, CSV, JSONL)",
+        description="Import files in one transaction: a bad record aborts the whole import and "
+        "leaves the database unchanged. Importing the same data again adds nothing.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv, optionally .gz)")
+    p.add_argument("--format", choices=FORMATS, help="force the format (default: detected)")
+    add_db_argument(p)
+    p.set_defaults(func=run)
+
+
+def open_cli_database(db_arg: str | None) -> tuple[Path, Store]:
+    """Resolve ``--db`` and open it (creating it with the sample on first use), or CliError."""
+    db = default_db_path(db_arg)
+    try:
+        return db, open_database(db)
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import the files and print what each one added."""
+    db, store = open_cli_database(args.db)
+    try:
+        report = import_files(store, args.paths, args.format)
+    except FormatError as exc:
+        raise CliError(f"{exc}\nnothing was imported; the database is unchanged") from exc
+    finally:
+        store.close()
+    for f in report.files:
+        print(f.summary())
+    new = ", ".join(f"{n} {t}" for t, n in report.new.items() if n) or "nothing new"
+    print(f"total: {report.records} records read; added {new} (database: {db})")
+    return 0

@@ -1,0 +1,37 @@
+"""``tiebreak info``: what the database holds (counts, annotator groups, generators)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from core.cli import add_db_argument
+from core.cli.cmd_import import open_cli_database
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``info`` subcommand."""
+    p = sub.add_parser("info", help="show the database path and what it holds")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    add_db_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the counts as a table or one JSON object."""
+    db, store = open_cli_database(args.db)
+    try:
+        info = {"database": str(db), **store.counts(), "groups": store.groups(),
+                "generators": store.generators()}  # fmt: skip
+    finally:
+        store.close()
+    if args.format == "json":
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"database      {info['database']}")
+    for key in ("instructions", "outputs", "comparisons", "annotators", "annotations"):
+        print(f"{key:<13} {info[key]}")
+    for g in info["groups"]:
+        print(f"  group {g['group']} ({g['kind']}): {g['annotations']} annotations")
+    print(f"generators    {', '.join(info['generators'])}")
+    return 0

@@ -1,0 +1,23 @@
+"""Readers for AlpacaEval model outputs, annotations and cross-annotations (JSON, JSONL, CSV)."""
+
+from __future__ import annotations
+
+from core.formats.errors import FormatError
+from core.formats.readers import (
+    FORMATS,
+    AnnotationRecord,
+    OutputRecord,
+    ParsedFile,
+    detect_format,
+    read_file,
+)
+
+__all__ = [
+    "FORMATS",
+    "AnnotationRecord",
+    "FormatError",
+    "OutputRecord",
+    "ParsedFile",
+    "detect_format",
+    "read_file",
+]

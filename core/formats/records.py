@@ -1,0 +1,234 @@
+"""Validate raw records and turn them into typed annotation / output records."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.formats.errors import FormatError
+
+#: Newer AlpacaEval files (since August 2024) prefix judge metadata with ``preference_``.
+ALIASES = {
+    "preference_price_per_example": "price_per_example",
+    "preference_time_per_example": "time_per_example",
+    "preference_raw_completion": "raw_completion",
+}
+ANNOTATION_REQUIRED = ("instruction", "output_1", "output_2", "generator_1", "generator_2",
+                       "annotator", "preference")  # fmt: skip
+ANNOTATION_OPTIONAL = ("dataset", "annotator_index", "annotator_kind", "price_per_example",
+                       "time_per_example", "raw_completion", "rationale", "swapped", "extra")  # fmt: skip
+OUTPUT_REQUIRED = ("instruction", "output", "generator")
+#: Key in ``extra`` telling the exporter that raw_completion held JSON (not a string).
+RAW_JSON_KEY = "_tiebreak_raw_completion"
+#: Key in a CSV ``extra`` cell listing the fields that are '' rather than missing.
+EMPTY_KEY = "_tiebreak_empty"
+_STANDARD = frozenset(ANNOTATION_REQUIRED + ANNOTATION_OPTIONAL)
+
+
+@dataclass(slots=True)
+class AnnotationRecord:
+    """One verdict on one comparison, canonical orientation (output_1 = reference)."""
+
+    record: int
+    instruction: str
+    dataset: str | None
+    output_1: str
+    output_2: str
+    generator_1: str
+    generator_2: str
+    group: str
+    kind: str | None  # 'human' / 'judge' when the file says so; else decided by the importer
+    index: int | str | None  # annotator_index: a worker, or a judge's seed
+    preference: float | None  # canonical, in [1, 2] or None
+    raw_preference: float | None  # as written (legacy 0 kept); shown order if ``swapped``
+    swapped: bool
+    price: float | None
+    seconds: float | None
+    raw_completion: str | None
+    rationale: str | None
+    extra: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class OutputRecord:
+    """One generator's output for one instruction (AlpacaEval ``model_outputs.json``)."""
+
+    record: int
+    instruction: str
+    dataset: str | None
+    generator: str
+    output: str
+
+
+class RecordReader:
+    """Converts the raw records of one file; ``textual`` means every value is a string (CSV)."""
+
+    def __init__(self, path: Path, textual: bool) -> None:
+        self.path = path
+        self.textual = textual
+
+    def fail(self, n: int, field: str, problem: str) -> FormatError:
+        """A FormatError for record ``n``, field ``field``."""
+        return FormatError(self.path, n, field, problem)
+
+    # -- typed getters -------------------------------------------------------------------
+    def text(self, n: int, rec: dict[str, Any], field: str) -> str:
+        """A required string field."""
+        if field not in rec:
+            raise self.fail(n, field, "missing")
+        value = rec[field]
+        if not isinstance(value, str):
+            raise self.fail(n, field, f"expected a string, got {_describe(value)}")
+        if not value.isascii():
+            self.check_unicode(n, field, value)
+        return value
+
+    def check_unicode(self, n: int, field: str, value: str) -> None:
+        """Reject lone surrogates (JSON ``\\ud800`` escapes), which are not storable text."""
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = f"\\u{ord(value[exc.start]):04x}"
+            raise self.fail(n, field, f"lone surrogate {bad} at character {exc.start}") from None
+
+    def opt_text(self, n: int, rec: dict[str, Any], field: str, empty: frozenset[str] = frozenset()) -> str | None:
+        """An optional string field (None / absent / '' in CSV = missing, unless in ``empty``)."""
+        value = rec.get(field)
+        if value is None or (self.textual and value == "" and field not in empty):
+            return None
+        if not isinstance(value, str):
+            raise self.fail(n, field, f"expected a string or null, got {_describe(value)}")
+        if not value.isascii():
+            self.check_unicode(n, field, value)
+        return value
+
+    def number(self, n: int, rec: dict[str, Any], field: str) -> float | None:
+        """An optional number (null, NaN and '' in CSV = missing)."""
+        value = rec.get(field)
+        if value is None:
+            return None
+        if self.textual and isinstance(value, str):
+            if value.strip() == "":
+                return None
+            try:
+                value = float(value)
+            except ValueError:
+                raise self.fail(n, field, f"expected a number, got {value[:40]!r}") from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(n, field, f"expected a number or null, got {_describe(value)}")
+        value = float(value)
+        return None if math.isnan(value) else value
+
+    def index(self, n: int, rec: dict[str, Any]) -> int | str | None:
+        """``annotator_index``: an integer (worker or seed) or a worker name."""
+        value = rec.get("annotator_index")
+        if value is None or (self.textual and value == ""):
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str | float):
+            raise self.fail(n, "annotator_index", f"expected an integer or a name, got {_describe(value)}")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise self.fail(n, "annotator_index", f"expected an integer, got {value!r}")
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        return value
+
+    def flag(self, n: int, rec: dict[str, Any], field: str) -> bool:
+        """An optional boolean (true/false, 0/1, '' = false)."""
+        value = rec.get(field)
+        if value in (None, "", False, 0, "0", "false", "False"):
+            return False
+        if value in (True, 1, "1", "true", "True"):
+            return True
+        raise self.fail(n, field, f"expected true/false, got {_describe(value)}")
+
+    # -- records -------------------------------------------------------------------------
+    def annotation(self, n: int, rec: dict[str, Any], need_index: bool) -> AnnotationRecord:
+        """Validate one annotation record (AlpacaEval or cross-annotation columns)."""
+        rec = _resolve_aliases(rec)
+        values = {f: self.text(n, rec, f) for f in ANNOTATION_REQUIRED[:-1]}
+        if "preference" not in rec:
+            raise self.fail(n, "preference", "missing")
+        raw_pref = self.number(n, rec, "preference")
+        preference = raw_pref
+        if raw_pref == 0:
+            preference = 1.5  # legacy AlpacaEval draw
+        elif raw_pref is not None and not 1 <= raw_pref <= 2:
+            raise self.fail(n, "preference", f"{raw_pref!r} is outside [1, 2] (0 = legacy draw, null = unparsed)")
+        swapped = self.flag(n, rec, "swapped")
+        if swapped and raw_pref is not None:
+            raw_pref = 3.0 - preference  # type: ignore[operator]  # shown order
+        index = self.index(n, rec)
+        if need_index and index is None:
+            raise self.fail(n, "annotator_index", "missing (a cross-annotation names its worker or seed)")
+        kind = self.opt_text(n, rec, "annotator_kind")
+        if kind not in (None, "human", "judge"):
+            raise self.fail(n, "annotator_kind", f"expected 'human' or 'judge', got {kind!r}")
+        raw_completion, extra, empty = self.extras(n, rec)
+        return AnnotationRecord(
+            record=n, dataset=self.opt_text(n, rec, "dataset", empty), group=values.pop("annotator"),
+            kind=kind, index=index, preference=preference, raw_preference=raw_pref, swapped=swapped,
+            price=self.number(n, rec, "price_per_example"),
+            seconds=self.number(n, rec, "time_per_example"),
+            raw_completion=raw_completion, rationale=self.opt_text(n, rec, "rationale", empty),
+            extra=extra, **values,
+        )
+
+    def output(self, n: int, rec: dict[str, Any]) -> OutputRecord:
+        """Validate one model-outputs record."""
+        return OutputRecord(
+            record=n, instruction=self.text(n, rec, "instruction"),
+            dataset=self.opt_text(n, rec, "dataset"), generator=self.text(n, rec, "generator"),
+            output=self.text(n, rec, "output"),
+        )
+
+    def extras(self, n: int, rec: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None, frozenset[str]]:
+        """Raw completion as stored text, every non-standard field (kept, never dropped), and
+        (CSV) the fields whose '' means an empty string, not a missing value."""
+        extra: dict[str, Any] = {}
+        if self.textual and rec.get("extra"):
+            try:
+                extra = json.loads(rec["extra"])
+            except json.JSONDecodeError as exc:
+                raise self.fail(n, "extra", f"invalid JSON ({exc.msg})") from None
+            if not isinstance(extra, dict):
+                raise self.fail(n, "extra", "expected a JSON object")
+        elif "extra" in rec and rec["extra"] is not None and not self.textual:
+            extra["extra"] = rec["extra"]
+        for key, value in rec.items():
+            if key not in _STANDARD:
+                extra[key] = value
+        empty = frozenset(extra.pop(EMPTY_KEY, ()) if self.textual else ())
+        raw = rec.get("raw_completion")
+        if raw is None or (self.textual and raw == "" and "raw_completion" not in empty):
+            raw_text = None
+        elif isinstance(raw, str):
+            raw_text = raw
+            if not raw.isascii():
+                self.check_unicode(n, "raw_completion", raw)
+        else:  # a dict / list / number: stored as JSON text; the exporter restores the type
+            raw_text = json.dumps(raw, separators=(",", ":"))  # ASCII: safe for any surrogate
+            extra[RAW_JSON_KEY] = "json"
+        return raw_text, (extra or None), empty
+
+
+def _resolve_aliases(rec: dict[str, Any]) -> dict[str, Any]:
+    """Map ``preference_*`` metadata names to the stored names; keep the loser in extras."""
+    if not any(k in rec for k in ALIASES):
+        return rec
+    out = dict(rec)
+    for old, new in ALIASES.items():
+        if old in out and (new not in out or out[new] is None):
+            out[new] = out.pop(old)
+    return out
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"

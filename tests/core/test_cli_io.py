@@ -1,0 +1,102 @@
+"""``tiebreak import / export / info`` driven through core.cli.main with --db in tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.store import Store
+
+BASE = {"instruction": "Say hi", "output_1": "hi", "output_2": "hello", "generator_1": "ref",
+        "generator_2": "model", "annotator": "judge_x", "preference": 1.75}  # fmt: skip
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_info_creates_the_db_with_the_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "t.sqlite"
+    code, out, _ = run(capsys, "info", "--db", str(db))
+    assert code == 0 and str(db) in out
+    assert "annotations   1200" in out and "weighted_alpaca_eval_gpt4_turbo (judge)" in out
+    code, out, _ = run(capsys, "info", "--db", str(db), "--format", "json")
+    info = json.loads(out)
+    assert info["database"] == str(db)
+    assert {k: info[k] for k in ("instructions", "outputs", "comparisons", "annotators", "annotations")} == {
+        "instructions": 200, "outputs": 1400, "comparisons": 1200, "annotators": 1, "annotations": 1200}  # fmt: skip
+
+
+def test_info_uses_tiebreak_db(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIEBREAK_DB", str(tmp_path / "env.sqlite"))
+    code, out, _ = run(capsys, "info", "--format", "json")
+    assert code == 0 and json.loads(out)["database"] == str(tmp_path / "env.sqlite")
+
+
+def test_import_prints_what_was_added(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db, src = tmp_path / "t.sqlite", tmp_path / "a.json"
+    src.write_text(json.dumps([BASE, {**BASE, "generator_2": "m2", "output_2": "yo"}]), "utf-8")
+    code, out, _ = run(capsys, "import", str(src), "--db", str(db))
+    assert code == 0
+    assert f"{src} (alpaca-eval): 2 records, added 1 instructions, 3 outputs, 2 comparisons, 1 annotators, 2 annotations" in out
+    code, out, _ = run(capsys, "import", str(src), "--db", str(db))
+    assert code == 0 and "already imported" in out and "nothing new" in out
+
+
+def test_import_error_exits_non_zero_and_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "t.sqlite"
+    run(capsys, "info", "--db", str(db))
+    before = list(Store(db).conn.iterdump())
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps([{**BASE, "generator_2": "new"}]), "utf-8")
+    bad.write_text(json.dumps([BASE, {**BASE, "preference": 3}]), "utf-8")
+    code, out, err = run(capsys, "import", str(good), str(bad), "--db", str(db))
+    assert code == 2 and out == ""
+    assert f"{bad}: record 2: field preference: 3.0 is outside [1, 2]" in err
+    assert list(Store(db).conn.iterdump()) == before
+
+
+def test_import_format_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db, src = tmp_path / "t.sqlite", tmp_path / "rows.txt"
+    src.write_text(json.dumps(BASE) + "\n", "utf-8")
+    code, out, _ = run(capsys, "import", str(src), "--db", str(db), "--format", "jsonl")
+    assert code == 0 and "(jsonl): 1 records" in out
+    with pytest.raises(SystemExit):  # argparse rejects an unknown format name
+        main(["import", str(src), "--db", str(db), "--format", "xml"])
+
+
+def test_export_then_import_elsewhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db, out_file = tmp_path / "t.sqlite", tmp_path / "x.csv"
+    code, out, _ = run(capsys, "export", "--db", str(db), "--format", "csv", "-o", str(out_file),
+                       "--annotator", "weighted_alpaca_eval_gpt4_turbo", "--generator", "claude-2.1")  # fmt: skip
+    assert code == 0 and f"wrote 200 annotations to {out_file} (csv)" in out
+    code, out, _ = run(capsys, "import", str(out_file), "--db", str(db))
+    assert code == 0 and "200 records, added nothing; 200 already present" in out  # same identities
+    other = tmp_path / "other.sqlite"
+    Store(other).close()  # an existing but empty database still gets the sample on first use
+    code, out, _ = run(capsys, "import", str(out_file), "--db", str(other))
+    assert code == 0 and "200 already present" in out
+
+
+def test_export_unknown_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "t.sqlite"
+    code, _, err = run(capsys, "export", "--db", str(db), "--format", "jsonl", "-o", str(tmp_path / "o.jsonl"),
+                       "--generator", "gpt-9")  # fmt: skip
+    assert code == 2 and "unknown generator 'gpt-9'" in err
+    code, _, err = run(capsys, "export", "--db", str(db), "--format", "jsonl", "-o", str(tmp_path / "o.jsonl"),
+                       "--annotator", "nobody")  # fmt: skip
+    assert code == 2 and "unknown annotator group 'nobody'" in err
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_db_that_is_not_a_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    not_db = tmp_path / "a.json"
+    not_db.write_text(json.dumps([BASE]), "utf-8")
+    code, _, err = run(capsys, "info", "--db", str(not_db))
+    assert code == 2 and f"cannot open the database {not_db}: file is not a database" in err
+    assert json.loads(not_db.read_text("utf-8")) == [BASE]  # untouched
