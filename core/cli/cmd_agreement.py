@@ -1,0 +1,143 @@
+"""``tiebreak agreement``: judge (evaluator) metrics against a gold group of human annotators."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import TYPE_CHECKING
+
+from core import cli
+from core.paths import default_db_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from core.store import Store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``agreement`` subcommand."""
+    p = sub.add_parser(
+        "agreement", help="judge metrics vs human cross-annotations (AlpacaEval evaluator columns)"
+    )
+    cli.add_db_argument(p)
+    p.add_argument("--gold", metavar="GROUP", required=True, help="human annotator group (the gold)")
+    p.add_argument(
+        "--judge", metavar="NAME", action="append", dest="judges",
+        help="judge group to evaluate (repeatable; default: every judge with labels on the gold)",
+    )  # fmt: skip
+    p.add_argument(
+        "--hourly-rate", metavar="USD", type=float, default=18.0,
+        help="pay per hour of human labelling, for the humans' price (default 18)",
+    )  # fmt: skip
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=run)
+
+
+def _open(db: str | None) -> Store:
+    from core.sample import open_database
+
+    return open_database(default_db_path(db))
+
+
+def select_judges(store: Store, gold: str, judges: list[str] | None) -> list[str]:
+    """Validated judge names (default: every judge group); unknown names raise CliError."""
+    known = {g["group"]: g["kind"] for g in store.groups() if g["annotations"] > 0}
+    if gold not in known:
+        raise cli.CliError(f"unknown annotator group {gold!r} for --gold (known: {', '.join(sorted(known)) or 'none'})")
+    unknown = [j for j in judges or [] if j not in known]
+    if unknown:
+        raise cli.CliError(f"unknown annotator group(s) for --judge: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    if judges:
+        return [j for j in judges if j != gold]
+    return [g for g, kind in sorted(known.items()) if kind == "judge" and g != gold]
+
+
+def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: float) -> pd.DataFrame:
+    """The judge-metrics table for the CLI selection (notes in ``.attrs['notes']``)."""
+    import numpy as np
+
+    from core.metrics import MetricsError
+    from core.metrics.judge import judge_metrics
+
+    names, notes = select_judges(store, gold, judges), []
+    frame = store.annotations_frame(groups=[gold, *names])
+    gold_cids = set(frame.loc[frame["annotator"] == gold, "comparison_id"])
+    overlap = frame[frame["comparison_id"].isin(gold_cids)].groupby("annotator").size()
+    keep = [n for n in names if n in overlap.index]
+    if judges is None and len(keep) < len(names):
+        notes.append(f"judges without labels on the gold comparisons skipped: {', '.join(sorted(set(names) - set(keep)))}")
+    elif len(keep) < len(names):
+        missing = ", ".join(sorted(set(names) - set(keep)))
+        raise cli.CliError(f"judge(s) {missing} have no label on the comparisons of {gold!r}")
+    try:
+        table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate)
+    except MetricsError as exc:
+        raise cli.CliError(str(exc)) from exc
+    table.attrs["notes"] = notes + table.attrs.get("notes", [])
+    n_missing_time = int(np.isnan(frame.loc[frame["annotator"] == gold, "time_per_example"].astype(float)).sum())
+    if n_missing_time:
+        table.attrs["notes"].append(f"{gold}: {n_missing_time} label(s) without recorded seconds (not in price/time)")
+    return table
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the judge metrics."""
+    from core.metrics.agreement import TIE_RULE
+
+    if args.hourly_rate < 0 or math.isnan(args.hourly_rate):
+        raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")
+    store = _open(args.db)
+    try:
+        table = compute(store, args.gold, args.judges, args.hourly_rate)
+    finally:
+        store.close()
+    notes = table.attrs["notes"]
+    if args.format == "csv":
+        out = table.copy()
+        out.index.name = None
+        print(out.to_csv(), end="")
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+    elif args.format == "json":
+        rows = [{"annotator": name, **{k: _json(v) for k, v in row.items()}} for name, row in table.iterrows()]
+        print(json.dumps({"rows": rows, "notes": notes, "tie_rule": TIE_RULE}, indent=2))
+    else:
+        print(render_table(table))
+        for note in [*notes, f"majority tie rule: {TIE_RULE}"]:
+            print(f"note: {note}")
+    return 0
+
+
+def _json(v: object) -> object:
+    """NaN -> None, numpy scalars -> Python."""
+    v = getattr(v, "item", lambda: v)()
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+#: Short headers for the text table and the number of decimals shown.
+_SHORT = {
+    "Human agreement": ("Agree", 1), "Price [$/1000 examples]": ("$/1000", 2),
+    "Time [seconds/1000 examples]": ("s/1000", 0), "Spearman corr.": ("Spearman", 3),
+    "Pearson corr.": ("Pearson", 3), "Bias": ("Bias", 1), "Variance": ("Var", 1),
+    "Proba. prefer longer": ("P(long)", 3), "Proba. prefer lists": ("P(list)", 3),
+    "Proba. prefer 1": ("P(1)", 3), "# parsed": ("#parsed", 0), "Raw agreement": ("Raw", 3),
+    "Raw agreement (no ties)": ("RawNoTie", 3), "Cohen's kappa": ("kappa", 3),
+    "Krippendorff's alpha": ("alpha", 3),
+}  # fmt: skip
+
+
+def render_table(table: pd.DataFrame) -> str:
+    """Fixed-width text table: AlpacaEval's columns (its scale), then the extra fractions."""
+    width = max(len(str(i)) for i in table.index) + 2
+    lines = [f"{'annotator':<{width}}" + "".join(f"{_SHORT[c][0]:>10}" for c in table.columns)]
+    for name, row in table.iterrows():
+        cells = [
+            f"{'—':>10}" if math.isnan(float(v)) else f"{float(v):>10.{_SHORT[c][1]}f}"
+            for c, v in row.items()
+        ]
+        lines.append(f"{name!s:<{width}}" + "".join(cells))
+    legend = ", ".join(f"{short}={col}" for col, (short, _) in _SHORT.items())
+    return "\n".join(lines + [f"columns: {legend}"])

@@ -1,0 +1,161 @@
+"""``tiebreak leaderboard``: AlpacaEval-exact model leaderboard with LC and intervals."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+from typing import TYPE_CHECKING
+
+from core import cli
+from core.metrics import MetricsError
+from core.paths import default_db_path
+from core.store import Store, UnknownName
+
+if TYPE_CHECKING:  # heavy imports (scipy.stats) happen in run(), keeping `tiebreak --help` fast
+    import pandas as pd
+
+CLI_RESAMPLES = 2000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``leaderboard`` subcommand."""
+    p = sub.add_parser("leaderboard", help="model win rates vs a reference (AlpacaEval columns)")
+    cli.add_db_argument(p)
+    p.add_argument(
+        "--annotator", metavar="NAME", help="annotator group (judge name or human group)"
+    )
+    p.add_argument("--reference", metavar="NAME", help="reference generator (output_1)")
+    p.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table",
+        help="table: percent with intervals and notes; csv: AlpacaEval's columns and percent "
+        "scale (one annotator and reference); json: every column, fractions",
+    )  # fmt: skip
+    p.add_argument("--lc-weights", metavar="CSV", help="published AlpacaEval LC weights file")
+    p.add_argument(
+        "--lc-difficulty", metavar="CSV", help="instruction difficulty table (with --lc-weights)"
+    )
+    p.add_argument("--min-models", type=int, default=3, help="models needed to estimate difficulty")
+    p.add_argument(
+        "--resamples", type=int, default=CLI_RESAMPLES, help="bootstrap resamples (0: no BCa)"
+    )
+    p.set_defaults(func=run)
+
+
+def open_store(db: str | None) -> Store:
+    """Open the database the way every command does (the bundled sample loads into a new one)."""
+    from core.sample import open_database
+
+    return open_database(default_db_path(db))
+
+
+def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> pd.DataFrame:
+    """The full leaderboard for the selection in ``args`` (fraction scale)."""
+    from core.metrics.intervals import DEFAULT_SEED
+    from core.metrics.lc import PublishedLC
+    from core.metrics.leaderboard import full_leaderboard
+    from core.store import metrics_queries as q
+
+    groups = [args.annotator] if args.annotator else None
+    refs = [args.reference] if args.reference else None
+    frame = q.metric_frame(store, groups=groups, references=refs)
+    if frame.empty:
+        raise cli.CliError(
+            "no annotations in this selection (import some, or check --annotator/--reference)"
+        )
+    if args.format == "csv":
+        panels = frame[["generator_1", "annotator"]].drop_duplicates().sort_values(["annotator"])
+        if len(panels) > 1:
+            choices = ", ".join(
+                f"--annotator {a} --reference {r}" for r, a in panels.itertuples(index=False)
+            )
+            raise cli.CliError(
+                f"the CSV holds one annotator and reference; choose one of: {choices}"
+            )
+    published = None
+    if args.lc_weights:
+        if not args.lc_difficulty:
+            raise cli.CliError(
+                "--lc-weights needs --lc-difficulty (the instruction difficulty table)"
+            )
+        ids = functools.partial(q.instruction_ids_by_text, store)
+        published = PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids)
+    lengths = q.generator_lengths(store)["avg_length"].to_dict()
+    return full_leaderboard(
+        frame, lengths, published=published, min_models=args.min_models,
+        bootstrap=bootstrap and args.resamples > 0, n_resamples=max(args.resamples, 1),
+        seed=DEFAULT_SEED,
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the leaderboard."""
+    from core.metrics.winrate import to_alpaca_eval
+
+    store = open_store(args.db)
+    try:
+        table = compute(store, args, bootstrap=args.format != "csv")  # the CSV has no intervals
+    except (UnknownName, MetricsError) as exc:
+        raise cli.CliError(str(exc)) from exc
+    finally:
+        store.close()
+    if args.format == "table":
+        print(render_table(table))
+        return 0
+    if args.format == "csv":  # compute() checked that there is one annotator and reference
+        print(to_alpaca_eval(table).to_csv(), end="")
+        return 0
+    print(json.dumps(to_records(table), indent=2))
+    return 0
+
+
+def _plain(value: object) -> object:
+    """A JSON-safe scalar: numpy scalars unwrapped, NaN as None."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def to_records(table: pd.DataFrame) -> list[dict]:
+    """JSON rows (fractions; NaN -> null)."""
+    return [
+        {k: _plain(v) for k, v in rec.items()}
+        for rec in table.reset_index().to_dict(orient="records")
+    ]
+
+
+def _pct(v: float) -> str:
+    return "—" if v is None or math.isnan(v) else f"{100 * v:.2f}"
+
+
+def render_table(table: pd.DataFrame) -> str:
+    """Human-readable blocks per (annotator, reference), percent with intervals and notes."""
+    import pandas as pd
+
+    lines = []
+    for (ref, group), block in table.groupby(level=["generator_1", "annotator"], sort=True):
+        lines.append(f"annotator {group} vs reference {ref}")
+        block = block.sort_values("win_rate", ascending=False)
+        rows = []
+        for (model, _, _), r in block.iterrows():
+            n_len = r.avg_length
+            rows.append({
+                "model": model, "win_rate": _pct(r.win_rate), "± SE": _pct(r.standard_error),
+                "Wilson 95%": f"{_pct(r.wilson_low)}–{_pct(r.wilson_high)}",
+                "BCa 95%": f"{_pct(r.bca_low)}–{_pct(r.bca_high)}",
+                "LC": _pct(r.length_controlled_winrate), "LC SE": _pct(r.lc_standard_error),
+                "discrete": _pct(r.discrete_win_rate),
+                "W/L/D": f"{r.n_wins}/{r.n_wins_base}/{r.n_draws}", "n": int(r.n_total),
+                "avg_len": "—" if math.isnan(n_len) else int(n_len),
+            })  # fmt: skip
+        lines.append(pd.DataFrame(rows).to_string(index=False))
+        dropped = int(block["n_dropped"].sum())
+        lines.append(f"rows dropped (unparsed/null preference): {dropped}")
+        for (model, _, _), note in block["note"].items():
+            if note:
+                lines.append(f"  note {model}: {note}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+__all__ = ["register", "run", "compute", "render_table", "open_store"]

@@ -1,0 +1,352 @@
+"""Length-controlled win rate: AlpacaEval's GLM, from published weights or fitted on our data.
+
+Published: q_r = sigmoid(theta_model + theta_difficulty d_r) with the weights minus the
+baseline's and the difficulty table matched to our instructions by text (metrics.md).
+
+Fitted, per (annotator group, reference) panel: one soft-label logistic GLM over all its
+models, eta = theta_m + gamma tanh(z_r) + d_i, with z_r the length difference (reference minus
+model) standardised within each model as AlpacaEval does, gamma shared (length bias is the
+annotator's), d_i one difficulty per instruction estimated jointly across the models (ridge
+prior N(0, 1)); with fewer than ``min_models`` candidates the d_i term is left out and the output
+says so. LC = mean_r sigmoid(theta_m + d_i(r)) over the model's rows (null labels included, as
+AlpacaEval predicts for every row); lc_standard_error is AlpacaEval's std(q_r)/sqrt(n). We do
+not have AlpacaEval's "gamed baseline" regularisation rows, so fitted values differ from the
+published ones (within ~1.5 points on the sample models).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import expit
+
+from core.metrics import MetricsError
+
+__all__ = [
+    "MIN_MODELS_FOR_DIFFICULTY",
+    "PublishedLC",
+    "read_lc_weights",
+    "read_difficulty",
+    "lc_from_coefficients",
+    "length_features",
+    "is_extreme_change",
+    "fit_glm",
+    "length_controlled",
+]
+
+#: With fewer candidate models per (annotator, reference) the difficulty is not estimated.
+MIN_MODELS_FOR_DIFFICULTY = 3
+#: Ridge penalties (Gaussian priors): per-instruction difficulty N(0, 1); the shared length
+#: coefficient N(0, 1) (it stops a lone model's fit from extrapolating wildly to equal lengths);
+#: a tiny one on the model strengths (keeps separable hard labels finite).
+DIFFICULTY_RIDGE = 1.0
+LENGTH_RIDGE = 1.0
+COEF_RIDGE = 1e-4
+_WEIGHT_COLUMNS = {
+    "np.tanh(std_delta_len)": "length",
+    "instruction_difficulty": "difficulty",
+    "not_gamed_baseline.astype(float)": "strength",
+}
+LC_KEYS = ["generator_2", "generator_1", "annotator"]
+LC_COLUMNS = ["length_controlled_winrate", "lc_standard_error", "lc_method", "lc_note"]
+
+
+def read_lc_weights(path: str | Path) -> pd.DataFrame:
+    """AlpacaEval's per-model GLM weights CSV, columns renamed to length/difficulty/strength."""
+    frame = pd.read_csv(path, index_col=0)
+    missing = set(_WEIGHT_COLUMNS) - set(frame.columns)
+    if missing:
+        raise MetricsError(f"{path}: LC weights file lacks column(s) {', '.join(sorted(missing))}")
+    return frame.rename(columns=_WEIGHT_COLUMNS)[["length", "difficulty", "strength"]]
+
+
+def read_difficulty(path: str | Path) -> pd.DataFrame:
+    """The difficulty table (columns index, instruction_difficulty_derived, dataset, instruction)."""
+    frame = pd.read_csv(path)
+    for col in ("instruction", "instruction_difficulty_derived"):
+        if col not in frame.columns:
+            raise MetricsError(f"{path}: difficulty table lacks column {col!r}")
+    return frame.rename(columns={"instruction_difficulty_derived": "difficulty"})
+
+
+@dataclass
+class PublishedLC:
+    """Published GLM weights for one (annotator group, reference) and difficulty by instruction id."""
+
+    weights: pd.DataFrame
+    difficulty: pd.Series  # indexed by instruction_id
+    annotator: str
+    baseline: str
+    aliases: Mapping[str, str] = field(default_factory=dict)  # our generator name -> weights name
+
+    @classmethod
+    def from_files(
+        cls,
+        weights_path: str | Path,
+        difficulty_path: str | Path,
+        instruction_ids: Callable[[list[str]], list[int | None]],
+        annotator: str | None = None,
+        baseline: str | None = None,
+    ) -> PublishedLC:
+        """Load AlpacaEval's weights CSV and the difficulty table, matching instructions by text.
+
+        Parameters
+        ----------
+        weights_path, difficulty_path : path
+            ``lc_weights_<annotator>_baseline_<reference>.csv`` and the difficulty table.
+        instruction_ids : callable
+            Maps instruction texts to database ids (None when absent), e.g.
+            ``functools.partial(core.store.metrics_queries.instruction_ids_by_text, store)``.
+        annotator, baseline : str, optional
+            Default: parsed from the weights file name.
+        """
+        match = re.match(r"lc_weights_(.+)_baseline_(.+)\.csv$", Path(weights_path).name)
+        annotator = annotator or (match.group(1) if match else None)
+        baseline = baseline or (match.group(2) if match else None)
+        if not annotator or not baseline:
+            raise MetricsError(
+                f"{weights_path}: cannot tell the annotator and baseline from the file name; give them"
+            )
+        table = read_difficulty(difficulty_path)
+        ids = instruction_ids(table["instruction"].tolist())
+        known = [(i, d) for i, d in zip(ids, table["difficulty"], strict=True) if i is not None]
+        difficulty = pd.Series([d for _, d in known], index=[i for i, _ in known], dtype=float)
+        return cls(read_lc_weights(weights_path), difficulty, annotator, baseline)
+
+    def lookup(self, model: str) -> str | None:
+        """Name of ``model`` in the weights file, or None when it is not listed there."""
+        name = self.aliases.get(model, model)
+        return name if name in self.weights.index and self.baseline in self.weights.index else None
+
+
+def lc_from_coefficients(
+    strength: float, difficulty_coef: float, difficulty: np.ndarray
+) -> tuple[float, float]:
+    """LC and its AlpacaEval standard error from model-minus-baseline coefficients (fractions).
+
+    Parameters
+    ----------
+    strength, difficulty_coef : float
+        theta_model and theta_difficulty (already minus the baseline's).
+    difficulty : numpy.ndarray
+        d_r for each row the model is evaluated on.
+
+    Returns
+    -------
+    (lc, se) : tuple of float
+        mean_r sigmoid(theta_model + theta_difficulty d_r) and std(ddof=1)/sqrt(n); se NaN if n < 2.
+    """
+    q = expit(strength + difficulty_coef * np.asarray(difficulty, dtype=float))
+    if q.size == 0:
+        return float("nan"), float("nan")
+    se = float(q.std(ddof=1) / np.sqrt(q.size)) if q.size > 1 else float("nan")
+    return float(q.mean()), se
+
+
+def is_extreme_change(raw: float, lc: float, abs_diff: float = 0.10, rel_diff: float = 4) -> bool:
+    """AlpacaEval's sanity rule (fractions): LC moved more than abs_diff or 1/rel_diff of the room."""
+    low = min(raw - raw / rel_diff, raw - abs_diff)
+    high = max(raw + (1 - raw) / rel_diff, raw + abs_diff)
+    return bool(lc < low or lc > high)
+
+
+def length_features(frame: pd.DataFrame) -> np.ndarray:
+    """tanh of the length difference (reference minus model) standardised within each model."""
+    delta = (frame["length_1"] - frame["length_2"]).astype(float)
+    std = delta.groupby([frame[k] for k in LC_KEYS], sort=False).transform(lambda s: s.std(ddof=1))
+    std_arr, delta_arr = std.to_numpy(), delta.to_numpy()
+    ok = np.nan_to_num(std_arr) > 0  # one row, or equal differences: no length signal
+    z = np.divide(delta_arr, std_arr, out=np.zeros_like(delta_arr), where=ok)
+    return np.tanh(z)
+
+
+def _nll(eta: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """Soft-label logistic loss sum and d(loss)/d(eta)."""
+    loss = float(np.sum(np.logaddexp(0.0, eta) - x * eta))
+    return loss, expit(eta) - x
+
+
+def fit_glm(
+    models: np.ndarray, feature: np.ndarray, instr: np.ndarray | None, x: np.ndarray, n_models: int
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Joint soft-label logistic GLM eta = theta_m + gamma tanh(z) [+ d_i], no intercept.
+
+    The length coefficient gamma is shared by the models of a panel (length bias belongs to the
+    annotator, not to the model); ridge priors as in the module constants.
+
+    Parameters
+    ----------
+    models : numpy.ndarray of int
+        Model code (0..n_models-1) of each labelled row.
+    feature : numpy.ndarray
+        tanh(z) per row.
+    instr : numpy.ndarray of int or None
+        Instruction codes; None fits without difficulty.
+    x : numpy.ndarray
+        Soft labels in [0, 1].
+    n_models : int
+        Number of models.
+
+    Returns
+    -------
+    theta, gamma, difficulty, theta_var
+        Per-model strength, shared length coefficient, difficulty per instruction code (empty
+        without), and the approximate variance of each theta (inverse Hessian, difficulty fixed).
+    """
+    n_i = 0 if instr is None else int(instr.max()) + 1
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        theta, gamma, d = w[:n_models], w[n_models], w[n_models + 1 :]
+        eta = theta[models] + gamma * feature + (d[instr] if n_i else 0.0)
+        loss, g = _nll(eta, x)
+        loss += (
+            0.5 * DIFFICULTY_RIDGE * d @ d
+            + 0.5 * COEF_RIDGE * theta @ theta
+            + 0.5 * LENGTH_RIDGE * gamma**2
+        )
+        parts = [
+            np.bincount(models, g, n_models) + COEF_RIDGE * theta,
+            [g @ feature + LENGTH_RIDGE * gamma],
+        ]
+        if n_i:
+            parts.append(np.bincount(instr, g, n_i) + DIFFICULTY_RIDGE * d)
+        return loss, np.concatenate(parts)
+
+    res = minimize(objective, np.zeros(n_models + 1 + n_i), jac=True, method="L-BFGS-B")
+    if not np.all(np.isfinite(res.x)):
+        raise MetricsError(f"LC fit failed: {res.message}")
+    theta, gamma, d = res.x[:n_models], float(res.x[n_models]), res.x[n_models + 1 :]
+    eta = theta[models] + gamma * feature + (d[instr] if n_i else 0.0)
+    wq = expit(eta) * (1 - expit(eta))
+    hess = np.zeros((n_models + 1, n_models + 1))
+    hess[np.arange(n_models), np.arange(n_models)] = np.bincount(models, wq, n_models)
+    hess[:n_models, n_models] = hess[n_models, :n_models] = np.bincount(
+        models, wq * feature, n_models
+    )
+    hess[n_models, n_models] = wq @ feature**2
+    hess[np.arange(n_models), np.arange(n_models)] += COEF_RIDGE
+    hess[n_models, n_models] += LENGTH_RIDGE
+    return theta, gamma, d, np.diag(np.linalg.inv(hess))[:n_models]
+
+
+def _published_row(
+    published: PublishedLC | None,
+    model: str,
+    key: tuple[str, str, str],
+    instr_ids: pd.Series,
+    x: np.ndarray,
+) -> tuple | None:
+    """LC from published weights when they list ``model`` for this panel, else None."""
+    if published is None or (key[2], key[1]) != (published.annotator, published.baseline):
+        return None
+    name = published.lookup(model)
+    d_pub = published.difficulty.reindex(instr_ids).to_numpy()
+    if name is None or np.isnan(d_pub).any():
+        return None
+    w = published.weights.loc[name] - published.weights.loc[published.baseline]
+    lc, se = lc_from_coefficients(w["strength"], w["difficulty"], d_pub)
+    note = f"published AlpacaEval GLM weights ({name})"
+    if x.size and is_extreme_change(float(np.mean(x)), lc):
+        note += (f"; WARNING: LC {100 * lc:.1f}% is far from the raw win rate "
+                 f"{100 * np.mean(x):.1f}%: do these weights belong to this model?")  # fmt: skip
+    return (lc, se, "published", note)
+
+
+def _panel(panel: pd.DataFrame, min_models: int, published: PublishedLC | None) -> pd.DataFrame:
+    """LC for every candidate of one (annotator, reference) panel."""
+    annotator, reference = panel["annotator"].iloc[0], panel["generator_1"].iloc[0]
+    models = panel["generator_2"].to_numpy()
+    names = list(dict.fromkeys(models))
+    n_candidates = sum(m != reference for m in names)
+    use_difficulty = n_candidates >= min_models
+    x_all = panel["preference"].to_numpy(float)
+    x_all = np.where(x_all == 0, 1.5, x_all) - 1
+    labelled = (x_all >= 0) & (x_all <= 1) & (models != reference)
+    m_code = pd.Index(names).get_indexer(models)
+    i_codes, i_uniques = pd.factorize(panel["instruction_id"])
+    difficulty, theta, theta_var = (
+        np.zeros(len(i_uniques)),
+        np.zeros(len(names)),
+        np.zeros(len(names)),
+    )
+    if labelled.any():
+        theta, _, d, theta_var = fit_glm(
+            m_code[labelled], panel["_tanh_z"].to_numpy()[labelled],
+            i_codes[labelled] if use_difficulty else None, x_all[labelled], len(names),
+        )  # fmt: skip
+        difficulty[: len(d)] = d
+    out = {}
+    for j, model in enumerate(names):
+        rows, key = m_code == j, (model, reference, annotator)
+        pub = _published_row(
+            published, model, key, panel.loc[rows, "instruction_id"], x_all[rows & labelled]
+        )
+        if model == reference:
+            out[key] = (0.5, 0.0, "reference", "reference against itself: 50 by definition")
+        elif pub is not None:
+            out[key] = pub
+        elif not labelled[rows].any():
+            out[key] = (np.nan, np.nan, "none", "no parsed labels: LC undefined")
+        elif use_difficulty:
+            lc, se = lc_from_coefficients(theta[j], 1.0, difficulty[i_codes[rows]])
+            out[key] = (
+                lc,
+                se,
+                "fit",
+                f"fitted; difficulty estimated jointly over {n_candidates} models",
+            )
+        else:
+            q = float(expit(theta[j]))
+            note = (f"fitted WITHOUT instruction difficulty: only {n_candidates} model(s) share "
+                    f"this reference (< {min_models}); lc_standard_error by the delta method")  # fmt: skip
+            out[key] = (q, q * (1 - q) * float(np.sqrt(theta_var[j])), "fit_no_difficulty", note)
+    return pd.DataFrame.from_dict(out, orient="index", columns=LC_COLUMNS)
+
+
+def length_controlled(
+    frame: pd.DataFrame,
+    *,
+    min_models: int = MIN_MODELS_FOR_DIFFICULTY,
+    published: PublishedLC | None = None,
+) -> pd.DataFrame:
+    """Length-controlled win rate for every (generator_2, generator_1, annotator) in ``frame``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Annotation rows with generator_1, generator_2, annotator, instruction_id, length_1,
+        length_2 and preference (null rows are kept for prediction, dropped from the fit).
+    min_models : int
+        Minimum number of candidate models sharing a reference and annotator group for the
+        instruction difficulty to be estimated; below it the GLM has no difficulty term.
+    published : PublishedLC, optional
+        Published weights; used for the models it lists (matching annotator and reference).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (generator_2, generator_1, annotator); columns length_controlled_winrate,
+        lc_standard_error (fractions), lc_method, lc_note.
+    """
+    need = [*LC_KEYS, "instruction_id", "length_1", "length_2", "preference"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise MetricsError(f"length_controlled: frame lacks column(s) {', '.join(missing)}")
+    empty = pd.DataFrame(columns=LC_COLUMNS)
+    if len(frame) == 0:
+        return empty.set_index(pd.MultiIndex.from_tuples([], names=LC_KEYS))
+    work = frame[need].copy()
+    work["_tanh_z"] = length_features(work)
+    parts = [
+        _panel(p, min_models, published)
+        for _, p in work.groupby(["annotator", "generator_1"], sort=True)
+    ]
+    result = pd.concat(parts)
+    result.index = pd.MultiIndex.from_tuples(result.index, names=LC_KEYS)
+    return result.sort_index()

@@ -1,0 +1,75 @@
+"""The full model leaderboard: AlpacaEval row, avg_length, LC and intervals in one table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from core.metrics.intervals import DEFAULT_RESAMPLES, DEFAULT_SEED, interval_table
+from core.metrics.lc import MIN_MODELS_FOR_DIFFICULTY, PublishedLC, length_controlled
+from core.metrics.winrate import DEFAULT_KEYS, leaderboard
+
+__all__ = ["full_leaderboard"]
+
+
+def full_leaderboard(
+    frame: pd.DataFrame,
+    avg_lengths: Mapping[str, int | None] | None = None,
+    *,
+    published: PublishedLC | None = None,
+    min_models: int = MIN_MODELS_FOR_DIFFICULTY,
+    bootstrap: bool = True,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Every (candidate, reference, annotator group) row with all metrics, fraction scale.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Annotation rows (see ``core.store.metrics_queries.metric_frame``).
+    avg_lengths : mapping, optional
+        Generator name -> AlpacaEval avg_length (None/missing -> NaN).
+    published : PublishedLC, optional
+        Published GLM weights for LC of the models they list.
+    min_models : int
+        Fewer candidate models per panel -> LC without difficulty (noted).
+    bootstrap, n_resamples, seed, confidence
+        Interval options (see ``core.metrics.intervals``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (generator_2, generator_1, annotator); columns win_rate, standard_error,
+        n_wins, n_wins_base, n_draws, n_total, discrete_win_rate, avg_length,
+        length_controlled_winrate, lc_standard_error, wilson_low/high, bca_low/high,
+        n_dropped, lc_method, note.
+    """
+    rows = leaderboard(frame, keys=DEFAULT_KEYS)
+    lengths = avg_lengths or {}
+    rows["avg_length"] = [
+        lengths.get(g) if lengths.get(g) is not None else np.nan
+        for g in rows.index.get_level_values("generator_2")
+    ]
+    lc = length_controlled(frame, min_models=min_models, published=published)
+    iv = interval_table(
+        frame,
+        DEFAULT_KEYS,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+        bootstrap=bootstrap,
+    )
+    out = rows.join(lc, how="left").join(iv, how="left")
+    notes = []
+    for base, lc_note, iv_note in zip(
+        out["note"], out["lc_note"], out["interval_note"], strict=True
+    ):
+        notes.append(
+            "; ".join(n for n in (base, f"LC: {lc_note}" if lc_note else "", iv_note) if n)
+        )
+    out["note"] = notes
+    return out.drop(columns=["lc_note", "interval_note"])

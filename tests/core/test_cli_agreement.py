@@ -1,0 +1,123 @@
+"""``tiebreak agreement`` on a real SQLite file filled with synthetic cross-annotations."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.cli import main
+from core.metrics.judge import COLUMNS, EXTRA_COLUMNS, judge_metrics
+from core.store import Store
+from tests.core.test_metrics_judge import synthetic_crossannotations
+
+
+def fill(store: Store, df: pd.DataFrame) -> None:
+    """Import the synthetic rows the way the importer stores cross-annotations and judges."""
+    with store.atomic():
+        for r in df.itertuples():
+            iid = store.instruction_id(r.instruction)
+            o1 = store.output_id(iid, r.generator_1, r.output_1)
+            o2 = store.output_id(iid, r.generator_2, r.output_2)
+            cid = store.comparison_id(iid, o1, o2)
+            if r.annotator_kind == "human":
+                aid = store.annotator_id(f"{r.annotator}/{r.annotator_index}", "human",
+                                         group=r.annotator, member=str(r.annotator_index))  # fmt: skip
+                seed = 0
+            else:
+                aid, seed = store.annotator_id(r.annotator, "judge"), int(r.annotator_index)
+            p = None if math.isnan(r.preference) else float(r.preference)
+            store.add_annotation(comparison_id=cid, annotator_id=aid, preference=p, seed=seed,
+                                 price=float(r.price_per_example), seconds=float(r.time_per_example), source="import")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> pd.DataFrame:
+    return synthetic_crossannotations(24)
+
+
+@pytest.fixture
+def db(tmp_path: Path, synthetic: pd.DataFrame) -> str:
+    path = tmp_path / "t.sqlite"
+    store = Store(path)
+    fill(store, synthetic)
+    store.close()
+    return str(path)
+
+
+def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
+    code = main(["agreement", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_csv_equals_judge_metrics_on_the_same_labels(db: str, synthetic: pd.DataFrame, capsys) -> None:
+    code, out, err = run(capsys, "--db", db, "--gold", "humans", "--format", "csv")
+    assert code == 0
+    got = pd.read_csv(io.StringIO(out), index_col=0)
+    assert list(got.index) == ["humans", "judge", "one_seed"]
+    assert list(got.columns) == COLUMNS + EXTRA_COLUMNS
+    want = judge_metrics(synthetic, "humans", hourly_rate=18.0)
+    np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12, atol=1e-12)
+    assert "unparsed label(s) on the gold comparisons not counted in # parsed" in err
+
+
+def test_hourly_rate_and_judge_selection(db: str, capsys) -> None:
+    _, out18, _ = run(capsys, "--db", db, "--gold", "humans", "--judge", "judge", "--format", "csv")
+    _, out36, _ = run(capsys, "--db", db, "--gold", "humans", "--judge", "judge", "--format", "csv",
+                      "--hourly-rate", "36")  # fmt: skip
+    a, b = pd.read_csv(io.StringIO(out18), index_col=0), pd.read_csv(io.StringIO(out36), index_col=0)
+    assert list(a.index) == ["humans", "judge"]
+    price = "Price [$/1000 examples]"
+    assert b.loc["humans", price] == pytest.approx(2 * a.loc["humans", price])
+    assert b.loc["judge", price] == a.loc["judge", price]
+
+
+def test_table_and_json(db: str, capsys) -> None:
+    code, out, _ = run(capsys, "--db", db, "--gold", "humans")
+    assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["annotator", "Agree", "$/1000"]
+    assert "note: judge:" in out and "unparsed" in out and "majority tie rule" in out
+    code, out, _ = run(capsys, "--db", db, "--gold", "humans", "--format", "json")
+    data = json.loads(out)
+    rows = {r["annotator"]: r for r in data["rows"]}
+    assert rows["one_seed"]["Bias"] is None  # NaN -> null: one seed has no bias
+    assert rows["humans"]["Bias"] == 0.0 and data["notes"] and "larger value" in data["tie_rule"]
+
+
+def test_unknown_names_are_errors(db: str, capsys) -> None:
+    code, _, err = run(capsys, "--db", db, "--gold", "crowd")
+    assert code == 2 and "unknown annotator group 'crowd' for --gold" in err
+    code, _, err = run(capsys, "--db", db, "--gold", "humans", "--judge", "gpt9")
+    assert code == 2 and "unknown annotator group(s) for --judge: gpt9" in err
+    code, _, err = run(capsys, "--db", db, "--gold", "humans", "--hourly-rate", "-1")
+    assert code == 2 and "--hourly-rate must be a non-negative number" in err
+
+
+def test_judge_without_overlap(tmp_path: Path, synthetic: pd.DataFrame, capsys) -> None:
+    path = tmp_path / "o.sqlite"
+    store = Store(path)
+    fill(store, synthetic)
+    with store.atomic():
+        iid = store.instruction_id("another instruction")
+        cid = store.comparison_id(iid, store.output_id(iid, "ref", "a"), store.output_id(iid, "m", "b"))
+        store.add_annotation(comparison_id=cid, annotator_id=store.annotator_id("lonely", "judge"),
+                             preference=2.0, seed=0)  # fmt: skip
+    store.close()
+    code, out, _ = run(capsys, "--db", str(path), "--gold", "humans")
+    assert code == 0 and "judges without labels on the gold comparisons skipped: lonely" in out
+    code, _, err = run(capsys, "--db", str(path), "--gold", "humans", "--judge", "lonely")
+    assert code == 2 and "judge(s) lonely have no label on the comparisons of 'humans'" in err
+
+
+def test_csv_header_matches_alpaca_eval_evaluators_leaderboard(db: str, alpaca_dir: Path, capsys) -> None:
+    published = (alpaca_dir / "leaderboards" / "evaluators_leaderboard.csv").read_text().splitlines()[0]
+    _, out, _ = run(capsys, "--db", db, "--gold", "humans", "--format", "csv")
+    ours = out.splitlines()[0].split(",")
+    theirs = published.split(",")
+    assert ours[: len(theirs) - 1] == theirs[:-1]  # AlpacaEval's last column is its `mode` tag
