@@ -1,0 +1,154 @@
+"""``tiebreak judge``: run an LLM judge over comparisons (online or through the Batch API)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from typing import Any, TextIO
+
+from core.cli import CliError, add_db_argument
+from core.judge import (
+    CancelToken,
+    ConfigError,
+    JudgeError,
+    JudgeOptions,
+    Progress,
+    annotator_name,
+    list_configs,
+    load_config,
+    resolve_api_key,
+    run_judge,
+)  # fmt: skip
+from core.judge.batch import run_batch
+from core.judge.report import format_summary
+from core.paths import default_db_path
+from core.sample import open_database
+from core.store import StoreError
+
+EPILOG = """\
+The API key comes from $OPENAI_API_KEY, else $TIEBREAK_API_KEY, else the OS keyring (service
+'tiebreak', user 'openai-api-key'); it is never written anywhere. The endpoint is --base-url, else
+$OPENAI_BASE_URL, else OpenAI (local OpenAI-compatible servers need no key). Verdicts are stored
+under the annotator named after the configuration (plus '@MODEL' when --model overrides it and
+'+both' with --both-orders); a rerun skips what is judged and answers from the cache.
+Exit status: 0 when every comparison got a verdict, 1 when some failed (rerun to retry them),
+2 for usage errors, 130 when interrupted (verdicts so far are kept).
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``judge`` subcommand."""
+    p = sub.add_parser("judge", help="run an LLM judge over comparisons", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    add_db_argument(p)
+    p.add_argument("--config", metavar="NAME", help="judge configuration name or .toml path")
+    p.add_argument("--list-configs", action="store_true", help="list configurations and exit")
+    p.add_argument("--model", help="override the configuration's model")
+    p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint (.../v1)")
+    p.add_argument("--reference", metavar="GEN", help="only comparisons against this reference")
+    p.add_argument("--generator", metavar="GEN", nargs="+", action="extend", default=[],
+                   help="only these candidate generators")  # fmt: skip
+    p.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2,3")
+    p.add_argument("--both-orders", action="store_true", default=None,
+                   help="judge both orders and average (reports position consistency)")  # fmt: skip
+    p.add_argument("--concurrency", type=_positive, default=8, help="parallel calls (default 8)")
+    p.add_argument("--batch", action="store_true", help="use the OpenAI Batch API (resumable)")
+    p.add_argument("--poll-seconds", type=float, default=30.0, help="batch polling interval")
+    p.add_argument("--limit", type=_positive, help="at most N comparisons")
+    p.add_argument("--force", action="store_true", help="ask again even when judged or cached")
+    p.set_defaults(func=run)
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seeds: expected integers like 0,1,2,3, got {text!r}") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"--seeds: distinct integers >= 0 needed, got {text!r}")
+    return seeds
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+class ProgressBar:
+    """A one-line progress bar on a stream (stderr), redrawn at most 10 times a second."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.width, self._last = width, 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and p.finished < p.total:
+            return
+        self._last = now
+        filled = int(self.width * p.finished / p.total) if p.total else self.width
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\r[{bar}] {p.finished}/{p.total}  ${p.dollars:.4f}  {p.failed} failed ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line."""
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the judge described by ``args`` and print the summary."""
+    if args.list_configs:
+        for name, config in sorted(_configs().items()):
+            print(f"{name:28} {config.source:8} {config.model:28} {config.description}")
+        return 0
+    if not args.config:
+        raise CliError("judge: --config NAME is required (see --list-configs)")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        store = open_database(default_db_path(args.db))
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    known = set(store.generators())
+    unknown = sorted({args.reference, *args.generator} - known - {None})
+    if unknown:
+        store.close()
+        raise CliError(f"unknown generator(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    options = JudgeOptions(
+        config=config, model=args.model, base_url=args.base_url, reference=args.reference,
+        generators=tuple(args.generator), seeds=args.seeds, both_orders=args.both_orders,
+        concurrency=args.concurrency, limit=args.limit, force=args.force,
+    )  # fmt: skip
+    cancel, bar = CancelToken(), ProgressBar()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        kwargs: dict[str, Any] = {"api_key": resolve_api_key(), "progress": bar, "cancel": cancel}
+        if args.batch:
+            summary, run_id = run_batch(store, options, poll_interval=args.poll_seconds, **kwargs)
+        else:
+            summary, run_id = run_judge(store, options, **kwargs)
+    except (JudgeError, ConfigError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        bar.close()
+        store.close()
+    print(format_summary(annotator_name(config, args.model, args.both_orders), run_id, summary))
+    if summary.cancelled:
+        return 130
+    return 1 if summary.failed else 0
+
+
+def _configs() -> dict[str, Any]:
+    try:
+        return list_configs()
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None

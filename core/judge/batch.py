@@ -1,0 +1,181 @@
+"""OpenAI Batch API mode: JSONL, upload, create, poll, download, parse, commit; resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import openai
+
+from core.judge.client import (
+    JudgeError,
+    RetryPolicy,
+    call_with_retries,
+    describe,
+    make_client,
+    redact,
+)
+from core.judge.job import JudgeJob, JudgeOptions, Summary, Task
+from core.judge.parsers import ParseError, parse_completion
+from core.judge.runner import CancelToken, Progress, ProgressCallback
+from core.store import Store
+from core.store import judge as sql
+
+__all__ = ["batch_lines", "run_batch", "run_batch_async"]
+
+ENDPOINT = "/v1/chat/completions"
+FINAL = ("completed", "failed", "expired", "cancelled")
+
+
+def batch_lines(job: JudgeJob, tasks: list[Task]) -> tuple[list[str], dict[str, tuple[Task, bool]]]:
+    """JSONL request lines for every order still missing, and custom_id -> (task, order)."""
+    lines, index = [], {}
+    for task in tasks:
+        if task.identical:
+            continue
+        for order in job.missing_orders(task):
+            custom_id = task.custom_id(order)
+            index[custom_id] = (task, order)
+            lines.append(json.dumps({"custom_id": custom_id, "method": "POST", "url": ENDPOINT,
+                                     "body": job.request(task, order)}))  # fmt: skip
+    return lines, index
+
+
+class _BatchRun:
+    """One submission (or resumption) of a batch for a JudgeJob."""
+
+    def __init__(self, job: JudgeJob, client: openai.AsyncOpenAI, key: str | None,
+                 policy: RetryPolicy) -> None:  # fmt: skip
+        self.job, self.client, self.key, self.policy = job, client, key, policy
+
+    async def _call(self, make: Any) -> Any:
+        self.job.summary.requests += 1
+        return await call_with_retries(make, self.policy)
+
+    async def submit(self, lines: list[str]) -> str:
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        uploaded = await self._call(lambda: self.client.files.create(
+            file=("tiebreak-judge-batch.jsonl", data, "application/jsonl"), purpose="batch"))
+        batch = await self._call(lambda: self.client.batches.create(
+            input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
+            metadata={"tiebreak_run": str(self.job.run_id)}))  # fmt: skip
+        with self.job.store.atomic():
+            sql.set_run_batch(self.job.store, self.job.run_id, batch.id, "submitted")
+        return str(batch.id)
+
+    async def wait(self, batch_id: str, poll: float, cancel: CancelToken | None) -> Any:
+        while True:
+            batch = await self._call(lambda: self.client.batches.retrieve(batch_id))
+            if batch.status in FINAL:
+                return batch
+            deadline = time.monotonic() + poll
+            while time.monotonic() < deadline:
+                if cancel is not None and cancel.cancelled:
+                    return None
+                await asyncio.sleep(min(0.05, poll))
+
+    async def collect(self, batch: Any, index: dict[str, tuple[Task, bool]]) -> None:
+        job = self.job
+        seconds = float((batch.completed_at or time.time()) - batch.created_at) / max(1, len(index))
+        for file_id in (batch.output_file_id, batch.error_file_id):
+            if not file_id:
+                continue
+            content = await self._call(lambda f=file_id: self.client.files.content(f))
+            for line in filter(None, content.text.splitlines()):
+                self.commit_line(json.loads(line), index, seconds)
+        for task, order in list(index.values()):  # asked for, but neither answered nor failed
+            job.fail(task, order, f"batch {batch.status}: no result", None)
+
+    def commit_line(self, record: dict[str, Any], index: dict[str, tuple[Task, bool]],
+                    seconds: float) -> None:  # fmt: skip
+        job = self.job
+        entry = index.pop(str(record.get("custom_id")), None)
+        if entry is None:
+            job.summary.failures["batch result out of scope"] += 1
+            return
+        task, order = entry
+        response = record.get("response") or {}
+        if record.get("error") or response.get("status_code") != 200:
+            error = record.get("error") or (response.get("body") or {}).get("error") or {}
+            code = response.get("status_code")
+            job.fail(task, order, f"HTTP {code}" if code else "batch error",
+                     redact(json.dumps(error)[:500], self.key))  # fmt: skip
+            return
+        body = response.get("body") or {}
+        try:
+            parsed = parse_completion(job.config.parser, body)
+        except ParseError as exc:
+            job.fail(task, order, "unparsed", redact(str(exc), self.key))
+            return
+        job.answer(task, order, parsed, body, seconds, price_factor=job.config.batch_price_factor)
+
+
+async def run_batch_async(
+    store: Store,
+    options: JudgeOptions,
+    *,
+    api_key: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    poll_interval: float = 30.0,
+    policy: RetryPolicy | None = None,
+) -> tuple[Summary, int]:
+    """Judge through the Batch API; see :func:`run_batch`."""
+    job = JudgeJob(store, options, mode="batch")
+    tasks = job.plan()
+    for task in tasks:  # ties and fully cached tasks need no request
+        if task.identical or not job.missing_orders(task):
+            job.complete_from_cache(task)
+    lines, index = batch_lines(job, tasks)
+    started, status = time.perf_counter(), "failed"
+    client = make_client(options.base_url, api_key, job.config.timeout)
+    run = _BatchRun(job, client, api_key, policy or RetryPolicy(max_retries=job.config.max_retries))
+    try:
+        batch_id = job.batch_id
+        if batch_id is None and lines:
+            batch_id = await run.submit(lines)
+        status = "submitted" if batch_id else "done"  # "submitted" = resumable from the batch id
+        batch = await run.wait(batch_id, poll_interval, cancel) if batch_id else None
+        if batch_id and batch is None:
+            job.summary.cancelled = True
+        elif batch is not None:
+            if batch.status != "completed" and not batch.output_file_id:
+                status = "failed"
+                raise JudgeError(f"batch {batch_id} ended with status {batch.status}")
+            await run.collect(batch, index)
+            status = "done"
+    except openai.OpenAIError as exc:
+        reason, detail = describe(exc, api_key)
+        raise JudgeError(f"Batch API: {reason}: {detail}") from None
+    finally:
+        job.summary.wall_seconds = time.perf_counter() - started
+        job.finish(status)
+        await client.close()
+        if progress is not None:
+            s = job.summary
+            progress(Progress(s.finished, len(tasks), s.dollars, s.failed, s.cached))
+    return job.summary, job.run_id
+
+
+def run_batch(store: Store, options: JudgeOptions, **kwargs: Any) -> tuple[Summary, int]:
+    """Submit the pending comparisons as one OpenAI batch, wait for it and commit the verdicts.
+
+    A run whose batch was submitted but not collected (cancelled, crashed, or the process
+    ended) is resumed from its stored batch id by the next call with the same judge.
+
+    Parameters
+    ----------
+    store : Store
+        The database.
+    options : JudgeOptions
+        Configuration and scope, as for online runs (``concurrency`` is ignored).
+    **kwargs
+        ``api_key``, ``progress``, ``cancel``, ``poll_interval`` (seconds), ``policy``.
+
+    Returns
+    -------
+    (Summary, run_id)
+    """
+    return asyncio.run(run_batch_async(store, options, **kwargs))
