@@ -1,0 +1,150 @@
+"""``tiebreak spotcheck``: draw audit samples, estimate human-anchored win rates, export reviews."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+
+import pandas as pd
+
+from core.cli import CliError, add_db_argument
+from core.paths import default_db_path
+from core.sample import open_database
+from core.spotcheck.audit import AuditError, estimate_audit, sample_audit
+from core.spotcheck.estimators import EstimatorError
+from core.spotcheck.export import EXPORT_FORMATS, ExportError, reviewed_items, write_export
+from core.spotcheck.sampling import DESIGNS, SamplingError
+from core.store import Store, StoreError
+from core.store import review as rs
+
+TABLE_COLUMNS = ["model", "method", "estimate", "lower", "upper", "standard_error", "n_labelled", "n_total",
+                 "lam", "more_reviews", "notes"]  # fmt: skip
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``spotcheck`` with its ``sample``, ``estimate``, ``export`` and ``mark`` actions."""
+    p = sub.add_parser("spotcheck", help="spot-check judge verdicts: audit samples, estimates, export")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    s = actions.add_parser("sample", help="draw a random audit sample of a judge's verdicts")
+    add_db_argument(s)
+    s.add_argument("--judge", required=True, help="judge group name")
+    s.add_argument("--n", type=int, required=True, help="number of items to draw (expected number "
+                   "for the uncertainty design)")
+    s.add_argument("--design", choices=DESIGNS, default="uniform")
+    s.add_argument("--audit", help="audit stream name (default: JUDGE/audit)")
+    s.add_argument("--seed", type=int, help="random seed (default: a fresh one, stored)")
+    s.set_defaults(func=run_sample)
+
+    e = actions.add_parser("estimate", help="judge-only, human-only, PPI, PPI++ and HT win rates")
+    add_db_argument(e)
+    e.add_argument("--judge", required=True, help="judge group name")
+    e.add_argument("--audit", required=True, help="audit stream, or a human group (imported labels)")
+    e.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    e.add_argument("--label", choices=("blind", "final"), default="blind",
+                   help="human label of a review: before (blind, default) or after the reveal")
+    e.add_argument("--width", type=float, help="target interval width (fraction) for 'more reviews'")
+    e.set_defaults(func=run_estimate)
+
+    x = actions.add_parser("export", help="reviewed items as CSV / JSONL / AlpacaEval annotations")
+    add_db_argument(x)
+    x.add_argument("--out", required=True, help="output file")
+    x.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    x.add_argument("--audit", help="only this audit stream")
+    x.add_argument("--stream", choices=("random", "adhoc"), help="only random or ad-hoc items")
+    x.add_argument("--label", choices=("final", "blind"), default="final",
+                   help="human preference written to AlpacaEval annotations")
+    x.set_defaults(func=run_export)
+
+    m = actions.add_parser("mark", help="mark an imported human group as a random sample or ad hoc")
+    add_db_argument(m)
+    m.add_argument("--group", required=True, help="human annotator group")
+    m.add_argument("--stream", choices=("random", "adhoc"), required=True)
+    m.set_defaults(func=run_mark)
+
+
+def _open(args: argparse.Namespace) -> Store:
+    """The database (created with the bundled sample on first use, as the other commands do)."""
+    return open_database(default_db_path(args.db))
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    """Draw and store the sample; print what was drawn."""
+    store = _open(args)
+    try:
+        rep = sample_audit(store, args.judge, args.n, args.design, audit_group=args.audit, seed=args.seed)
+    except (AuditError, SamplingError, StoreError) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    print(f"audit {rep.audit_group!r}: drew {rep.n_new} new item(s) ({rep.design}, seed {rep.seed}); "
+          f"{rep.n_in_stream} of {rep.population} verdicts are in the stream")
+    for note in rep.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def run_estimate(args: argparse.Namespace) -> int:
+    """Print the estimates per model in the chosen format; warnings go to stderr."""
+    store = _open(args)
+    try:
+        est = estimate_audit(store, args.judge, args.audit, label=args.label, target_width=args.width)
+    except (AuditError, EstimatorError, StoreError) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    for w in est.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    df = pd.DataFrame(est.rows, columns=TABLE_COLUMNS)
+    if args.format == "json":
+        print(json.dumps({"judge": est.judge, "audit": est.audit, "design": est.design,
+                          "warnings": est.warnings,
+                          "rows": json.loads(df.to_json(orient="records"))}, indent=2))  # fmt: skip
+    elif args.format == "csv":
+        buf = io.StringIO()
+        df.to_csv(buf, index=False)
+        print(buf.getvalue(), end="")
+    else:
+        print(f"judge {est.judge} · audit {est.audit} · design {est.design} · 95% intervals")
+        print(_table(df))
+    return 0
+
+
+def _table(df: pd.DataFrame) -> str:
+    view = df.copy()
+    for col in ("estimate", "lower", "upper", "standard_error", "lam"):
+        view[col] = view[col].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
+    view["more_reviews"] = view["more_reviews"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    return view.rename(columns={"standard_error": "se", "n_labelled": "n", "n_total": "N"}).to_string(index=False)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the reviewed items; say how many were written and left out."""
+    store = _open(args)
+    try:
+        items = reviewed_items(store, args.audit, args.stream)
+        if items.empty:
+            raise CliError("export: no reviewed items match")
+        written, missing = write_export(items, args.out, args.format, args.label)
+    except ExportError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()
+    extra = f"; {missing} left out (no {args.label} label)" if missing else ""
+    print(f"wrote {written} reviewed item(s) to {args.out} ({args.format}){extra}")
+    return 0
+
+
+def run_mark(args: argparse.Namespace) -> int:
+    """Store the mark of a human group."""
+    store = _open(args)
+    try:
+        if args.group not in {g["group"] for g in store.groups() if g["kind"] == "human"}:
+            raise CliError(f"--group {args.group!r}: no human group of that name")
+        rs.mark_group(store, args.group, args.stream)
+    finally:
+        store.close()
+    print(f"human group {args.group!r} marked {args.stream}")
+    return 0

@@ -1,0 +1,1 @@
+"""Spot-checking judge verdicts: estimators, audit sampling designs, review queue and export."""

@@ -1,0 +1,193 @@
+"""Review mode of the labelling workspace: blind vote, then the judge's verdict, then a / x."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
+
+from core.domain import Choice
+from core.review import REASONS, Reveal, ReviewSession
+from core.session import Change
+from gui.context import AppContext
+from gui.labelling.actions import ActionSpec
+from gui.labelling.workspace import CHOICE_TEXT, VOTES, Workspace, WorkspaceMode
+
+REVIEW_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("accept", "Accept judge", ("A",), "&Review", True,
+               "after the reveal: accept the judge's verdict (with the reason shown, if any)"),
+    ActionSpec("override", "Override judge", ("X",), "&Review", True,
+               "after the reveal: override the judge, then press your verdict key (← → ↓ Shift+↓)"),
+    ActionSpec("reason", "Next reason", ("E",), "&Review", True,
+               "after the reveal: cycle the optional reason (custom: type it in the box)"),
+)  # fmt: skip
+
+
+class ReasonEdit(QLineEdit):
+    """Text of a custom reason; Esc or Enter gives the keys back to the workspace."""
+
+    leave = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        """Esc / Enter leave the box; everything else is typing."""
+        if event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.leave.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class RevealPanel(QFrame):
+    """The judge's verdict, its confidence and rationale, the reason and what the keys do now."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("revealPanel")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.verdict = QLabel()
+        self.verdict.setObjectName("judgeVerdict")
+        self.verdict.setWordWrap(True)
+        self.rationale = QPlainTextEdit()
+        self.rationale.setReadOnly(True)
+        self.rationale.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.rationale.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        self.reason = QComboBox()
+        self.reason.addItems(["(no reason)", *REASONS])
+        self.reason.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.reason_text = ReasonEdit()
+        self.reason_text.setPlaceholderText("custom reason (click to type; Esc leaves)")
+        self.prompt = QLabel()
+        self.prompt.setObjectName("reviewPrompt")
+        form = QFormLayout(self)
+        form.addRow("Judge", self.verdict)
+        form.addRow("Rationale", self.rationale)
+        form.addRow("Reason [E]", self.reason)
+        form.addRow("", self.reason_text)
+        form.addRow(self.prompt)
+        self.clear()
+
+    def show_reveal(self, reveal: Reveal) -> None:
+        """Show the judge's side of the held item."""
+        mine = CHOICE_TEXT.get(reveal.blind.choice, str(reveal.blind.choice))
+        judge = CHOICE_TEXT[reveal.judge_choice]
+        agree = "agrees with you" if reveal.agrees else "DISAGREES with you"
+        self.verdict.setText(f"{reveal.judge}: {judge} (preference {reveal.judge_preference:.2f}, "
+                             f"confidence {reveal.confidence:.2f}) - {agree} (you: {mine})")  # fmt: skip
+        text = reveal.rationale or reveal.raw_completion or "(the judge gave no rationale)"
+        self.rationale.setPlainText(text)
+        self.reason.setCurrentIndex(0)
+        self.reason_text.clear()
+        self.prompt.setText("A accepts the judge's verdict · X overrides it · E picks a reason")
+        self.setVisible(True)
+
+    def prompt_override(self) -> None:
+        """After X: ask for the reviewer's verdict with the usual vote keys."""
+        self.prompt.setText("Override: press your verdict: ← / 1 left · → / 2 right · ↓ / 3 tie good · "
+                            "Shift+↓ / 4 tie bad (Backspace undoes the blind vote)")  # fmt: skip
+
+    def next_reason(self) -> None:
+        """Cycle the reason combo box."""
+        self.reason.setCurrentIndex((self.reason.currentIndex() + 1) % self.reason.count())
+        if self.reason.currentText() == "custom":
+            self.reason_text.setFocus()
+
+    def chosen_reason(self) -> tuple[str | None, str | None]:
+        """(reason, custom text) as chosen."""
+        idx = self.reason.currentIndex()
+        return (None if idx == 0 else self.reason.currentText()), (self.reason_text.text().strip() or None)
+
+    def clear(self) -> None:
+        """Hide the panel (blind again)."""
+        self.verdict.clear()
+        self.rationale.clear()
+        self.prompt.clear()
+        self.setVisible(False)
+
+
+class ReviewMode(WorkspaceMode):
+    """Hooks of the workspace for review: hold after the blind vote, then accept / override."""
+
+    def __init__(self, panel: RevealPanel) -> None:
+        self.panel = panel
+        self.awaiting_override = False
+
+    def extra_actions(self) -> tuple[ActionSpec, ...]:
+        """The a / x / e keys."""
+        return REVIEW_ACTIONS
+
+    def after_commit(self, change: Change, workspace: Workspace) -> bool:
+        """Reveal the judge's verdict on the item just decided and hold it on screen."""
+        self.awaiting_override = False
+        self.panel.show_reveal(self._session(workspace).reveal(change))
+        return True
+
+    def on_undo(self, change: Change, workspace: Workspace) -> None:
+        """The blind vote was retracted: hide the verdict again."""
+        self.awaiting_override = False
+        self.panel.clear()
+
+    def trigger(self, action_id: str, workspace: Workspace) -> None:
+        """Accept, start an override, or cycle the reason."""
+        if workspace.holding is None:
+            raise RuntimeError("decide first: the judge's verdict is revealed after your own vote")
+        if action_id == "reason":
+            self.panel.next_reason()
+        elif action_id == "accept":
+            session = self._session(workspace)
+            session.accept(session.reveal(workspace.holding), *self.panel.chosen_reason())
+            self._done(workspace, "accepted the judge's verdict")
+        elif action_id == "override":
+            self.awaiting_override = True
+            self.panel.prompt_override()
+        else:
+            super().trigger(action_id, workspace)
+
+    def override_with(self, choice: Choice, workspace: Workspace) -> None:
+        """Store the override with the reviewer's verdict and move on."""
+        session = self._session(workspace)
+        session.override(session.reveal(workspace.holding), choice, *self.panel.chosen_reason())
+        self._done(workspace, f"overrode the judge: {CHOICE_TEXT[choice]}")
+
+    def _done(self, workspace: Workspace, what: str) -> None:
+        self.awaiting_override = False
+        self.panel.clear()
+        workspace.report(f"Review stored: {what}")
+        workspace.advance()
+        workspace.ctx.events.annotations_changed.emit(None)
+        workspace.setFocus()
+
+    @staticmethod
+    def _session(workspace: Workspace) -> ReviewSession:
+        session = workspace.session
+        if not isinstance(session, ReviewSession):
+            raise RuntimeError("review mode needs a review session")
+        return session
+
+
+class ReviewWorkspace(Workspace):
+    """The labelling workspace with review mode: the same keys; after X they give the override."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        self.panel = RevealPanel()
+        super().__init__(ctx, parent, mode=ReviewMode(self.panel))
+        self.view.reveal_area.addWidget(self.panel)
+        self.panel.reason_text.leave.connect(self.setFocus)
+
+    def trigger(self, action_id: str) -> None:
+        """Vote keys choose the override verdict after X; everything else as in labelling."""
+        mode = self.mode
+        if action_id in VOTES and self.holding is not None and isinstance(mode, ReviewMode) and mode.awaiting_override:
+            self._touch()
+            try:
+                mode.override_with(VOTES[action_id], self)
+            except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
+                self.report(f"override: {exc}")
+            return
+        super().trigger(action_id)

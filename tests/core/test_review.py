@@ -1,0 +1,93 @@
+"""Review use cases: blind decision, reveal, accept / override with a reason, undo, ad-hoc stream."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.domain import Choice
+from core.review import ReviewError, ReviewSession, add_adhoc_items
+from core.spotcheck.audit import estimate_audit, sample_audit
+from core.store import review as rs
+from tests.core.test_spotcheck_audit import build_spotcheck_store
+
+
+@pytest.fixture
+def audited(store):
+    cids = build_spotcheck_store(store)
+    sample_audit(store, "gpt4_judge", 6, "uniform", seed=7)
+    return store, cids
+
+
+def test_probability_stored_before_item_is_shown(audited):
+    store, _ = audited
+    before = rs.samples(store, "gpt4_judge/audit", "random")
+    assert before["inclusion_prob"].notna().all() and before["shown_at"].isna().all()
+    session = ReviewSession.open(store, "alice", "gpt4_judge")
+    shown = session.current()
+    after = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
+    row = after.loc[shown.pair.comparison_id]
+    assert row["shown_at"] is not None and row["drawn_at"] < row["shown_at"]
+    assert after["shown_at"].notna().sum() == 1  # only the item on screen
+
+
+def test_blind_then_override_stores_both_decisions(audited):
+    store, _ = audited
+    session = ReviewSession.open(store, "alice", "gpt4_judge")
+    shown = session.current()
+    blind = session.record(Choice.LEFT)
+    reveal = session.reveal(blind)
+    assert reveal.judge_preference == pytest.approx(1 + session.verdicts[shown.pair.comparison_id]["f"])
+    session.override(reveal, Choice.RIGHT, reason="factual error")
+    r = rs.review_rows(store).iloc[0]
+    expected_blind = 2.0 if shown.swapped else 1.0
+    assert r["blind_preference"] == expected_blind and r["blind_choice"] == "left"
+    assert r["action"] == "override" and r["reason"] == "factual error"
+    assert r["final_preference"] == (1.0 if shown.swapped else 2.0)
+    assert r["judge_preference"] == pytest.approx(reveal.judge_preference)
+    ann = store.annotations_frame(sources=["review"], with_texts=False)
+    assert len(ann) == 1 and ann["preference"].iloc[0] == expected_blind
+
+
+def test_accept_custom_reason_and_undo(audited):
+    store, _ = audited
+    session = ReviewSession.open(store, "bob", "gpt4_judge")
+    blind = session.record(Choice.TIE_GOOD)
+    reveal = session.reveal(blind)
+    with pytest.raises(ReviewError, match="custom reason needs a text"):
+        session.accept(reveal, reason="custom")
+    with pytest.raises(ReviewError, match="unknown reason"):
+        session.accept(reveal, reason="vibes")
+    session.accept(reveal, reason="custom", reason_text="judge right, I misread")
+    r = rs.review_rows(store).iloc[0]
+    assert (r["action"], r["final_preference"]) == ("accept", pytest.approx(reveal.judge_preference))
+    session.undo(blind)
+    assert rs.review_rows(store).empty
+    kept = rs.review_rows(store, include_retracted=True)
+    assert len(kept) == 1 and kept["retracted_at"].notna().all()
+    assert session.current().pair.comparison_id == blind.comparison_id  # back to that item
+
+
+def test_resume_skips_reviewed_items_and_estimate_uses_blind_labels(audited):
+    store, _ = audited
+    s1 = ReviewSession.open(store, "alice", "gpt4_judge")
+    for _ in range(3):
+        b = s1.record(Choice.RIGHT)
+        s1.accept(s1.reveal(b))
+    s2 = ReviewSession.open(store, "carol", "gpt4_judge")
+    assert s2.queue.n_done == 3 and len(s2.queue.pending) == 3
+    est = estimate_audit(store, "gpt4_judge", "gpt4_judge/audit")
+    assert any("3 of 6 drawn items" in w for w in est.warnings)
+
+
+def test_adhoc_stream_is_separate(audited):
+    store, cids = audited
+    n = add_adhoc_items(store, "gpt4_judge", [cids[("model-a", 1)], cids[("model-b", 2)]], "filter: length")
+    assert n == 2
+    session = ReviewSession.open(store, "dora", "gpt4_judge", stream="adhoc")
+    assert session.queue.total == 2
+    b = session.record(Choice.LEFT)
+    session.override(session.reveal(b), Choice.TIE_BAD, reason="length")
+    random_rows = rs.samples(store, "gpt4_judge/audit", "random")
+    assert random_rows["review_id"].isna().all()  # the ad-hoc review never lands in the random stream
+    with pytest.raises(ReviewError, match="has no items"):
+        ReviewSession.open(store, "dora", "gpt4_judge", audit_group="empty")
