@@ -37,7 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("--db"):
         argv = ["gui", *argv]
+    if argv[0] == "gui" and not {"-h", "--help"} & set(argv):
+        return _fast_gui(argv[1:])
     return core_main(argv, extra=_register_gui)
+
+
+def _fast_gui(args: list[str]) -> int:
+    """Open the app without discovering every CLI subcommand (their imports cost seconds)."""
+    parser = argparse.ArgumentParser(prog="tiebreak gui")
+    sub = parser.add_subparsers()
+    _register_gui(sub)
+    return _run_gui(parser.parse_args(["gui", *args]))
 
 
 if __name__ == "__main__":

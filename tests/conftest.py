@@ -40,3 +40,27 @@ def alpaca_dir() -> Path:
     if not ALPACA.is_dir():
         pytest.fail(f"AlpacaEval sample data not found at {ALPACA}")
     return ALPACA
+
+
+@pytest.fixture
+def fake_openai():
+    """A fake OpenAI-compatible server on 127.0.0.1 (judge tests; see tests/support/fake_openai)."""
+    from tests.support.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def metrics_sample_db(alpaca_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file with every AlpacaEval sample file imported (metrics tests; read-only use)."""
+    from core.importer import import_files
+    from core.store import Store
+
+    path = tmp_path_factory.mktemp("metrics") / "sample.sqlite"
+    results = alpaca_dir / "results"
+    files = sorted(results.glob("*/model_outputs.json")) + sorted(results.glob("*/*/annotations.json"))
+    s = Store(path)
+    import_files(s, files)
+    s.close()
+    return path

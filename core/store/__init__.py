@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlite_utils import Database
 
 from core.domain import Pair
 from core.store.migrations import migrations
+
+if TYPE_CHECKING:  # pandas is imported lazily: the app's start-up does not need it
+    import pandas as pd
 
 __all__ = ["Store", "StoreError", "UnknownName", "utcnow", "text_sha1"]
 
@@ -281,6 +283,8 @@ class Store:
             WHERE {' AND '.join(where)}
             ORDER BY a.id
         """
+        import pandas as pd
+
         return pd.read_sql_query(sql, self.conn, params=args)
 
     def groups(self) -> list[dict[str, Any]]:

@@ -1,0 +1,239 @@
+"""Labelling workspace speed: key -> label -> next item painted -> stats; cold start; memory.
+
+Offscreen, on a synthetic database with 200,000 annotations written through the Store API.
+Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py``; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+REFERENCE = "reference-model"
+N_INSTRUCTIONS, N_CANDIDATES, N_JUDGES = 805, 50, 5  # 40,250 comparisons x 5 judges = 201,250
+GAP_MS = 60  # between presses (not timed): far faster than a person reads two outputs
+GOALS = {"press_p50_ms": 8.0, "press_p99_ms": 16.0, "cold_start_s": 1.0, "rss_mb": 300.0}
+
+
+def _answer(i: int, g: int) -> str:
+    body = " ".join(f"word{(i * 7 + g * 13 + k) % 997}" for k in range(120))
+    return (f"## Answer {i}\n\nHere is a **considered** reply with a list:\n\n- first point {g}\n"
+            f"- second point\n\n{body}\n\n```python\ndef f(x):\n    return x * {g}\n```\n")  # fmt: skip
+
+
+def build_database(path: Path) -> int:
+    """Write the synthetic database; return the number of annotations."""
+    from core.store import Store
+
+    store = Store(path)
+    n = 0
+    with store.atomic():
+        judges = [store.annotator_id(f"judge-{j}", "judge") for j in range(N_JUDGES)]
+        for i in range(N_INSTRUCTIONS):
+            ins = store.instruction_id(f"Instruction {i}: explain concept {i} to a beginner.", dataset="bench")
+            ref = store.output_id(ins, REFERENCE, _answer(i, -1))
+            for g in range(N_CANDIDATES):
+                cid = store.comparison_id(ins, ref, store.output_id(ins, f"model-{g:02d}", _answer(i, g)))
+                for j, judge in enumerate(judges):
+                    pref = 1.0 + ((i + g + j) % 3) / 2
+                    store.add_annotation(comparison_id=cid, annotator_id=judge, preference=pref,
+                                         source="judge")  # fmt: skip
+                    n += 1
+    store.close()
+    return n
+
+
+def count_annotations(path: Path) -> int:
+    """Live annotations of an existing benchmark database."""
+    from core.store import Store
+
+    store = Store(path)
+    n = store.counts()["annotations"]
+    store.close()
+    return n
+
+
+def spec():
+    """The queue the benchmark labels: all candidates against the reference."""
+    from core.session import QueueSpec
+
+    return QueueSpec("bench-labeller", REFERENCE, tuple(f"model-{g:02d}" for g in range(N_CANDIDATES)))
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cold_child(db: str, ini: str, t_spawn: float) -> None:
+    """Child process: start the app as ``run`` does and report when the first item is painted."""
+    from gui.app import build_window, make_application
+    from gui.settings import Settings
+
+    app = make_application()
+    window = build_window(db, Settings(ini))
+    window.show()
+    window.repaint()  # paint synchronously: the first comparison is on screen now
+    ws = window.screen(0).workspace
+    ok = ws.session is not None and ws.session.current() is not None
+    print(json.dumps({"painted_s": time.time() - t_spawn, "ok": ok}), flush=True)
+    window.close()
+    del app
+
+
+def measure_cold(db: Path, ini: Path, runs: int = 5) -> tuple[float, float]:
+    """Median seconds: process start -> first comparison painted, and the bare PySide6 import."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    cold, floor = [], []
+    for _ in range(runs):
+        t0 = time.time()
+        subprocess.run([sys.executable, "-c", "import PySide6.QtWidgets"], check=True, env=env)
+        floor.append(time.time() - t0)
+        out = subprocess.run(
+            [sys.executable, __file__, "--cold-child", str(db), str(ini), repr(time.time())],
+            check=True, capture_output=True, text=True, env=env,
+        )  # fmt: skip
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        if not result["ok"]:
+            raise RuntimeError("cold start: no comparison was shown")
+        cold.append(result["painted_s"])
+    return statistics.median(cold), statistics.median(floor)
+
+
+class PaintCounter:
+    """Counts paint events of some widgets (proof that a press was painted, not just handled)."""
+
+    def __init__(self, widgets) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        counts = {id(w): 0 for w in widgets}
+
+        class Filter(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+                if event.type() == QEvent.Type.Paint and id(obj) in counts:
+                    counts[id(obj)] += 1
+                return False
+
+        self.counts, self.filter = counts, Filter()
+        for w in widgets:
+            w.installEventFilter(self.filter)
+
+    def snapshot(self) -> dict[int, int]:
+        """Current counts."""
+        return dict(self.counts)
+
+    def all_painted_since(self, before: dict[int, int]) -> bool:
+        """True when every widget was painted after ``before``."""
+        return all(self.counts[k] > v for k, v in before.items())
+
+
+def measure_presses(db: Path, ini: Path, presses: int) -> dict[str, float]:
+    """In-process: window on the database, statistics loaded, then timed key presses."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import build_window, make_application
+    from gui.settings import Settings
+
+    app = make_application()
+    window = build_window(db, Settings(ini))
+    window.resize(1400, 900)
+    window.show()
+    window.activateWindow()
+    ws = window.screen(0).workspace
+    t0 = time.perf_counter()
+    while ws.stats_feed is None and time.perf_counter() - t0 < 60:
+        app.processEvents()
+    stats_load = time.perf_counter() - t0
+    if ws.stats_feed is None:
+        raise RuntimeError(f"statistics did not load: {ws.view.stats.status.text()}")
+    ws.setFocus()
+    for _ in range(3):
+        app.processEvents()
+    keys = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_Left)
+    paints = PaintCounter([ws.view.left.view.viewport(), ws.view.right.view.viewport(),
+                           ws.view.stats.session_label])  # fmt: skip
+    times = []
+    n0 = ws.session.queue.n_done
+    for k in range(presses):
+        before = paints.snapshot()
+        start = time.perf_counter()
+        QTest.keyClick(ws, keys[k % len(keys)])
+        app.processEvents()  # Qt paints what changed: the next comparison and the statistics
+        times.append((time.perf_counter() - start) * 1000)
+        if not paints.all_painted_since(before):
+            raise RuntimeError(f"press {k}: the next comparison or the statistics were not painted")
+        QTest.qWait(GAP_MS)  # the app idles between presses, as it does between human votes
+    labelled = ws.session.queue.n_done - n0
+    if labelled != presses:
+        raise RuntimeError(f"{presses} presses recorded {labelled} labels")
+    times.sort()
+    result = {
+        "press_p50_ms": statistics.median(times),
+        "press_p99_ms": times[min(len(times) - 1, int(0.99 * len(times)))],
+        "press_max_ms": times[-1],
+        "stats_load_s": stats_load,
+        "rss_mb": rss_mb(),
+    }
+    window.close()
+    QApplication.processEvents()
+    return result
+
+
+def main() -> int:
+    """Build the database, run the three measurements, print figures and the JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cold-child", nargs=3, metavar=("DB", "INI", "T0"), help=argparse.SUPPRESS)
+    parser.add_argument("--presses", type=int, default=500)
+    parser.add_argument("--db", type=Path, help="reuse (or create) this benchmark database")
+    args = parser.parse_args()
+    if args.cold_child:
+        cold_child(args.cold_child[0], args.cold_child[1], float(args.cold_child[2]))
+        return 0
+    from gui.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db, ini = args.db or Path(tmp) / "bench.sqlite", Path(tmp) / "settings.ini"
+        t0 = time.perf_counter()
+        if db.exists():
+            n = count_annotations(db)
+            print(f"database: {n:,} annotations (reused {db})")
+        else:
+            n = build_database(db)
+            print(f"database: {n:,} annotations built in {time.perf_counter() - t0:.1f} s")
+        Settings(ini).set_last_spec(spec())  # the app resumes this queue at start
+        cold, floor = measure_cold(db, ini)
+        presses = measure_presses(db, ini, args.presses)
+    figures = {"annotations": n, "presses": args.presses, **presses,
+               "cold_start_s": cold, "import_pyside6_floor_s": floor}  # fmt: skip
+    print(f"presses {GAP_MS} ms apart (the gap is not timed; idle-time prefetch may run in it)")
+    print(f"key -> label -> next painted -> stats: p50 {presses['press_p50_ms']:.2f} ms, "
+          f"p99 {presses['press_p99_ms']:.2f} ms (goals {GOALS['press_p50_ms']} / {GOALS['press_p99_ms']} ms)")
+    print(f"cold start to first comparison painted: {cold:.3f} s (goal {GOALS['cold_start_s']} s); "
+          f"floor `import PySide6.QtWidgets`: {floor:.3f} s")
+    print(f"live statistics built from the database in {presses['stats_load_s']:.2f} s (after first paint)")
+    print(f"resident memory with the database open: {presses['rss_mb']:.0f} MB (goal {GOALS['rss_mb']} MB)")
+    figures["goals_met"] = {k: figures[k] < v for k, v in GOALS.items()}
+    figures["load_average_1m"] = os.getloadavg()[0]  # the machine is shared: context for the timings
+    print(f"load average (1 min) during the run: {figures['load_average_1m']:.1f} on {os.cpu_count()} CPUs")
+    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

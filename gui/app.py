@@ -1,0 +1,106 @@
+"""Composition root: QApplication, the database, the AppContext and the main window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_OPTIONAL_HOOKS = ("pandas", "numpy")
+
+
+def import_store_without_pandas() -> None:
+    """Import sqlite-utils without its optional pandas/numpy hooks, so start-up stays light.
+
+    sqlite-utils imports pandas and numpy (together 1-2 s and ~130 MB) only to map their scalar
+    types to column types when it creates tables from Python values; Tiebreak writes through SQL
+    (grep: no ``.insert``/``.upsert`` of sqlite-utils anywhere) and never does that. Both still
+    import normally later, when a screen needs a frame.
+    """
+    if "sqlite_utils" in sys.modules or any(m in sys.modules for m in _OPTIONAL_HOOKS):
+        return
+    for name in _OPTIONAL_HOOKS:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import name` -> ImportError
+    try:
+        import sqlite_utils.db  # noqa: F401
+    finally:
+        for name in _OPTIONAL_HOOKS:
+            del sys.modules[name]
+
+
+import_store_without_pandas()  # before anything imports core.store
+
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QGuiApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from gui import settings as app_settings  # noqa: E402
+from gui.context import AppContext  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
+
+SCREENSHOT_DELAY_MS = 1200
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (HiDPI pass-through scaling; the system's light/dark palette is kept)."""
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Tiebreak")
+    app.setOrganizationName("tiebreak")
+    app.setDesktopFileName("tiebreak")
+    return app
+
+
+def open_context(db: str | Path | None) -> tuple[AppContext | None, str | None]:
+    """Open (or create, loading the bundled sample) the database; an error becomes a message."""
+    from core.paths import default_db_path
+
+    path = default_db_path(db)
+    try:
+        from core.sample import open_database
+
+        store = open_database(path)
+    except Exception as exc:  # noqa: BLE001 (shown in the window, never a crash)
+        return None, f"Could not open the database {path}: {type(exc).__name__}: {exc}"
+    return AppContext(store=store, db_path=path), None
+
+
+def build_window(db: str | Path | None, settings: app_settings.Settings | None = None) -> MainWindow:
+    """Open the database and build the main window (used by :func:`run` and the benchmark)."""
+    settings = settings or app_settings.current()
+    app_settings.install(settings)
+    ctx, error = open_context(db)
+    return MainWindow(ctx, settings, error=error)
+
+
+def run(db: str | None = None, screenshot: str | None = None) -> int:
+    """Start the app on ``db`` (None: $TIEBREAK_DB or the user's data directory); exit status.
+
+    With ``screenshot``, render the window to that PNG once the first screen has settled (about
+    a second, so the statistics are loaded) and exit: 0 when written, 1 otherwise.
+    """
+    from gui.display import ensure_display
+
+    note = ensure_display()
+    app = make_application()
+    window = build_window(db)
+    window.show()
+    if note:
+        window.show_status(note)
+    result = {"status": 0}
+    if screenshot:
+
+        def grab_and_quit() -> None:
+            if not window.grab().save(str(screenshot)):
+                print(f"tiebreak: could not write the screenshot {screenshot}", file=sys.stderr)
+                result["status"] = 1
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(SCREENSHOT_DELAY_MS, grab_and_quit)
+    status = app.exec()
+    if window.ctx is not None:
+        window.ctx.store.close()
+    return int(status or result["status"])

@@ -1,0 +1,1 @@
+"""The labelling workspace: side-by-side outputs, keyboard actions, live statistics, start form."""

@@ -1,0 +1,146 @@
+"""Safe rendering of untrusted outputs: no network, no HTML/script, size caps with a notice."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from dataclasses import dataclass
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QTextBrowser
+
+#: Above this many characters markdown is not rendered: the text is shown plain (with a notice).
+MARKDOWN_LIMIT = 100_000
+#: Above this many tokens per side the word diff is not computed (difflib is quadratic).
+DIFF_TOKEN_LIMIT = 20_000
+_MD_FEATURES = QTextDocument.MarkdownFeature(
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
+)
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+
+
+class SafeBrowser(QTextBrowser):
+    """A read-only text view that never fetches a resource and never follows a link.
+
+    Markdown is parsed with raw HTML disabled (tags are shown as text); images and any other
+    resource requests are refused and counted in ``blocked``.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setReadOnly(True)
+        self.blocked = 0  # resource requests refused so far
+        self.installed: QTextDocument | None = None  # the last document from install()
+
+    def loadResource(self, kind: int, url: QUrl | str) -> object:  # noqa: N802 (Qt override)
+        """Refuse every resource (remote or local): untrusted text must not touch the network."""
+        self.blocked += 1
+        return None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """How a text was put on screen and what the reader must be told about it."""
+
+    mode: str  # "markdown" | "plain" | "diff"
+    notice: str = ""
+
+
+def prepare(view: SafeBrowser, text: str, raw: bool) -> tuple[QTextDocument, Rendered]:
+    """Build and lay out the document of ``text`` for ``view`` without showing it yet.
+
+    Markdown unless ``raw`` or longer than MARKDOWN_LIMIT (then plain text, in full, with a
+    notice). The document belongs to ``view``, so its resource requests reach
+    :meth:`SafeBrowser.loadResource` (refused).
+    """
+    doc = QTextDocument(view)
+    doc.setDefaultFont(view.font())
+    doc.setDocumentMargin(view.document().documentMargin())
+    rendered = Rendered("plain")
+    if raw:
+        doc.setPlainText(text)
+    elif len(text) > MARKDOWN_LIMIT:
+        doc.setPlainText(text)
+        rendered = Rendered("plain", f"{len(text):,} characters: shown as plain text, in full "
+                                     f"(markdown is rendered up to {MARKDOWN_LIMIT:,})")  # fmt: skip
+    else:
+        doc.setMarkdown(text, _MD_FEATURES)
+        images = count_images(doc) if "![" in text else 0  # raw HTML <img> stays plain text
+        rendered = Rendered("markdown", f"{images} image(s) not loaded (nothing is fetched)" if images else "")
+    if len(text) <= MARKDOWN_LIMIT:  # lay out now (huge texts lay out lazily while scrolling)
+        doc.setTextWidth(view.viewport().width())
+        doc.documentLayout().documentSize()
+    return doc, rendered
+
+
+def install(view: SafeBrowser, doc: QTextDocument) -> None:
+    """Show ``doc`` in ``view``; the document it replaces is released if ``prepare`` made it."""
+    previous = view.installed
+    view.setDocument(doc)
+    view.installed = doc
+    if previous is not None and previous is not doc:
+        previous.deleteLater()
+
+
+def show_text(view: SafeBrowser, text: str, raw: bool) -> Rendered:
+    """Put ``text`` into ``view`` now (see :func:`prepare`)."""
+    doc, rendered = prepare(view, text, raw)
+    install(view, doc)
+    return rendered
+
+
+def count_images(doc: QTextDocument) -> int:
+    """Number of image fragments in ``doc`` (their resources are refused, so say so)."""
+    n = 0
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            if it.fragment().charFormat().isImageFormat():
+                n += 1
+            it += 1
+        block = block.next()
+    return n
+
+
+def tokens(text: str) -> list[str]:
+    """Words, punctuation and whitespace runs of ``text`` (joining them gives ``text`` back)."""
+    return _TOKEN.findall(text)
+
+
+def word_diff(left: str, right: str, removed: str, added: str) -> tuple[str, str] | None:
+    """HTML of both texts with words only on one side highlighted; None when too long.
+
+    Every token is HTML-escaped, so the result carries no markup from the texts themselves.
+    """
+    a, b = tokens(left), tokens(right)
+    if max(len(a), len(b)) > DIFF_TOKEN_LIMIT:
+        return None
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    out_a: list[str] = []
+    out_b: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        chunk_a = html.escape("".join(a[i1:i2]))
+        chunk_b = html.escape("".join(b[j1:j2]))
+        if op == "equal":
+            out_a.append(chunk_a)
+            out_b.append(chunk_b)
+            continue
+        if chunk_a:
+            out_a.append(f'<span style="background-color:{removed}">{chunk_a}</span>')
+        if chunk_b:
+            out_b.append(f'<span style="background-color:{added}">{chunk_b}</span>')
+    wrap = '<div style="white-space: pre-wrap">{}</div>'
+    return wrap.format("".join(out_a)), wrap.format("".join(out_b))
+
+
+def show_diff(view: SafeBrowser, diff_html: str) -> Rendered:
+    """Put one side of a word diff into ``view``."""
+    view.blocked = 0
+    view.setHtml(diff_html)
+    return Rendered("diff")

@@ -1,0 +1,96 @@
+"""The Labelling screen: the start form, then the workspace; resumes the last queue."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QStackedWidget, QWidget
+
+from core.session import LabellingSession, QueueSpec
+from gui import settings as app_settings
+from gui.context import AppContext
+from gui.labelling.start_form import StartForm
+from gui.labelling.stats_feed import StatsFeed, import_live_in_background
+from gui.labelling.workspace import Workspace
+
+
+class LabellingScreen(QStackedWidget):
+    """Start form (page 0) and workspace (page 1); the Labelling tab of the main window."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, resume: bool = True) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.form = StartForm(ctx.store)
+        self.workspace = Workspace(ctx)
+        self.addWidget(self.form)
+        self.addWidget(self.workspace)
+        self.form.start_requested.connect(self.start)
+        ctx.events.annotations_changed.connect(self._on_annotations_changed)
+        last = app_settings.current().last_spec()
+        if last is not None:
+            self.form.preset(last)
+            if resume:
+                self.start(last, quiet=True)
+
+    def menu_actions(self) -> list[tuple[str, QAction]]:
+        """Entries for the main window's menus (all workspace actions, from the action table)."""
+        return [(spec.menu, self.workspace.actions_by_id[spec.id]) for spec in self.workspace.specs]
+
+    def show_form(self) -> None:
+        """Back to the start form (choose another identity or queue)."""
+        self.form.reload()
+        last = app_settings.current().last_spec()
+        if last is not None:
+            self.form.preset(last)
+        self.setCurrentWidget(self.form)
+        self.form.annotator.setFocus()
+
+    def start(self, spec: QueueSpec, quiet: bool = False) -> bool:
+        """Open the annotator's session and show the workspace; errors go to the status bar."""
+        try:
+            session = LabellingSession.open(self.ctx.store, spec)
+        except Exception as exc:  # noqa: BLE001 (shown, never a crash)
+            message = f"Could not start labelling as {spec.annotator!r}: {exc}"
+            self.form.message.setText(message)
+            self.ctx.events.status_message.emit(message)
+            self.setCurrentWidget(self.form)
+            return False
+        app_settings.current().set_last_spec(spec)
+        self.setCurrentWidget(self.workspace)
+        self.workspace.start(session)
+        self.ctx.events.status_message.emit(
+            f"Labelling as {spec.annotator}: {spec.reference} vs {len(spec.candidates)} model(s)"
+            + (" (resumed; File ▸ New labelling session… to change)" if quiet else "")
+        )
+        QTimer.singleShot(0, lambda: self._load_stats(session, spec))
+        return True
+
+    def _on_annotations_changed(self, change: object) -> None:
+        """Someone else changed labels (payload None = reload): rebuild the live statistics."""
+        session = self.workspace.session
+        if change is None and session is not None and getattr(self, "_pending_stats", None):
+            self._load_stats(session, self._pending_stats[1])
+
+    def _load_stats(self, session: LabellingSession, spec: QueueSpec) -> None:
+        """Build live statistics after the first paint; their imports run off the GUI thread."""
+        self._pending_stats = (session, spec)
+        if "core.live" in sys.modules:
+            self._on_live_imported(sys.modules["core.live"])
+        else:
+            import_live_in_background(self, self._on_live_imported)
+
+    def _on_live_imported(self, module: object) -> None:
+        session, spec = self._pending_stats
+        if self.workspace.session is not session:
+            return  # a newer session started meanwhile; it loads its own
+        try:
+            if isinstance(module, BaseException):
+                raise module
+            feed = StatsFeed.load(self.ctx.store, spec, session.group)
+        except Exception as exc:  # noqa: BLE001 (shown, never a crash)
+            self.workspace.view.stats.show_unavailable(f"unavailable: {exc}")
+            self.ctx.events.status_message.emit(f"Live statistics unavailable: {exc}")
+            return
+        self.workspace.set_stats_feed(feed)

@@ -1,0 +1,130 @@
+"""Start of a labelling session: pick or create the annotator, dataset, reference, candidates."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from core.session import QueueSpec, SessionError
+from core.store import Store
+from core.store import queue as q
+
+ALL_DATASETS = "(all datasets)"
+
+
+class StartForm(QWidget):
+    """Collects a :class:`QueueSpec`.
+
+    Signals
+    -------
+    start_requested(object)
+        The user pressed Start with a valid spec (payload: QueueSpec).
+    """
+
+    start_requested = Signal(object)
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.annotator = QComboBox()
+        self.annotator.setEditable(True)
+        self.annotator.lineEdit().setPlaceholderText("your name (a new name creates an annotator)")
+        self.dataset = QComboBox()
+        self.reference = QComboBox()
+        self.candidates = QListWidget()
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 1_000_000)
+        self.message = QLabel()
+        self.message.setObjectName("formMessage")
+        self.message.setWordWrap(True)
+        self.start_button = QPushButton("Start labelling  [Enter]")
+        self.start_button.setDefault(True)
+        form = QFormLayout()
+        form.addRow("Annotator", self.annotator)
+        form.addRow("Dataset", self.dataset)
+        form.addRow("Reference model", self.reference)
+        form.addRow("Candidate model(s)", self.candidates)
+        form.addRow("Order seed", self.seed)
+        title = QLabel("<h2>New labelling session</h2><p>Model names stay hidden until you vote; "
+                       "sides and order are randomised for you.</p>")  # fmt: skip
+        self.setMaximumWidth(760)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.start_button, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addStretch(1)
+        self.reference.currentTextChanged.connect(self._fill_candidates)
+        self.start_button.clicked.connect(self.submit)
+        self.annotator.lineEdit().returnPressed.connect(self.submit)
+        self.reload()
+
+    def reload(self) -> None:
+        """Refill the choices from the database."""
+        self.annotator.clear()
+        self.annotator.addItems(q.human_annotators(self.store))
+        self.annotator.setCurrentText("")
+        self.dataset.clear()
+        self.dataset.addItems([ALL_DATASETS, *q.datasets(self.store)])
+        self.reference.clear()
+        refs = q.references(self.store)
+        self.reference.addItems(refs)
+        if not refs:
+            self.message.setText("The database holds no comparisons yet: import some first.")
+
+    def _fill_candidates(self, reference: str) -> None:
+        self.candidates.clear()
+        for name in q.candidates(self.store, reference) if reference else []:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.candidates.addItem(item)
+
+    def preset(self, spec: QueueSpec) -> None:
+        """Pre-fill the form with an earlier choice."""
+        self.annotator.setCurrentText(spec.annotator)
+        self.dataset.setCurrentText(spec.dataset or ALL_DATASETS)
+        self.reference.setCurrentText(spec.reference)
+        for i in range(self.candidates.count()):
+            item = self.candidates.item(i)
+            chosen = item.text() in spec.candidates
+            item.setCheckState(Qt.CheckState.Checked if chosen else Qt.CheckState.Unchecked)
+        self.seed.setValue(spec.seed)
+
+    def spec(self) -> QueueSpec:
+        """The chosen spec; raises SessionError with what is missing."""
+        chosen = tuple(
+            self.candidates.item(i).text()
+            for i in range(self.candidates.count())
+            if self.candidates.item(i).checkState() == Qt.CheckState.Checked
+        )
+        if not self.reference.currentText():
+            raise SessionError("start: no reference model to label against")
+        dataset = self.dataset.currentText()
+        return QueueSpec(
+            annotator=self.annotator.currentText().strip(),
+            reference=self.reference.currentText(),
+            candidates=chosen,
+            dataset=None if dataset in ("", ALL_DATASETS) else dataset,
+            seed=self.seed.value(),
+        )
+
+    def submit(self) -> None:
+        """Validate and emit ``start_requested`` (or show what is wrong)."""
+        try:
+            spec = self.spec()
+        except SessionError as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.setText("")
+        self.start_requested.emit(spec)

@@ -1,0 +1,81 @@
+"""Look of the labelling widgets from palette roles and fonts only (no stylesheet: cheap to paint)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy
+
+
+def emphasise(label: QLabel, *, bold: bool = False, panel: bool = False, scale: float = 1.0) -> None:
+    """Style a label with palette roles only (follows the system light/dark palette; no QSS)."""
+    font = label.font()
+    font.setBold(bold)
+    if scale != 1.0:
+        font.setPointSizeF(font.pointSizeF() * scale)
+    label.setFont(font)
+    if panel:
+        label.setFrameShape(QFrame.Shape.StyledPanel)
+        label.setMargin(4)
+        label.setAutoFillBackground(True)
+        label.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+
+
+class TextStrip(QFrame):
+    """Plain text of a fixed number of lines that repaints itself alone when the text changes.
+
+    A QLabel asks its parents to lay out again on every ``setText`` (and a QTabWidget above
+    then repaints the whole window); this strip only calls ``update()``, which keeps a label
+    press at a few small repaints.
+    """
+
+    def __init__(self, lines: int = 1, *, bold: bool = False, panel: bool = False,
+                 align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft, placeholder: str = "") -> None:  # fmt: skip
+        super().__init__()
+        self._text, self._lines, self._align, self.placeholder = "", lines, align, placeholder
+        if bold:
+            font = self.font()
+            font.setBold(True)
+            self.setFont(font)
+        if panel:
+            self.setFrameShape(QFrame.Shape.StyledPanel)
+            self.setAutoFillBackground(True)
+            self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fit()
+
+    def _fit(self) -> None:
+        self.setFixedHeight(self._lines * self.fontMetrics().lineSpacing() + 2 * self.frameWidth() + 12)
+
+    def text(self) -> str:
+        """The text shown."""
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel-like API)
+        """Show ``text`` (plain, word-wrapped; beyond the fixed lines it is elided by clipping)."""
+        if text != self._text:
+            self._text = text
+            self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """Narrow and exactly as tall as the lines."""
+        return QSize(80, self.height())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        """Follow font changes (Ctrl+plus / Ctrl+minus)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        """Draw the frame, then the text (or the dimmed placeholder)."""
+        super().paintEvent(event)
+        painter = QPainter(self)
+        rect = self.contentsRect().adjusted(4, 4, -4, -4)
+        flags = self._align | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
+        if self._text:
+            painter.drawText(rect, flags, self._text)
+        elif self.placeholder:
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(rect, flags, self.placeholder)
+        painter.end()

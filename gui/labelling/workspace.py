@@ -1,0 +1,296 @@
+"""The labelling workspace: key -> session operation -> Change -> refreshed views.
+
+Extension point (review mode, spot-check)
+-----------------------------------------
+Review mode reuses this workspace ("blind, then reveal, in the same workspace with the same
+keys") through three hooks:
+
+(a) **Queue**: build any ``core.queue.LabelQueue`` (e.g. the spot-check sample) and a
+    ``core.session.LabellingSession(store, annotator_id, queue, source="review", ...)``, then call
+    ``workspace.start(session, stats_feed=None)``.
+(b) **After commit**: subclass :class:`WorkspaceMode` and pass it as ``Workspace(ctx, mode=...)``.
+    ``after_commit(change, workspace)`` is called after every committed vote (``change.kind ==
+    "record"``) once the names are known; put extra information (judge verdict, confidence,
+    rationale) into a widget added to ``workspace.view.reveal_area`` and return True to *hold* the
+    item on screen with model names revealed (vote keys are then inactive). Call
+    ``workspace.advance()`` when the reviewer is done. ``on_undo(change, workspace)`` runs after an
+    undo so the mode can clear its panel.
+(c) **Actions**: ``extra_actions()`` returns more :class:`~gui.labelling.actions.ActionSpec` rows
+    (e.g. ``a`` accept, ``x`` override); they get keys, buttons, menu entries and cheat-sheet lines
+    like the built-in ones, and ``trigger(action_id, workspace)`` is called when one fires.
+    ``workspace.holding`` is the Change being held (None when not holding).
+
+What review mode records: the blind vote goes through ``session.record(choice, rationale,
+extra={...}, judge_visible=...)`` like any label (``source="review"`` from the session), so the
+judge verdict at reveal and the action (accept / override) fit in the annotation's ``extra`` JSON
+or in spot-check's own tables; undo retracts the vote and returns to the item (blind again).
+
+Signals of :class:`Workspace`: ``item_shown(int)`` (a comparison id was drawn; -1 = empty queue),
+``changed(object)`` (a Change was applied: record, skip, flag, or their undo/redo).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QPalette, QUndoStack
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from core.domain import Choice
+from core.session import Change, LabellingSession
+from gui.context import AppContext
+from gui.labelling.actions import LABELLING_ACTIONS, ActionSpec, make_actions
+from gui.labelling.cheatsheet import GUIDELINES, TextDialog, cheatsheet_html
+from gui.labelling.workspace_view import WorkspaceView
+from gui.undo import ChangeCommand
+
+VOTES = {"left": Choice.LEFT, "right": Choice.RIGHT, "tie_good": Choice.TIE_GOOD,
+         "tie_bad": Choice.TIE_BAD, "cant_judge": Choice.CANT_JUDGE}  # fmt: skip
+PREFETCH_DELAY_MS = 30  # after the paint of an item; a person needs far longer to vote
+CHOICE_TEXT = {Choice.LEFT: "left is better", Choice.RIGHT: "right is better",
+               Choice.TIE_GOOD: "tie, both good", Choice.TIE_BAD: "tie, both bad",
+               Choice.CANT_JUDGE: "can't judge"}  # fmt: skip
+
+
+class WorkspaceMode:
+    """Default (labelling) behaviour; review mode subclasses it (see the module docstring)."""
+
+    def extra_actions(self) -> tuple[ActionSpec, ...]:
+        """More actions for the table (keys, buttons, menus, cheat sheet)."""
+        return ()
+
+    def after_commit(self, change: Change, workspace: Workspace) -> bool:
+        """Called after a committed vote; return True to hold the item with names revealed."""
+        return False
+
+    def on_undo(self, change: Change, workspace: Workspace) -> None:
+        """Called after an undo (the item is blind again)."""
+
+    def trigger(self, action_id: str, workspace: Workspace) -> None:
+        """Run one of :meth:`extra_actions`."""
+        raise NotImplementedError(f"mode has no handler for action {action_id!r}")
+
+
+class Workspace(QWidget):
+    """Keyboard-first labelling of one session (see the module docstring for the signals)."""
+
+    item_shown = Signal(int)
+    changed = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, mode: WorkspaceMode | None = None):
+        super().__init__(parent)
+        self.ctx, self.mode = ctx, mode or WorkspaceMode()
+        self.session: LabellingSession | None = None
+        self.stats_feed = None  # StatsFeed (gui.labelling.stats_feed) once statistics are loaded
+        self.holding: Change | None = None
+        self.undo_stack = QUndoStack(self)
+        self.view = WorkspaceView(self)
+        QVBoxLayout(self).addWidget(self.view)
+        self.layout().setContentsMargins(0, 0, 0, 0)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.specs = LABELLING_ACTIONS + tuple(self.mode.extra_actions())
+        self.actions_by_id: dict[str, QAction] = make_actions(self.specs, self, self.trigger)
+        for spec in self.specs:
+            if spec.button:
+                action = self.actions_by_id[spec.id]
+                button = self.view.add_button(spec, action.trigger, spec.checkable)
+                if spec.checkable:
+                    action.toggled.connect(button.setChecked)
+        self.view.rationale.leave.connect(self.setFocus)
+        for pane in (self.view.left, self.view.right):
+            pane.view.verticalScrollBar().valueChanged.connect(lambda _v: self._touch())
+        self.view.rationale.textChanged.connect(self._touch)
+        self._dialogs: dict[str, TextDialog] = {}
+        self._prefetch_timer = QTimer(self, singleShot=True, interval=PREFETCH_DELAY_MS)
+        self._prefetch_timer.timeout.connect(self._prefetch)
+        self.view.show_empty(0, 0)
+        self.view.stats.show_unavailable("no session started yet")
+
+    # -- session ------------------------------------------------------------------------------
+    def start(self, session: LabellingSession, stats_feed=None) -> None:
+        """Label ``session``'s queue from its current item; ``stats_feed`` may come later."""
+        self.session, self.holding = session, None
+        self.undo_stack.clear()
+        if stats_feed is None:
+            self.view.stats.show_unavailable("loading…")
+        self.view.set_reveal("")
+        self.show_current()
+        self.set_stats_feed(stats_feed)
+        self.setFocus()
+
+    def set_stats_feed(self, feed) -> None:
+        """Attach live statistics (built after the first paint to keep start-up fast)."""
+        self.stats_feed = feed
+        if feed is not None and self.session is not None:
+            self.session.stats = feed
+        self._refresh_stats()
+
+    def show_current(self) -> None:
+        """Draw the session's current item (or the finished-queue page)."""
+        shown = self.session.current() if self.session else None
+        if shown is None:
+            q = self.session.queue if self.session else None
+            self.view.show_empty(q.n_done if q else 0, q.total if q else 0)
+            self.item_shown.emit(-1)
+            return
+        self.view.show_item(shown, raw=self._on("raw"), diff=self._on("diff"),
+                            lengths=self._on("lengths"), colors=self._diff_colors())  # fmt: skip
+        self.item_shown.emit(shown.pair.comparison_id)
+        self._prefetch_timer.start()
+
+    def _prefetch(self) -> None:
+        """In idle time, prepare what a vote will show next (never while holding or diffing)."""
+        if self.session is None or self.holding is not None or self._on("diff"):
+            return
+        try:
+            upcoming = self.session.upcoming()
+            if upcoming is not None:
+                self.view.prefetch(upcoming, self._on("raw"))
+        except Exception as exc:  # noqa: BLE001 (an optimisation must never break labelling)
+            self.report(f"prefetch: {exc}")
+
+    def advance(self) -> None:
+        """Stop holding a revealed item and show the next one (modes call this)."""
+        self.holding = None
+        self.show_current()
+
+    # -- actions ------------------------------------------------------------------------------
+    def trigger(self, action_id: str) -> None:
+        """Run one action by id; every error goes to the status bar, never up."""
+        self._touch()
+        try:
+            if action_id in VOTES:
+                self._vote(VOTES[action_id])
+            elif hasattr(self, f"_do_{action_id}"):
+                getattr(self, f"_do_{action_id}")()
+            else:
+                self.mode.trigger(action_id, self)
+        except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
+            self.report(f"{action_id}: {exc}")
+
+    def report(self, message: str) -> None:
+        """Show a message in the status bar."""
+        self.ctx.events.status_message.emit(message)
+
+    def _on(self, toggle: str) -> bool:
+        return self.actions_by_id[toggle].isChecked()
+
+    def _touch(self) -> None:
+        if self.session is not None:
+            self.session.touch()
+
+    def _need_session(self) -> LabellingSession:
+        if self.session is None:
+            raise RuntimeError("no labelling session: File ▸ New labelling session…")
+        if self.holding is not None:
+            raise RuntimeError("finish the revealed item first (see the keys below it)")
+        return self.session
+
+    def _vote(self, choice: Choice) -> None:
+        session = self._need_session()
+        text = self.view.rationale.toPlainText().strip()
+        change = session.record(choice, text or None)
+        if self.view.rationale.document().characterCount() > 1:
+            self.view.rationale.clear()
+        self._push(change)
+
+    def _do_skip(self) -> None:
+        self._push(self._need_session().skip())
+
+    def _do_flag(self) -> None:
+        self._push(self._need_session().flag())
+
+    def _push(self, change: Change) -> None:
+        self.undo_stack.push(ChangeCommand(self.session, change, self.apply_change, self.report))
+        self.apply_change(change)
+
+    def _do_undo(self) -> None:
+        if not self.undo_stack.canUndo():
+            raise RuntimeError("nothing to undo")
+        self.undo_stack.undo()
+
+    def _do_redo(self) -> None:
+        if not self.undo_stack.canRedo():
+            raise RuntimeError("nothing to redo")
+        self.undo_stack.redo()
+
+    # -- what changed -> views ----------------------------------------------------------------
+    def apply_change(self, change: Change) -> None:
+        """Refresh the views from one Change (also called by undo/redo)."""
+        self.view.set_reveal(_describe(change))
+        self.holding = None
+        if change.kind == "record" and not change.undone:
+            if self.mode.after_commit(change, self):
+                self.holding = change
+                self.view.reveal_names(change.shown, self._on("lengths"))
+        elif change.undone:
+            self.mode.on_undo(change, self)
+        if self.holding is None and change.kind != "flag":
+            self.show_current()
+        self._refresh_stats()
+        self.changed.emit(change)
+        self.ctx.events.annotations_changed.emit(change)
+
+    def _refresh_stats(self) -> None:
+        if self.session is None:
+            return
+        q = self.session.queue
+        self.view.stats.show_session(self.session.figures(), q.n_done, q.total)
+        if self.stats_feed is not None:
+            self.view.stats.show_stats(*self.stats_feed.lines())
+
+    # -- view toggles, scrolling, help ---------------------------------------------------------
+    def _redraw(self) -> None:
+        if self.holding is None:
+            self.show_current()
+
+    _do_diff = _do_raw = _do_lengths = _redraw
+
+    def _do_scroll_down(self) -> None:
+        self.view.left.scroll_by_pages(0.8)
+
+    def _do_scroll_up(self) -> None:
+        self.view.left.scroll_by_pages(-0.8)
+
+    def _do_rationale(self) -> None:
+        self.view.rationale.setFocus()
+
+    def _do_cheatsheet(self) -> None:
+        self._dialog("cheatsheet", "Keyboard shortcuts", cheatsheet_html(self.all_specs()))
+
+    def _do_guidelines(self) -> None:
+        self._dialog("guidelines", "Guidelines", GUIDELINES)
+
+    def all_specs(self) -> tuple[ActionSpec, ...]:
+        """Every action of the workspace and of the window (for the cheat sheet)."""
+        window = self.window()
+        return self.specs + tuple(getattr(window, "app_specs", ()))
+
+    def _dialog(self, key: str, title: str, body: str) -> None:
+        dialog = self._dialogs.get(key) or TextDialog(title, body, self)
+        self._dialogs[key] = dialog
+        dialog.browser.setHtml(body)
+        dialog.show()
+        dialog.activateWindow()
+
+    def _diff_colors(self) -> tuple[str, str]:
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        return ("#6b2f2f", "#2f5f35") if dark else ("#ffd6d6", "#d3f3d3")
+
+
+def _describe(change: Change) -> str:
+    """One line for the reveal strip: what happened and, after a vote, the model names."""
+    shown = change.shown
+    if change.undone:
+        return f"Undone ({change.kind}): back to item {shown.position} of {shown.total}; nothing was deleted."
+    if change.kind == "skip":
+        return "Skipped: the item comes back at the end of the queue."
+    if change.kind == "flag":
+        return "Flagged for the coordinator (the item stays; Backspace undoes the flag)."
+    ref = shown.pair.generator_1
+
+    def name(g: str) -> str:
+        return f"{g} (reference)" if g == ref else g
+
+    secs = "" if change.seconds is None else f" · {change.seconds:.1f} s"
+    return (f"Previous item: you chose “{CHOICE_TEXT[change.choice]}”. "
+            f"Left was {name(shown.left_generator)}; right was {name(shown.right_generator)}{secs}.")  # fmt: skip

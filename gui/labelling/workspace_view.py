@@ -1,0 +1,229 @@
+"""Layout of the labelling workspace: instruction, two columns, reveal strip, buttons, progress."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from core.session import Shown
+from gui.labelling.actions import ActionSpec
+from gui.labelling.output_view import OutputPane, ScrollLink
+from gui.labelling.render import SafeBrowser, install, prepare, show_text, word_diff
+from gui.labelling.stats_panel import StatsPanel
+from gui.labelling.style import TextStrip, emphasise
+
+
+class RationaleBox(QPlainTextEdit):
+    """Free-text rationale. Esc leaves it; Ctrl+Enter keeps the text and leaves.
+
+    Signals
+    -------
+    leave()
+        The user is done typing (focus goes back to the workspace).
+    """
+
+    leave = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self.setPlaceholderText("Rationale (optional): R or Tab to type · Esc leaves · Ctrl+Enter keeps it")
+        self.setMaximumHeight(self.fontMetrics().lineSpacing() * 3 + 12)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        """Esc and Ctrl+Enter leave the box; everything else is typing."""
+        ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        if event.key() == Qt.Key.Key_Escape or (
+            ctrl and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.leave.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class WorkspaceView(QWidget):
+    """Widgets of the workspace and how an item is drawn; no decisions are made here."""
+
+    PAGE_ITEM, PAGE_EMPTY = 0, 1
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.instruction = SafeBrowser()
+        self.instruction.setObjectName("instruction")
+        self.instruction.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.left, self.right = OutputPane("Left"), OutputPane("Right")
+        columns = QSplitter(Qt.Orientation.Horizontal)
+        columns.addWidget(self.left)
+        columns.addWidget(self.right)
+        columns.setChildrenCollapsible(False)
+        columns.setSizes([1, 1])
+        self._link = ScrollLink(self.left.view.verticalScrollBar(), self.right.view.verticalScrollBar(), self)
+        self.reveal = TextStrip(2, bold=True, panel=True,
+                                placeholder="After each vote, the model names of that item are shown here.")
+        self.reveal_area = QVBoxLayout()  # modes (review) add their reveal panel here
+        self.rationale = RationaleBox()
+        self.buttons = QHBoxLayout()  # answers
+        self.tool_buttons = QHBoxLayout()  # everything else
+        self.progress_label = TextStrip(1, bold=True, align=Qt.AlignmentFlag.AlignRight)
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.empty = QLabel()
+        self.empty.setObjectName("emptyQueue")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        emphasise(self.empty, scale=1.4)
+        item_page = QWidget()
+        page = QVBoxLayout(item_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(QLabel("Instruction"))
+        page.addWidget(self.instruction)
+        page.addWidget(columns, 1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(item_page)
+        self.pages.addWidget(self.empty)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_label)
+        progress_row.addWidget(self.progress, 1)
+        main = QWidget()
+        col = QVBoxLayout(main)
+        col.addLayout(progress_row)
+        col.addWidget(self.pages, 1)
+        col.addWidget(self.reveal)
+        col.addLayout(self.reveal_area)
+        col.addWidget(self.rationale)
+        col.addLayout(self.buttons)
+        col.addLayout(self.tool_buttons)
+        self.stats = StatsPanel()
+        self.stats.setMinimumWidth(400)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(main)
+        split.addWidget(self.stats)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+        self.button_widgets: dict[str, QPushButton] = {}
+        self._prefetched: tuple[tuple, dict] | None = None
+        self.fix_text_sizes()
+
+    def fix_text_sizes(self) -> None:
+        """Give the progress text a fixed width, so new numbers repaint it alone (no relayout).
+
+        Called again after a font change (sizes follow the font).
+        """
+        fm = self.progress_label.fontMetrics()
+        self.progress_label.setFixedWidth(fm.horizontalAdvance("  88,888 / 88,888") + 12)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Re-fix label sizes when the font changes (Ctrl+plus / Ctrl+minus)."""
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self.fix_text_sizes()
+
+    def add_button(self, spec: ActionSpec, trigger, checkable: bool) -> QPushButton:
+        """A button with its keys printed on it, e.g. ``Left is better [← / 1]``."""
+        button = QPushButton(f"{spec.text}\n[{spec.key_label}]")
+        button.setObjectName(f"button_{spec.id}")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setCheckable(checkable)
+        button.setToolTip(spec.help)
+        button.clicked.connect(lambda _c=False: trigger())
+        (self.buttons if spec.menu == "&Label" else self.tool_buttons).addWidget(button)
+        self.button_widgets[spec.id] = button
+        return button
+
+    def show_item(self, shown: Shown, *, raw: bool, diff: bool, lengths: bool, colors: tuple[str, str]) -> None:
+        """Draw one comparison blind (no model names)."""
+        self.pages.setCurrentIndex(self.PAGE_ITEM)
+        docs = self._take_prefetch(shown, raw) if not diff else self.drop_prefetch()
+        if docs:
+            install(self.instruction, docs["instruction"][0])
+        else:
+            show_text(self.instruction, shown.pair.instruction, raw)
+        self._fit_instruction()
+        self.left.set_header(None, len(shown.left) if lengths else None)
+        self.right.set_header(None, len(shown.right) if lengths else None)
+        html_pair = word_diff(shown.left, shown.right, *colors) if diff else None
+        if html_pair is not None:
+            self.left.show_diff_html(html_pair[0])
+            self.right.show_diff_html(html_pair[1])
+        else:
+            self.left.show_output(shown.left, raw, docs["left"] if docs else None)
+            self.right.show_output(shown.right, raw, docs["right"] if docs else None)
+            if diff:
+                for pane in (self.left, self.right):
+                    pane.add_notice("too long for a word diff: shown without it")
+        self.set_progress(shown.position - 1, shown.total)
+
+    def prefetch(self, shown: Shown, raw: bool) -> None:
+        """Prepare the documents of the item shown next (idle time), so a vote only swaps them."""
+        self.drop_prefetch()
+        docs = {"instruction": prepare(self.instruction, shown.pair.instruction, raw),
+                "left": prepare(self.left.view, shown.left, raw),
+                "right": prepare(self.right.view, shown.right, raw)}  # fmt: skip
+        self._prefetched = ((shown.pair.comparison_id, shown.swapped, raw), docs)
+
+    def _take_prefetch(self, shown: Shown, raw: bool) -> dict | None:
+        if self._prefetched is not None and self._prefetched[0] == (shown.pair.comparison_id, shown.swapped, raw):
+            docs = self._prefetched[1]
+            self._prefetched = None
+            return docs
+        return self.drop_prefetch()
+
+    def drop_prefetch(self) -> None:
+        """Forget prepared documents that will not be shown."""
+        if self._prefetched is not None:
+            for doc, _rendered in self._prefetched[1].values():
+                doc.deleteLater()
+        self._prefetched = None
+
+    def _fit_instruction(self) -> None:
+        """Instruction box as tall as its text, up to a third of the workspace (then it scrolls)."""
+        doc = self.instruction.document()
+        doc.setTextWidth(max(self.instruction.viewport().width(), 200))
+        wanted = int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4
+        height = max(40, min(wanted, max(self.height() // 3, 120)))
+        if height != self.instruction.height():
+            self.instruction.setFixedHeight(height)
+
+    def reveal_names(self, shown: Shown, lengths: bool) -> None:
+        """Show the model names on the column headers (after the vote, for a held item)."""
+        ref = shown.pair.generator_1
+        for pane, name, text in ((self.left, shown.left_generator, shown.left),
+                                 (self.right, shown.right_generator, shown.right)):  # fmt: skip
+            label = f"{name} (reference)" if name == ref else name
+            pane.set_header(label, len(text) if lengths else None)
+
+    def show_empty(self, done: int, total: int) -> None:
+        """The queue is finished (or empty)."""
+        self.pages.setCurrentIndex(self.PAGE_EMPTY)
+        if total == 0:
+            self.empty.setText("This queue has no items. Choose other models: File ▸ New labelling session…")
+        else:
+            self.empty.setText(f"Queue finished: {done} / {total} items done. Thank you!\n\n"
+                               "Undo (Backspace) returns to the last item you decided.")  # fmt: skip
+        self.set_progress(done, total)
+
+    def set_reveal(self, text: str) -> None:
+        """The strip under the columns: what just happened (names after a vote)."""
+        self.reveal.setText(text)
+
+    def set_progress(self, done: int, total: int) -> None:
+        """Progress ``n / total`` and the bar."""
+        self.progress_label.setText(f"{done:,} / {total:,}")
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)

@@ -1,0 +1,141 @@
+"""The main window: tabs from the screen registry, menus from the action tables, status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
+
+from gui import screens as registry
+from gui.context import AppContext
+from gui.labelling.actions import APP_ACTIONS, make_actions
+from gui.settings import DEFAULT_FONT_PT, Settings
+
+MENU_ORDER = ("&File", "&Label", "&Edit", "&View", "&Go", "&Help")
+
+
+class MainWindow(QMainWindow):
+    """Lays out and wires; holds no labelling logic (screens do)."""
+
+    def __init__(
+        self,
+        ctx: AppContext | None,
+        settings: Settings,
+        *,
+        screens: list[tuple[str, str]] | None = None,
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx, self.settings = ctx, settings
+        self.setWindowTitle("Tiebreak" + (f" — {ctx.db_path}" if ctx and ctx.db_path else ""))
+        self.app_specs = APP_ACTIONS
+        self.menus: dict[str, QMenu] = {name: self.menuBar().addMenu(name) for name in MENU_ORDER}
+        self.app_actions = make_actions(APP_ACTIONS, self, self._app_action, Qt.ShortcutContext.WindowShortcut)
+        for spec in APP_ACTIONS:
+            self._menu(spec.menu).addAction(self.app_actions[spec.id])
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        self._entries = list(registry.SCREENS if screens is None else screens)
+        self._built: dict[int, QWidget] = {}
+        self.statusBar().setSizeGripEnabled(True)
+        if ctx is not None:
+            ctx.events.status_message.connect(self.show_status)
+        if error or ctx is None:
+            hint = ("Choose another file with  tiebreak --db PATH  or the TIEBREAK_DB variable; "
+                    "the default lives in the user data directory.")  # fmt: skip
+            self.tabs.addTab(registry.error_page(error or "No database is open.", hint=hint), "Error")
+            self.show_status(error or "No database is open.")
+        else:
+            self._add_tabs()
+        self.set_font_size(settings.font_size())
+        self._restore()
+
+    # -- screens ------------------------------------------------------------------------------
+    def _add_tabs(self) -> None:
+        for index, (title, _target) in enumerate(self._entries):
+            self.tabs.addTab(QWidget(), title)  # placeholder until first shown
+            go = QAction(title, self)
+            go.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+            go.triggered.connect(lambda _c=False, i=index: self.tabs.setCurrentIndex(i))
+            self._menu("&Go").addAction(go)
+        self.tabs.currentChanged.connect(self._ensure_built)
+        self._ensure_built(0)
+
+    def _ensure_built(self, index: int) -> None:
+        """Build the screen of tab ``index`` on first show (errors become an error page)."""
+        if index < 0 or index in self._built or index >= len(self._entries):
+            return
+        title, target = self._entries[index]
+        try:
+            widget = registry.build_screen(target, self.ctx)
+        except registry.ScreenError as exc:
+            widget = registry.error_page(str(exc), exc.__cause__)
+            self.show_status(str(exc))
+        self._built[index] = widget
+        blocked = self.tabs.blockSignals(True)
+        old = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, title)
+        self.tabs.setCurrentIndex(index)
+        self.tabs.blockSignals(blocked)
+        old.deleteLater()
+        for menu, action in getattr(widget, "menu_actions", lambda: [])():
+            self._menu(menu).addAction(action)
+        widget.setFocus()
+
+    def screen(self, index: int = 0) -> QWidget | None:
+        """The built screen of tab ``index`` (None if not built yet)."""
+        return self._built.get(index)
+
+    def _menu(self, name: str) -> QMenu:
+        if name not in self.menus:
+            self.menus[name] = self.menuBar().addMenu(name)
+        return self.menus[name]
+
+    # -- window-level actions -----------------------------------------------------------------
+    def show_status(self, message: str) -> None:
+        """Put a message in the status bar (kept until the next one)."""
+        self.statusBar().showMessage(message)
+
+    def _app_action(self, action_id: str) -> None:
+        if action_id == "quit":
+            self.close()
+        elif action_id == "new_session":
+            first = self.screen(0)
+            if hasattr(first, "show_form"):
+                self.tabs.setCurrentIndex(0)
+                first.show_form()
+        elif action_id in ("font_bigger", "font_smaller"):
+            step = 1 if action_id == "font_bigger" else -1
+            self.set_font_size(self.settings.set_font_size(self.settings.font_size() + step))
+        elif action_id == "font_reset":
+            self.set_font_size(self.settings.set_font_size(DEFAULT_FONT_PT))
+
+    def set_font_size(self, points: int) -> None:
+        """Apply a font size to the whole window (outputs included)."""
+        font = self.font()
+        font.setPointSize(points)
+        self.setFont(font)
+        if self.isVisible():
+            self.show_status(f"Text size {points} pt")
+
+    # -- window state -------------------------------------------------------------------------
+    def _restore(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 900)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        """Save the window state (and close any labelling session) before closing."""
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        for widget in self._built.values():
+            session = getattr(getattr(widget, "workspace", None), "session", None)
+            if session is not None:
+                try:
+                    session.close()
+                except Exception as exc:  # noqa: BLE001 (closing must not crash)
+                    self.show_status(f"could not stamp the session end: {exc}")
+        super().closeEvent(event)

@@ -1,0 +1,89 @@
+"""Persistent user settings (QSettings): window geometry and state, font size, last session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from core.session import QueueSpec, SessionError
+
+DEFAULT_FONT_PT = 10
+FONT_RANGE = (6, 32)
+
+
+class Settings:
+    """Typed access to the app's QSettings (an INI file in tests, the platform store otherwise)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        if path is None:
+            self.q = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "tiebreak", "tiebreak")
+        else:
+            self.q = QSettings(str(path), QSettings.Format.IniFormat)
+
+    # -- window ---------------------------------------------------------------------------------
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        """Saved (geometry, state) of the main window, or None each."""
+        geometry, state = self.q.value("window/geometry"), self.q.value("window/state")
+        return (geometry if isinstance(geometry, QByteArray) else None,
+                state if isinstance(state, QByteArray) else None)  # fmt: skip
+
+    def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        """Remember geometry and dock/toolbar state."""
+        self.q.setValue("window/geometry", geometry)
+        self.q.setValue("window/state", state)
+        self.q.sync()
+
+    # -- font -----------------------------------------------------------------------------------
+    def font_size(self) -> int:
+        """Point size of the app font."""
+        try:
+            size = int(self.q.value("view/font_pt", DEFAULT_FONT_PT))
+        except (TypeError, ValueError):
+            size = DEFAULT_FONT_PT
+        return min(max(size, FONT_RANGE[0]), FONT_RANGE[1])
+
+    def set_font_size(self, size: int) -> int:
+        """Store a point size (clamped to FONT_RANGE) and return what was stored."""
+        size = min(max(int(size), FONT_RANGE[0]), FONT_RANGE[1])
+        self.q.setValue("view/font_pt", size)
+        return size
+
+    # -- last labelling session -----------------------------------------------------------------
+    def last_spec(self) -> QueueSpec | None:
+        """The queue the user labelled last, or None (missing or unreadable)."""
+        text = self.q.value("labelling/last_spec")
+        if not text:
+            return None
+        try:
+            data = json.loads(str(text))
+            return QueueSpec(data["annotator"], data["reference"], tuple(data["candidates"]),
+                             data.get("dataset"), int(data.get("seed", 0)))  # fmt: skip
+        except (ValueError, KeyError, TypeError, SessionError):
+            return None
+
+    def set_last_spec(self, spec: QueueSpec) -> None:
+        """Remember the queue so the next start resumes it."""
+        self.q.setValue("labelling/last_spec", json.dumps({
+            "annotator": spec.annotator, "reference": spec.reference,
+            "candidates": list(spec.candidates), "dataset": spec.dataset, "seed": spec.seed,
+        }))  # fmt: skip
+        self.q.sync()
+
+
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """The app's Settings (the platform store unless :func:`install` chose another)."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def install(settings: Settings) -> None:
+    """Use ``settings`` app-wide (tests install an INI file under tmp_path)."""
+    global _current
+    _current = settings

@@ -1,0 +1,129 @@
+"""Untrusted outputs render safely (nothing fetched, nothing executed) and without freezing."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from core.queue import LabelQueue
+from core.session import LabellingSession
+from gui.labelling.render import MARKDOWN_LIMIT, tokens, word_diff
+from gui.labelling.workspace import Workspace
+from tests.gui._data import REFERENCE, fill_store
+
+
+@pytest.fixture
+def listener():
+    """A local TCP port that records whether anything connected to it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(5)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+def connected(sock) -> bool:
+    try:
+        sock.accept()[0].close()
+        return True
+    except BlockingIOError:
+        return False
+
+
+def one_item_workspace(qtbot, ctx_store, text, other="Short answer."):
+    from gui.context import AppContext
+
+    ids = fill_store(ctx_store, 1, candidates=("cand-a",), judge=None,
+                     outputs={(0, "cand-a"): text, (0, REFERENCE): other})
+    annotator = ctx_store.annotator_id("alice")
+    session = LabellingSession(ctx_store, annotator, LabelQueue(ids, "alice"))
+    ws = Workspace(AppContext(store=ctx_store, db_path=None))
+    qtbot.addWidget(ws)
+    ws.resize(1200, 800)
+    ws.show()
+    qtbot.waitExposed(ws)
+    ws.activateWindow()
+    start = time.perf_counter()
+    ws.start(session)
+    ws.grab()  # lay out and paint everything now
+    seconds = time.perf_counter() - start
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is ws)
+    ws.setFocus()
+    return ws, seconds
+
+
+def candidate_pane(ws):
+    return ws.view.left if ws.session.current().swapped else ws.view.right
+
+
+def test_html_script_and_remote_images_are_shown_as_text_and_never_fetched(qtbot, store, listener):
+    port = listener.getsockname()[1]
+    text = (f'<script>alert("x")</script>\n<img src="http://127.0.0.1:{port}/a.png">\n\n'
+            f'![remote](http://127.0.0.1:{port}/b.png)\n\n<b>bold?</b> <a href="http://127.0.0.1:{port}/">link</a>')
+    ws, _ = one_item_workspace(qtbot, store, text)
+    pane = candidate_pane(ws)
+    shown = pane.view.toPlainText()
+    assert '<script>alert("x")</script>' in shown  # shown literally, not run, not hidden
+    assert f'<img src="http://127.0.0.1:{port}/a.png">' in shown
+    assert "<b>bold?</b>" in shown
+    assert pane.view.blocked >= 1  # the markdown image was requested and refused
+    assert "image(s) not loaded" in pane.notice.text()
+    qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.wait(50)
+    assert not connected(listener)
+
+
+def test_two_megabyte_output_renders_in_full_without_freezing(qtbot, store):
+    big = ("A long line of generated text with some words in it. " * 40 + "\n") * 950
+    assert len(big) > 2_000_000
+    ws, seconds = one_item_workspace(qtbot, store, big)
+    pane = candidate_pane(ws)
+    assert seconds < 2.0
+    assert pane.view.document().characterCount() >= len(big)  # not truncated
+    assert "shown as plain text, in full" in pane.notice.text() and f"{MARKDOWN_LIMIT:,}" in pane.notice.text()
+    start = time.perf_counter()
+    qtbot.keyClick(ws, Qt.Key.Key_J)  # scrolling stays responsive
+    qtbot.keyClick(ws, Qt.Key.Key_D)  # too long to diff: said, not frozen
+    assert "too long for a word diff" in pane.notice.text()
+    qtbot.keyClick(ws, Qt.Key.Key_1)
+    assert time.perf_counter() - start < 2.0
+    assert ws.session.queue.n_done == 1
+
+
+def test_rtl_emoji_and_unclosed_code_fence(qtbot, store):
+    text = "שלום עולם, مرحبا بالعالم 👋🏽🎉\n\n```python\ndef f():\n    return '<no closing fence>'"
+    ws, _ = one_item_workspace(qtbot, store, text)
+    shown = candidate_pane(ws).view.toPlainText()
+    assert "שלום עולם" in shown and "مرحبا" in shown and "👋🏽" in shown
+    assert "return '<no closing fence>'" in shown
+
+
+def test_word_diff_escapes_and_round_trips():
+    left, right = "the <b>cat</b> sat", "the <b>dog</b> sat"
+    a, b = word_diff(left, right, "red", "green")
+    assert "<b>" not in a and "&lt;b&gt;" in a
+    assert '<span style="background-color:red">cat</span>' in a
+    assert '<span style="background-color:green">dog</span>' in b
+    assert "".join(tokens(left)) == left
+    assert word_diff("x " * 30_000, "y", "r", "g") is None
+
+
+def test_columns_scroll_together(qtbot, store):
+    long_a = "\n\n".join(f"Paragraph {i} of the candidate." for i in range(300))
+    long_b = "\n\n".join(f"Reference paragraph {i}, a little longer than the other." for i in range(200))
+    ws, _ = one_item_workspace(qtbot, store, long_a, other=long_b)
+    left, right = ws.view.left.view.verticalScrollBar(), ws.view.right.view.verticalScrollBar()
+    assert left.maximum() > 0 and right.maximum() > 0
+    qtbot.keyClick(ws, Qt.Key.Key_J)
+    qtbot.keyClick(ws, Qt.Key.Key_PageDown)
+    assert left.value() > 0 and right.value() > 0
+    assert abs(left.value() / left.maximum() - right.value() / right.maximum()) < 0.02
+    right.setValue(right.maximum())  # the mouse wheel on the right column moves the left too
+    assert left.value() == left.maximum()
+    qtbot.keyClick(ws, Qt.Key.Key_K)
+    assert left.value() < left.maximum()

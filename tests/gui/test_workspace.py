@@ -1,0 +1,142 @@
+"""Tests of the labelling workspace: keys -> SQLite -> statistics -> undo, held keys, help."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
+
+
+def label_rows(store):
+    return store.conn.execute(
+        "SELECT id, comparison_id, preference, raw_choice, swapped, retracted_at FROM annotations"
+        " WHERE source = 'label' ORDER BY id"
+    ).fetchall()
+
+
+def test_held_key_records_one_label(workspace, qtbot, ctx):
+    first = workspace.session.current().pair.comparison_id
+    press = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_1, Qt.KeyboardModifier.NoModifier, "1", False)
+    QApplication.sendEvent(workspace, press)
+    for _ in range(5):  # the keyboard's auto-repeat while the key is held
+        repeat = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_1, Qt.KeyboardModifier.NoModifier, "1", True)
+        QApplication.sendEvent(workspace, repeat)
+    rows = label_rows(ctx.store)
+    assert len(rows) == 1 and rows[0][1] == first and rows[0][3] == "left"
+
+
+def test_cheatsheet_lists_every_action(workspace, qtbot):
+    qtbot.keyClick(workspace, Qt.Key.Key_Question)
+    dialog = workspace._dialogs["cheatsheet"]
+    assert dialog.isVisible()
+    text = dialog.browser.toPlainText()
+    specs = workspace.all_specs()
+    assert len(specs) >= 20  # workspace table + window table
+    for spec in specs:
+        assert spec.text in text and spec.key_label in text, spec.id
+    dialog.close()
+    qtbot.keyClick(workspace, Qt.Key.Key_H)
+    assert workspace._dialogs["guidelines"].isVisible()
+    assert "Can't judge" in workspace._dialogs["guidelines"].browser.toPlainText()
+    workspace._dialogs["guidelines"].close()
+
+
+def test_buttons_print_their_keys_and_menus_hold_every_action(workspace):
+    window = workspace.window()
+    menu_actions = {a for m in window.menus.values() for a in m.actions()}
+    for spec in workspace.specs:
+        assert workspace.actions_by_id[spec.id] in menu_actions, spec.id
+        assert not workspace.actions_by_id[spec.id].autoRepeat()
+        if spec.button:
+            assert f"[{spec.key_label}]" in workspace.view.button_widgets[spec.id].text()
+
+
+def test_skip_flag_and_cant_judge_keys(workspace, qtbot, ctx):
+    first = workspace.session.current().pair.comparison_id
+    qtbot.keyClick(workspace, Qt.Key.Key_Space)
+    assert workspace.session.queue.pending[-1] == first
+    second = workspace.session.current().pair.comparison_id
+    qtbot.keyClick(workspace, Qt.Key.Key_F)
+    assert ctx.store.conn.execute("SELECT comparison_id FROM flags").fetchall() == [(second,)]
+    assert workspace.session.current().pair.comparison_id == second  # a flag does not advance
+    qtbot.keyClick(workspace, Qt.Key.Key_C)
+    assert label_rows(ctx.store)[-1][2:4] == (None, "cant_judge")
+    assert workspace.session.queue.is_done(second)
+
+
+def test_arrow_keys_map_to_screen_positions(workspace, qtbot, ctx):
+    for key, mod, choice in ((Qt.Key.Key_Right, Qt.KeyboardModifier.NoModifier, "right"),
+                             (Qt.Key.Key_Down, Qt.KeyboardModifier.NoModifier, "tie_good"),
+                             (Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier, "tie_bad"),
+                             (Qt.Key.Key_4, Qt.KeyboardModifier.NoModifier, "tie_bad")):  # fmt: skip
+        shown = workspace.session.current()
+        qtbot.keyClick(workspace, key, mod)
+        row = label_rows(ctx.store)[-1]
+        assert row[1] == shown.pair.comparison_id and row[3] == choice
+        if choice == "right":
+            assert row[2] == (1.0 if shown.swapped else 2.0)
+
+
+def test_rationale_box_takes_typing_and_is_stored(workspace, qtbot, ctx):
+    qtbot.keyClick(workspace, Qt.Key.Key_R)
+    box = workspace.view.rationale
+    assert box.hasFocus()
+    qtbot.keyClicks(box, "1 is clearer")  # typing digits in the box must not vote
+    assert label_rows(ctx.store) == []
+    qtbot.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert workspace.hasFocus()
+    qtbot.keyClick(workspace, Qt.Key.Key_2)
+    row = ctx.store.conn.execute("SELECT rationale, raw_choice FROM annotations WHERE source='label'").fetchone()
+    assert row == ("1 is clearer", "right")
+    assert box.toPlainText() == ""
+
+
+def test_toggles_diff_raw_lengths(workspace, qtbot):
+    qtbot.keyClick(workspace, Qt.Key.Key_D)
+    assert workspace.view.left.rendered.mode == "diff"
+    qtbot.keyClick(workspace, Qt.Key.Key_D)
+    qtbot.keyClick(workspace, Qt.Key.Key_M)
+    assert workspace.view.left.rendered.mode == "plain"
+    assert "```" in workspace.view.left.view.toPlainText() or "```" in workspace.view.right.view.toPlainText()
+    assert "chars" not in workspace.view.left.header.text()  # badges off by default
+    qtbot.keyClick(workspace, Qt.Key.Key_L)
+    assert "chars]" in workspace.view.left.header.text()
+
+
+def test_names_hidden_until_vote_then_revealed(workspace, qtbot):
+    shown = workspace.session.current()
+    names = {shown.pair.generator_1, shown.pair.generator_2}
+    visible = workspace.view.left.header.text() + workspace.view.right.header.text()
+    assert not any(n in visible for n in names)
+    assert not any(n in workspace.view.reveal.text() for n in names)
+    qtbot.keyClick(workspace, Qt.Key.Key_1)
+    reveal = workspace.view.reveal.text()
+    assert f"Left was {shown.left_generator}" in reveal and shown.right_generator in reveal
+
+
+def test_errors_go_to_the_status_bar(workspace, qtbot):
+    window = workspace.window()
+    qtbot.keyClick(workspace, Qt.Key.Key_Backspace)  # nothing to undo yet
+    assert "nothing to undo" in window.statusBar().currentMessage()
+    workspace.ctx.store.conn.execute("DROP TABLE flags")  # the database fails under us
+    qtbot.keyClick(workspace, Qt.Key.Key_F)
+    assert "flag" in window.statusBar().currentMessage() and "flags" in window.statusBar().currentMessage()
+
+
+def test_prefetched_next_item_is_the_one_shown_with_the_right_sides(workspace, qtbot):
+    from gui.labelling.render import show_text
+
+    view = workspace.view
+    for _ in range(4):
+        qtbot.waitUntil(lambda: view._prefetched is not None)
+        prepared = view._prefetched[1]["left"][0]
+        qtbot.keyClick(workspace, Qt.Key.Key_3)
+        shown = workspace.session.current()
+        assert view.left.view.document() is prepared  # the vote only swapped documents in
+        for pane, text in ((view.left, shown.left), (view.right, shown.right)):
+            fresh = type(pane.view)()
+            show_text(fresh, text, raw=False)
+            assert pane.view.toPlainText() == fresh.toPlainText()  # and they are this item's sides
+            fresh.deleteLater()
+    qtbot.keyClick(workspace, Qt.Key.Key_M)  # a toggle after prefetching: the prefetch is not used
+    assert view.left.rendered.mode == "plain" and "```" in view.left.view.toPlainText() + view.right.view.toPlainText()
