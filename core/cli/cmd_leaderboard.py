@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from core import cli
 from core.metrics import MetricsError
 from core.paths import default_db_path
-from core.store import Store, UnknownName
 
-if TYPE_CHECKING:  # heavy imports (scipy.stats) happen in run(), keeping `tiebreak --help` fast
+if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
+
+    from core.store import Store
 
 CLI_RESAMPLES = 2000
 
@@ -55,11 +56,17 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
     from core.metrics.intervals import DEFAULT_SEED
     from core.metrics.lc import PublishedLC
     from core.metrics.leaderboard import full_leaderboard
+    from core.metrics.winrate import from_sums
     from core.store import metrics_queries as q
 
     groups = [args.annotator] if args.annotator else None
     refs = [args.reference] if args.reference else None
-    frame = q.metric_frame(store, groups=groups, references=refs)
+    # The AlpacaEval row comes from the trigger-kept sums; the frame feeds LC and intervals.
+    # Both are read in one transaction: one snapshot, even while another process labels.
+    with store.atomic():
+        sums = q.winrate_sums(store, groups=groups, references=refs)
+        frame = q.metric_frame(store, groups=groups, references=refs)
+        rows = from_sums(sums, q.avg_lengths(store))
     if frame.empty:
         raise cli.CliError(
             "no annotations in this selection (import some, or check --annotator/--reference)"
@@ -81,9 +88,8 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
             )
         ids = functools.partial(q.instruction_ids_by_text, store)
         published = PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids)
-    lengths = q.generator_lengths(store)["avg_length"].to_dict()
     return full_leaderboard(
-        frame, lengths, published=published, min_models=args.min_models,
+        frame, rows=rows, published=published, min_models=args.min_models,
         bootstrap=bootstrap and args.resamples > 0, n_resamples=max(args.resamples, 1),
         seed=DEFAULT_SEED,
     )  # fmt: skip
@@ -92,6 +98,7 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
 def run(args: argparse.Namespace) -> int:
     """Print the leaderboard."""
     from core.metrics.winrate import to_alpaca_eval
+    from core.store import UnknownName
 
     store = open_store(args.db)
     try:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from core.metrics import MetricsError
 from core.metrics.intervals import DEFAULT_RESAMPLES, DEFAULT_SEED, interval_table
 from core.metrics.lc import MIN_MODELS_FOR_DIFFICULTY, PublishedLC, length_controlled
 from core.metrics.winrate import DEFAULT_KEYS, leaderboard
@@ -18,6 +19,7 @@ def full_leaderboard(
     frame: pd.DataFrame,
     avg_lengths: Mapping[str, int | None] | None = None,
     *,
+    rows: pd.DataFrame | None = None,
     published: PublishedLC | None = None,
     min_models: int = MIN_MODELS_FOR_DIFFICULTY,
     bootstrap: bool = True,
@@ -33,6 +35,11 @@ def full_leaderboard(
         Annotation rows (see ``core.store.metrics_queries.metric_frame``).
     avg_lengths : mapping, optional
         Generator name -> AlpacaEval avg_length (None/missing -> NaN).
+    rows : pandas.DataFrame, optional
+        The leaderboard rows already computed from the store's trigger-kept sums
+        (``core.metrics.winrate.from_sums``, with ``avg_length``); then ``frame`` only feeds LC
+        and the intervals, and ``avg_lengths`` is not used. Their groups and row counts must
+        match ``frame`` (else :class:`MetricsError`).
     published : PublishedLC, optional
         Published GLM weights for LC of the models they list.
     min_models : int
@@ -47,13 +54,21 @@ def full_leaderboard(
         n_wins, n_wins_base, n_draws, n_total, discrete_win_rate, avg_length,
         length_controlled_winrate, lc_standard_error, wilson_low/high, bca_low/high,
         n_dropped, lc_method, note.
+
+    Raises
+    ------
+    MetricsError
+        When ``rows`` do not match ``frame``.
     """
-    rows = leaderboard(frame, keys=DEFAULT_KEYS)
-    lengths = avg_lengths or {}
-    rows["avg_length"] = [
-        lengths.get(g) if lengths.get(g) is not None else np.nan
-        for g in rows.index.get_level_values("generator_2")
-    ]
+    if rows is None:
+        rows = leaderboard(frame, keys=DEFAULT_KEYS)
+        lengths = avg_lengths or {}
+        rows["avg_length"] = [
+            lengths.get(g) if lengths.get(g) is not None else np.nan
+            for g in rows.index.get_level_values("generator_2")
+        ]
+    else:
+        _check_rows_match(rows, frame)
     lc = length_controlled(frame, min_models=min_models, published=published)
     iv = interval_table(
         frame,
@@ -73,3 +88,18 @@ def full_leaderboard(
         )
     out["note"] = notes
     return out.drop(columns=["lc_note", "interval_note"])
+
+
+def _check_rows_match(rows: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """Raise :class:`MetricsError` unless ``rows`` cover exactly the groups and rows of ``frame``."""
+    missing = [c for c in ("avg_length", "n_total", "n_dropped") if c not in rows.columns]
+    if missing:
+        raise MetricsError(f"full_leaderboard: rows lack column(s) {', '.join(missing)}")
+    sizes = frame.groupby(list(DEFAULT_KEYS), sort=True).size()
+    counts = (rows["n_total"] + rows["n_dropped"]).sort_index()
+    if not sizes.index.equals(counts.index) or not np.array_equal(sizes.to_numpy(), counts.to_numpy()):
+        raise MetricsError(
+            "full_leaderboard: the stored win-rate sums do not match the annotation rows "
+            f"({len(counts)} groups / {int(counts.sum())} rows vs {len(sizes)} / {len(frame)}); "
+            "was the selection the same?"
+        )

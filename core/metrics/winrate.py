@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ __all__ = [
     "leaderboard_row",
     "leaderboard",
     "from_sums",
+    "SUMS_COLUMNS",
     "avg_length",
     "to_alpaca_eval",
 ]
@@ -31,6 +32,8 @@ PERCENT_COLUMNS = [
     "lc_standard_error",
 ]  # fmt: skip
 DEFAULT_KEYS = ("generator_2", "generator_1", "annotator")
+#: Sufficient statistics :func:`from_sums` needs (``core.store.metrics_queries.winrate_sums``).
+SUMS_COLUMNS = ("n_rows", "n_total", "sum_x", "sum_x2", "n_wins", "n_wins_base", "n_draws")
 
 
 def _as_float_array(preferences: object) -> np.ndarray:
@@ -196,45 +199,59 @@ def leaderboard(
     return out
 
 
-def from_sums(sums: pd.DataFrame) -> pd.DataFrame:
-    """Leaderboard rows from per-group sufficient statistics (e.g. computed in SQL).
+def from_sums(
+    sums: pd.DataFrame, avg_lengths: Mapping[str, int | None] | None = None
+) -> pd.DataFrame:
+    """Leaderboard rows from per-group sufficient statistics (e.g. kept in the database).
 
     Parameters
     ----------
     sums : pandas.DataFrame
         Columns n_rows, n_total, sum_x, sum_x2, n_wins, n_wins_base, n_draws (x = p - 1 over
         the kept rows), any index.
+    avg_lengths : mapping, optional
+        Generator name -> AlpacaEval avg_length; when given, an ``avg_length`` column is added
+        for the ``generator_2`` index level (NaN where the generator is missing).
 
     Returns
     -------
     pandas.DataFrame
-        The columns of :func:`leaderboard`, same index. The variance is taken as
-        (sum_x2 - sum_x^2 / n) / (n - 1), clipped at 0 (agrees with the two-pass value to
-        ~1e-13 for win rates, far inside AlpacaEval's 1e-9 rounding).
+        The columns of :func:`leaderboard` (plus ``avg_length`` when asked), same index. The
+        variance is taken as (sum_x2 - sum_x^2 / n) / (n - 1), clipped at 0 (agrees with the
+        two-pass value to ~1e-13 for win rates, far inside AlpacaEval's 1e-9 rounding).
     """
-    n = sums["n_total"].to_numpy(dtype=float)
-    sx, sx2 = sums["sum_x"].to_numpy(dtype=float), sums["sum_x2"].to_numpy(dtype=float)
+    missing = [c for c in SUMS_COLUMNS if c not in sums.columns]
+    if missing:
+        raise MetricsError(f"from_sums: sums lack column(s) {', '.join(missing)}")
+    block = sums if tuple(sums.columns) == SUMS_COLUMNS else sums[list(SUMS_COLUMNS)]
+    pos = {c: i for i, c in enumerate(block.columns)}
+    values = block.to_numpy(dtype=float)  # one block: column access by position is cheap
+    n, sx, sx2 = (values[:, pos[c]] for c in ("n_total", "sum_x", "sum_x2"))
+    counts = {c: values[:, pos[c]].astype(np.int64) for c in ("n_rows", "n_wins", "n_wins_base", "n_draws")}
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sx / n
         var = np.maximum(sx2 - sx * mean, 0.0) / (n - 1)
         se = np.where(n > 1, np.sqrt(var / n), np.nan)
-        discrete = (sums["n_wins"].to_numpy() + 0.5 * sums["n_draws"].to_numpy()) / n
-    n_total = sums["n_total"].to_numpy(dtype=int)
-    n_dropped = sums["n_rows"].to_numpy(dtype=int) - n_total
-    return pd.DataFrame(
-        {
-            "win_rate": mean,
-            "standard_error": se,
-            "n_wins": sums["n_wins"].to_numpy(dtype=int),
-            "n_wins_base": sums["n_wins_base"].to_numpy(dtype=int),
-            "n_draws": sums["n_draws"].to_numpy(dtype=int),
-            "n_total": n_total,
-            "discrete_win_rate": discrete,
-            "n_dropped": n_dropped,
-            "note": [_note(int(t), int(d)) for t, d in zip(n_total, n_dropped, strict=True)],
-        },
-        index=sums.index,
-    )
+        discrete = (counts["n_wins"] + 0.5 * counts["n_draws"]) / n
+    n_total = n.astype(np.int64)
+    n_dropped = counts["n_rows"] - n_total
+    columns = {
+        "win_rate": mean,
+        "standard_error": se,
+        "n_wins": counts["n_wins"],
+        "n_wins_base": counts["n_wins_base"],
+        "n_draws": counts["n_draws"],
+        "n_total": n_total,
+        "discrete_win_rate": discrete,
+        "n_dropped": n_dropped,
+        "note": [_note(int(t), int(d)) for t, d in zip(n_total, n_dropped, strict=True)],
+    }
+    if avg_lengths is not None:
+        names = sums.index.get_level_values("generator_2")
+        columns["avg_length"] = np.array(
+            [np.nan if avg_lengths.get(g) is None else avg_lengths[g] for g in names], dtype=float
+        )
+    return pd.DataFrame(columns, index=sums.index)
 
 
 def avg_length(lengths: Sequence[int] | np.ndarray) -> int | None:

@@ -1,9 +1,10 @@
-"""SQL reads for the metrics: lean annotation frames, output lengths, instruction lookups."""
+"""SQL reads for the metrics: lean annotation frames, win-rate sums, output lengths, lookups."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from core.store import Store, UnknownName, text_sha1
@@ -11,7 +12,9 @@ from core.store import Store, UnknownName, text_sha1
 __all__ = [
     "metric_frame",
     "winrate_sums",
+    "winrate_sums_scan",
     "generator_lengths",
+    "avg_lengths",
     "instruction_ids_by_text",
     "check_generators",
     "check_groups",
@@ -75,6 +78,82 @@ def metric_frame(
     return frame
 
 
+def _filters(
+    store: Store,
+    cols: tuple[str, str, str],
+    groups: Sequence[str] | None,
+    references: Sequence[str] | None,
+    generators: Sequence[str] | None,
+) -> tuple[str, list[object]]:
+    """Checked names -> ``AND col IN (...)`` clauses for (group, reference, candidate) columns."""
+    check_groups(store, groups or [])
+    check_generators(store, [*(references or []), *(generators or [])])
+    where: list[str] = []
+    args: list[object] = []
+    for col, values in zip(cols, (groups, references, generators), strict=True):
+        _in(col, values, where, args)
+    return " ".join(where), args
+
+
+SUMS_COLUMNS = ("n_rows", "n_total", "sum_x", "sum_x2", "n_wins", "n_wins_base", "n_draws")
+_KEYS = ["generator_2", "generator_1", "annotator"]
+_FIXED_SCALE = 2.0**-32  # winrate_sums keeps round(x * 2^32) as INTEGER plus a REAL remainder
+
+_AGG_SQL = """
+    SELECT generator_2, generator_1, annotator, n_total + n_dropped, n_total,
+           sum_x_fixed, sum_x_rest, sum_x2_fixed, sum_x2_rest, n_wins, n_wins_base, n_draws
+    FROM winrate_sums WHERE 1 = 1 {where} ORDER BY 1, 2, 3
+"""
+
+
+def winrate_sums(
+    store: Store,
+    *,
+    groups: Sequence[str] | None = None,
+    references: Sequence[str] | None = None,
+    generators: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Sufficient statistics of the win-rate row per (generator_2, generator_1, annotator).
+
+    Read from the ``winrate_sums`` table, which triggers keep equal to the live annotations
+    (migration ``0006_winrate_sums``): no annotation row is scanned. AlpacaEval's cleaning is
+    built in (keep 1 <= p <= 2; x = p - 1; nulls counted in ``n_rows - n_total``; the schema
+    admits no other values). Sums of x and x^2 are stored as an exact integer part (units of
+    2^-32) plus a tiny REAL remainder, so they equal a fresh sum to ~1e-16 whatever the
+    history of inserts and retractions. Feed the result to ``core.metrics.winrate.from_sums``.
+    Filters as :func:`metric_frame`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (generator_2, generator_1, annotator), sorted; columns n_rows, n_total,
+        sum_x, sum_x2, n_wins, n_wins_base, n_draws.
+    """
+    where, args = _filters(store, ("annotator", "generator_1", "generator_2"), groups, references, generators)
+    rows = store.conn.execute(_AGG_SQL.format(where=where), args).fetchall()
+    g2, g1, an, n_rows, n_total, sx_f, sx_r, sx2_f, sx2_r, wins, base, draws = (
+        zip(*rows, strict=True) if rows else ((),) * 12
+    )
+    sum_x = [f * _FIXED_SCALE + r for f, r in zip(sx_f, sx_r, strict=True)]
+    sum_x2 = [f * _FIXED_SCALE + r for f, r in zip(sx2_f, sx2_r, strict=True)]
+    data = dict(zip(SUMS_COLUMNS, (n_rows, n_total, sum_x, sum_x2, wins, base, draws), strict=True))
+    return pd.DataFrame(
+        {c: np.asarray(v, dtype=float if c.startswith("sum") else np.int64) for c, v in data.items()},
+        index=_sorted_index([g2, g1, an]),
+    )
+
+
+def _sorted_index(columns: list[Sequence[str]]) -> pd.MultiIndex:
+    """MultiIndex of rows already sorted by the key columns, built without pandas' factorizing."""
+    levels, codes = [], []
+    for col in columns:
+        uniques = sorted(set(col))
+        position = {v: i for i, v in enumerate(uniques)}
+        levels.append(pd.Index(uniques, dtype=object if not uniques else None))
+        codes.append([position[v] for v in col])
+    return pd.MultiIndex(levels=levels, codes=codes, names=_KEYS, verify_integrity=False)
+
+
 _SUMS_SQL = """
     SELECT o2.generator AS generator_2, o1.generator AS generator_1, an.group_name AS annotator,
            count(*) AS n_rows,
@@ -98,39 +177,25 @@ _SUMS_SQL = """
 """
 
 
-def winrate_sums(
+def winrate_sums_scan(
     store: Store,
     *,
     groups: Sequence[str] | None = None,
     references: Sequence[str] | None = None,
     generators: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Sufficient statistics of the win-rate row per (generator_2, generator_1, annotator), in SQL.
+    """:func:`winrate_sums` recomputed by joining and grouping every live annotation row.
 
-    AlpacaEval's cleaning is applied in the query (0 -> 1.5; keep 1 <= p <= 2; x = p - 1);
-    only a handful of rows leave SQLite, which makes this the fast path for plain win rates.
-    Feed the result to ``core.metrics.winrate.from_sums``. Filters as :func:`metric_frame`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by (generator_2, generator_1, annotator); columns n_rows, n_total, sum_x,
-        sum_x2, n_wins, n_wins_base, n_draws.
+    The slow reference for the trigger-kept table (tests, benchmarks); same index and columns.
+    Sums are plain REAL totals here. Filters as :func:`metric_frame`.
     """
-    check_groups(store, groups or [])
-    check_generators(store, [*(references or []), *(generators or [])])
-    where: list[str] = []
-    args: list[object] = []
-    _in("an.group_name", groups, where, args)
-    _in("o1.generator", references, where, args)
-    _in("o2.generator", generators, where, args)
-    rows = store.conn.execute(_SUMS_SQL.format(where=" ".join(where)), args).fetchall()
-    cols = ["generator_2", "generator_1", "annotator", "n_rows", "n_total", "sum_x", "sum_x2",
-            "n_wins", "n_wins_base", "n_draws"]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=cols)
+    cols = ("an.group_name", "o1.generator", "o2.generator")
+    where, args = _filters(store, cols, groups, references, generators)
+    rows = store.conn.execute(_SUMS_SQL.format(where=where), args).fetchall()
+    frame = pd.DataFrame(rows, columns=[*_KEYS, *SUMS_COLUMNS])
     for col in ("n_rows", "n_total", "n_wins", "n_wins_base", "n_draws"):
         frame[col] = frame[col].fillna(0).astype(int)
-    return frame.set_index(["generator_2", "generator_1", "annotator"])
+    return frame.set_index(_KEYS)
 
 
 def generator_lengths(store: Store) -> pd.DataFrame:
@@ -152,6 +217,18 @@ def generator_lengths(store: Store) -> pd.DataFrame:
     ).set_index("generator")
     frame["avg_length"] = (frame["total_chars"] // frame["n_outputs"]).astype(int)
     return frame
+
+
+def avg_lengths(store: Store) -> dict[str, int]:
+    """AlpacaEval ``avg_length`` per generator, from the trigger-kept ``generator_length_sums``.
+
+    Equal to ``generator_lengths(store)["avg_length"]`` (int(total_chars / n_outputs)) without
+    reading the texts table.
+    """
+    rows = store.conn.execute(
+        "SELECT generator, total_chars, n_outputs FROM generator_length_sums WHERE n_outputs > 0"
+    ).fetchall()
+    return {g: total // n for g, total, n in rows}
 
 
 def instruction_ids_by_text(store: Store, texts: Iterable[str]) -> list[int | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -285,5 +287,185 @@ def m0002_import_indexes(db: Database) -> None:
         """
         CREATE INDEX IF NOT EXISTS outputs_text ON outputs(text_id);
         CREATE INDEX IF NOT EXISTS comparisons_output_2 ON comparisons(output_2_id)
+        """,
+    )
+
+
+# -- 0006: win-rate sums kept by triggers ---------------------------------------------------
+# Sums of x = preference - 1 (and x^2) are split into an exact fixed-point part,
+# round(x * 2^32) summed as INTEGER, and the remainder r = x - fixed / 2^32 (|r| <= 2^-33,
+# computed exactly in double precision) summed as REAL. The integer parts never drift under
+# any mix of inserts, retractions and deletes; the REAL remainders add a rounding error below
+# 2^-86 x (live labels of the key) per update, so sum_x / n stays within ~1e-15 of a fresh
+# exact sum however long the history (a plain REAL running sum drifts by ~1e-16 x sum per
+# update instead, and SE from sum and sum of squares would inherit it). int64 holds the fixed
+# parts up to 2^31 labels per key.
+_SCALE = "4294967296.0"  # 2^32
+
+
+def _run_with_triggers(db: Database, script: str) -> None:
+    """Like :func:`_run`, but splits on complete statements, so trigger bodies stay whole."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                db.execute(statement)
+            statement = ""
+    if statement.strip(" \n;"):
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
+
+
+def _wr_values(row: str, sign: int) -> str:
+    """SELECT list of one annotation's contribution (``sign`` +1 adds, -1 removes it)."""
+    p, x = f"{row}.preference", f"({row}.preference - 1.0)"
+    kept = f"{p} BETWEEN 1 AND 2"
+    parts = []
+    for val in (x, f"({x} * {x})"):
+        fixed = f"CAST(round({val} * {_SCALE}) AS INTEGER)"
+        parts.append(f"CASE WHEN {kept} THEN {sign} * {fixed} ELSE 0 END")
+        parts.append(f"CASE WHEN {kept} THEN {sign} * ({val} - {fixed} / {_SCALE}) ELSE 0.0 END")
+    return ", ".join([
+        f"CASE WHEN {kept} THEN {sign} ELSE 0 END", f"CASE WHEN {kept} THEN 0 ELSE {sign} END",
+        *parts,
+        f"CASE WHEN {kept} AND {x} > 0.5 THEN {sign} ELSE 0 END",
+        f"CASE WHEN {kept} AND {x} < 0.5 THEN {sign} ELSE 0 END",
+        f"CASE WHEN {kept} AND {x} = 0.5 THEN {sign} ELSE 0 END",
+    ])  # fmt: skip
+
+
+_WR_COLS = (
+    "n_total", "n_dropped", "sum_x_fixed", "sum_x_rest", "sum_x2_fixed", "sum_x2_rest",
+    "n_wins", "n_wins_base", "n_draws",
+)  # fmt: skip
+_WR_KEY = "(SELECT o2.generator FROM comparisons c JOIN outputs o2 ON o2.id = c.output_2_id WHERE c.id = {r}.comparison_id), (SELECT o1.generator FROM comparisons c JOIN outputs o1 ON o1.id = c.output_1_id WHERE c.id = {r}.comparison_id), (SELECT group_name FROM annotators WHERE id = {r}.annotator_id)"  # noqa: E501
+
+
+def _wr_apply(row: str, sign: int) -> str:
+    """Upsert one annotation's contribution into winrate_sums (live rows only)."""
+    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in _WR_COLS)
+    return f"""
+        INSERT INTO winrate_sums (generator_2, generator_1, annotator, {", ".join(_WR_COLS)})
+        SELECT o2.generator, o1.generator, an.group_name, {_wr_values(row, sign)}
+        FROM comparisons c JOIN outputs o1 ON o1.id = c.output_1_id
+        JOIN outputs o2 ON o2.id = c.output_2_id JOIN annotators an ON an.id = {row}.annotator_id
+        WHERE c.id = {row}.comparison_id AND {row}.retracted_at IS NULL
+        ON CONFLICT (generator_2, generator_1, annotator) DO UPDATE SET {updates}"""
+
+
+def _wr_prune(row: str) -> str:
+    """Drop the key of ``row`` once it holds no live annotation."""
+    return f"""
+        DELETE FROM winrate_sums WHERE n_total = 0 AND n_dropped = 0
+        AND (generator_2, generator_1, annotator) = ({_WR_KEY.format(r=row)})"""
+
+
+def _wr_rebuild(where: str) -> str:
+    """Recompute every winrate_sums row whose key matches ``where`` from the annotations."""
+    fixed = "CAST(round({v} * " + _SCALE + ") AS INTEGER)"
+    x, x2 = "(a.preference - 1.0)", "((a.preference - 1.0) * (a.preference - 1.0))"
+    kept = "a.preference BETWEEN 1 AND 2"
+    return f"""
+        DELETE FROM winrate_sums WHERE {where.format(g2="generator_2", g1="generator_1", an="annotator")};
+        INSERT INTO winrate_sums (generator_2, generator_1, annotator, {", ".join(_WR_COLS)})
+        SELECT o2.generator, o1.generator, an.group_name,
+               count(*) FILTER (WHERE {kept}), count(*) FILTER (WHERE NOT {kept} OR a.preference IS NULL),
+               coalesce(sum({fixed.format(v=x)}) FILTER (WHERE {kept}), 0),
+               total({x} - {fixed.format(v=x)} / {_SCALE}) FILTER (WHERE {kept}),
+               coalesce(sum({fixed.format(v=x2)}) FILTER (WHERE {kept}), 0),
+               total({x2} - {fixed.format(v=x2)} / {_SCALE}) FILTER (WHERE {kept}),
+               count(*) FILTER (WHERE {kept} AND {x} > 0.5), count(*) FILTER (WHERE {kept} AND {x} < 0.5),
+               count(*) FILTER (WHERE {kept} AND {x} = 0.5)
+        FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
+        JOIN outputs o1 ON o1.id = c.output_1_id JOIN outputs o2 ON o2.id = c.output_2_id
+        JOIN annotators an ON an.id = a.annotator_id
+        WHERE a.retracted_at IS NULL AND {where.format(g2="o2.generator", g1="o1.generator", an="an.group_name")}
+        GROUP BY o2.generator, o1.generator, an.group_name"""  # noqa: E501
+
+
+def _len_apply(row: str, sign: int) -> str:
+    """Upsert one output's length into generator_length_sums."""
+    return f"""
+        INSERT INTO generator_length_sums (generator, n_outputs, total_chars)
+        SELECT {row}.generator, {sign}, {sign} * t.length FROM texts t WHERE t.id = {row}.text_id
+        ON CONFLICT (generator) DO UPDATE SET n_outputs = n_outputs + excluded.n_outputs,
+            total_chars = total_chars + excluded.total_chars"""
+
+
+@migrations(name="0006_winrate_sums")
+def m0006_winrate_sums(db: Database) -> None:
+    """Leaderboard sufficient statistics per (candidate, reference, group) and per-generator
+    output lengths, kept exact by triggers and backfilled from the existing rows."""
+    changed = (
+        "(OLD.retracted_at IS NULL OR NEW.retracted_at IS NULL) AND NOT (OLD.retracted_at IS NULL"
+        " AND NEW.retracted_at IS NULL AND OLD.preference IS NEW.preference"
+        " AND OLD.comparison_id = NEW.comparison_id AND OLD.annotator_id = NEW.annotator_id)"
+    )
+    rebuild_group = "{an} IN (OLD.group_name, NEW.group_name)"
+    rebuild_generator = "({g1} IN (OLD.generator, NEW.generator) OR {g2} IN (OLD.generator, NEW.generator))"
+    gen2 = "(SELECT generator FROM outputs WHERE id = {r}.output_2_id)"
+    rebuild_comparison = f"{{g2}} IN ({gen2.format(r='OLD')}, {gen2.format(r='NEW')})"
+    _run_with_triggers(
+        db,
+        f"""
+        CREATE TABLE winrate_sums (
+            generator_2 TEXT NOT NULL,
+            generator_1 TEXT NOT NULL,
+            annotator TEXT NOT NULL,
+            n_total INTEGER NOT NULL,
+            n_dropped INTEGER NOT NULL,
+            sum_x_fixed INTEGER NOT NULL,
+            sum_x_rest REAL NOT NULL,
+            sum_x2_fixed INTEGER NOT NULL,
+            sum_x2_rest REAL NOT NULL,
+            n_wins INTEGER NOT NULL,
+            n_wins_base INTEGER NOT NULL,
+            n_draws INTEGER NOT NULL,
+            PRIMARY KEY (generator_2, generator_1, annotator)
+        ) WITHOUT ROWID;
+        CREATE TABLE generator_length_sums (
+            generator TEXT PRIMARY KEY,
+            n_outputs INTEGER NOT NULL,
+            total_chars INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        {_wr_rebuild("1")};
+        INSERT INTO generator_length_sums (generator, n_outputs, total_chars)
+            SELECT o.generator, count(*), sum(t.length) FROM outputs o JOIN texts t ON t.id = o.text_id
+            GROUP BY o.generator;
+        CREATE TRIGGER winrate_sums_insert AFTER INSERT ON annotations
+            WHEN NEW.retracted_at IS NULL
+        BEGIN {_wr_apply("NEW", 1)}; END;
+        CREATE TRIGGER winrate_sums_delete AFTER DELETE ON annotations
+            WHEN OLD.retracted_at IS NULL
+        BEGIN {_wr_apply("OLD", -1)}; {_wr_prune("OLD")}; END;
+        CREATE TRIGGER winrate_sums_update
+            AFTER UPDATE OF preference, retracted_at, comparison_id, annotator_id ON annotations
+            WHEN {changed}
+        BEGIN {_wr_apply("OLD", -1)}; {_wr_apply("NEW", 1)}; {_wr_prune("OLD")}; END;
+        CREATE TRIGGER winrate_sums_group AFTER UPDATE OF group_name ON annotators
+            WHEN OLD.group_name IS NOT NEW.group_name
+        BEGIN {_wr_rebuild(rebuild_group)}; END;
+        CREATE TRIGGER winrate_sums_generator AFTER UPDATE OF generator ON outputs
+            WHEN OLD.generator IS NOT NEW.generator
+        BEGIN {_wr_rebuild(rebuild_generator)}; END;
+        CREATE TRIGGER winrate_sums_comparison AFTER UPDATE OF output_1_id, output_2_id ON comparisons
+            WHEN OLD.output_1_id IS NOT NEW.output_1_id OR OLD.output_2_id IS NOT NEW.output_2_id
+        BEGIN {_wr_rebuild(rebuild_comparison)}; END;
+        CREATE TRIGGER generator_length_sums_insert AFTER INSERT ON outputs
+        BEGIN {_len_apply("NEW", 1)}; END;
+        CREATE TRIGGER generator_length_sums_delete AFTER DELETE ON outputs
+        BEGIN {_len_apply("OLD", -1)};
+            DELETE FROM generator_length_sums WHERE generator = OLD.generator AND n_outputs = 0; END;
+        CREATE TRIGGER generator_length_sums_update AFTER UPDATE OF generator, text_id ON outputs
+        BEGIN {_len_apply("OLD", -1)}; {_len_apply("NEW", 1)};
+            DELETE FROM generator_length_sums WHERE generator = OLD.generator AND n_outputs = 0; END;
+        CREATE TRIGGER generator_length_sums_text AFTER UPDATE OF length ON texts
+            WHEN OLD.length IS NOT NEW.length
+        BEGIN
+            UPDATE generator_length_sums SET total_chars = total_chars + (NEW.length - OLD.length)
+                * (SELECT count(*) FROM outputs o WHERE o.text_id = NEW.id
+                   AND o.generator = generator_length_sums.generator)
+            WHERE generator IN (SELECT generator FROM outputs WHERE text_id = NEW.id);
+        END
         """,
     )

@@ -66,9 +66,11 @@ def test_parity_with_published_leaderboard_through_the_database(
         frame = q.metric_frame(store, groups=[judge], generators=[generator_name(folder)])
         lengths = q.generator_lengths(store)
         sums = q.winrate_sums(store, groups=[judge], generators=[generator_name(folder)])
+        kept_lengths = q.avg_lengths(store)
     finally:
         store.close()
-    fast = to_alpaca_eval(from_sums(sums)).loc[generator_name(folder)]  # aggregated in SQL
+    # the trigger-kept aggregate (winrate_sums / generator_length_sums tables), no row scan
+    fast = to_alpaca_eval(from_sums(sums, kept_lengths)).loc[generator_name(folder)]
     table = leaderboard(frame)
     table["avg_length"] = lengths.loc[generator_name(folder), "avg_length"]
     row = to_alpaca_eval(table).loc[generator_name(folder)]
@@ -76,6 +78,7 @@ def test_parity_with_published_leaderboard_through_the_database(
         assert row[col] == pytest.approx(published[col], abs=1e-6), col
         assert fast[col] == pytest.approx(published[col], abs=1e-6), col
     assert int(row["avg_length"]) == int(published["avg_length"])
+    assert int(fast["avg_length"]) == int(published["avg_length"])
     if (alpaca_dir / "results" / folder / "model_outputs.json").exists():
         outputs = pd.read_json(alpaca_dir / "results" / folder / "model_outputs.json")
         assert int(row["avg_length"]) == int(outputs["output"].str.len().mean())
@@ -209,3 +212,41 @@ def test_null_preferences_in_the_database_are_counted(store):
     assert broken["n_total"] == 0 and broken["n_dropped"] == 1 and math.isnan(broken["win_rate"])
     assert "no parsed labels" in broken["note"]
     assert broken["note"] == table.loc[("m", "ref", "broken"), "note"]
+
+
+def test_full_leaderboard_takes_its_rows_from_the_aggregate(metrics_sample_db):
+    from core.metrics.leaderboard import full_leaderboard
+
+    store = Store(metrics_sample_db)
+    try:
+        frame = q.metric_frame(store)
+        rows = from_sums(q.winrate_sums(store), q.avg_lengths(store))
+        lengths = q.generator_lengths(store)["avg_length"].to_dict()
+        narrow = from_sums(q.winrate_sums(store, groups=["alpaca_eval_gpt4"]), {})
+    finally:
+        store.close()
+    kept = full_leaderboard(frame, rows=rows, bootstrap=False)
+    scanned = full_leaderboard(frame, lengths, bootstrap=False)
+    assert kept.index.equals(scanned.index) and list(kept.columns) == list(scanned.columns)
+    for col in kept.columns:
+        if kept[col].dtype.kind == "f":
+            assert kept[col].to_numpy() == pytest.approx(
+                scanned[col].to_numpy(), abs=1e-12, nan_ok=True
+            ), col
+        else:
+            assert kept[col].tolist() == scanned[col].tolist(), col
+    with pytest.raises(MetricsError, match="do not match"):
+        full_leaderboard(frame, rows=narrow, bootstrap=False)
+
+
+def test_from_sums_names_missing_columns_and_ignores_extra_ones():
+    sums = pd.DataFrame(
+        {"n_rows": [3], "n_total": [2], "sum_x": [1.5], "sum_x2": [1.25], "n_wins": [1],
+         "n_wins_base": [0], "n_draws": [1], "label": ["extra"]},
+        index=pd.Index(["m"], name="generator_2"),
+    )  # fmt: skip
+    row = from_sums(sums, {"m": 7}).loc["m"]
+    assert (row["win_rate"], row["n_dropped"], row["avg_length"]) == (0.75, 1, 7.0)
+    assert row["standard_error"] == pytest.approx(0.25)  # values 1 and 0.5: sd 0.3536 / sqrt 2
+    with pytest.raises(MetricsError, match="sum_x2"):
+        from_sums(sums.drop(columns="sum_x2"))
