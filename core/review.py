@@ -2,7 +2,8 @@
 
 Both decisions are stored: the blind one as an annotation (source 'review', judge not visible)
 and the post-reveal action in ``review_actions`` (the judge verdict shown at reveal, accept or
-override, the final verdict and the reason). Undo retracts both; nothing is deleted.
+override, the final verdict and the reason). Undo retracts both and redo restores both; nothing is
+deleted.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class ReviewSession(LabellingSession):
         self.judge, self.audit_group, self.stream = judge, audit_group, stream
         self.verdicts, self.sample_ids = verdicts, sample_ids
         self.reveals: dict[int, Reveal] = {}  # blind annotation id -> reveal
+        self._undone: dict[int, Reveal] = {}  # reveals of undone blind decisions (for redo)
 
     @classmethod
     def open(cls, store: Store, reviewer: str, judge: str, *, audit_group: str | None = None,
@@ -167,6 +169,10 @@ class ReviewSession(LabellingSession):
             rs.record_action(self.store, reveal.review_id, action=action, final_preference=preference,
                              final_choice=choice.value, reason=reason, reason_text=reason_text or None)
 
+    def action_of(self, reveal: Reveal) -> str | None:
+        """The post-reveal action stored for ``reveal`` ('accept' / 'override'), None if none yet."""
+        return rs.review_action(self.store, reveal.review_id)
+
     def undo(self, change: Change) -> Change:
         """Retract the blind decision and its review (both kept, marked retracted)."""
         undone = super().undo(change)
@@ -174,8 +180,19 @@ class ReviewSession(LabellingSession):
         if reveal is not None:
             with self.store.atomic():
                 rs.retract_action(self.store, reveal.review_id)
+            self._undone[change.row_id] = reveal
         return undone
 
     def redo(self, change: Change) -> Change:
-        """Redo is not offered for reviews: decide the item again instead."""
-        raise ReviewError("redo is not available in review mode: decide the item again")
+        """Restore an undone blind decision and its review (with the post-reveal action, if any)."""
+        if change.kind != "record":  # skips and flags: as in labelling
+            return super().redo(change)
+        reveal = self._undone.get(change.row_id)
+        if reveal is None:
+            raise ReviewError(f"redo: decision {change.row_id} was not undone in this review session")
+        with self.store.atomic():
+            rs.restore_action(self.store, reveal.review_id)  # first: refuses if reviewed again
+            redone = super().redo(change)
+        del self._undone[change.row_id]
+        self.reveals[change.row_id] = reveal
+        return redone

@@ -56,6 +56,7 @@ class JudgePanel(QWidget):
         self.ctx = ctx
         self.worker: JudgeWorker | None = None
         self._run_name = ""
+        self.poll_seconds = 30.0  # Batch API polling interval (tests shorten it)
         self._last_worker: JudgeWorker | None = None
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
@@ -196,7 +197,7 @@ class JudgePanel(QWidget):
             self.status.setText(str(exc))
             return False
         self.worker = JudgeWorker(self.ctx.db_path, options, resolve_api_key(),
-                                  batch=self.batch.isChecked())  # fmt: skip
+                                  batch=self.batch.isChecked(), poll_interval=self.poll_seconds)  # fmt: skip
         self.worker.signals.progress.connect(self._on_progress)
         self.worker.signals.finished.connect(self._on_finished)
         self.worker.signals.failed.connect(self._on_failed)
@@ -226,8 +227,14 @@ class JudgePanel(QWidget):
             self._refresh.stop()
 
     def _on_progress(self, p: Progress) -> None:
-        self.bar.setRange(0, max(p.total, 1))
-        self.bar.setValue(p.finished if p.total else 1)
+        batch_text = getattr(p, "batch_text", None)  # a BatchProgress while a batch is polled
+        if batch_text is not None:
+            self.bar.setRange(0, max(p.requests_total, 1))  # type: ignore[attr-defined]
+            self.bar.setValue(p.requests_done)  # type: ignore[attr-defined]
+            self.status.setText(f"Judging as {self._run_name}: {batch_text()}")
+        else:
+            self.bar.setRange(0, max(p.total, 1))
+            self.bar.setValue(p.finished if p.total else 1)
         self.cost.setText(f"${p.dollars:.4f}  ·  {p.failed} failed  ·  {p.cached} cached")
         self._dirty = self._dirty or p.finished > 0
         self.progress.emit(p)

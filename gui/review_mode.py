@@ -123,9 +123,20 @@ class ReviewMode(WorkspaceMode):
         return REVIEW_ACTIONS
 
     def after_commit(self, change: Change, workspace: Workspace) -> bool:
-        """Reveal the judge's verdict on the item just decided and hold it on screen."""
+        """Reveal the judge's verdict on the item just decided and hold it on screen.
+
+        A redo of a review whose accept / override was already stored does not hold: both
+        decisions are back, so the workspace moves on.
+        """
         self.awaiting_override = False
-        self.panel.show_reveal(self._session(workspace).reveal(change))
+        session = self._session(workspace)
+        reveal = session.reveal(change)
+        action = session.action_of(reveal)
+        if action is not None:
+            self.panel.clear()
+            workspace.report(f"Redone: your blind vote and the '{action}' of the judge's verdict are restored")
+            return False
+        self.panel.show_reveal(reveal)
         return True
 
     def on_undo(self, change: Change, workspace: Workspace) -> None:

@@ -21,6 +21,7 @@ SCREENS: list[tuple[str, str]] = [
     ("Judge", "gui.judge_panel:JudgePanel"),
     ("Review", "gui.review:ReviewScreen"),
     ("Human vs judge", "gui.dashboard:Dashboard"),
+    ("Browse", "gui.browse:BrowseScreen"),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import openai
@@ -23,10 +24,49 @@ from core.judge.runner import CancelToken, Progress, ProgressCallback
 from core.store import Store
 from core.store import judge as sql
 
-__all__ = ["batch_lines", "run_batch", "run_batch_async"]
+__all__ = ["BatchProgress", "batch_lines", "batch_progress", "run_batch", "run_batch_async"]
 
 ENDPOINT = "/v1/chat/completions"
 FINAL = ("completed", "failed", "expired", "cancelled")
+
+
+@dataclass(frozen=True)
+class BatchProgress(Progress):
+    """A progress report while a batch runs: the run's figures plus the batch's own request counts.
+
+    ``requests_*`` come from the batch object's ``request_counts`` at the last poll (requests,
+    i.e. one per comparison, seed and order still missing; not tasks).
+    """
+
+    batch_id: str = ""
+    status: str = ""
+    requests_completed: int = 0
+    requests_failed: int = 0
+    requests_total: int = 0
+
+    @property
+    def requests_done(self) -> int:
+        """Requests the batch has finished so far (completed or failed)."""
+        return self.requests_completed + self.requests_failed
+
+    def batch_text(self) -> str:
+        """One line for a progress display, e.g. ``batch b-1 in_progress: 3/6 requests, 1 failed``."""
+        total = f"{self.requests_total:,}" if self.requests_total else "?"
+        return (f"batch {self.batch_id} {self.status}: {self.requests_done:,}/{total} requests, "
+                f"{self.requests_failed:,} failed")  # fmt: skip
+
+
+def batch_progress(batch: Any, base: Progress) -> BatchProgress:
+    """A :class:`BatchProgress` from a polled batch object (missing counts read as 0)."""
+    counts = getattr(batch, "request_counts", None)
+
+    def count(name: str) -> int:
+        return int(getattr(counts, name, 0) or 0) if counts is not None else 0
+
+    return BatchProgress(base.finished, base.total, base.dollars, base.failed, base.cached,
+                         batch_id=str(batch.id), status=str(batch.status),
+                         requests_completed=count("completed"), requests_failed=count("failed"),
+                         requests_total=count("total"))  # fmt: skip
 
 
 def batch_lines(job: JudgeJob, tasks: list[Task]) -> tuple[list[str], dict[str, tuple[Task, bool]]]:
@@ -47,8 +87,15 @@ class _BatchRun:
     """One submission (or resumption) of a batch for a JudgeJob."""
 
     def __init__(self, job: JudgeJob, client: openai.AsyncOpenAI, key: str | None,
-                 policy: RetryPolicy) -> None:  # fmt: skip
+                 policy: RetryPolicy, progress: ProgressCallback | None = None, total: int = 0) -> None:  # fmt: skip
         self.job, self.client, self.key, self.policy = job, client, key, policy
+        self.progress, self.total = progress, total
+
+    def report(self, batch: Any) -> None:
+        """Tell the progress callback what the batch reported at this poll."""
+        if self.progress is not None:
+            s = self.job.summary
+            self.progress(batch_progress(batch, Progress(s.finished, self.total, s.dollars, s.failed, s.cached)))
 
     async def _call(self, make: Any) -> Any:
         self.job.summary.requests += 1
@@ -68,6 +115,7 @@ class _BatchRun:
     async def wait(self, batch_id: str, poll: float, cancel: CancelToken | None) -> Any:
         while True:
             batch = await self._call(lambda: self.client.batches.retrieve(batch_id))
+            self.report(batch)
             if batch.status in FINAL:
                 return batch
             deadline = time.monotonic() + poll
@@ -131,7 +179,8 @@ async def run_batch_async(
     lines, index = batch_lines(job, tasks)
     started, status = time.perf_counter(), "failed"
     client = make_client(options.base_url, api_key, job.config.timeout)
-    run = _BatchRun(job, client, api_key, policy or RetryPolicy(max_retries=job.config.max_retries))
+    run = _BatchRun(job, client, api_key, policy or RetryPolicy(max_retries=job.config.max_retries),
+                    progress, len(tasks))
     try:
         batch_id = job.batch_id
         if batch_id is None and lines:

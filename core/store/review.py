@@ -11,8 +11,8 @@ from core.store import Store, StoreError, UnknownName, utcnow
 
 __all__ = [
     "REASONS", "add_adhoc", "audit_groups", "datasets", "draw_rows", "frame", "inclusion", "mark_group",
-    "group_mark", "mark_shown", "record_action", "record_reveal", "retract_action", "samples",
-    "save_draw", "review_rows",
+    "group_mark", "mark_shown", "record_action", "record_reveal", "restore_action", "retract_action",
+    "review_action", "samples", "save_draw", "review_rows",
 ]  # fmt: skip
 
 #: Reasons a reviewer may give for overriding (or accepting) a judge verdict.
@@ -203,6 +203,40 @@ def retract_action(store: Store, review_id: int) -> None:
     store.conn.execute(
         "UPDATE review_actions SET retracted_at = ? WHERE id = ? AND retracted_at IS NULL", (utcnow(), review_id)
     )
+
+
+def restore_action(store: Store, review_id: int) -> None:
+    """Restore a retracted review (redo): the blind link, the judge verdict and any action come back.
+
+    Raises
+    ------
+    UnknownName
+        No review with this id.
+    StoreError
+        The reviewer has another live review of the same item (it was decided again meanwhile).
+    """
+    row = store.conn.execute(
+        "SELECT comparison_id, annotator_id, sample_id FROM review_actions WHERE id = ?", (review_id,)
+    ).fetchone()
+    if row is None:
+        raise UnknownName(f"no review with id {review_id}")
+    clash = store.conn.execute(
+        """SELECT id FROM review_actions WHERE id != ? AND comparison_id = ? AND annotator_id = ?
+           AND sample_id IS ? AND retracted_at IS NULL""",
+        (review_id, *row),
+    ).fetchone()
+    if clash is not None:
+        raise StoreError(f"review {review_id}: the item was reviewed again meanwhile (review {clash[0]}); "
+                         "not restored")  # fmt: skip
+    store.conn.execute("UPDATE review_actions SET retracted_at = NULL WHERE id = ?", (review_id,))
+
+
+def review_action(store: Store, review_id: int) -> str | None:
+    """The post-reveal action of a review ('accept' / 'override'), None while none was taken."""
+    row = store.conn.execute("SELECT action FROM review_actions WHERE id = ?", (review_id,)).fetchone()
+    if row is None:
+        raise UnknownName(f"no review with id {review_id}")
+    return None if row[0] is None else str(row[0])
 
 
 def review_rows(store: Store, include_retracted: bool = False) -> pd.DataFrame:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from core.judge import CancelToken, JudgeOptions, RetryPolicy, load_config, run_judge
-from core.judge.batch import run_batch, run_batch_async
+from core.judge import CancelToken, JudgeOptions, Progress, RetryPolicy, load_config, run_judge
+from core.judge.batch import BatchProgress, batch_progress, run_batch, run_batch_async
 from core.store import judge as judge_sql
 from tests.support.judge_data import add_comparisons, expected_preference
 
@@ -79,3 +79,32 @@ def test_batch_with_nothing_to_do_submits_nothing(store, fake_openai):
     run_judge(store, opts(fake_openai), api_key="k", policy=FAST)
     summary, _ = run_batch(store, opts(fake_openai), api_key="k", poll_interval=0.01, policy=FAST)
     assert summary.already == 2 and fake_openai.counts["POST /v1/files"] == 0
+
+
+def test_batch_reports_request_counts_while_polling(store, fake_openai):
+    add_comparisons(store, 6)
+    add_comparisons(store, 2, prefix="BATCHFAIL")  # the fake's batch fails these requests (HTTP 500)
+    fake_openai.batch_polls = 5  # in_progress for four polls, a share more done at each
+    reports = []
+    summary, _ = run_batch(store, opts(fake_openai), api_key="k", poll_interval=0.01,
+                           progress=reports.append, policy=FAST)  # fmt: skip
+    polled = [p for p in reports if isinstance(p, BatchProgress)]
+    assert len(polled) == fake_openai.counts["GET /v1/batches/ID"] == 5  # one report per poll
+    assert {p.batch_id for p in polled} == set(fake_openai.batches) and all(p.total == 8 for p in polled)
+    assert [p.status for p in polled] == ["in_progress"] * 4 + ["completed"]
+    done = [p.requests_done for p in polled]
+    assert done == sorted(done) and 0 < done[2] < 8  # progress seen before the end
+    last = polled[-1]
+    assert (last.requests_completed, last.requests_failed, last.requests_total) == (6, 2, 8)
+    assert last.batch_text() == f"batch {last.batch_id} completed: 8/8 requests, 2 failed"
+    assert not isinstance(reports[-1], BatchProgress) and reports[-1].finished == 8  # the final report
+    assert summary.judged == 6 and summary.failed == 2 and summary.failures == {"HTTP 500": 2}
+
+
+def test_batch_progress_reads_missing_counts_as_zero():
+    class Batch:
+        id, status, request_counts = "b-1", "validating", None
+
+    p = batch_progress(Batch(), Progress(0, 4, 0.0, 0, 0))
+    assert (p.requests_done, p.requests_total, p.total) == (0, 0, 4)
+    assert p.batch_text() == "batch b-1 validating: 0/? requests, 0 failed"

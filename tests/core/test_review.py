@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.domain import Choice
 from core.review import ReviewError, ReviewSession, add_adhoc_items
 from core.spotcheck.audit import estimate_audit, sample_audit
+from core.store import StoreError
 from core.store import review as rs
 from tests.core.test_spotcheck_audit import build_spotcheck_store
 
@@ -91,3 +94,46 @@ def test_adhoc_stream_is_separate(audited):
     assert random_rows["review_id"].isna().all()  # the ad-hoc review never lands in the random stream
     with pytest.raises(ReviewError, match="has no items"):
         ReviewSession.open(store, "dora", "gpt4_judge", audit_group="empty")
+
+
+def test_redo_restores_blind_decision_and_action_without_deleting(audited):
+    store, _ = audited
+    session = ReviewSession.open(store, "erin", "gpt4_judge")
+    blind = session.record(Choice.LEFT)
+    reveal = session.reveal(blind)
+    session.override(reveal, Choice.TIE_BAD, reason="length")
+    before = rs.review_rows(store).iloc[0].to_dict()
+    n_reviews = store.conn.execute("SELECT count(*) FROM review_actions").fetchone()[0]
+    n_annotations = store.conn.execute("SELECT count(*) FROM annotations").fetchone()[0]
+    undone = session.undo(blind)
+    assert rs.review_rows(store).empty and session.current().pair.comparison_id == blind.comparison_id
+    assert session.queue.n_done == 0
+    with pytest.raises(ReviewError, match="not undone in this review session"):
+        session.redo(replace(undone, row_id=-1))
+    redone = session.redo(undone)
+    assert not redone.undone and session.queue.n_done == 1
+    after = rs.review_rows(store).iloc[0].to_dict()
+    keep = ("review_id", "blind_preference", "blind_choice", "action", "final_choice", "final_preference",
+            "reason", "judge_preference", "acted_at")
+    assert {k: after[k] for k in keep} == {k: before[k] for k in keep} and after["retracted_at"] is None
+    ann = store.annotations_frame(sources=["review"], with_texts=False)
+    assert len(ann) == 1 and int(ann["annotation_id"].iloc[0]) == blind.row_id
+    assert store.conn.execute("SELECT count(*) FROM review_actions").fetchone()[0] == n_reviews
+    assert store.conn.execute("SELECT count(*) FROM annotations").fetchone()[0] == n_annotations
+    assert session.action_of(session.reveal(redone)) == "override"
+    samples = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
+    assert samples.loc[blind.comparison_id, "action"] == "override"
+
+
+def test_redo_refused_when_the_item_was_reviewed_again(audited):
+    store, _ = audited
+    session = ReviewSession.open(store, "fay", "gpt4_judge")
+    first = session.record(Choice.LEFT)
+    undone = session.undo(first)
+    again = session.record(Choice.RIGHT)  # the same item, decided again
+    assert again.comparison_id == first.comparison_id
+    with pytest.raises(StoreError, match="reviewed again meanwhile"):
+        session.redo(undone)
+    live = rs.review_rows(store)
+    assert len(live) == 1 and live["blind_choice"].iloc[0] == "right"
+    assert len(store.annotations_frame(sources=["review"], with_texts=False)) == 1  # rolled back

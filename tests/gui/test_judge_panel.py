@@ -109,3 +109,30 @@ def test_scope_by_candidate_and_reload_keeps_choices(panel, qtbot, fake_openai):
         panel.start()
     assert done.args[0].judged == 2
     assert set(judged(panel)["generator_2"]) == {"other"}
+
+
+def test_batch_run_shows_request_counts_while_polling(panel, qtbot, fake_openai):
+    from pathlib import Path
+
+    select(panel, "tiebreak-ranking")
+    panel.batch.setChecked(True)
+    panel.poll_seconds = 0.02
+    fake_openai.batch_polls = 5
+    seen = []
+
+    def on_progress(p):
+        seen.append((panel.status.text(), panel.bar.value(), panel.bar.maximum()))
+        if "in_progress: 4/8" in panel.status.text():
+            shots = Path(__file__).resolve().parents[2] / "screenshots"
+            shots.mkdir(exist_ok=True)
+            assert panel.grab().save(str(shots / "judge_batch_progress.png"))
+
+    panel.progress.connect(on_progress)
+    with qtbot.waitSignal(panel.run_finished, timeout=15_000) as done:
+        assert panel.start()
+    assert done.args[0].judged == 8 and fake_openai.counts["POST /v1/batches"] == 1
+    batch_id = next(iter(fake_openai.batches))
+    polling = [s for s in seen if f"batch {batch_id} in_progress" in s[0]]
+    assert ("Judging as tiebreak-ranking: " f"batch {batch_id} in_progress: 4/8 requests, 0 failed", 4, 8) in polling
+    assert (f"Judging as tiebreak-ranking: batch {batch_id} completed: 8/8 requests, 0 failed", 8, 8) in seen
+    assert "done (new verdicts): 8" in panel.status.text()  # the summary replaces the batch line

@@ -4,7 +4,9 @@ The fake judge follows a known rule: it prefers the *longer* of the two shown ou
 prompt's second and third ``<<< ... >>>`` blocks; instruction first). Faults can be injected:
 ``inject("429", retry_after=1)``, ``inject("500")``, ``inject("slow", seconds=5)`` and
 ``inject("nonsense")`` apply to the next chat requests in arrival order; instructions containing
-``nonsense_marker`` always get a nonsense answer. Run as a process with
+``nonsense_marker`` always get a nonsense answer. Batches report ``request_counts`` progressively
+while ``in_progress`` (one share per poll, done after ``batch_polls`` polls); batch requests whose
+instruction contains ``batch_fail_marker`` fail (HTTP 500 lines in the batch's error file). Run as a process with
 ``python -m tests.support.fake_openai --delay 0.2`` (prints ``PORT <n>``; ``GET /_fake/stats``).
 """
 
@@ -38,12 +40,14 @@ class FakeOpenAI:
     """The server: start(), base_url, counts, inject(...), stop(); usable as a context manager."""
 
     def __init__(self, *, delay: float = 0.0, logprobs: bool = True,
-                 nonsense_marker: str = "NONSENSE", batch_polls: int = 2) -> None:  # fmt: skip
+                 nonsense_marker: str = "NONSENSE", batch_polls: int = 2,
+                 batch_fail_marker: str = "BATCHFAIL") -> None:  # fmt: skip
         self.delay = delay
         self.logprobs = logprobs
         self.tools = True  # False: reject tool calls with HTTP 400, like some local servers
         self.nonsense_marker = nonsense_marker
         self.batch_polls = batch_polls
+        self.batch_fail_marker = batch_fail_marker
         self.counts: collections.Counter[str] = collections.Counter()
         self.faults: collections.deque[dict[str, Any]] = collections.deque()
         self.files: dict[str, dict[str, Any]] = {}
@@ -131,11 +135,34 @@ class FakeOpenAI:
                 "usage": {"prompt_tokens": prompt, "completion_tokens": out,
                           "total_tokens": prompt + out}}  # fmt: skip
 
-    def run_batch(self, batch: dict[str, Any]) -> None:
+    def batch_requests(self, batch: dict[str, Any]) -> list[dict[str, Any]]:
+        """The request lines of a batch's input file."""
         lines = self.files[batch["input_file_id"]]["content"].decode().splitlines()
-        out = []
-        for line in filter(None, lines):
-            req = json.loads(line)
+        return [json.loads(line) for line in filter(None, lines)]
+
+    def fails_in_batch(self, req: dict[str, Any]) -> bool:
+        """Whether a batch request fails (its instruction carries ``batch_fail_marker``)."""
+        try:
+            return self.batch_fail_marker in judge_rule(req["body"])[1]
+        except (ValueError, KeyError, StopIteration):  # not a judge prompt: answered (with a 400 body)
+            return False
+
+    def batch_counts(self, batch: dict[str, Any], share: float) -> dict[str, int]:
+        """``request_counts`` after ``share`` (0..1) of the batch's requests were processed."""
+        reqs = self.batch_requests(batch)
+        n_fail = sum(self.fails_in_batch(r) for r in reqs)
+        return {"total": len(reqs), "completed": int((len(reqs) - n_fail) * share),
+                "failed": int(n_fail * share)}  # fmt: skip
+
+    def run_batch(self, batch: dict[str, Any]) -> None:
+        out, errors = [], []
+        for req in self.batch_requests(batch):
+            if self.fails_in_batch(req):
+                error = {"error": {"message": "The server had an error", "type": "server_error"}}
+                errors.append(json.dumps({"id": self.new_id("resp"), "custom_id": req["custom_id"],
+                                          "response": {"status_code": 500, "request_id": "r", "body": error},
+                                          "error": None}))  # fmt: skip
+                continue
             body = self.completion(req["body"])
             out.append(json.dumps({"id": self.new_id("resp"), "custom_id": req["custom_id"],
                                    "response": {"status_code": 200, "request_id": "r", "body": body},
@@ -143,8 +170,13 @@ class FakeOpenAI:
         file_id = self.new_id("file")
         self.files[file_id] = {"content": ("\n".join(out) + "\n").encode(), "purpose": "batch_output",
                                "filename": "output.jsonl"}  # fmt: skip
+        if errors:
+            error_id = self.new_id("file")
+            self.files[error_id] = {"content": ("\n".join(errors) + "\n").encode(), "purpose": "batch_output",
+                                    "filename": "errors.jsonl"}  # fmt: skip
+            batch["error_file_id"] = error_id
         batch.update(status="completed", output_file_id=file_id, completed_at=int(time.time()),
-                     request_counts={"total": len(out), "completed": len(out), "failed": 0})  # fmt: skip
+                     request_counts=self.batch_counts(batch, 1.0))  # fmt: skip
 
 
 def _file_object(file_id: str, f: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +231,9 @@ class _Handler(BaseHTTPRequestHandler):
                 batch["status"] = "in_progress"
             elif batch["status"] == "in_progress" and batch["_polls"] >= fake.batch_polls:
                 fake.run_batch(batch)
+            elif batch["status"] == "in_progress":  # progress: one share of the requests per poll
+                share = (batch["_polls"] - 1) / max(fake.batch_polls - 1, 1)
+                batch["request_counts"] = fake.batch_counts(batch, share)
             return self._send(200, {k: v for k, v in batch.items() if not k.startswith("_")})
         self._send(404, {"error": {"message": f"no such resource {path}", "type": "not_found"}})
 
@@ -222,6 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "created_at": int(time.time()), "_polls": 0,
                 "request_counts": {"total": 0, "completed": 0, "failed": 0},
             }  # fmt: skip
+            fake.batches[batch_id]["request_counts"] = fake.batch_counts(fake.batches[batch_id], 0.0)
             return self._send(200, {k: v for k, v in fake.batches[batch_id].items() if k[0] != "_"})
         self._send(404, {"error": {"message": f"no such route {path}", "type": "not_found"}})
 

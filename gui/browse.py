@@ -1,0 +1,242 @@
+"""The Browse screen: any comparison with model names and its verdicts; next / previous; filters."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from core.browse import BrowseCursor, BrowseItem, preference_words
+from core.store import browse as browse_sql
+from gui.context import AppContext
+from gui.labelling.output_view import OutputPane, ScrollLink
+from gui.labelling.render import SafeBrowser, show_text
+
+ALL = "(all)"
+NEXT_KEYS, PREV_KEYS = ("N", "Alt+Right"), ("P", "Alt+Left")
+COLUMNS = ("Annotator", "Group", "Kind", "Source", "Verdict", "Preference", "Rationale / raw completion")
+RATIONALE_CHARS = 300
+
+
+class BrowseScreen(QWidget):
+    """Free navigation over all comparisons (not blind: names and verdicts are shown).
+
+    Signals
+    -------
+    item_shown(int)
+        A comparison id was drawn (-1: the filter matches nothing).
+    """
+
+    item_shown = Signal(int)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # n / p work as soon as the tab is shown
+        self.cursor: BrowseCursor | None = None
+        self._stale = False
+        self.generator = QComboBox()
+        self.group = QComboBox()
+        for combo in (self.generator, self.group):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.prev_button = QPushButton(f"◀ Previous [{_keys(PREV_KEYS)}]")
+        self.next_button = QPushButton(f"Next ▶ [{_keys(NEXT_KEYS)}]")
+        self.position = QLabel()
+        self.position.setObjectName("browsePosition")
+        self.position.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.position.setMinimumWidth(self.fontMetrics().horizontalAdvance("88,888 / 88,888") + 16)
+        self.dataset = QLabel()
+        self.instruction = SafeBrowser()
+        self.instruction.setObjectName("browseInstruction")
+        self.left, self.right = OutputPane("Output 1"), OutputPane("Output 2")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("browseVerdicts")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.empty = QLabel()
+        self.empty.setObjectName("browseEmpty")
+        self._layout()
+        self.prev_button.clicked.connect(self.previous)
+        self.next_button.clicked.connect(self.next)
+        self.actions_by_id = {"next": self._action("Next comparison", NEXT_KEYS, self.next),
+                              "previous": self._action("Previous comparison", PREV_KEYS, self.previous)}  # fmt: skip
+        ctx.events.annotations_changed.connect(self._on_annotations_changed)
+        self.reload()
+
+    def _layout(self) -> None:
+        bar = QHBoxLayout()
+        for label, combo in (("Candidate", self.generator), ("Annotator group", self.group)):
+            bar.addWidget(QLabel(label))
+            bar.addWidget(combo)
+        bar.addStretch(1)
+        bar.addWidget(self.dataset)
+        bar.addWidget(self.prev_button)
+        bar.addWidget(self.position)
+        bar.addWidget(self.next_button)
+        columns = QSplitter(Qt.Orientation.Horizontal)
+        columns.addWidget(self.left)
+        columns.addWidget(self.right)
+        columns.setChildrenCollapsible(False)
+        self._link = ScrollLink(self.left.view.verticalScrollBar(), self.right.view.verticalScrollBar(), self)
+        body = QSplitter(Qt.Orientation.Vertical)
+        body.addWidget(columns)
+        body.addWidget(self.table)
+        body.setStretchFactor(0, 4)
+        body.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.empty)
+        layout.addWidget(QLabel("Instruction"))
+        layout.addWidget(self.instruction)
+        layout.addWidget(body, 1)
+
+    def _action(self, text: str, keys: tuple[str, ...], slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _c=False: slot())
+        self.addAction(action)
+        return action
+
+    def menu_actions(self) -> list[tuple[str, QAction]]:
+        """Next / previous in the Go menu."""
+        return [("&Go", self.actions_by_id["next"]), ("&Go", self.actions_by_id["previous"])]
+
+    # -- filters ------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Refill the filter lists (new judges or models may exist) and rebuild the list, keeping the item."""
+        store = self.ctx.store
+        _refill(self.generator, browse_sql.candidate_generators(store))
+        _refill(self.group, [g["group"] for g in store.groups()])
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        """Rebuild the list under the chosen filters; stay on the same comparison when it is kept."""
+        keep = self.cursor.ids[self.cursor.index] if self.cursor and self.cursor.ids else None
+        generator, group = self.generator.currentText(), self.group.currentText()
+        try:
+            self.cursor = BrowseCursor(self.ctx.store, None if generator in (ALL, "") else [generator],
+                                       None if group in (ALL, "") else group)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
+            self.ctx.events.status_message.emit(f"Browse: {exc}")
+            return
+        if keep is not None:
+            self.cursor.seek(keep)
+        self.show_current()
+
+    # -- navigation ---------------------------------------------------------------------------
+    def next(self) -> None:
+        """Show the next comparison (stays on the last one)."""
+        self._step(1)
+
+    def previous(self) -> None:
+        """Show the previous comparison (stays on the first one)."""
+        self._step(-1)
+
+    def _step(self, step: int) -> None:
+        if self.cursor is not None and self.cursor.move(step):
+            self.show_current()
+        elif self.cursor is not None and self.cursor.total:
+            self.ctx.events.status_message.emit("Browse: this is the " + ("last" if step > 0 else "first")
+                                                + " comparison under the filter")  # fmt: skip
+
+    def show_current(self) -> None:
+        """Draw the comparison at the cursor (or say that the filter matches nothing)."""
+        item = self.cursor.current() if self.cursor is not None else None
+        total = self.cursor.total if self.cursor is not None else 0
+        self.position.setText(f"{item.position:,} / {total:,}" if item else f"0 / {total:,}")
+        self.prev_button.setEnabled(bool(item) and item.position > 1)
+        self.next_button.setEnabled(bool(item) and item.position < total)
+        self.empty.setVisible(item is None)
+        if item is None:
+            self.empty.setText("No comparison matches these filters.")
+            for view in (self.instruction, self.left.view, self.right.view):
+                view.clear()
+            self.table.setRowCount(0)
+            self.item_shown.emit(-1)
+            return
+        pair = item.pair
+        show_text(self.instruction, pair.instruction, raw=False)
+        self._fit_instruction()
+        self.dataset.setText(f"dataset: {pair.dataset}" if pair.dataset else "")
+        self.left.set_header(f"{pair.generator_1} (reference)", len(pair.output_1))
+        self.right.set_header(f"{pair.generator_2} (candidate)", len(pair.output_2))
+        self.left.show_output(pair.output_1, raw=False)
+        self.right.show_output(pair.output_2, raw=False)
+        self._fill_table(item)
+        self.item_shown.emit(pair.comparison_id)
+
+    def _fit_instruction(self) -> None:
+        """Instruction box as tall as its text, up to a quarter of the screen (then it scrolls)."""
+        doc = self.instruction.document()
+        doc.setTextWidth(max(self.instruction.viewport().width(), 200))
+        wanted = int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4
+        self.instruction.setFixedHeight(max(40, min(wanted, max(self.height() // 4, 120))))
+
+    def _fill_table(self, item: BrowseItem) -> None:
+        pair = item.pair
+        self.table.setRowCount(len(item.verdicts))
+        for row, v in enumerate(item.verdicts):
+            pref = v["preference"]
+            note = v["rationale"] or v["raw_completion"] or ""
+            cells = (v["annotator"], v["group"] or "", v["kind"], v["source"],
+                     preference_words(pref, pair.generator_1, pair.generator_2),
+                     "—" if pref is None else f"{pref:.3f}",
+                     " ".join(note.split())[:RATIONALE_CHARS])  # fmt: skip
+            for col, text in enumerate(cells):
+                cell = QTableWidgetItem(str(text))
+                if col == len(cells) - 1 and note:
+                    cell.setToolTip(note[:4000])
+                self.table.setItem(row, col, cell)
+        if not item.verdicts:
+            self.table.setRowCount(1)
+            self.table.setItem(0, 0, QTableWidgetItem("(no verdicts yet)"))
+
+    # -- keeping up with other screens --------------------------------------------------------
+    def _on_annotations_changed(self, _change: object) -> None:
+        """Labels changed elsewhere: refresh now if visible, else when the tab is shown next."""
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        """Catch up with changes made while hidden."""
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.reload()
+
+
+def _refill(combo: QComboBox, names: list[str]) -> None:
+    """Replace a combo's entries with ``(all)`` + ``names``, keeping the selection if still present."""
+    current = combo.currentText()
+    items = [ALL, *names]
+    if [combo.itemText(i) for i in range(combo.count())] == items:
+        return
+    blocked = combo.blockSignals(True)
+    combo.clear()
+    combo.addItems(items)
+    combo.setCurrentIndex(max(combo.findText(current), 0))
+    combo.blockSignals(blocked)
+
+
+def _keys(keys: tuple[str, ...]) -> str:
+    return " / ".join(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
