@@ -10,14 +10,14 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 from types import MappingProxyType
-from typing import Any
-
-import numpy as np
-import pandas as pd
-from scipy import stats
+from typing import TYPE_CHECKING, Any
 
 from core.metrics import MetricsError
+
+if TYPE_CHECKING:  # pandas / numpy are imported where a frame is used (the GUI never needs them)
+    import pandas as pd
 
 __all__ = ["LiveStats", "LiveSnapshot", "WinRate", "JudgeAgreement", "LiveStatsError"]
 
@@ -25,7 +25,7 @@ __all__ = ["LiveStats", "LiveSnapshot", "WinRate", "JudgeAgreement", "LiveStatsE
 #: Python integers in these units, so retractions never leave rounding residue.
 _UNIT = 1 << 52
 _HALF = 1 << 51
-_Z = float(stats.norm.ppf(0.975))
+_Z = NormalDist().inv_cdf(0.975)  # scipy.stats.norm.ppf(0.975) within 1 ulp
 _FIELDS = ("annotation_id", "comparison_id", "generator_2", "annotator", "annotator_kind", "preference")
 
 
@@ -67,6 +67,8 @@ class LiveSnapshot:
 
     def win_rate_frame(self) -> pd.DataFrame:
         """The win rates as a frame indexed by (generator_2, annotator)."""
+        import pandas as pd
+
         rows = {k: vars(v) for k, v in self.win_rates.items()}
         out = pd.DataFrame.from_dict(rows, orient="index")
         if len(out):
@@ -163,6 +165,9 @@ class LiveStats:
 
     def _load(self, rows: pd.DataFrame) -> None:
         """Bulk version of :meth:`add` for an empty aggregator (same sums, grouped counting)."""
+        import numpy as np
+        import pandas as pd
+
         p = pd.to_numeric(rows["preference"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         p = np.where(p == 0, 1.5, p)
         aids = rows["annotation_id"].tolist()

@@ -5,29 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_OPTIONAL_HOOKS = ("pandas", "numpy")
+from core.lightimport import import_sqlite_utils_without_pandas
 
-
-def import_store_without_pandas() -> None:
-    """Import sqlite-utils without its optional pandas/numpy hooks, so start-up stays light.
-
-    sqlite-utils imports pandas and numpy (together 1-2 s and ~130 MB) only to map their scalar
-    types to column types when it creates tables from Python values; Tiebreak writes through SQL
-    (grep: no ``.insert``/``.upsert`` of sqlite-utils anywhere) and never does that. Both still
-    import normally later, when a screen needs a frame.
-    """
-    if "sqlite_utils" in sys.modules or any(m in sys.modules for m in _OPTIONAL_HOOKS):
-        return
-    for name in _OPTIONAL_HOOKS:
-        sys.modules[name] = None  # type: ignore[assignment]  # `import name` -> ImportError
-    try:
-        import sqlite_utils.db  # noqa: F401
-    finally:
-        for name in _OPTIONAL_HOOKS:
-            del sys.modules[name]
-
-
-import_store_without_pandas()  # before anything imports core.store
+# Before anything imports core.store: sqlite-utils would import pandas and numpy (0.5-2 s,
+# ~100 MB) only for type hooks the app never uses; they load later if a screen needs a frame.
+import_sqlite_utils_without_pandas()
 
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402

@@ -47,6 +47,9 @@ def main(
     extra: Callable[[argparse._SubParsersAction], None] | None = None,
 ) -> int:
     """Run one command and return its exit status."""
+    from core.lightimport import import_sqlite_utils_without_pandas
+
+    import_sqlite_utils_without_pandas()  # the store without pandas: `tiebreak info` starts fast
     parser = build_parser(extra)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from core import cli
 from core.cli.cmd_leaderboard import open_store
 from core.metrics import MetricsError
-from core.store import UnknownName
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, pandas) happen in run()
     import pandas as pd
@@ -49,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from core.metrics.paired import paired_compare, paired_matrix, per_instruction_scores
+    from core.store import UnknownName
     from core.store import metrics_queries as q
 
     if args.all == bool(args.models):

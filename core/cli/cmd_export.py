@@ -6,8 +6,9 @@ import argparse
 
 from core.cli import CliError, add_db_argument
 from core.cli.cmd_import import open_cli_database
-from core.exporter import EXPORT_FORMATS, export_annotations
-from core.store import UnknownName
+
+#: ``core.exporter.EXPORT_FORMATS`` (that module loads the store; tests keep the two equal).
+EXPORT_FORMATS = ("alpaca-eval", "cross-annotations", "csv", "jsonl")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the selection and say how many records went where."""
+    from core.exporter import export_annotations
+    from core.store import UnknownName
+
     _, store = open_cli_database(args.db)
     try:
         n = export_annotations(store, args.output, args.format, args.annotator, args.generator)

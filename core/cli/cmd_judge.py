@@ -6,26 +6,12 @@ import argparse
 import signal
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from core.cli import CliError, add_db_argument
-from core.judge import (
-    CancelToken,
-    ConfigError,
-    JudgeError,
-    JudgeOptions,
-    Progress,
-    annotator_name,
-    list_configs,
-    load_config,
-    resolve_api_key,
-    run_judge,
-)  # fmt: skip
-from core.judge.batch import run_batch
-from core.judge.report import format_summary
-from core.paths import default_db_path
-from core.sample import open_database
-from core.store import StoreError
+
+if TYPE_CHECKING:  # the judge (openai, the store) is imported in run(): `tiebreak --help` stays fast
+    from core.judge import Progress
 
 EPILOG = """\
 The API key comes from $OPENAI_API_KEY, else $TIEBREAK_API_KEY, else the OS keyring (service
@@ -79,20 +65,34 @@ def _positive(text: str) -> int:
 
 
 class ProgressBar:
-    """A one-line progress bar on a stream (stderr), redrawn at most 10 times a second."""
+    """A one-line progress bar on a stream (stderr), redrawn at most 10 times a second.
+
+    While a Batch API run is polled, the reports carry the batch's request counts (a
+    ``BatchProgress``): the bar then shows the batch status and its completed / failed / total
+    requests, and every poll is drawn.
+    """
 
     def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.width, self._last = width, 0.0
+        self.width, self._last, self._drawn = width, 0.0, 0
 
     def __call__(self, p: Progress) -> None:
+        batch_text = getattr(p, "batch_text", None)  # a BatchProgress (core.judge.batch) while polling
         now = time.monotonic()
-        if now - self._last < 0.1 and p.finished < p.total:
+        if batch_text is None and now - self._last < 0.1 and p.finished < p.total:
             return
         self._last = now
-        filled = int(self.width * p.finished / p.total) if p.total else self.width
+        if batch_text is not None:
+            done, total = p.requests_done, p.requests_total  # type: ignore[attr-defined]
+            filled = int(self.width * done / total) if total else 0
+            text = f"{batch_text()}  ${p.dollars:.4f}"
+        else:
+            filled = int(self.width * p.finished / p.total) if p.total else self.width
+            text = f"{p.finished}/{p.total}  ${p.dollars:.4f}  {p.failed} failed"
         bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {p.finished}/{p.total}  ${p.dollars:.4f}  {p.failed} failed ")
+        line = f"[{bar}] {text} "
+        self.stream.write("\r" + line.ljust(self._drawn))  # blank what a longer line left behind
+        self._drawn = len(line)
         self.stream.flush()
 
     def close(self) -> None:
@@ -103,6 +103,22 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     """Run the judge described by ``args`` and print the summary."""
+    from core.judge import (
+        CancelToken,
+        ConfigError,
+        JudgeError,
+        JudgeOptions,
+        annotator_name,
+        load_config,
+        resolve_api_key,
+        run_judge,
+    )  # fmt: skip
+    from core.judge.batch import run_batch
+    from core.judge.report import format_summary
+    from core.paths import default_db_path
+    from core.sample import open_database
+    from core.store import StoreError
+
     if args.list_configs:
         for name, config in sorted(_configs().items()):
             print(f"{name:28} {config.source:8} {config.model:28} {config.description}")
@@ -148,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _configs() -> dict[str, Any]:
+    from core.judge import ConfigError, list_configs
+
     try:
         return list_configs()
     except ConfigError as exc:

@@ -6,18 +6,19 @@ import argparse
 import io
 import json
 import sys
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core.cli import CliError, add_db_argument
-from core.paths import default_db_path
-from core.sample import open_database
-from core.spotcheck.audit import AuditError, estimate_audit, sample_audit
-from core.spotcheck.estimators import EstimatorError
-from core.spotcheck.export import EXPORT_FORMATS, ExportError, reviewed_items, write_export
-from core.spotcheck.sampling import DESIGNS, SamplingError
-from core.store import Store, StoreError
-from core.store import review as rs
+
+if TYPE_CHECKING:  # pandas, scipy and the store are imported by the actions: `--help` stays fast
+    import pandas as pd
+
+    from core.store import Store
+
+#: ``core.spotcheck.sampling.DESIGNS`` and ``core.spotcheck.export.EXPORT_FORMATS`` (those modules
+#: import numpy / pandas; tests keep these equal).
+DESIGNS = ("uniform", "stratified", "uncertainty")
+EXPORT_FORMATS = ("csv", "jsonl", "alpaca")
 
 TABLE_COLUMNS = ["model", "method", "estimate", "lower", "upper", "standard_error", "n_labelled", "n_total",
                  "lam", "more_reviews", "notes"]  # fmt: skip
@@ -67,11 +68,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _open(args: argparse.Namespace) -> Store:
     """The database (created with the bundled sample on first use, as the other commands do)."""
+    from core.paths import default_db_path
+    from core.sample import open_database
+
     return open_database(default_db_path(args.db))
 
 
 def run_sample(args: argparse.Namespace) -> int:
     """Draw and store the sample; print what was drawn."""
+    from core.spotcheck.audit import AuditError, sample_audit
+    from core.spotcheck.sampling import SamplingError
+    from core.store import StoreError
+
     store = _open(args)
     try:
         rep = sample_audit(store, args.judge, args.n, args.design, audit_group=args.audit, seed=args.seed)
@@ -88,6 +96,12 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_estimate(args: argparse.Namespace) -> int:
     """Print the estimates per model in the chosen format; warnings go to stderr."""
+    import pandas as pd
+
+    from core.spotcheck.audit import AuditError, estimate_audit
+    from core.spotcheck.estimators import EstimatorError
+    from core.store import StoreError
+
     store = _open(args)
     try:
         est = estimate_audit(store, args.judge, args.audit, label=args.label, target_width=args.width)
@@ -113,6 +127,8 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 
 def _table(df: pd.DataFrame) -> str:
+    import pandas as pd
+
     view = df.copy()
     for col in ("estimate", "lower", "upper", "standard_error", "lam"):
         view[col] = view[col].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
@@ -122,6 +138,8 @@ def _table(df: pd.DataFrame) -> str:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the reviewed items; say how many were written and left out."""
+    from core.spotcheck.export import ExportError, reviewed_items, write_export
+
     store = _open(args)
     try:
         items = reviewed_items(store, args.audit, args.stream)
@@ -139,6 +157,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_mark(args: argparse.Namespace) -> int:
     """Store the mark of a human group."""
+    from core.store import review as rs
+
     store = _open(args)
     try:
         if args.group not in {g["group"] for g in store.groups() if g["kind"] == "human"}:

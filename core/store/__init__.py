@@ -64,7 +64,7 @@ class Store:
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-        self.db = Database(conn)
+        self.db = Database(conn, execute_plugins=False)  # no entry-point scan of sqlite-utils plugins
         self.conn = conn
         migrations.apply(self.db)
         self._text_ids: dict[str, int] = {}

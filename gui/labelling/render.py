@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QTextBrowser
 MARKDOWN_LIMIT = 100_000
 #: Above this many tokens per side the word diff is not computed (difflib is quadratic).
 DIFF_TOKEN_LIMIT = 20_000
+#: Replaced documents a view keeps before deleting them during a press (see :func:`install`).
+RETIRED_LIMIT = 8
 _MD_FEATURES = QTextDocument.MarkdownFeature(
     QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
     | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
@@ -36,6 +38,7 @@ class SafeBrowser(QTextBrowser):
         self.setReadOnly(True)
         self.blocked = 0  # resource requests refused so far
         self.installed: QTextDocument | None = None  # the last document from install()
+        self.retired: list[QTextDocument] = []  # replaced documents, deleted by release_retired()
 
     def loadResource(self, kind: int, url: QUrl | str) -> object:  # noqa: N802 (Qt override)
         """Refuse every resource (remote or local): untrusted text must not touch the network."""
@@ -79,12 +82,25 @@ def prepare(view: SafeBrowser, text: str, raw: bool) -> tuple[QTextDocument, Ren
 
 
 def install(view: SafeBrowser, doc: QTextDocument) -> None:
-    """Show ``doc`` in ``view``; the document it replaces is released if ``prepare`` made it."""
+    """Show ``doc`` in ``view``; the document it replaces (if ``prepare`` made it) is retired.
+
+    Retired documents are deleted by :func:`release_retired` in idle time (so a key press does
+    not wait for their deletion), or at once when more than RETIRED_LIMIT are waiting.
+    """
     previous = view.installed
     view.setDocument(doc)
     view.installed = doc
     if previous is not None and previous is not doc:
-        previous.deleteLater()
+        view.retired.append(previous)
+        if len(view.retired) > RETIRED_LIMIT:
+            release_retired(view)
+
+
+def release_retired(view: SafeBrowser) -> None:
+    """Delete the documents ``view`` no longer shows (call when the app is idle)."""
+    for doc in view.retired:
+        doc.deleteLater()
+    view.retired.clear()
 
 
 def show_text(view: SafeBrowser, text: str, raw: bool) -> Rendered:

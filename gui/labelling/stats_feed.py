@@ -32,6 +32,7 @@ class StatsFeed:
         self.store, self.stats, self.spec, self.group = store, stats, spec, group
         self.human_groups: set[str] = {group}
         self._judged: set[int] = set()
+        self._lines: dict[tuple[str, str], tuple[Any, WinRateLine]] = {}  # key -> (WinRate, line)
 
     @classmethod
     def load(cls, store: Store, spec: QueueSpec, group: str) -> StatsFeed:
@@ -64,19 +65,31 @@ class StatsFeed:
         self.stats.retract(row)
 
     def lines(self) -> tuple[list[WinRateLine], list[AgreementLine]]:
-        """Human win rates per candidate (this labeller's group first) and judge agreement."""
+        """Human win rates per candidate (this labeller's group first) and judge agreement.
+
+        A label changes one win rate: lines of unchanged ones are reused (the snapshot's frozen
+        ``WinRate`` objects are replaced only when their group changes).
+        """
         snap = self.stats.snapshot()
         groups = sorted(self.human_groups, key=lambda g: (g != self.group, g))
+        cache, fresh = self._lines, {}
         wins = []
         for candidate in self.spec.candidates:
             for g in groups:
-                w = snap.win_rates.get((candidate, g))
+                key = (candidate, g)
+                w = snap.win_rates.get(key)
                 if w is None or w.n == 0:
                     if g == self.group:
                         wins.append(WinRateLine(candidate, g, 0, None, None, None))
                     continue
-                wins.append(WinRateLine(candidate, g, w.n, _num(w.win_rate),
-                                        _num(w.wilson_low), _num(w.wilson_high)))  # fmt: skip
+                hit = cache.get(key)
+                if hit is not None and hit[0] is w:
+                    line = hit[1]
+                else:
+                    line = WinRateLine(candidate, g, w.n, _num(w.win_rate), _num(w.wilson_low), _num(w.wilson_high))
+                fresh[key] = (w, line)
+                wins.append(line)
+        self._lines = fresh
         agreement = [AgreementLine(j, a.n_overlap, _num(a.agreement)) for j, a in sorted(snap.agreement.items())]
         return wins, agreement
 
@@ -86,7 +99,8 @@ class _Signals(QObject):
 
 
 class _ImportJob(QRunnable):
-    """Import ``core.live`` (pandas, scipy: seconds) off the GUI thread."""
+    """Import ``core.live`` off the GUI thread (light since pandas loads only for frames; kept
+    off the GUI thread so a cold disk cache never delays the first paint)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -70,7 +70,7 @@ class _Table(QTableWidget):
         self._fit_columns()
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.shown: list[list[str]] | None = None  # None: never filled (sizes not set yet)
+        self.shown: list[tuple[str, ...]] | None = None  # None: never filled (sizes not set yet)
         self.set_rows([])
 
     def _fit_columns(self) -> None:
@@ -86,9 +86,10 @@ class _Table(QTableWidget):
         if event.type() == event.Type.FontChange:
             self._fit_columns()
 
-    def set_rows(self, rows: list[list[str]]) -> None:
+    def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]]) -> None:
         """Show ``rows``; a new shape rebuilds the table, otherwise only changed cells are set."""
-        if self.shown is None or [len(r) for r in rows] != [len(r) for r in self.shown]:
+        shown = self.shown
+        if shown is None or len(rows) != len(shown) or any(len(a) != len(b) for a, b in zip(rows, shown, strict=True)):
             self.setRowCount(len(rows))
             for r, values in enumerate(rows):
                 for c, value in enumerate(values):
@@ -100,11 +101,13 @@ class _Table(QTableWidget):
             height = self.horizontalHeader().height() + 2 * self.frameWidth()
             self.setFixedHeight(height + visible * self.verticalHeader().defaultSectionSize() + 2)
         else:
-            for r, (new, old) in enumerate(zip(rows, self.shown, strict=True)):
+            for r, (new, old) in enumerate(zip(rows, shown, strict=True)):
+                if new == old:
+                    continue
                 for c, (value, before) in enumerate(zip(new, old, strict=True)):
                     if value != before:
                         self.item(r, c).setText(value)
-        self.shown = [list(r) for r in rows]
+        self.shown = [tuple(r) for r in rows]
 
 
 class StatsPanel(QWidget):
@@ -117,6 +120,7 @@ class StatsPanel(QWidget):
                                 [None, "humans", "8888", "100.0%", "100–100%"])
         self.agree_table = _Table(["judge", "same items", "agreement"], [None, "88888", "100.0%"])
         self.session_label = TextStrip(4)
+        self._row_cache: dict[WinRateLine | AgreementLine, tuple[str, ...]] = {}
         self.status = QLabel("statistics: loading…")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -130,15 +134,24 @@ class StatsPanel(QWidget):
         layout.addStretch(1)
 
     def show_stats(self, wins: Iterable[WinRateLine], agreement: Iterable[AgreementLine]) -> None:
-        """Fill the win-rate and agreement tables."""
-        self.win_table.set_rows([
-            [w.candidate, w.group, str(w.n), _pct(w.win_rate),
-             "—" if w.low is None else f"{100 * w.low:.0f}–{100 * w.high:.0f}%"]
-            for w in wins
-        ])  # fmt: skip
-        agree = [[a.judge, str(a.n_overlap), _pct(a.agreement)] for a in agreement]
+        """Fill the win-rate and agreement tables (rows of unchanged lines are not formatted again)."""
+        cache, self._row_cache = self._row_cache, {}
+        self.win_table.set_rows([self._row(line, cache) for line in wins])
+        agree = [self._row(line, cache) for line in agreement]
         self.agree_table.set_rows(agree)
         self.status.setText("" if agree else "no judge verdicts on the items labelled by humans yet")
+
+    def _row(self, line: WinRateLine | AgreementLine, cache: dict) -> tuple[str, ...]:
+        """Cells of one line, from ``cache`` (the previous call's rows) when the line is unchanged."""
+        row = cache.get(line)
+        if row is None:
+            if isinstance(line, WinRateLine):
+                ci = "—" if line.low is None else f"{100 * line.low:.0f}–{100 * line.high:.0f}%"
+                row = (line.candidate, line.group, str(line.n), _pct(line.win_rate), ci)
+            else:
+                row = (line.judge, str(line.n_overlap), _pct(line.agreement))
+        self._row_cache[line] = row
+        return row
 
     def show_unavailable(self, why: str) -> None:
         """Say why there are no statistics (never an empty panel without a reason)."""

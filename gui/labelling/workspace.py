@@ -97,7 +97,10 @@ class Workspace(QWidget):
                     action.toggled.connect(button.setChecked)
         self.view.rationale.leave.connect(self.setFocus)
         for pane in (self.view.left, self.view.right):
-            pane.view.verticalScrollBar().valueChanged.connect(lambda _v: self._touch())
+            for view in pane.views:  # scrolling the shown view is input; staging the spare is not
+                view.verticalScrollBar().valueChanged.connect(
+                    lambda _v, p=pane, v=view: self._touch() if v is p.view else None
+                )
         self.view.rationale.textChanged.connect(self._touch)
         self._dialogs: dict[str, TextDialog] = {}
         self._prefetch_timer = QTimer(self, singleShot=True, interval=PREFETCH_DELAY_MS)

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from core.session import Shown
 from gui.labelling.actions import ActionSpec
-from gui.labelling.output_view import OutputPane, ScrollLink
-from gui.labelling.render import SafeBrowser, install, prepare, show_text, word_diff
+from gui.labelling.output_view import OutputPane, PaneScrollLink, ViewPair
+from gui.labelling.render import prepare, release_retired, show_text, word_diff
 from gui.labelling.stats_panel import StatsPanel
 from gui.labelling.style import TextStrip, emphasise
 
@@ -60,16 +60,15 @@ class WorkspaceView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.instruction = SafeBrowser()
+        self.instruction = ViewPair()  # .view is the instruction's text view
         self.instruction.setObjectName("instruction")
-        self.instruction.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.left, self.right = OutputPane("Left"), OutputPane("Right")
         columns = QSplitter(Qt.Orientation.Horizontal)
         columns.addWidget(self.left)
         columns.addWidget(self.right)
         columns.setChildrenCollapsible(False)
         columns.setSizes([1, 1])
-        self._link = ScrollLink(self.left.view.verticalScrollBar(), self.right.view.verticalScrollBar(), self)
+        self._link = PaneScrollLink(self.left, self.right, self)
         self.reveal = TextStrip(2, bold=True, panel=True,
                                 placeholder="After each vote, the model names of that item are shown here.")
         self.reveal_area = QVBoxLayout()  # modes (review) add their reveal panel here
@@ -151,9 +150,10 @@ class WorkspaceView(QWidget):
         self.pages.setCurrentIndex(self.PAGE_ITEM)
         docs = self._take_prefetch(shown, raw) if not diff else self.drop_prefetch()
         if docs:
-            install(self.instruction, docs["instruction"][0])
+            self.instruction.show_prepared(docs["instruction"][0])
         else:
-            show_text(self.instruction, shown.pair.instruction, raw)
+            self.instruction.unstage()
+            show_text(self.instruction.view, shown.pair.instruction, raw)
         self._fit_instruction()
         self.left.set_header(None, len(shown.left) if lengths else None)
         self.right.set_header(None, len(shown.right) if lengths else None)
@@ -172,10 +172,15 @@ class WorkspaceView(QWidget):
     def prefetch(self, shown: Shown, raw: bool) -> None:
         """Prepare the documents of the item shown next (idle time), so a vote only swaps them."""
         self.drop_prefetch()
-        docs = {"instruction": prepare(self.instruction, shown.pair.instruction, raw),
-                "left": prepare(self.left.view, shown.left, raw),
-                "right": prepare(self.right.view, shown.right, raw)}  # fmt: skip
+        for view in (*self.instruction.views, *self.left.views, *self.right.views):
+            release_retired(view)
+        docs = {"instruction": prepare(self.instruction.spare, shown.pair.instruction, raw),
+                "left": prepare(self.left.spare, shown.left, raw),
+                "right": prepare(self.right.spare, shown.right, raw)}  # fmt: skip
         self._prefetched = ((shown.pair.comparison_id, shown.swapped, raw), docs)
+        self.instruction.stage(docs["instruction"][0])
+        self.left.stage(docs["left"])
+        self.right.stage(docs["right"])
 
     def _take_prefetch(self, shown: Shown, raw: bool) -> dict | None:
         if self._prefetched is not None and self._prefetched[0] == (shown.pair.comparison_id, shown.swapped, raw):
@@ -185,16 +190,19 @@ class WorkspaceView(QWidget):
         return self.drop_prefetch()
 
     def drop_prefetch(self) -> None:
-        """Forget prepared documents that will not be shown."""
+        """Forget prepared documents that will not be shown (staged ones wait in the spare views)."""
         if self._prefetched is not None:
-            for doc, _rendered in self._prefetched[1].values():
-                doc.deleteLater()
+            self.instruction.unstage()
+            self.left.unstage()
+            self.right.unstage()
         self._prefetched = None
 
     def _fit_instruction(self) -> None:
         """Instruction box as tall as its text, up to a third of the workspace (then it scrolls)."""
-        doc = self.instruction.document()
-        doc.setTextWidth(max(self.instruction.viewport().width(), 200))
+        doc = self.instruction.view.document()
+        width = max(self.instruction.view.viewport().width(), 200)
+        if doc.textWidth() != width:  # setDocument laid it out at this width already: no relayout
+            doc.setTextWidth(width)
         wanted = int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4
         height = max(40, min(wanted, max(self.height() // 3, 120)))
         if height != self.instruction.height():

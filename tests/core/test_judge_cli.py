@@ -55,3 +55,35 @@ def test_judge_cli_user_errors(tmp_path, capsys):
     assert "unknown generator(s) gpt-9 (known: model, other, ref)" in capsys.readouterr().err
     assert main(["judge", "--list-configs"]) == 0
     assert "tiebreak-weighted" in capsys.readouterr().out
+
+
+def test_judge_cli_batch_progress_line_shows_request_counts(tmp_path, fake_openai, capsys):
+    db = make_db(tmp_path, n=4)
+    fake_openai.batch_polls = 5
+    assert main(["judge", "--db", str(db), "--config", "tiebreak-ranking", "--base-url", fake_openai.base_url,
+                 "--generator", "model", "--batch", "--poll-seconds", "0.01"]) == 0  # fmt: skip
+    out, err = capsys.readouterr()
+    frames = err.split("\r")
+    batch_id = next(iter(fake_openai.batches))
+    polls = [f for f in frames if f"batch {batch_id} " in f]
+    assert len(polls) == 5  # every poll is drawn
+    assert any(f"batch {batch_id} in_progress: 2/4 requests, 0 failed" in f for f in polls)
+    assert f"batch {batch_id} completed: 4/4 requests, 0 failed" in polls[-1] and "[####" in polls[-1]
+    assert "4/4" in frames[-1] and "done (new verdicts): 4" in out
+
+
+def test_progress_bar_blanks_the_rest_of_a_longer_line():
+    import io
+
+    from core.cli.cmd_judge import ProgressBar
+    from core.judge import Progress
+    from core.judge.batch import BatchProgress
+
+    stream = io.StringIO()
+    bar = ProgressBar(stream, width=10)
+    bar(BatchProgress(0, 3, 0.0, 0, 0, batch_id="b-1", status="in_progress", requests_completed=1,
+                      requests_failed=1, requests_total=4))  # fmt: skip
+    bar(Progress(3, 3, 0.5, 0, 0))
+    first, second = stream.getvalue().split("\r")[1:]
+    assert first.startswith("[#####.....] batch b-1 in_progress: 2/4 requests, 1 failed  $0.0000")
+    assert second.startswith("[##########] 3/3  $0.5000  0 failed") and len(second) >= len(first)
