@@ -104,8 +104,7 @@ class ReviewSession(LabellingSession):
         done = [int(c) for c in samples.loc[samples["review_id"].notna(), "comparison_id"]]
         queue = LabelQueue(ids, reviewer, seed, done=done)
         sample_ids = dict(zip(ids, samples["sample_id"].astype(int), strict=True))
-        actual_group = store.conn.execute("SELECT group_name FROM annotators WHERE id = ?",
-                                          (annotator_id,)).fetchone()[0]
+        actual_group = store.annotator_row(annotator_id=annotator_id)["group_name"]  # type: ignore[index]
         return cls(store, annotator_id, queue, judge=judge, audit_group=audit_group, stream=stream,
                    verdicts=verdicts, sample_ids=sample_ids, session_id=session_id, group=actual_group)
 

@@ -192,11 +192,9 @@ class LabellingSession:
                 done=q.finished_comparisons(store, annotator_id),
                 skipped=q.skipped_comparisons(store, annotator_id),
             )  # fmt: skip
-        group = store.conn.execute(
-            "SELECT group_name FROM annotators WHERE id = ?", (annotator_id,)
-        ).fetchone()[0]
-        return cls(store, annotator_id, queue, session_id=session_id, group=group,
-                   extra={"queue": meta}, **kwargs)  # fmt: skip
+        group = store.annotator_row(annotator_id=annotator_id)["group_name"]  # type: ignore[index]
+        # The queue description lives once on the session row (sessions.meta), not in every label.
+        return cls(store, annotator_id, queue, session_id=session_id, group=group, **kwargs)
 
     # -- the item on screen ------------------------------------------------------------------
     def current(self) -> Shown | None:

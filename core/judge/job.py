@@ -165,9 +165,8 @@ class JudgeJob:
 
     def _annotator(self) -> int:
         provenance = self.config.provenance()
-        row = self.store.conn.execute(
-            "SELECT kind, config FROM annotators WHERE name = ?", (self.name,)
-        ).fetchone()
+        found = self.store.annotator_row(name=self.name)
+        row = None if found is None else (found["kind"], found["config"])
         if row is not None and (row[0] != "judge" or not row[1]):
             raise ConfigError(f"annotator {self.name!r} already exists ({row[0]}, not made by "
                               "`tiebreak judge`); save the configuration under another name")  # fmt: skip

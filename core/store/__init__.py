@@ -176,6 +176,16 @@ class Store:
         )
         return int(cur.lastrowid)  # type: ignore[arg-type]
 
+    def annotator_row(self, *, annotator_id: int | None = None, name: str | None = None) -> dict[str, Any] | None:
+        """The annotator (id, name, kind, group_name, member, config) by id or name; None if absent."""
+        column, value = ("id", annotator_id) if annotator_id is not None else ("name", name)
+        cur = self.conn.execute(
+            f"SELECT id, name, kind, group_name, member, config FROM annotators WHERE {column} = ?",
+            (value,),
+        )
+        row = cur.fetchone()
+        return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
+
     def start_session(self, annotator_id: int | None, kind: str, meta: dict[str, Any] | None = None) -> int:
         """Open a labelling / review / judge session and return its id."""
         cur = self.conn.execute(

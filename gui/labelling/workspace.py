@@ -200,7 +200,11 @@ class Workspace(QWidget):
         self._push(self._need_session().skip())
 
     def _do_flag(self) -> None:
-        self._push(self._need_session().flag())
+        """Flag the item; text typed in the rationale box (if any) becomes the flag's note."""
+        note = self.view.rationale.toPlainText().strip()
+        self._push(self._need_session().flag(note or None))
+        if note:
+            self.view.rationale.clear()
 
     def _push(self, change: Change) -> None:
         self.undo_stack.push(ChangeCommand(self.session, change, self.apply_change, self.report))

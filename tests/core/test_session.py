@@ -78,7 +78,10 @@ def test_record_stores_canonical_preference_in_shown_orientation(store, choice):
             "SELECT preference, raw_choice, swapped, seconds, rationale, extra FROM annotations"
             " WHERE id = ?", (change.row_id,)).fetchone()
         assert row[:5] == (expected, choice.value, int(shown.swapped), 7.0, "because")
-        assert json.loads(row[5])["queue"]["reference"] == REFERENCE
+        assert json.loads(row[5])["position"] == shown.position
+        meta = store.conn.execute("SELECT s.meta FROM sessions s JOIN annotations a"
+                                  " ON a.session_id = s.id WHERE a.id = ?", (change.row_id,)).fetchone()
+        assert json.loads(meta[0])["reference"] == REFERENCE
     swaps = {r[4] for r in live_rows(store)}
     assert swaps == {0, 1}
     assert len(stats.rows) == 6  # can't judge counts as unparsed (preference None)

@@ -59,6 +59,11 @@ def test_skip_flag_and_cant_judge_keys(workspace, qtbot, ctx):
     qtbot.keyClick(workspace, Qt.Key.Key_F)
     assert ctx.store.conn.execute("SELECT comparison_id FROM flags").fetchall() == [(second,)]
     assert workspace.session.current().pair.comparison_id == second  # a flag does not advance
+    workspace.view.rationale.setPlainText("reference answer is truncated")
+    qtbot.keyClick(workspace, Qt.Key.Key_F)  # the box's text becomes the flag's note
+    assert ctx.store.conn.execute("SELECT note FROM flags ORDER BY id").fetchall() == [
+        (None,), ("reference answer is truncated",)]
+    assert workspace.view.rationale.toPlainText() == ""
     qtbot.keyClick(workspace, Qt.Key.Key_C)
     assert label_rows(ctx.store)[-1][2:4] == (None, "cant_judge")
     assert workspace.session.queue.is_done(second)
