@@ -32,6 +32,9 @@ from gui.review_mode import ReviewWorkspace
 EXPORTS = {"CSV (*.csv)": "csv", "JSON Lines (*.jsonl)": "jsonl", "AlpacaEval annotations (*.json)": "alpaca"}
 
 
+FORM_MAX_WIDTH = 900
+
+
 class ReviewForm(QWidget):
     """Who reviews which judge's audit stream; draw more items; queue ad-hoc items by filter."""
 
@@ -96,10 +99,15 @@ class ReviewForm(QWidget):
         f.addRow("Seed / order disagreement", self.disagree)
         f.addRow("How many", self.adhoc_n)
         f.addRow(self.adhoc_button)
+        forms = QWidget()  # the forms keep a readable width; the estimates table takes the rest
+        forms.setMaximumWidth(FORM_MAX_WIDTH)
+        inner = QVBoxLayout(forms)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addLayout(who)
+        inner.addWidget(draw)
+        inner.addWidget(adhoc)
         col = QVBoxLayout(self)
-        col.addLayout(who)
-        col.addWidget(draw)
-        col.addWidget(adhoc)
+        col.addWidget(forms)
         col.addWidget(self.message)
         est = QGroupBox("Human-anchored win rates of the audit stream (or of an imported human group)")
         QVBoxLayout(est).addWidget(self.estimates)
