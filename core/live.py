@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from core.metrics import MetricsError
 
@@ -183,8 +183,9 @@ class LiveStats:
         keys = list(zip(gens, groups, strict=True))
         self._labels = dict(zip(aids, zip(keys, kinds, cids, unit_list, strict=True), strict=True))
         tab = pd.DataFrame({"gen": gens, "group": groups, "cid": cids, "u": units})
-        for (gen, group, u), c in tab.groupby(["gen", "group", "u"], dropna=False).size().items():
-            u, c = int(u), int(c)
+        for key, c in tab.groupby(["gen", "group", "u"], dropna=False).size().items():
+            gen, group, unit = cast(tuple[str, str, int], key)  # three group keys -> 3-tuple
+            u, c = int(unit), int(c)
             s = self._sums.setdefault((gen, group), [0, 0, 0, 0, 0, 0])
             if u < 0:
                 s[1] += c
@@ -201,7 +202,9 @@ class LiveStats:
             self._judges.setdefault(cid, {}).setdefault(group, Counter())[int(u)] = int(c)
         for cid, judges in self._judges.items():
             target = self._target.get(cid)
-            for group, counter in judges.items() if target is not None else ():
+            if target is None:
+                continue
+            for group, counter in judges.items():
                 acc = self._agree.setdefault(group, [0, 0])
                 acc[0] += sum(counter.values())
                 acc[1] += _agreement_units(counter, target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from core.domain import Choice, canonical_preference
 from core.queue import LabelQueue
@@ -82,8 +82,8 @@ class ReviewSession(LabellingSession):
         self._undone: dict[int, Reveal] = {}  # reveals of undone blind decisions (for redo)
 
     @classmethod
-    def open(cls, store: Store, reviewer: str, judge: str, *, audit_group: str | None = None,
-             stream: str = "random", group: str = "reviewers", seed: int = 0) -> ReviewSession:  # fmt: skip
+    def open_review(cls, store: Store, reviewer: str, judge: str, *, audit_group: str | None = None,
+                    stream: str = "random", group: str = "reviewers", seed: int = 0) -> ReviewSession:  # fmt: skip
         """Resume ``reviewer``'s review of an audit stream (items without a live review)."""
         if stream not in ("random", "adhoc"):
             raise ReviewError(f"review: stream must be 'random' or 'adhoc' (got {stream!r})")
@@ -94,7 +94,8 @@ class ReviewSession(LabellingSession):
                               "(draw with `tiebreak spotcheck sample` or pick items ad hoc)")
         ann = store.annotations_frame(groups=[judge], with_texts=False)
         summary = judge_verdicts(ann[ann["comparison_id"].isin(samples["comparison_id"])])
-        verdicts = {int(r["comparison_id"]): r for r in summary.verdicts.to_dict("records")}
+        records = cast(list[dict[str, Any]], summary.verdicts.to_dict("records"))  # str column names
+        verdicts = {int(r["comparison_id"]): r for r in records}
         with store.atomic():
             # a reviewer's own annotator row (kept apart from the same person's labelling queue)
             annotator_id = store.annotator_id(f"{reviewer} (review)", "human", group=group, member=reviewer)

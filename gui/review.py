@@ -200,7 +200,7 @@ class ReviewScreen(QStackedWidget):
         name = self.form.reviewer.text().strip()
         if not name:
             raise ValueError("Enter your name as reviewer first.")
-        session = ReviewSession.open(self.ctx.store, name, self.form.judge.currentText(),
+        session = ReviewSession.open_review(self.ctx.store, name, self.form.judge.currentText(),
                                      audit_group=self.form.audit.currentText() or None,
                                      stream=self.form.stream.currentText())
         self.setCurrentWidget(self.workspace)

@@ -135,7 +135,7 @@ def render_table(table: pd.DataFrame) -> str:
     lines = [f"{'annotator':<{width}}" + "".join(f"{_SHORT[c][0]:>10}" for c in table.columns)]
     for name, row in table.iterrows():
         cells = [
-            f"{'—':>10}" if math.isnan(float(v)) else f"{float(v):>10.{_SHORT[c][1]}f}"
+            f"{'—':>10}" if math.isnan(float(v)) else f"{float(v):>10.{_SHORT[str(c)][1]}f}"
             for c, v in row.items()
         ]
         lines.append(f"{name!s:<{width}}" + "".join(cells))

@@ -28,10 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _panel(frame: pd.DataFrame, models: list[str]) -> tuple[pd.DataFrame, str, str]:
     """The one (reference, annotator group) whose labels cover ``models``; else a CliError."""
-    panels = []
+    panels: list[tuple[str, str, pd.DataFrame]] = []
     for (ref, group), block in frame.groupby(["generator_1", "annotator"], sort=True):
         if all(m in set(block["generator_2"]) for m in models):
-            panels.append((ref, group, block))
+            panels.append((str(ref), str(group), block))
     if not panels:
         raise cli.CliError(
             f"no annotator group and reference has labels for all of {', '.join(models)}"

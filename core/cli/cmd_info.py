@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from core.cli import add_db_argument
 from core.cli.cmd_import import open_cli_database
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the counts as a table or one JSON object."""
     db, store = open_cli_database(args.db)
     try:
-        info = {"database": str(db), **store.counts(), "groups": store.groups(),
+        info: dict[str, Any] = {"database": str(db), **store.counts(), "groups": store.groups(),
                 "generators": store.generators()}  # fmt: skip
     finally:
         store.close()

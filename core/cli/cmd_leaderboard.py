@@ -6,7 +6,7 @@ import argparse
 import functools
 import json
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from core import cli
 from core.metrics import MetricsError
@@ -144,7 +144,8 @@ def render_table(table: pd.DataFrame) -> str:
         lines.append(f"annotator {group} vs reference {ref}")
         block = block.sort_values("win_rate", ascending=False)
         rows = []
-        for (model, _, _), r in block.iterrows():
+        for key, r in block.iterrows():
+            model = cast(tuple[str, str, str], key)[0]  # (generator_2, generator_1, annotator)
             n_len = r.avg_length
             rows.append({
                 "model": model, "win_rate": _pct(r.win_rate), "± SE": _pct(r.standard_error),
@@ -158,7 +159,8 @@ def render_table(table: pd.DataFrame) -> str:
         lines.append(pd.DataFrame(rows).to_string(index=False))
         dropped = int(block["n_dropped"].sum())
         lines.append(f"rows dropped (unparsed/null preference): {dropped}")
-        for (model, _, _), note in block["note"].items():
+        for key, note in block["note"].items():
+            model = cast(tuple[str, str, str], key)[0]
             if note:
                 lines.append(f"  note {model}: {note}")
         lines.append("")

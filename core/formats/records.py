@@ -111,12 +111,13 @@ class RecordReader:
         if value is None:
             return None
         if self.textual and isinstance(value, str):
-            if value.strip() == "":
+            text = value
+            if text.strip() == "":
                 return None
             try:
-                value = float(value)
+                value = float(text)
             except ValueError:
-                raise self.fail(n, field, f"expected a number, got {value[:40]!r}") from None
+                raise self.fail(n, field, f"expected a number, got {text[:40]!r}") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(n, field, f"expected a number or null, got {_describe(value)}")
         value = float(value)

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import openai
 
@@ -26,7 +26,7 @@ from core.store import judge as sql
 
 __all__ = ["BatchProgress", "batch_lines", "batch_progress", "run_batch", "run_batch_async"]
 
-ENDPOINT = "/v1/chat/completions"
+ENDPOINT: Final = "/v1/chat/completions"
 FINAL = ("completed", "failed", "expired", "cancelled")
 
 

@@ -61,7 +61,7 @@ def resolve_api_key(environ: dict[str, str] | None = None) -> str | None:
         if env.get(var):
             return env[var]
     try:
-        import keyring  # type: ignore[import-not-found]
+        import keyring
     except ImportError:
         return None
     try:

@@ -115,11 +115,13 @@ def _check_prompt(prompt: dict[str, Any], where: str) -> tuple[str, str]:
     for key in prompt:
         _check(key in ("system", "user"), where, f"prompt.{key}", "unknown field")
     user = prompt.get("user")
-    _check(isinstance(user, str) and user.strip() != "", where, "prompt.user", "missing or empty")
+    if not isinstance(user, str) or user.strip() == "":
+        raise ConfigError(f"{where}: field prompt.user: missing or empty")
     for name in PLACEHOLDERS:
         _check("{" + name + "}" in user, where, "prompt.user", f"missing placeholder {{{name}}}")
     system = prompt.get("system", "")
-    _check(isinstance(system, str), where, "prompt.system", "expected a string")
+    if not isinstance(system, str):
+        raise ConfigError(f"{where}: field prompt.system: expected a string")
     return system, user
 
 
@@ -178,11 +180,14 @@ def parse_config_text(text: str, where: str, *, default_name: str | None = None,
     data.setdefault("name", default_name)
     _check_values(data, where)
     seeds = data.pop("seeds", [0])
+    kwargs: dict[str, Any] = {
+        k: (float(v) if isinstance(v, int) and _FIELDS[k][0] == (int, float) else v)
+        for k, v in data.items()
+    }
     return JudgeConfig(
         user_template=user, system_prompt=system, seeds=tuple(seeds), source=source, path=path,
-        **{k: (float(v) if isinstance(v, int) and _FIELDS[k][0] == (int, float) else v)
-           for k, v in data.items()},
-    )  # fmt: skip
+        **kwargs,
+    )
 
 
 def builtin_dir() -> Path:

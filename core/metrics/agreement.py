@@ -31,6 +31,9 @@ TIE_RULE = (
     "- exactly what AlpacaEval's _random_mode(seed=123) draws"
 )
 _DISCRETE = (1.0, 1.5, 2.0)
+# None as a 0-d object array: what np.equal(arr, None) compares against, spelled so the numpy
+# stubs (whose ArrayLike excludes a bare None) accept it.
+_NONE = np.array(None, dtype=object)
 
 
 def _matrix(ratings: object, name: str) -> np.ndarray:
@@ -38,7 +41,7 @@ def _matrix(ratings: object, name: str) -> np.ndarray:
     arr = np.asarray(ratings)
     if arr.dtype.kind not in "fiub":
         arr = np.asarray(ratings, dtype=object)
-        arr = np.where(np.equal(arr, None), np.nan, arr)
+        arr = np.where(np.equal(arr, _NONE), np.nan, arr)
     if arr.ndim != 2:
         raise MetricsError(f"{name}: ratings must be a 2-D units x raters array, got {arr.ndim}-D")
     arr = arr.astype(float)
@@ -53,8 +56,8 @@ def _pairs(a: object, b: object, name: str) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(b, dtype=object)
     if x.shape != y.shape or x.ndim != 1:
         raise MetricsError(f"{name}: a has shape {x.shape}, b has shape {y.shape}; need equal 1-D")
-    x = np.where(np.equal(x, None), np.nan, x).astype(float)
-    y = np.where(np.equal(y, None), np.nan, y).astype(float)
+    x = np.where(np.equal(x, _NONE), np.nan, x).astype(float)
+    y = np.where(np.equal(y, _NONE), np.nan, y).astype(float)
     keep = ~(np.isnan(x) | np.isnan(y))
     if not keep.any():
         raise EmptySelection(f"{name}: no pair has both labels present")

@@ -252,15 +252,15 @@ def _gold_row(gold: _Matrix, texts: pd.DataFrame, hourly_rate: float | None, del
     """The humans' own row: leave-one-out agreement, bias 0, measured (or stored) price and time."""
     pairs = _leave_one_out(gold.m)
     score, error = _mean_scores(pairs)
-    seconds = pd.to_numeric(gold.rows.get("time_per_example"), errors="coerce")
+    seconds = _mean_col(gold.rows, "time_per_example")
     if hourly_rate is None:
-        price = pd.to_numeric(gold.rows.get("price_per_example"), errors="coerce").mean()
+        price = _mean_col(gold.rows, "price_per_example")
     else:
-        price = seconds.mean() * hourly_rate / 3600.0
+        price = seconds * hourly_rate / 3600.0
     row = {
         "Human agreement": score * 100,
         "Price [$/1000 examples]": float(price) * 1000,
-        "Time [seconds/1000 examples]": float(seconds.mean()) * 1000,
+        "Time [seconds/1000 examples]": seconds * 1000,
         "Bias": 0.0,
         "Variance": error * 100,
     }

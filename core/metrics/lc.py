@@ -20,9 +20,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import expit
 
@@ -210,11 +212,11 @@ def fit_glm(
             + 0.5 * COEF_RIDGE * theta @ theta
             + 0.5 * LENGTH_RIDGE * gamma**2
         )
-        parts = [
+        parts: list[ArrayLike] = [
             np.bincount(models, g, n_models) + COEF_RIDGE * theta,
             [g @ feature + LENGTH_RIDGE * gamma],
         ]
-        if n_i:
+        if n_i and instr is not None:  # n_i > 0 implies instr is not None
             parts.append(np.bincount(instr, g, n_i) + DIFFICULTY_RIDGE * d)
         return loss, np.concatenate(parts)
 
@@ -249,8 +251,9 @@ def _published_row(
     d_pub = published.difficulty.reindex(instr_ids).to_numpy()
     if name is None or np.isnan(d_pub).any():
         return None
-    w = published.weights.loc[name] - published.weights.loc[published.baseline]
-    lc, se = lc_from_coefficients(w["strength"], w["difficulty"], d_pub)
+    # one label of the unique weights index -> one row (a Series)
+    w = cast(pd.Series, published.weights.loc[name] - published.weights.loc[published.baseline])
+    lc, se = lc_from_coefficients(float(w["strength"]), float(w["difficulty"]), d_pub)
     note = f"published AlpacaEval GLM weights ({name})"
     if x.size and is_extreme_change(float(np.mean(x)), lc):
         note += (f"; WARNING: LC {100 * lc:.1f}% is far from the raw win rate "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def paired_compare(
     n, note = len(pairs), ""
     a, b = pairs[model_a].to_numpy(), pairs[model_b].to_numpy()
     d = a - b
-    out = {
+    out: dict[str, Any] = {
         "model_a": model_a, "model_b": model_b, "n": n, "n_unpaired": int(len(both) - n),
         "mean_a": float(a.mean()) if n else np.nan, "mean_b": float(b.mean()) if n else np.nan,
         "diff": float(d.mean()) if n else np.nan,

@@ -93,7 +93,7 @@ def leaderboard_row(preferences: Sequence[float] | np.ndarray | pd.Series) -> di
         raise EmptySelection("leaderboard_row: no preferences given (empty selection)")
     frame = pd.DataFrame({"preference": _as_float_array(preferences), "_k": 0})
     row = leaderboard(frame, keys=("_k",)).iloc[0]
-    return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
 
 
 def _note(n_total: int, n_dropped: int) -> str:
@@ -125,7 +125,8 @@ def _group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.I
     for level in reversed(levels):
         level_codes.append(groups % len(level))
         groups = groups // len(level)
-    index = pd.MultiIndex(levels=levels, codes=level_codes[::-1], names=keys, verify_integrity=False)
+    # arg-type: pandas-stubs type levels/codes as plain sequences; pandas takes Index and ndarray
+    index = pd.MultiIndex(levels=levels, codes=level_codes[::-1], names=keys, verify_integrity=False)  # type: ignore[arg-type]
     return inverse, index
 
 

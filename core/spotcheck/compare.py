@@ -124,9 +124,10 @@ def compare(pairs: pd.DataFrame, *, seed: int = 0, bins: int = 5) -> Comparison:
     n = len(pairs)
     notes: list[str] = []
     jc, hc = categories(pairs["judge_pref"]), categories(pairs["human_pref"])
-    conf = pd.DataFrame(np.zeros((3, 3), dtype=int), index=list(CATEGORY_NAMES), columns=list(CATEGORY_NAMES))
+    counts = np.zeros((3, 3), dtype=int)
     for a, b in zip(jc, hc, strict=True):
-        conf.iloc[int(a), int(b)] += 1
+        counts[int(a), int(b)] += 1
+    conf = pd.DataFrame(counts, index=list(CATEGORY_NAMES), columns=list(CATEGORY_NAMES))
     agreement = no_ties = kappa = None
     if n:
         agreement = raw_agreement(pairs["judge_pref"], pairs["human_pref"])

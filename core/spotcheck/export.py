@@ -104,7 +104,7 @@ def _plain(v: object) -> object:
     if v is None:
         return None
     if hasattr(v, "item"):
-        v = v.item()  # type: ignore[union-attr]
+        v = v.item()
     if isinstance(v, float) and math.isnan(v):
         return None
     return v

@@ -71,7 +71,8 @@ def judge_verdicts(annotations: pd.DataFrame) -> VerdictSummary:
     out["uncertainty"] = np.sqrt((out["f"] * (1 - out["f"])).clip(lower=0))
     out["length_gap"] = out["length_2"] - out["length_1"]
     for col in ("rationale", "raw_completion"):
-        out[col] = g[col].agg(lambda s: next((v for v in s if isinstance(v, str) and v), None)) if col in df else None
+        # type-var: pandas-stubs want a dtype scalar from agg's callable; str | None is fine at runtime
+        out[col] = g[col].agg(lambda s: next((v for v in s if isinstance(v, str) and v), None)) if col in df else None  # type: ignore[type-var]
     out = out.reset_index()
     return VerdictSummary(out, total, total - len(df))
 

@@ -38,7 +38,8 @@ def comparison_ids(store: Store, generators: Sequence[str] | None = None, group:
     list of int
         Ids in a stable order (instruction ordinal, then comparison id).
     """
-    where, args = ["1=1"], []
+    where = ["1=1"]
+    args: list[str] = []
     if generators:
         where.append(f"o2.generator IN ({', '.join('?' * len(generators))})")
         args.extend(generators)

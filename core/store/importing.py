@@ -200,7 +200,8 @@ def export_rows(
     ``groups`` filters annotator groups; ``generators`` keeps comparisons where either
     output's generator is one of them.
     """
-    where, args = ["a.retracted_at IS NULL"], []
+    where = ["a.retracted_at IS NULL"]
+    args: list[str] = []
     if groups:
         where.append(f"an.group_name IN ({', '.join('?' * len(groups))})")
         args.extend(groups)

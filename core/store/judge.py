@@ -69,7 +69,8 @@ def candidates(
     -------
     list of Candidate
     """
-    where, args = ["1=1"], []
+    where = ["1=1"]
+    args: list[str | int] = []
     if reference:
         where.append("o1.generator = ?")
         args.append(reference)

@@ -37,7 +37,7 @@ _FRAME_SQL = """
 """
 
 
-def _in(col: str, values: Sequence[str] | None, where: list[str], args: list[object]) -> None:
+def _in(col: str, values: Sequence[str] | None, where: list[str], args: list[str]) -> None:
     if values:
         where.append(f"AND {col} IN ({', '.join('?' * len(values))})")
         args.extend(values)
@@ -69,7 +69,7 @@ def metric_frame(
     check_groups(store, groups or [])
     check_generators(store, [*(references or []), *(generators or [])])
     where: list[str] = []
-    args: list[object] = []
+    args: list[str] = []
     _in("an.group_name", groups, where, args)
     _in("o1.generator", references, where, args)
     _in("o2.generator", generators, where, args)
@@ -84,12 +84,12 @@ def _filters(
     groups: Sequence[str] | None,
     references: Sequence[str] | None,
     generators: Sequence[str] | None,
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[str]]:
     """Checked names -> ``AND col IN (...)`` clauses for (group, reference, candidate) columns."""
     check_groups(store, groups or [])
     check_generators(store, [*(references or []), *(generators or [])])
     where: list[str] = []
-    args: list[object] = []
+    args: list[str] = []
     for col, values in zip(cols, (groups, references, generators), strict=True):
         _in(col, values, where, args)
     return " ".join(where), args
@@ -151,7 +151,8 @@ def _sorted_index(columns: list[Sequence[str]]) -> pd.MultiIndex:
         position = {v: i for i, v in enumerate(uniques)}
         levels.append(pd.Index(uniques, dtype=object if not uniques else None))
         codes.append([position[v] for v in col])
-    return pd.MultiIndex(levels=levels, codes=codes, names=_KEYS, verify_integrity=False)
+    # arg-type: pandas-stubs type levels as plain sequences; pandas takes a list of Index
+    return pd.MultiIndex(levels=levels, codes=codes, names=_KEYS, verify_integrity=False)  # type: ignore[arg-type]
 
 
 _SUMS_SQL = """

@@ -25,7 +25,7 @@ def test_probability_stored_before_item_is_shown(audited):
     store, _ = audited
     before = rs.samples(store, "gpt4_judge/audit", "random")
     assert before["inclusion_prob"].notna().all() and before["shown_at"].isna().all()
-    session = ReviewSession.open(store, "alice", "gpt4_judge")
+    session = ReviewSession.open_review(store, "alice", "gpt4_judge")
     shown = session.current()
     after = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
     row = after.loc[shown.pair.comparison_id]
@@ -35,7 +35,7 @@ def test_probability_stored_before_item_is_shown(audited):
 
 def test_blind_then_override_stores_both_decisions(audited):
     store, _ = audited
-    session = ReviewSession.open(store, "alice", "gpt4_judge")
+    session = ReviewSession.open_review(store, "alice", "gpt4_judge")
     shown = session.current()
     blind = session.record(Choice.LEFT)
     reveal = session.reveal(blind)
@@ -53,7 +53,7 @@ def test_blind_then_override_stores_both_decisions(audited):
 
 def test_accept_custom_reason_and_undo(audited):
     store, _ = audited
-    session = ReviewSession.open(store, "bob", "gpt4_judge")
+    session = ReviewSession.open_review(store, "bob", "gpt4_judge")
     blind = session.record(Choice.TIE_GOOD)
     reveal = session.reveal(blind)
     with pytest.raises(ReviewError, match="custom reason needs a text"):
@@ -72,11 +72,11 @@ def test_accept_custom_reason_and_undo(audited):
 
 def test_resume_skips_reviewed_items_and_estimate_uses_blind_labels(audited):
     store, _ = audited
-    s1 = ReviewSession.open(store, "alice", "gpt4_judge")
+    s1 = ReviewSession.open_review(store, "alice", "gpt4_judge")
     for _ in range(3):
         b = s1.record(Choice.RIGHT)
         s1.accept(s1.reveal(b))
-    s2 = ReviewSession.open(store, "carol", "gpt4_judge")
+    s2 = ReviewSession.open_review(store, "carol", "gpt4_judge")
     assert s2.queue.n_done == 3 and len(s2.queue.pending) == 3
     est = estimate_audit(store, "gpt4_judge", "gpt4_judge/audit")
     assert any("3 of 6 drawn items" in w for w in est.warnings)
@@ -86,19 +86,19 @@ def test_adhoc_stream_is_separate(audited):
     store, cids = audited
     n = add_adhoc_items(store, "gpt4_judge", [cids[("model-a", 1)], cids[("model-b", 2)]], "filter: length")
     assert n == 2
-    session = ReviewSession.open(store, "dora", "gpt4_judge", stream="adhoc")
+    session = ReviewSession.open_review(store, "dora", "gpt4_judge", stream="adhoc")
     assert session.queue.total == 2
     b = session.record(Choice.LEFT)
     session.override(session.reveal(b), Choice.TIE_BAD, reason="length")
     random_rows = rs.samples(store, "gpt4_judge/audit", "random")
     assert random_rows["review_id"].isna().all()  # the ad-hoc review never lands in the random stream
     with pytest.raises(ReviewError, match="has no items"):
-        ReviewSession.open(store, "dora", "gpt4_judge", audit_group="empty")
+        ReviewSession.open_review(store, "dora", "gpt4_judge", audit_group="empty")
 
 
 def test_redo_restores_blind_decision_and_action_without_deleting(audited):
     store, _ = audited
-    session = ReviewSession.open(store, "erin", "gpt4_judge")
+    session = ReviewSession.open_review(store, "erin", "gpt4_judge")
     blind = session.record(Choice.LEFT)
     reveal = session.reveal(blind)
     session.override(reveal, Choice.TIE_BAD, reason="length")
@@ -127,7 +127,7 @@ def test_redo_restores_blind_decision_and_action_without_deleting(audited):
 
 def test_redo_refused_when_the_item_was_reviewed_again(audited):
     store, _ = audited
-    session = ReviewSession.open(store, "fay", "gpt4_judge")
+    session = ReviewSession.open_review(store, "fay", "gpt4_judge")
     first = session.record(Choice.LEFT)
     undone = session.undo(first)
     again = session.record(Choice.RIGHT)  # the same item, decided again

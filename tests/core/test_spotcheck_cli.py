@@ -28,7 +28,7 @@ def test_sample_review_estimate_export(db, tmp_path, capsys):
                  "--design", "stratified", "--seed", "3"]) == 0
     assert "drew 12 new item(s) (stratified, seed 3)" in capsys.readouterr().out
     s = Store(db)
-    session = ReviewSession.open(s, "alice", "gpt4_judge")
+    session = ReviewSession.open_review(s, "alice", "gpt4_judge")
     for k in range(12):
         blind = session.record(Choice.LEFT if k % 2 else Choice.RIGHT)
         reveal = session.reveal(blind)

@@ -21,7 +21,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 def simulate_reviews(store, n, seed=0):
     """A seeded stand-in reviewer: follows the judge's side 75% of the time, else answers at random."""
     rng = np.random.default_rng(seed)
-    session = ReviewSession.open(store, "sim-reviewer", JUDGE)
+    session = ReviewSession.open_review(store, "sim-reviewer", JUDGE)
     for _ in range(n):
         shown = session.current()
         if shown is None:
