@@ -66,6 +66,8 @@ def run(db: str | None = None, screenshot: str | None = None) -> int:
     from gui.display import ensure_display
 
     note = ensure_display()
+    if note:
+        print(f"tiebreak: {note}", file=sys.stderr)
     app = make_application()
     window = build_window(db)
     window.show()

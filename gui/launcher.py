@@ -22,12 +22,7 @@ def _register_gui(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
-    from gui.display import ensure_display
-
-    note = ensure_display()
-    if note:
-        print(f"tiebreak: {note}", file=sys.stderr)
-    from gui.app import run  # Qt is imported only here
+    from gui.app import run  # Qt is imported only here (run() also finds a screen to draw on)
 
     return run(db=args.db, screenshot=args.screenshot)
 
