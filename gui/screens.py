@@ -22,6 +22,7 @@ SCREENS: list[tuple[str, str]] = [
     ("Review", "gui.review:ReviewScreen"),
     ("Human vs judge", "gui.dashboard:Dashboard"),
     ("Browse", "gui.browse:BrowseScreen"),
+    ("Annotators", "gui.annotators:AnnotatorsScreen"),
 ]
 
 
