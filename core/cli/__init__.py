@@ -7,8 +7,12 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from core import __version__
+
+if TYPE_CHECKING:
+    from core.store import Store
 
 
 class CliError(Exception):
@@ -22,6 +26,22 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="SQLite database (default: $TIEBREAK_DB, else tiebreak.sqlite in the user data dir)",
     )
+
+
+def open_store(db_arg: str | None) -> Store:
+    """Open ``--db`` (else $TIEBREAK_DB, else the data directory) the way every command does.
+
+    A new database is created and loaded with the bundled sample; a database that cannot be
+    opened becomes a :class:`CliError` naming it.
+    """
+    from core.paths import default_db_path
+    from core.sample import open_database
+    from core.store import StoreError
+
+    try:
+        return open_database(default_db_path(db_arg))
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def build_parser(extra: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:

@@ -9,7 +9,6 @@ import sys
 from typing import TYPE_CHECKING
 
 from core import cli
-from core.paths import default_db_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,12 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=run)
-
-
-def _open(db: str | None) -> Store:
-    from core.sample import open_database
-
-    return open_database(default_db_path(db))
 
 
 def select_judges(store: Store, gold: str, judges: list[str] | None) -> list[str]:
@@ -89,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.hourly_rate < 0 or math.isnan(args.hourly_rate):
         raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")
-    store = _open(args.db)
+    store = cli.open_store(args.db)
     try:
         table = compute(store, args.gold, args.judges, args.hourly_rate)
     finally:

@@ -9,7 +9,6 @@ import sys
 from typing import TYPE_CHECKING
 
 from core import cli
-from core.paths import default_db_path
 
 if TYPE_CHECKING:
     from core.crowd import CrowdReport
@@ -39,9 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def compute(db: str | None, group: str, overlap: int, too_fast: float) -> CrowdReport:
     """The crowd report of ``group`` in the database; user errors become CliError."""
     from core.crowd import CrowdError, crowd_report
-    from core.sample import open_database
 
-    store = open_database(default_db_path(db))
+    store = cli.open_store(db)
     try:
         frame = store.annotations_frame(with_texts=False)
     finally:

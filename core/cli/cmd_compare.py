@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING
 
 from core import cli
-from core.cli.cmd_leaderboard import open_store
 from core.metrics import MetricsError
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, pandas) happen in run()
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise cli.CliError("give exactly two models, or --all (and no models)")
     if not args.all and len(args.models) != 2:
         raise cli.CliError(f"compare needs exactly two models, got {len(args.models)}")
-    store = open_store(args.db)
+    store = cli.open_store(args.db)
     try:
         frame = q.metric_frame(
             store,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli import CliError, add_db_argument
-from core.cli.cmd_import import open_cli_database
+from core.cli import CliError, add_db_argument, open_store
 
 #: ``core.exporter.EXPORT_FORMATS`` (that module loads the store; tests keep the two equal).
 EXPORT_FORMATS = ("alpaca-eval", "cross-annotations", "csv", "jsonl")
@@ -34,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from core.exporter import export_annotations
     from core.store import UnknownName
 
-    _, store = open_cli_database(args.db)
+    store = open_store(args.db)
     try:
         n = export_annotations(store, args.output, args.format, args.annotator, args.generator)
     except UnknownName as exc:

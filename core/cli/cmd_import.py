@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.cli import CliError, add_db_argument
+from core.cli import CliError, add_db_argument, open_store
 from core.formats import FORMATS
 
 if TYPE_CHECKING:
-    from core.store import Store
+    pass
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,25 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def open_cli_database(db_arg: str | None) -> tuple[Path, Store]:
-    """Resolve ``--db`` and open it (creating it with the sample on first use), or CliError."""
-    from core.paths import default_db_path
-    from core.sample import open_database
-    from core.store import StoreError
-
-    db = default_db_path(db_arg)
-    try:
-        return db, open_database(db)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
-
-
 def run(args: argparse.Namespace) -> int:
     """Import the files and print what each one added."""
     from core.formats import FormatError
     from core.importer import import_files
 
-    db, store = open_cli_database(args.db)
+    store = open_store(args.db)
+    db = store.path
     try:
         report = import_files(store, args.paths, args.format)
     except FormatError as exc:

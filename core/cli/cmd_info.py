@@ -6,8 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from core.cli import add_db_argument
-from core.cli.cmd_import import open_cli_database
+from core.cli import add_db_argument, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the counts as a table or one JSON object."""
-    db, store = open_cli_database(args.db)
+    store = open_store(args.db)
+    db = store.path
     try:
         info: dict[str, Any] = {"database": str(db), **store.counts(), "groups": store.groups(),
                 "generators": store.generators()}  # fmt: skip

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.cli import CliError, add_db_argument
+from core.cli import CliError, add_db_argument, open_store
 
 if TYPE_CHECKING:  # the judge (openai, the store) is imported in run(): `tiebreak --help` stays fast
     from core.judge import Progress
@@ -115,9 +115,6 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     from core.judge.batch import run_batch
     from core.judge.report import format_summary
-    from core.paths import default_db_path
-    from core.sample import open_database
-    from core.store import StoreError
 
     if args.list_configs:
         for name, config in sorted(_configs().items()):
@@ -129,10 +126,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    try:
-        store = open_database(default_db_path(args.db))
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    store = open_store(args.db)
     known = set(store.generators())
     unknown = sorted({args.reference, *args.generator} - known - {None})
     if unknown:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, cast
 
 from core import cli
 from core.metrics import MetricsError
-from core.paths import default_db_path
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
@@ -42,13 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--resamples", type=int, default=CLI_RESAMPLES, help="bootstrap resamples (0: no BCa)"
     )
     p.set_defaults(func=run)
-
-
-def open_store(db: str | None) -> Store:
-    """Open the database the way every command does (the bundled sample loads into a new one)."""
-    from core.sample import open_database
-
-    return open_database(default_db_path(db))
 
 
 def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> pd.DataFrame:
@@ -100,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from core.metrics.winrate import to_alpaca_eval
     from core.store import UnknownName
 
-    store = open_store(args.db)
+    store = cli.open_store(args.db)
     try:
         table = compute(store, args, bootstrap=args.format != "csv")  # the CSV has no intervals
     except (UnknownName, MetricsError) as exc:
@@ -167,4 +159,4 @@ def render_table(table: pd.DataFrame) -> str:
     return "\n".join(lines).rstrip()
 
 
-__all__ = ["register", "run", "compute", "render_table", "open_store"]
+__all__ = ["register", "run", "compute", "render_table"]

@@ -8,12 +8,11 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from core.cli import CliError, add_db_argument
+from core.cli import CliError, add_db_argument, open_store
 
 if TYPE_CHECKING:  # pandas, scipy and the store are imported by the actions: `--help` stays fast
     import pandas as pd
 
-    from core.store import Store
 
 #: ``core.spotcheck.sampling.DESIGNS`` and ``core.spotcheck.export.EXPORT_FORMATS`` (those modules
 #: import numpy / pandas; tests keep these equal).
@@ -66,21 +65,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=run_mark)
 
 
-def _open(args: argparse.Namespace) -> Store:
-    """The database (created with the bundled sample on first use, as the other commands do)."""
-    from core.paths import default_db_path
-    from core.sample import open_database
-
-    return open_database(default_db_path(args.db))
-
-
 def run_sample(args: argparse.Namespace) -> int:
     """Draw and store the sample; print what was drawn."""
     from core.spotcheck.audit import AuditError, sample_audit
     from core.spotcheck.sampling import SamplingError
     from core.store import StoreError
 
-    store = _open(args)
+    store = open_store(args.db)
     try:
         rep = sample_audit(store, args.judge, args.n, args.design, audit_group=args.audit, seed=args.seed)
     except (AuditError, SamplingError, StoreError) as exc:
@@ -102,7 +93,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     from core.spotcheck.estimators import EstimatorError
     from core.store import StoreError
 
-    store = _open(args)
+    store = open_store(args.db)
     try:
         est = estimate_audit(store, args.judge, args.audit, label=args.label, target_width=args.width)
     except (AuditError, EstimatorError, StoreError) as exc:
@@ -140,7 +131,7 @@ def run_export(args: argparse.Namespace) -> int:
     """Write the reviewed items; say how many were written and left out."""
     from core.spotcheck.export import ExportError, reviewed_items, write_export
 
-    store = _open(args)
+    store = open_store(args.db)
     try:
         items = reviewed_items(store, args.audit, args.stream)
         if items.empty:
@@ -159,7 +150,7 @@ def run_mark(args: argparse.Namespace) -> int:
     """Store the mark of a human group."""
     from core.store import review as rs
 
-    store = _open(args)
+    store = open_store(args.db)
     try:
         if args.group not in {g["group"] for g in store.groups() if g["kind"] == "human"}:
             raise CliError(f"--group {args.group!r}: no human group of that name")
