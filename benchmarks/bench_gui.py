@@ -34,7 +34,7 @@ def _answer(i: int, g: int) -> str:
 
 def build_database(path: Path) -> int:
     """Write the synthetic database; return the number of annotations."""
-    from core.store import Store
+    from tiebreak.core.store import Store
 
     store = Store(path)
     n = 0
@@ -56,7 +56,7 @@ def build_database(path: Path) -> int:
 
 def count_annotations(path: Path) -> int:
     """Live annotations of an existing benchmark database."""
-    from core.store import Store
+    from tiebreak.core.store import Store
 
     store = Store(path)
     n = store.counts()["annotations"]
@@ -66,7 +66,7 @@ def count_annotations(path: Path) -> int:
 
 def spec():
     """The queue the benchmark labels: all candidates against the reference."""
-    from core.session import QueueSpec
+    from tiebreak.core.labelling.session import QueueSpec
 
     return QueueSpec("bench-labeller", REFERENCE, tuple(f"model-{g:02d}" for g in range(N_CANDIDATES)))
 
@@ -81,8 +81,8 @@ def rss_mb() -> float:
 
 def cold_child(db: str, ini: str, t_spawn: float) -> None:
     """Child process: start the app as ``run`` does and report when the first item is painted."""
-    from gui.app import build_window, make_application
-    from gui.settings import Settings
+    from tiebreak.gui.app import build_window, make_application
+    from tiebreak.gui.settings import Settings
 
     app = make_application()
     window = build_window(db, Settings(ini))
@@ -153,8 +153,8 @@ def measure_presses(db: Path, ini: Path, presses: int) -> dict[str, float]:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import build_window, make_application
-    from gui.settings import Settings
+    from tiebreak.gui.app import build_window, make_application
+    from tiebreak.gui.settings import Settings
 
     app = make_application()
     window = build_window(db, Settings(ini))
@@ -211,7 +211,7 @@ def main() -> int:
     if args.cold_child:
         cold_child(args.cold_child[0], args.cold_child[1], float(args.cold_child[2]))
         return 0
-    from gui.settings import Settings
+    from tiebreak.gui.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         db, ini = args.db or Path(tmp) / "bench.sqlite", Path(tmp) / "settings.ini"

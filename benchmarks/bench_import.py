@@ -17,10 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._data import alpaca_dir  # noqa: E402
+
 import pandas as pd  # noqa: E402
 
-from core.importer import import_files  # noqa: E402
-from core.store import Store  # noqa: E402
+from tiebreak.core.formats.importer import import_files  # noqa: E402
+from tiebreak.core.store import Store  # noqa: E402
 
 GOAL_SECONDS = 2.0
 
@@ -54,10 +56,10 @@ def time_pandas(files: list[Path]) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> int:
     """Print the figures; the last line is one JSON object."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("alpaca_dir", nargs="?", type=Path, default=ROOT.parent / "shared" / "data" / "alpaca_eval")
+    ap.add_argument("alpaca_dir", nargs="?", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=3, help="runs of each; the best is reported")
     args = ap.parse_args(argv)
-    files = files_in(args.alpaca_dir)
+    files = files_in(alpaca_dir(args.alpaca_dir))
     size_mb = sum(f.stat().st_size for f in files) / 1e6
     imports = [time_import(files) for _ in range(args.repeat)]
     floors = [time_pandas(files) for _ in range(args.repeat)]

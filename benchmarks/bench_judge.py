@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
 
-from core.judge import JudgeOptions, load_config, run_judge  # noqa: E402
-from core.judge.prompts import request_body  # noqa: E402
-from core.store import Store  # noqa: E402
-from core.store import judge as judge_sql  # noqa: E402
 from tests.support.judge_data import add_comparisons  # noqa: E402
+from tiebreak.core.judge import JudgeOptions, load_config, run_judge  # noqa: E402
+from tiebreak.core.judge import sql as judge_sql  # noqa: E402
+from tiebreak.core.judge.prompts import request_body  # noqa: E402
+from tiebreak.core.store import Store  # noqa: E402
 
 GOAL = 0.85
 

@@ -6,8 +6,8 @@
     standard_error, counts, discrete_win_rate, avg_length): it reads the trigger-kept
     ``winrate_sums`` and ``generator_length_sums`` tables (migration 0006).
 (b) Judge metrics on synthetic cross-annotations (650 comparisons x 4 humans + a 4-seed judge)
-    with ``core.metrics.judge.judge_metrics`` vs ``alpaca_eval.analyze.Analyzer`` (goal >= 20x).
-(c) One live update (add a label, take a snapshot) with ``core.live.LiveStats`` built over
+    with ``tiebreak.core.metrics.judge.judge_metrics`` vs ``alpaca_eval.analyze.Analyzer`` (goal >= 20x).
+(c) One live update (add a label, take a snapshot) with ``tiebreak.core.labelling.live.LiveStats`` built over
     200,000 labels stored in the database (goal < 1 ms).
 Usage: ``python benchmarks/bench_metrics.py [ALPACA_EVAL_DIR] [--repeat N]``; the last line is JSON.
 """
@@ -26,16 +26,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._data import alpaca_dir  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from core.importer import import_files  # noqa: E402
-from core.metrics.winrate import from_sums, leaderboard  # noqa: E402
-from core.sample import open_database  # noqa: E402
-from core.store import Store  # noqa: E402
-from core.store import metrics_queries as q  # noqa: E402
+from tiebreak.core.formats.importer import import_files  # noqa: E402
+from tiebreak.core.metrics import sql as q  # noqa: E402
+from tiebreak.core.metrics.winrate import from_sums, leaderboard  # noqa: E402
+from tiebreak.core.sample import open_database  # noqa: E402
+from tiebreak.core.store import Store  # noqa: E402
 
-DEFAULT_ALPACA = ROOT.parent / "shared" / "data" / "alpaca_eval"
 GOALS = {"leaderboard_speedup": 10.0, "judge_speedup": 20.0, "live_update_ms": 1.0}
 KEYS = ["instruction", "output_1", "output_2"]
 PCT = {"win_rate", "standard_error", "discrete_win_rate"}  # percent in get_winrate's output
@@ -169,10 +170,10 @@ def crossannotations(
 
 
 def bench_judge(repeat: int) -> dict:
-    """(b): core.metrics.judge.judge_metrics vs alpaca_eval.analyze.Analyzer on the same frame."""
+    """(b): tiebreak.core.metrics.judge.judge_metrics vs alpaca_eval.analyze.Analyzer on the same frame."""
     from alpaca_eval import analyze
 
-    from core.metrics.judge import judge_metrics
+    from tiebreak.core.metrics.judge import judge_metrics
 
     logging.getLogger().setLevel(logging.WARNING)
     df = crossannotations()
@@ -222,7 +223,7 @@ def fill_labels(store: Store, n_labels: int, seed: int = 1) -> None:
 
 def bench_live(store: Store, n_labels: int, n_updates: int = 2000) -> dict:
     """(c): LiveStats over ``n_labels`` DB labels; time add + snapshot for new labels."""
-    from core.live import LiveStats
+    from tiebreak.core.labelling.live import LiveStats
 
     fill_labels(store, n_labels)
     frame = store.annotations_frame(with_texts=False)
@@ -256,13 +257,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("alpaca_dir", nargs="?", type=Path, default=DEFAULT_ALPACA)
+    ap.add_argument("alpaca_dir", nargs="?", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--live-labels", type=int, default=200_000)
     args = ap.parse_args(argv)
     out: dict = {"goals": GOALS}
     with tempfile.TemporaryDirectory() as tmp:
-        store = sample_database(Path(tmp), args.alpaca_dir)
+        store = sample_database(Path(tmp), alpaca_dir(args.alpaca_dir))
         a = out["leaderboard"] = bench_leaderboard(store, args.repeat)
         print(f"(a) leaderboard, {a['models']} model rows / {a['labels']} labels: get_winrate "
               f"{a['alpaca_eval_ms']:.2f} ms on ready frames; ours from the open DB (trigger-kept "

@@ -37,11 +37,11 @@ def default_db_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
 
 def resource_path(*parts: str) -> Path:
     """Path of a file shipped in the ``resources`` package (works from a wheel)."""
-    ref = resources.files("resources").joinpath(*parts)
+    ref = resources.files("tiebreak.resources").joinpath(*parts)
     return Path(str(ref))
 
 
 def sample_path(*parts: str) -> Path:
     """Path of a file shipped in the ``data`` package (the bundled sample)."""
-    ref = resources.files("data").joinpath(*parts)
+    ref = resources.files("tiebreak.data").joinpath(*parts)
     return Path(str(ref))

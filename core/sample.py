@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from core.formats import read_file
-from core.importer import ImportReport, import_parsed
-from core.paths import sample_path
-from core.store import Store, StoreError
+from tiebreak.core.formats import read_file
+from tiebreak.core.formats.importer import ImportReport, import_parsed
+from tiebreak.core.paths import sample_path
+from tiebreak.core.store import Store, StoreError
 
 __all__ = ["SAMPLE_FILE", "load_sample", "open_database", "sample_file"]
 

@@ -1,7 +1,7 @@
 """Rebuild the bundled sample ``data/sample/annotations.json.gz`` from the AlpacaEval files.
 
-Usage: ``python data/make_sample.py [ALPACA_EVAL_DIR] [--n 200]`` (default directory:
-``../shared/data/alpaca_eval`` next to the checkout). The output is deterministic (same input,
+Usage: ``python data/make_sample.py [ALPACA_EVAL_DIR] [--n 200]`` (default: the
+repository's copy in ``tests/data/alpaca_eval``, unpacked to a temporary folder). The output is deterministic (same input,
 same bytes): the first N instructions of the canonical 805-instruction order, for every model
 that has ``weighted_alpaca_eval_gpt4_turbo/annotations.json``, rows unchanged (all columns,
 raw completions included), interleaved by instruction so gzip stores each reference output
@@ -49,10 +49,14 @@ def render(rows: list[dict]) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     """Write the sample file and print what it holds."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("alpaca_dir", nargs="?", type=Path,
-                    default=HERE.parent.parent / "shared" / "data" / "alpaca_eval")  # fmt: skip
+    ap.add_argument("alpaca_dir", nargs="?", type=Path, default=None)
     ap.add_argument("--n", type=int, default=200, help="number of instructions (default 200)")
     args = ap.parse_args(argv)
+    if args.alpaca_dir is None:
+        sys.path.insert(0, str(HERE.parent))
+        from benchmarks._data import alpaca_dir
+
+        args.alpaca_dir = alpaca_dir(None)
     rows = build(args.alpaca_dir, args.n)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_bytes(render(rows))

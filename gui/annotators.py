@@ -20,8 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.crowd import DEFAULT_OVERLAP, DEFAULT_TOO_FAST, CrowdError, CrowdReport, crowd_report
-from gui.context import AppContext
+from tiebreak.core.crowd.quality import (
+    DEFAULT_OVERLAP,
+    DEFAULT_TOO_FAST,
+    CrowdError,
+    CrowdReport,
+    crowd_report,
+)
+from tiebreak.gui.context import AppContext
 
 #: (frame column, header, text of a value).
 COLUMNS = (

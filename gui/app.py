@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.lightimport import import_sqlite_utils_without_pandas
+from tiebreak.core.lightimport import import_sqlite_utils_without_pandas
 
-# Before anything imports core.store: sqlite-utils would import pandas and numpy (0.5-2 s,
+# Before anything imports tiebreak.core.store: sqlite-utils would import pandas and numpy (0.5-2 s,
 # ~100 MB) only for type hooks the app never uses; they load later if a screen needs a frame.
 import_sqlite_utils_without_pandas()
 
@@ -15,9 +15,9 @@ from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from gui import settings as app_settings  # noqa: E402
-from gui.context import AppContext  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
+from tiebreak.gui import settings as app_settings  # noqa: E402
+from tiebreak.gui.context import AppContext  # noqa: E402
+from tiebreak.gui.main_window import MainWindow  # noqa: E402
 
 SCREENSHOT_DELAY_MS = 1200
 
@@ -37,11 +37,11 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 def open_context(db: str | Path | None) -> tuple[AppContext | None, str | None]:
     """Open (or create, loading the bundled sample) the database; an error becomes a message."""
-    from core.paths import default_db_path
+    from tiebreak.core.paths import default_db_path
 
     path = default_db_path(db)
     try:
-        from core.sample import open_database
+        from tiebreak.core.sample import open_database
 
         store = open_database(path)
     except Exception as exc:  # noqa: BLE001 (shown in the window, never a crash)
@@ -63,7 +63,7 @@ def run(db: str | None = None, screenshot: str | None = None) -> int:
     With ``screenshot``, render the window to that PNG once the first screen has settled (about
     a second, so the statistics are loaded) and exit: 0 when written, 1 otherwise.
     """
-    from gui.display import ensure_display
+    from tiebreak.gui.display import ensure_display
 
     note = ensure_display()
     if note:

@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.browse import BrowseCursor, BrowseItem, preference_words
-from core.store import browse as browse_sql
-from gui.context import AppContext
-from gui.labelling.output_view import OutputPane, ScrollLink
-from gui.labelling.render import SafeBrowser, show_text
+from tiebreak.core.browse import sql as browse_sql
+from tiebreak.core.browse.items import BrowseCursor, BrowseItem, preference_words
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
+from tiebreak.gui.labelling.render import SafeBrowser, show_text
 
 ALL = "(all)"
 NEXT_KEYS, PREV_KEYS = ("N", "Alt+Right"), ("P", "Alt+Left")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from core.store import Store
+from tiebreak.core.store import Store
 
 
 class Events(QObject):

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.spotcheck.compare import Comparison, compare, paired_labels
-from gui.context import AppContext
-from gui.dashboard_panels import CalibrationCanvas, CategoryCanvas, ConfusionCanvas, Panel
+from tiebreak.core.review.compare import Comparison, compare, paired_labels
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.dashboard_panels import CalibrationCanvas, CategoryCanvas, ConfusionCanvas, Panel
 
 
 def _pct(v: float | None) -> str:

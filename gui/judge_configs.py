@@ -15,7 +15,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.judge.config import ConfigError, JudgeConfig, list_configs, save_user_config, user_dir
+from tiebreak.core.judge.config import (
+    ConfigError,
+    JudgeConfig,
+    list_configs,
+    save_user_config,
+    user_dir,
+)
 
 NAME_ROLE = 0x0100  # Qt.ItemDataRole.UserRole
 

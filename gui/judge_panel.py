@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.judge import JudgeOptions, Progress, Summary, annotator_name, resolve_api_key
-from core.judge.report import format_summary
-from gui.context import AppContext
-from gui.judge_configs import JudgeConfigEditor
-from gui.workers import JudgeWorker
+from tiebreak.core.judge import JudgeOptions, Progress, Summary, annotator_name, resolve_api_key
+from tiebreak.core.judge.report import format_summary
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.judge_configs import JudgeConfigEditor
+from tiebreak.gui.workers import JudgeWorker
 
 ANY = "(any)"
 #: How often committed verdicts are announced to the live statistics during a run.
@@ -39,9 +39,9 @@ class JudgePanel(QWidget):
     run_started()
         A worker was started.
     progress(object)
-        A :class:`core.judge.Progress` (after the bar and cost label were updated).
+        A :class:`tiebreak.core.judge.Progress` (after the bar and cost label were updated).
     run_finished(object)
-        The :class:`core.judge.Summary` of a finished or cancelled run.
+        The :class:`tiebreak.core.judge.Summary` of a finished or cancelled run.
     run_failed(str)
         The run stopped on an error (message shown in the panel).
     """

@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import add_db_argument
-from core.cli import main as core_main
+from tiebreak.core.cli import add_db_argument
+from tiebreak.core.cli import main as core_main
 
 
 def _register_gui(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +22,9 @@ def _register_gui(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
-    from gui.app import run  # Qt is imported only here (run() also finds a screen to draw on)
+    from tiebreak.gui.app import (
+        run,  # Qt is imported only here (run() also finds a screen to draw on)
+    )
 
     return run(db=args.db, screenshot=args.screenshot)
 

@@ -6,10 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
 
-from gui import screens as registry
-from gui.context import AppContext
-from gui.labelling.actions import APP_ACTIONS, make_actions
-from gui.settings import DEFAULT_FONT_PT, Settings
+from tiebreak.gui import screens as registry
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.actions import APP_ACTIONS, make_actions
+from tiebreak.gui.settings import DEFAULT_FONT_PT, Settings
 
 MENU_ORDER = ("&File", "&Label", "&Edit", "&View", "&Go", "&Help")
 

@@ -19,15 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.review import ReviewSession, add_adhoc_items
-from core.spotcheck.audit import default_audit_group, sample_audit
-from core.spotcheck.export import reviewed_items, write_export
-from core.spotcheck.queue import QueueFilter, filter_queue, judge_verdicts
-from core.spotcheck.sampling import DESIGNS
-from core.store import review as rs
-from gui.context import AppContext
-from gui.review_estimates import EstimatesView
-from gui.review_mode import ReviewWorkspace
+from tiebreak.core.review import sql as rs
+from tiebreak.core.review.audit import default_audit_group, sample_audit
+from tiebreak.core.review.export import reviewed_items, write_export
+from tiebreak.core.review.queue import QueueFilter, filter_queue, judge_verdicts
+from tiebreak.core.review.sampling import DESIGNS
+from tiebreak.core.review.session import ReviewSession, add_adhoc_items
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.review_estimates import EstimatesView
+from tiebreak.gui.review_mode import ReviewWorkspace
 
 EXPORTS = {"CSV (*.csv)": "csv", "JSON Lines (*.jsonl)": "jsonl", "AlpacaEval annotations (*.json)": "alpaca"}
 

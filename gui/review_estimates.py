@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.spotcheck.audit import AuditEstimate, estimate_audit
-from core.store import Store
+from tiebreak.core.review.audit import AuditEstimate, estimate_audit
+from tiebreak.core.store import Store
 
 COLUMNS = [("model", "Model"), ("method", "Method"), ("estimate", "Win rate"), ("lower", "95% low"),
            ("upper", "95% high"), ("n_labelled", "n"), ("n_total", "N"), ("lam", "λ"),

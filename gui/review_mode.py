@@ -14,12 +14,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.domain import Choice
-from core.review import REASONS, Reveal, ReviewSession
-from core.session import Change
-from gui.context import AppContext
-from gui.labelling.actions import ActionSpec
-from gui.labelling.workspace import CHOICE_TEXT, VOTES, Workspace, WorkspaceMode
+from tiebreak.core.domain import Choice
+from tiebreak.core.labelling.session import Change
+from tiebreak.core.review.session import REASONS, Reveal, ReviewSession
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.actions import ActionSpec
+from tiebreak.gui.labelling.workspace import CHOICE_TEXT, VOTES, Workspace, WorkspaceMode
 
 REVIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "Accept judge", ("A",), "&Review", True,

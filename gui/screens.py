@@ -14,15 +14,15 @@ import traceback
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gui.context import AppContext
+from tiebreak.gui.context import AppContext
 
 SCREENS: list[tuple[str, str]] = [
-    ("Labelling", "gui.labelling.screen:LabellingScreen"),
-    ("Judge", "gui.judge_panel:JudgePanel"),
-    ("Review", "gui.review:ReviewScreen"),
-    ("Human vs judge", "gui.dashboard:Dashboard"),
-    ("Browse", "gui.browse:BrowseScreen"),
-    ("Annotators", "gui.annotators:AnnotatorsScreen"),
+    ("Labelling", "tiebreak.gui.labelling.screen:LabellingScreen"),
+    ("Judge", "tiebreak.gui.judge_panel:JudgePanel"),
+    ("Review", "tiebreak.gui.review:ReviewScreen"),
+    ("Human vs judge", "tiebreak.gui.dashboard:Dashboard"),
+    ("Browse", "tiebreak.gui.browse:BrowseScreen"),
+    ("Annotators", "tiebreak.gui.annotators:AnnotatorsScreen"),
 ]
 
 

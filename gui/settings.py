@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from core.session import QueueSpec, SessionError
+from tiebreak.core.labelling.session import QueueSpec, SessionError
 
 DEFAULT_FONT_PT = 10
 FONT_RANGE = (6, 32)

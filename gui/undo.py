@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand
 
-from core.session import Change, LabellingSession
+from tiebreak.core.labelling.session import Change, LabellingSession
 
 
 class ChangeCommand(QUndoCommand):

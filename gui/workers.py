@@ -6,10 +6,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from core.judge import CancelToken, ConfigError, JudgeError, JudgeOptions, Progress, run_judge
-from core.judge.batch import run_batch
-from core.judge.client import redact
-from core.store import Store
+from tiebreak.core.judge import (
+    CancelToken,
+    ConfigError,
+    JudgeError,
+    JudgeOptions,
+    Progress,
+    run_judge,
+)
+from tiebreak.core.judge.batch import run_batch
+from tiebreak.core.judge.client import redact
+from tiebreak.core.store import Store
 
 
 class JudgeWorkerSignals(QObject):
@@ -18,9 +25,9 @@ class JudgeWorkerSignals(QObject):
     Signals
     -------
     progress(object)
-        A :class:`core.judge.Progress` after each finished comparison.
+        A :class:`tiebreak.core.judge.Progress` after each finished comparison.
     finished(object, int)
-        The run's :class:`core.judge.Summary` and its run id (also after a cancel).
+        The run's :class:`tiebreak.core.judge.Summary` and its run id (also after a cancel).
     failed(str)
         The run stopped on an error; the message never contains the API key.
     """

@@ -10,7 +10,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parents[1]
-ALPACA = (ROOT.parent / "shared" / "data" / "alpaca_eval").resolve()
+#: Real AlpacaEval files, gzip-compressed, with their licence note (tests/data/alpaca_eval/SOURCE.md).
+ALPACA_PACKED = ROOT / "tests" / "data" / "alpaca_eval"
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +28,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 @pytest.fixture
 def store():
     """An empty in-memory store."""
-    from core.store import Store
+    from tiebreak.core.store import Store
 
     s = Store(memory=True)
     yield s
@@ -35,11 +36,11 @@ def store():
 
 
 @pytest.fixture(scope="session")
-def alpaca_dir() -> Path:
-    """The real AlpacaEval files in ../shared/data/alpaca_eval (present in CI)."""
-    if not ALPACA.is_dir():
-        pytest.fail(f"AlpacaEval sample data not found at {ALPACA}")
-    return ALPACA
+def alpaca_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real AlpacaEval files of tests/data/alpaca_eval, unpacked once into a temporary folder."""
+    from tests.support.alpaca_data import unpack
+
+    return unpack(ALPACA_PACKED, tmp_path_factory.mktemp("alpaca_eval"))
 
 
 @pytest.fixture
@@ -54,8 +55,8 @@ def fake_openai():
 @pytest.fixture(scope="session")
 def metrics_sample_db(alpaca_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database file with every AlpacaEval sample file imported (metrics tests; read-only use)."""
-    from core.importer import import_files
-    from core.store import Store
+    from tiebreak.core.formats.importer import import_files
+    from tiebreak.core.store import Store
 
     path = tmp_path_factory.mktemp("metrics") / "sample.sqlite"
     results = alpaca_dir / "results"

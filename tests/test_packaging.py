@@ -27,7 +27,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel built from a clean copy of the checkout (no build/ left in the tree)."""
     src = tmp_path_factory.mktemp("src")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "__init__.py", "__main__.py"):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, src / name)
     for pkg in PACKAGES:
@@ -43,11 +43,13 @@ def test_wheel_contains_resources_and_sample(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for pkg in ("resources", "data"):
         files = [p for p in (ROOT / pkg).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-        missing = [str(p.relative_to(ROOT)) for p in files if str(p.relative_to(ROOT).as_posix()) not in names]
+        missing = [str(p.relative_to(ROOT)) for p in files if str(p.relative_to(ROOT).as_posix()) not in {n.removeprefix("tiebreak/") for n in names}]
         assert not missing, f"not in the wheel: {missing}"
-    assert {"data/sample/annotations.json.gz", "data/SOURCE.md", "core/cli/cmd_info.py", "gui/launcher.py"} <= names
+    assert {"tiebreak/data/sample/annotations.json.gz", "tiebreak/data/SOURCE.md", "tiebreak/core/cli/cmd_info.py",
+            "tiebreak/gui/launcher.py", "tiebreak/__main__.py"} <= names
+    assert {n.split("/")[0] for n in names if not n.startswith("tiebreak-")} == {"tiebreak"}  # one namespace
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "tiebreak = gui.launcher:main" in entry
+    assert "tiebreak = tiebreak.gui.launcher:main" in entry
 
 
 @pytest.mark.slow
@@ -58,15 +60,15 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "XDG_DATA_HOME": str(tmp_path / "xdg")}
     env.pop("TIEBREAK_DB", None)
-    helped = _run([sys.executable, "-m", "gui.launcher", "--help"], elsewhere, env).stdout
+    helped = _run([sys.executable, "-m", "tiebreak.gui.launcher", "--help"], elsewhere, env).stdout
     assert "import" in helped and "export" in helped and "info" in helped
     db = tmp_path / "x.sqlite"
-    info = json.loads(_run([sys.executable, "-m", "gui.launcher", "info", "--db", str(db), "--format", "json"],
+    info = json.loads(_run([sys.executable, "-m", "tiebreak.gui.launcher", "info", "--db", str(db), "--format", "json"],
                            elsewhere, env).stdout)  # fmt: skip
     assert info["database"] == str(db) and info["annotations"] == 1200 and info["instructions"] == 200
     # one more process: the modules come from the wheel, and the default database lives in
     # the user's data directory
-    script = ("import json, core, gui, data, resources; from gui.launcher import main; "
+    script = ("import json; from tiebreak import core, gui, data, resources; from tiebreak.gui.launcher import main; "
               "print(json.dumps([m.__file__ for m in (core, gui, data, resources)])); "
               "main(['info', '--format', 'json'])")  # fmt: skip
     out = _run([sys.executable, "-c", script], elsewhere, env).stdout

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from core import __version__
+from tiebreak import __version__
 
 if TYPE_CHECKING:
-    from core.store import Store
+    from tiebreak.core.store import Store
 
 
 class CliError(Exception):
@@ -34,9 +34,9 @@ def open_store(db_arg: str | None) -> Store:
     A new database is created and loaded with the bundled sample; a database that cannot be
     opened becomes a :class:`CliError` naming it.
     """
-    from core.paths import default_db_path
-    from core.sample import open_database
-    from core.store import StoreError
+    from tiebreak.core.paths import default_db_path
+    from tiebreak.core.sample import open_database
+    from tiebreak.core.store import StoreError
 
     try:
         return open_database(default_db_path(db_arg))
@@ -67,7 +67,7 @@ def main(
     extra: Callable[[argparse._SubParsersAction], None] | None = None,
 ) -> int:
     """Run one command and return its exit status."""
-    from core.lightimport import import_sqlite_utils_without_pandas
+    from tiebreak.core.lightimport import import_sqlite_utils_without_pandas
 
     import_sqlite_utils_without_pandas()  # the store without pandas: `tiebreak info` starts fast
     parser = build_parser(extra)

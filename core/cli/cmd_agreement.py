@@ -8,12 +8,12 @@ import math
 import sys
 from typing import TYPE_CHECKING
 
-from core import cli
+from tiebreak.core import cli
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from core.store import Store
+    from tiebreak.core.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,8 +52,8 @@ def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: floa
     """The judge-metrics table for the CLI selection (notes in ``.attrs['notes']``)."""
     import numpy as np
 
-    from core.metrics import MetricsError
-    from core.metrics.judge import judge_metrics
+    from tiebreak.core.metrics import MetricsError
+    from tiebreak.core.metrics.judge import judge_metrics
 
     names, notes = select_judges(store, gold, judges), []
     frame = store.annotations_frame(groups=[gold, *names])
@@ -78,7 +78,7 @@ def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: floa
 
 def run(args: argparse.Namespace) -> int:
     """Print the judge metrics."""
-    from core.metrics.agreement import TIE_RULE
+    from tiebreak.core.metrics.agreement import TIE_RULE
 
     if args.hourly_rate < 0 or math.isnan(args.hourly_rate):
         raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")

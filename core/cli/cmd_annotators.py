@@ -8,10 +8,10 @@ import math
 import sys
 from typing import TYPE_CHECKING
 
-from core import cli
+from tiebreak.core import cli
 
 if TYPE_CHECKING:
-    from core.crowd import CrowdReport
+    from tiebreak.core.crowd.quality import CrowdReport
 
 #: Text-table columns: (frame column, header, format).
 _COLUMNS = (
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def compute(db: str | None, group: str, overlap: int, too_fast: float) -> CrowdReport:
     """The crowd report of ``group`` in the database; user errors become CliError."""
-    from core.crowd import CrowdError, crowd_report
+    from tiebreak.core.crowd.quality import CrowdError, crowd_report
 
     store = cli.open_store(db)
     try:
@@ -52,7 +52,7 @@ def compute(db: str | None, group: str, overlap: int, too_fast: float) -> CrowdR
 
 def run(args: argparse.Namespace) -> int:
     """Print the per-annotator table, the under-annotated items and the notes."""
-    from core.metrics.agreement import TIE_RULE
+    from tiebreak.core.metrics.agreement import TIE_RULE
 
     if args.overlap < 1:
         raise cli.CliError(f"--overlap must be at least 1, got {args.overlap}")

@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from core import cli
-from core.metrics import MetricsError
+from tiebreak.core import cli
+from tiebreak.core.metrics import MetricsError
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, pandas) happen in run()
     import pandas as pd
@@ -46,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
     """Print the comparison."""
     import pandas as pd
 
-    from core.metrics.paired import paired_compare, paired_matrix, per_instruction_scores
-    from core.store import UnknownName
-    from core.store import metrics_queries as q
+    from tiebreak.core.metrics import sql as q
+    from tiebreak.core.metrics.paired import paired_compare, paired_matrix, per_instruction_scores
+    from tiebreak.core.store import UnknownName
 
     if args.all == bool(args.models):
         raise cli.CliError("give exactly two models, or --all (and no models)")

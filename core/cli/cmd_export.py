@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli import CliError, add_db_argument, open_store
+from tiebreak.core.cli import CliError, add_db_argument, open_store
 
-#: ``core.exporter.EXPORT_FORMATS`` (that module loads the store; tests keep the two equal).
+#: ``tiebreak.core.formats.exporter.EXPORT_FORMATS`` (that module loads the store; tests keep the two equal).
 EXPORT_FORMATS = ("alpaca-eval", "cross-annotations", "csv", "jsonl")
 
 
@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the selection and say how many records went where."""
-    from core.exporter import export_annotations
-    from core.store import UnknownName
+    from tiebreak.core.formats.exporter import export_annotations
+    from tiebreak.core.store import UnknownName
 
     store = open_store(args.db)
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from core.cli import CliError, add_db_argument, open_store
-from core.formats import FORMATS
+from tiebreak.core.cli import CliError, add_db_argument, open_store
+from tiebreak.core.formats import FORMATS
 
 if TYPE_CHECKING:
     pass
@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the files and print what each one added."""
-    from core.formats import FormatError
-    from core.importer import import_files
+    from tiebreak.core.formats import FormatError
+    from tiebreak.core.formats.importer import import_files
 
     store = open_store(args.db)
     db = store.path

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from core.cli import add_db_argument, open_store
+from tiebreak.core.cli import add_db_argument, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,10 +8,10 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.cli import CliError, add_db_argument, open_store
+from tiebreak.core.cli import CliError, add_db_argument, open_store
 
 if TYPE_CHECKING:  # the judge (openai, the store) is imported in run(): `tiebreak --help` stays fast
-    from core.judge import Progress
+    from tiebreak.core.judge import Progress
 
 EPILOG = """\
 The API key comes from $OPENAI_API_KEY, else $TIEBREAK_API_KEY, else the OS keyring (service
@@ -77,7 +77,7 @@ class ProgressBar:
         self.width, self._last, self._drawn = width, 0.0, 0
 
     def __call__(self, p: Progress) -> None:
-        batch_text = getattr(p, "batch_text", None)  # a BatchProgress (core.judge.batch) while polling
+        batch_text = getattr(p, "batch_text", None)  # a BatchProgress (tiebreak.core.judge.batch) while polling
         now = time.monotonic()
         if batch_text is None and now - self._last < 0.1 and p.finished < p.total:
             return
@@ -103,7 +103,7 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     """Run the judge described by ``args`` and print the summary."""
-    from core.judge import (
+    from tiebreak.core.judge import (
         CancelToken,
         ConfigError,
         JudgeError,
@@ -113,8 +113,8 @@ def run(args: argparse.Namespace) -> int:
         resolve_api_key,
         run_judge,
     )  # fmt: skip
-    from core.judge.batch import run_batch
-    from core.judge.report import format_summary
+    from tiebreak.core.judge.batch import run_batch
+    from tiebreak.core.judge.report import format_summary
 
     if args.list_configs:
         for name, config in sorted(_configs().items()):
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _configs() -> dict[str, Any]:
-    from core.judge import ConfigError, list_configs
+    from tiebreak.core.judge import ConfigError, list_configs
 
     try:
         return list_configs()

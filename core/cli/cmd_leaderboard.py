@@ -8,13 +8,13 @@ import json
 import math
 from typing import TYPE_CHECKING, cast
 
-from core import cli
-from core.metrics import MetricsError
+from tiebreak.core import cli
+from tiebreak.core.metrics import MetricsError
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
 
-    from core.store import Store
+    from tiebreak.core.store import Store
 
 CLI_RESAMPLES = 2000
 
@@ -45,11 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> pd.DataFrame:
     """The full leaderboard for the selection in ``args`` (fraction scale)."""
-    from core.metrics.intervals import DEFAULT_SEED
-    from core.metrics.lc import PublishedLC
-    from core.metrics.leaderboard import full_leaderboard
-    from core.metrics.winrate import from_sums
-    from core.store import metrics_queries as q
+    from tiebreak.core.metrics import sql as q
+    from tiebreak.core.metrics.intervals import DEFAULT_SEED
+    from tiebreak.core.metrics.lc import PublishedLC
+    from tiebreak.core.metrics.leaderboard import full_leaderboard
+    from tiebreak.core.metrics.winrate import from_sums
 
     groups = [args.annotator] if args.annotator else None
     refs = [args.reference] if args.reference else None
@@ -89,8 +89,8 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
 
 def run(args: argparse.Namespace) -> int:
     """Print the leaderboard."""
-    from core.metrics.winrate import to_alpaca_eval
-    from core.store import UnknownName
+    from tiebreak.core.metrics.winrate import to_alpaca_eval
+    from tiebreak.core.store import UnknownName
 
     store = cli.open_store(args.db)
     try:

@@ -8,13 +8,13 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from core.cli import CliError, add_db_argument, open_store
+from tiebreak.core.cli import CliError, add_db_argument, open_store
 
 if TYPE_CHECKING:  # pandas, scipy and the store are imported by the actions: `--help` stays fast
     import pandas as pd
 
 
-#: ``core.spotcheck.sampling.DESIGNS`` and ``core.spotcheck.export.EXPORT_FORMATS`` (those modules
+#: ``tiebreak.core.review.sampling.DESIGNS`` and ``tiebreak.core.review.export.EXPORT_FORMATS`` (those modules
 #: import numpy / pandas; tests keep these equal).
 DESIGNS = ("uniform", "stratified", "uncertainty")
 EXPORT_FORMATS = ("csv", "jsonl", "alpaca")
@@ -67,9 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_sample(args: argparse.Namespace) -> int:
     """Draw and store the sample; print what was drawn."""
-    from core.spotcheck.audit import AuditError, sample_audit
-    from core.spotcheck.sampling import SamplingError
-    from core.store import StoreError
+    from tiebreak.core.review.audit import AuditError, sample_audit
+    from tiebreak.core.review.sampling import SamplingError
+    from tiebreak.core.store import StoreError
 
     store = open_store(args.db)
     try:
@@ -89,9 +89,9 @@ def run_estimate(args: argparse.Namespace) -> int:
     """Print the estimates per model in the chosen format; warnings go to stderr."""
     import pandas as pd
 
-    from core.spotcheck.audit import AuditError, estimate_audit
-    from core.spotcheck.estimators import EstimatorError
-    from core.store import StoreError
+    from tiebreak.core.review.audit import AuditError, estimate_audit
+    from tiebreak.core.review.estimators import EstimatorError
+    from tiebreak.core.store import StoreError
 
     store = open_store(args.db)
     try:
@@ -129,7 +129,7 @@ def _table(df: pd.DataFrame) -> str:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the reviewed items; say how many were written and left out."""
-    from core.spotcheck.export import ExportError, reviewed_items, write_export
+    from tiebreak.core.review.export import ExportError, reviewed_items, write_export
 
     store = open_store(args.db)
     try:
@@ -148,7 +148,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_mark(args: argparse.Namespace) -> int:
     """Store the mark of a human group."""
-    from core.store import review as rs
+    from tiebreak.core.review import sql as rs
 
     store = open_store(args.db)
     try:

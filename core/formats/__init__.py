@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.formats.errors import FormatError
-from core.formats.readers import (
+from tiebreak.core.formats.errors import FormatError
+from tiebreak.core.formats.readers import (
     FORMATS,
     AnnotationRecord,
     OutputRecord,

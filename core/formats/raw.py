@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from core.formats.errors import NO_FIELD, FormatError
+from tiebreak.core.formats.errors import NO_FIELD, FormatError
 
 csv.field_size_limit(2**31 - 1)  # a 5 MB output is a valid CSV cell
 

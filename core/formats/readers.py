@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.formats import raw
-from core.formats.errors import NO_FIELD, FormatError
-from core.formats.records import (
+from tiebreak.core.formats import raw
+from tiebreak.core.formats.errors import NO_FIELD, FormatError
+from tiebreak.core.formats.records import (
     OUTPUT_REQUIRED,
     AnnotationRecord,
     OutputRecord,

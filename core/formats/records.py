@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.formats.errors import FormatError
+from tiebreak.core.formats.errors import FormatError
 
 #: Newer AlpacaEval files (since August 2024) prefix judge metadata with ``preference_``.
 ALIASES = {

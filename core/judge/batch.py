@@ -10,7 +10,8 @@ from typing import Any, Final
 
 import openai
 
-from core.judge.client import (
+from tiebreak.core.judge import sql
+from tiebreak.core.judge.client import (
     JudgeError,
     RetryPolicy,
     call_with_retries,
@@ -18,11 +19,10 @@ from core.judge.client import (
     make_client,
     redact,
 )
-from core.judge.job import JudgeJob, JudgeOptions, Summary, Task
-from core.judge.parsers import ParseError, parse_completion
-from core.judge.runner import CancelToken, Progress, ProgressCallback
-from core.store import Store
-from core.store import judge as sql
+from tiebreak.core.judge.job import JudgeJob, JudgeOptions, Summary, Task
+from tiebreak.core.judge.parsers import ParseError, parse_completion
+from tiebreak.core.judge.runner import CancelToken, Progress, ProgressCallback
+from tiebreak.core.store import Store
 
 __all__ = ["BatchProgress", "batch_lines", "batch_progress", "run_batch", "run_batch_async"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core.paths import resource_path, user_config_dir
+from tiebreak.core.paths import resource_path, user_config_dir
 
 __all__ = [
     "JudgeConfig", "ConfigError", "PARSERS", "PLACEHOLDERS", "builtin_dir", "user_dir",

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from core.domain import unswap
-from core.judge.config import ConfigError, JudgeConfig
-from core.judge.parsers import Parsed, usage_tokens
-from core.judge.prompts import request_body, shown_swapped
-from core.store import Store
-from core.store import judge as sql
-from core.store.judge import CacheEntry, CacheKey, Candidate
+from tiebreak.core.domain import unswap
+from tiebreak.core.judge import sql
+from tiebreak.core.judge.config import ConfigError, JudgeConfig
+from tiebreak.core.judge.parsers import Parsed, usage_tokens
+from tiebreak.core.judge.prompts import request_body, shown_swapped
+from tiebreak.core.judge.sql import CacheEntry, CacheKey, Candidate
+from tiebreak.core.store import Store
 
 __all__ = ["JudgeOptions", "Task", "Summary", "JudgeJob", "annotator_name"]
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.judge.prompts import TOOL_NAME
+from tiebreak.core.judge.prompts import TOOL_NAME
 
 __all__ = ["Parsed", "ParseError", "LogprobsUnsupported", "parse_completion", "parse_ranking",
            "parse_weighted", "usage_tokens"]  # fmt: skip

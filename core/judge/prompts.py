@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import Any
 
-from core.judge.config import JudgeConfig
+from tiebreak.core.judge.config import JudgeConfig
 
 __all__ = ["TOOL_NAME", "VERDICT_TOOL", "shown_swapped", "render_messages", "request_body"]
 

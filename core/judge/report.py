@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.judge.job import Summary
+from tiebreak.core.judge.job import Summary
 
 __all__ = ["format_summary"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 
-from core.judge.client import (
+from tiebreak.core.judge.client import (
     FatalJudgeError,
     JudgeError,
     RetryPolicy,
@@ -23,9 +23,9 @@ from core.judge.client import (
     make_client,
     redact,
 )  # fmt: skip
-from core.judge.job import JudgeJob, JudgeOptions, Summary, Task
-from core.judge.parsers import LogprobsUnsupported, ParseError, parse_completion
-from core.store import Store
+from tiebreak.core.judge.job import JudgeJob, JudgeOptions, Summary, Task
+from tiebreak.core.judge.parsers import LogprobsUnsupported, ParseError, parse_completion
+from tiebreak.core.store import Store
 
 __all__ = ["CancelToken", "Progress", "run_judge", "run_judge_async"]
 
@@ -213,7 +213,7 @@ def run_judge(
     options : JudgeOptions
         Configuration, scope and concurrency.
     api_key : str, optional
-        The key (see :func:`core.judge.client.resolve_api_key`); never stored or logged.
+        The key (see :func:`tiebreak.core.judge.client.resolve_api_key`); never stored or logged.
     progress : callable, optional
         Called with a :class:`Progress` after each finished task (from this thread).
     cancel : CancelToken, optional

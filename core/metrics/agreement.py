@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics import EmptySelection, MetricsError
 
 __all__ = [
     "TIE_RULE",

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core.metrics import EmptySelection
-from core.metrics.winrate import DEFAULT_KEYS, clean_preferences
+from tiebreak.core.metrics import EmptySelection
+from tiebreak.core.metrics.winrate import DEFAULT_KEYS, clean_preferences
 
 __all__ = ["Interval", "wilson_interval", "t_interval", "bca_interval", "interval_table"]
 

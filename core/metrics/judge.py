@@ -12,8 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core.metrics import EmptySelection, MetricsError
-from core.metrics.agreement import _majority, categories, cohen_kappa, krippendorff_alpha_nominal
+from tiebreak.core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics.agreement import (
+    _majority,
+    categories,
+    cohen_kappa,
+    krippendorff_alpha_nominal,
+)
 
 __all__ = [
     "COLUMNS",
@@ -337,8 +342,8 @@ def judge_metrics(
     Notes
     -----
     Definitions follow ``alpaca_eval.analyze.get_metrics_evaluator`` (0.6.6, scoring rule
-    "absolute"): majorities use :func:`core.metrics.agreement.majority_vote` (tie rule in
-    :data:`core.metrics.agreement.TIE_RULE`). A judge's seeds are its distinct annotator_index
+    "absolute"): majorities use :func:`tiebreak.core.metrics.agreement.majority_vote` (tie rule in
+    :data:`tiebreak.core.metrics.agreement.TIE_RULE`). A judge's seeds are its distinct annotator_index
     values (a missing row and a null label are both a missing seed). Judge labels are restricted
     to the complete gold comparisons (AlpacaEval only asks judges about those). Extra columns are
     fractions: 3-way categories (p < 1.5, = 1.5, > 1.5) of each seed's label vs the gold majority

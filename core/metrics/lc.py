@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from core.metrics import MetricsError
+from tiebreak.core.metrics import MetricsError
 
 __all__ = [
     "MIN_MODELS_FOR_DIFFICULTY",
@@ -104,7 +104,7 @@ class PublishedLC:
             ``lc_weights_<annotator>_baseline_<reference>.csv`` and the difficulty table.
         instruction_ids : callable
             Maps instruction texts to database ids (None when absent), e.g.
-            ``functools.partial(core.store.metrics_queries.instruction_ids_by_text, store)``.
+            ``functools.partial(tiebreak.core.metrics.sql.instruction_ids_by_text, store)``.
         annotator, baseline : str, optional
             Default: parsed from the weights file name.
         """

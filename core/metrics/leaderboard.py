@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from core.metrics import MetricsError
-from core.metrics.intervals import DEFAULT_RESAMPLES, DEFAULT_SEED, interval_table
-from core.metrics.lc import MIN_MODELS_FOR_DIFFICULTY, PublishedLC, length_controlled
-from core.metrics.winrate import DEFAULT_KEYS, leaderboard
+from tiebreak.core.metrics import MetricsError
+from tiebreak.core.metrics.intervals import DEFAULT_RESAMPLES, DEFAULT_SEED, interval_table
+from tiebreak.core.metrics.lc import MIN_MODELS_FOR_DIFFICULTY, PublishedLC, length_controlled
+from tiebreak.core.metrics.winrate import DEFAULT_KEYS, leaderboard
 
 __all__ = ["full_leaderboard"]
 
@@ -32,12 +32,12 @@ def full_leaderboard(
     Parameters
     ----------
     frame : pandas.DataFrame
-        Annotation rows (see ``core.store.metrics_queries.metric_frame``).
+        Annotation rows (see ``tiebreak.core.metrics.sql.metric_frame``).
     avg_lengths : mapping, optional
         Generator name -> AlpacaEval avg_length (None/missing -> NaN).
     rows : pandas.DataFrame, optional
         The leaderboard rows already computed from the store's trigger-kept sums
-        (``core.metrics.winrate.from_sums``, with ``avg_length``); then ``frame`` only feeds LC
+        (``tiebreak.core.metrics.winrate.from_sums``, with ``avg_length``); then ``frame`` only feeds LC
         and the intervals, and ``avg_lengths`` is not used. Their groups and row counts must
         match ``frame`` (else :class:`MetricsError`).
     published : PublishedLC, optional
@@ -45,7 +45,7 @@ def full_leaderboard(
     min_models : int
         Fewer candidate models per panel -> LC without difficulty (noted).
     bootstrap, n_resamples, seed, confidence
-        Interval options (see ``core.metrics.intervals``).
+        Interval options (see ``tiebreak.core.metrics.intervals``).
 
     Returns
     -------

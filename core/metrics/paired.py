@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics import EmptySelection, MetricsError
 
 __all__ = ["per_instruction_scores", "paired_compare", "holm", "paired_matrix"]
 

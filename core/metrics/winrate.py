@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics import EmptySelection, MetricsError
 
 __all__ = [
     "ALPACA_COLUMNS",
@@ -32,7 +32,7 @@ PERCENT_COLUMNS = [
     "lc_standard_error",
 ]  # fmt: skip
 DEFAULT_KEYS = ("generator_2", "generator_1", "annotator")
-#: Sufficient statistics :func:`from_sums` needs (``core.store.metrics_queries.winrate_sums``).
+#: Sufficient statistics :func:`from_sums` needs (``tiebreak.core.metrics.sql.winrate_sums``).
 SUMS_COLUMNS = ("n_rows", "n_total", "sum_x", "sum_x2", "n_wins", "n_wins_base", "n_draws")
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from gui.labelling.actions import ActionSpec
+from tiebreak.gui.labelling.actions import ActionSpec
 
 GUIDELINES = """\
 <h3>Task guidelines</h3>

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.labelling.render import Rendered, SafeBrowser, install, show_diff, show_text
-from gui.labelling.style import TextStrip, emphasise
+from tiebreak.gui.labelling.render import Rendered, SafeBrowser, install, show_diff, show_text
+from tiebreak.gui.labelling.style import TextStrip, emphasise
 
 
 class OutputPane(QWidget):

@@ -8,12 +8,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
-from core.session import LabellingSession, QueueSpec
-from gui import settings as app_settings
-from gui.context import AppContext
-from gui.labelling.start_form import StartForm
-from gui.labelling.stats_feed import StatsFeed, import_live_in_background
-from gui.labelling.workspace import Workspace
+from tiebreak.core.labelling.session import LabellingSession, QueueSpec
+from tiebreak.gui import settings as app_settings
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.start_form import StartForm
+from tiebreak.gui.labelling.stats_feed import StatsFeed, import_live_in_background
+from tiebreak.gui.labelling.workspace import Workspace
 
 
 class LabellingScreen(QStackedWidget):
@@ -76,8 +76,8 @@ class LabellingScreen(QStackedWidget):
     def _load_stats(self, session: LabellingSession, spec: QueueSpec) -> None:
         """Build live statistics after the first paint; their imports run off the GUI thread."""
         self._pending_stats = (session, spec)
-        if "core.live" in sys.modules:
-            self._on_live_imported(sys.modules["core.live"])
+        if "tiebreak.core.labelling.live" in sys.modules:
+            self._on_live_imported(sys.modules["tiebreak.core.labelling.live"])
         else:
             import_live_in_background(self, self._on_live_imported)
 

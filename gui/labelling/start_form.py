@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.session import QueueSpec, SessionError
-from core.store import Store
-from core.store import queue as q
+from tiebreak.core.labelling import sql as q
+from tiebreak.core.labelling.session import QueueSpec, SessionError
+from tiebreak.core.store import Store
 
 ALL_DATASETS = "(all datasets)"
 

@@ -1,4 +1,4 @@
-"""Live statistics of one queue (``core.live.LiveStats``) and the lines the panel shows.
+"""Live statistics of one queue (``tiebreak.core.labelling.live.LiveStats``) and the lines the panel shows.
 
 Only what the panel needs is counted, so a database with hundreds of thousands of judge verdicts
 opens fast and small: every human label on the queue's reference and candidates, plus the judge
@@ -15,10 +15,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from core.session import QueueSpec
-from core.store import Store
-from core.store import queue as q
-from gui.labelling.stats_panel import AgreementLine, WinRateLine
+from tiebreak.core.labelling import sql as q
+from tiebreak.core.labelling.session import QueueSpec
+from tiebreak.core.store import Store
+from tiebreak.gui.labelling.stats_panel import AgreementLine, WinRateLine
 
 
 def _num(x: float | None) -> float | None:
@@ -37,7 +37,7 @@ class StatsFeed:
     @classmethod
     def load(cls, store: Store, spec: QueueSpec, group: str) -> StatsFeed:
         """Count the human labels of the queue's models and the judge verdicts on their items."""
-        from core.live import LiveStats
+        from tiebreak.core.labelling.live import LiveStats
 
         feed = cls(store, LiveStats(), spec, group)
         humans = q.human_label_rows(store, spec.reference, spec.candidates)
@@ -99,7 +99,7 @@ class _Signals(QObject):
 
 
 class _ImportJob(QRunnable):
-    """Import ``core.live`` off the GUI thread (light since pandas loads only for frames; kept
+    """Import ``tiebreak.core.labelling.live`` off the GUI thread (light since pandas loads only for frames; kept
     off the GUI thread so a cold disk cache never delays the first paint)."""
 
     def __init__(self) -> None:
@@ -108,7 +108,7 @@ class _ImportJob(QRunnable):
 
     def run(self) -> None:  # noqa: D102 (Qt override)
         try:
-            import core.live as module
+            import tiebreak.core.labelling.live as module
         except Exception as exc:  # noqa: BLE001 (handed to the GUI thread, shown there)
             module = exc
         try:
@@ -118,7 +118,7 @@ class _ImportJob(QRunnable):
 
 
 def import_live_in_background(receiver: QObject, on_ready) -> None:
-    """Call ``on_ready(module_or_exception)`` on the GUI thread once ``core.live`` is imported."""
+    """Call ``on_ready(module_or_exception)`` on the GUI thread once ``tiebreak.core.labelling.live`` is imported."""
     job = _ImportJob()
     job.signals.setParent(None)
     job.signals.ready.connect(on_ready)

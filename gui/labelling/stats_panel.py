@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.session import SessionFigures
-from gui.labelling.style import TextStrip
+from tiebreak.core.labelling.session import SessionFigures
+from tiebreak.gui.labelling.style import TextStrip
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class _Table(QTableWidget):
 
 
 class StatsPanel(QWidget):
-    """Formats what it is given; computes nothing (statistics come from ``core.live``)."""
+    """Formats what it is given; computes nothing (statistics come from ``tiebreak.core.labelling.live``)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

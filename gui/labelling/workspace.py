@@ -5,8 +5,8 @@ Extension point (review mode, spot-check)
 Review mode reuses this workspace ("blind, then reveal, in the same workspace with the same
 keys") through three hooks:
 
-(a) **Queue**: build any ``core.queue.LabelQueue`` (e.g. the spot-check sample) and a
-    ``core.session.LabellingSession(store, annotator_id, queue, source="review", ...)``, then call
+(a) **Queue**: build any ``tiebreak.core.labelling.queue.LabelQueue`` (e.g. the spot-check sample) and a
+    ``tiebreak.core.labelling.session.LabellingSession(store, annotator_id, queue, source="review", ...)``, then call
     ``workspace.start(session, stats_feed=None)``.
 (b) **After commit**: subclass :class:`WorkspaceMode` and pass it as ``Workspace(ctx, mode=...)``.
     ``after_commit(change, workspace)`` is called after every committed vote (``change.kind ==
@@ -15,7 +15,7 @@ keys") through three hooks:
     item on screen with model names revealed (vote keys are then inactive). Call
     ``workspace.advance()`` when the reviewer is done. ``on_undo(change, workspace)`` runs after an
     undo so the mode can clear its panel.
-(c) **Actions**: ``extra_actions()`` returns more :class:`~gui.labelling.actions.ActionSpec` rows
+(c) **Actions**: ``extra_actions()`` returns more :class:`~tiebreak.gui.labelling.actions.ActionSpec` rows
     (e.g. ``a`` accept, ``x`` override); they get keys, buttons, menu entries and cheat-sheet lines
     like the built-in ones, and ``trigger(action_id, workspace)`` is called when one fires.
     ``workspace.holding`` is the Change being held (None when not holding).
@@ -35,13 +35,13 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QPalette, QUndoStack
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core.domain import Choice
-from core.session import Change, LabellingSession
-from gui.context import AppContext
-from gui.labelling.actions import LABELLING_ACTIONS, ActionSpec, make_actions
-from gui.labelling.cheatsheet import GUIDELINES, TextDialog, cheatsheet_html
-from gui.labelling.workspace_view import WorkspaceView
-from gui.undo import ChangeCommand
+from tiebreak.core.domain import Choice
+from tiebreak.core.labelling.session import Change, LabellingSession
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.actions import LABELLING_ACTIONS, ActionSpec, make_actions
+from tiebreak.gui.labelling.cheatsheet import GUIDELINES, TextDialog, cheatsheet_html
+from tiebreak.gui.labelling.workspace_view import WorkspaceView
+from tiebreak.gui.undo import ChangeCommand
 
 VOTES = {"left": Choice.LEFT, "right": Choice.RIGHT, "tie_good": Choice.TIE_GOOD,
          "tie_bad": Choice.TIE_BAD, "cant_judge": Choice.CANT_JUDGE}  # fmt: skip
@@ -80,7 +80,7 @@ class Workspace(QWidget):
         super().__init__(parent)
         self.ctx, self.mode = ctx, mode or WorkspaceMode()
         self.session: LabellingSession | None = None
-        self.stats_feed = None  # StatsFeed (gui.labelling.stats_feed) once statistics are loaded
+        self.stats_feed = None  # StatsFeed (tiebreak.gui.labelling.stats_feed) once statistics are loaded
         self.holding: Change | None = None
         self.undo_stack = QUndoStack(self)
         self.view = WorkspaceView(self)

@@ -17,12 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from core.session import Shown
-from gui.labelling.actions import ActionSpec
-from gui.labelling.output_view import OutputPane, PaneScrollLink, ViewPair
-from gui.labelling.render import prepare, release_retired, show_text, word_diff
-from gui.labelling.stats_panel import StatsPanel
-from gui.labelling.style import TextStrip, emphasise
+from tiebreak.core.labelling.session import Shown
+from tiebreak.gui.labelling.actions import ActionSpec
+from tiebreak.gui.labelling.output_view import OutputPane, PaneScrollLink, ViewPair
+from tiebreak.gui.labelling.render import prepare, release_retired, show_text, word_diff
+from tiebreak.gui.labelling.stats_panel import StatsPanel
+from tiebreak.gui.labelling.style import TextStrip, emphasise
 
 
 class RationaleBox(QPlainTextEdit):

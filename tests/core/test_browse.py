@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.browse import BrowseCursor, BrowseError, preference_words
-from core.store import browse as browse_sql
 from tests.gui._data import CANDIDATES, REFERENCE, fill_store
+from tiebreak.core.browse import sql as browse_sql
+from tiebreak.core.browse.items import BrowseCursor, BrowseError, preference_words
 
 
 def test_preference_words():

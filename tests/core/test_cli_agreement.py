@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.cli import main
-from core.metrics.judge import COLUMNS, EXTRA_COLUMNS, judge_metrics
-from core.store import Store
 from tests.core.test_metrics_judge import synthetic_crossannotations
+from tiebreak.core.cli import main
+from tiebreak.core.metrics.judge import COLUMNS, EXTRA_COLUMNS, judge_metrics
+from tiebreak.core.store import Store
 
 
 def fill(store: Store, df: pd.DataFrame) -> None:

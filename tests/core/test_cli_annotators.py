@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
-from core.crowd import TOO_FEW_NOTE
-from core.metrics.agreement import TIE_RULE
-from core.store import Store
 from tests.core.test_crowd import simulate_crowd
+from tiebreak.core.cli import main
+from tiebreak.core.crowd.quality import TOO_FEW_NOTE
+from tiebreak.core.metrics.agreement import TIE_RULE
+from tiebreak.core.store import Store
 
 
 @pytest.fixture

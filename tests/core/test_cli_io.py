@@ -1,4 +1,4 @@
-"""``tiebreak import / export / info`` driven through core.cli.main with --db in tmp_path."""
+"""``tiebreak import / export / info`` driven through tiebreak.core.cli.main with --db in tmp_path."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
-from core.store import Store
+from tiebreak.core.cli import main
+from tiebreak.core.store import Store
 
 BASE = {"instruction": "Say hi", "output_1": "hi", "output_2": "hello", "generator_1": "ref",
         "generator_2": "model", "annotator": "judge_x", "preference": 1.75}  # fmt: skip

@@ -9,9 +9,9 @@ import math
 import pandas as pd
 import pytest
 
-from core.cli import main
-from core.metrics.winrate import ALPACA_COLUMNS
-from core.store import Store
+from tiebreak.core.cli import main
+from tiebreak.core.metrics.winrate import ALPACA_COLUMNS
+from tiebreak.core.store import Store
 
 JUDGE = "weighted_alpaca_eval_gpt4_turbo"
 REF = "gpt4_1106_preview"

@@ -1,4 +1,4 @@
-"""Tests for core.crowd: annotator quality and item overlap over simulated crowds."""
+"""Tests for tiebreak.core.crowd.quality: annotator quality and item overlap over simulated crowds."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.crowd import TOO_FEW_NOTE, CrowdError, annotator_quality, crowd_report, item_coverage
-from core.store import Store
+from tiebreak.core.crowd.quality import (
+    TOO_FEW_NOTE,
+    CrowdError,
+    annotator_quality,
+    crowd_report,
+    item_coverage,
+)
+from tiebreak.core.store import Store
 
 ACCURACIES = (0.95, 0.8, 0.65, 0.45)
 

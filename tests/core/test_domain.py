@@ -1,8 +1,8 @@
-"""Tests for core.domain: the one function that maps a shown choice to the canonical preference."""
+"""Tests for tiebreak.core.domain: the one function that maps a shown choice to the canonical preference."""
 
 import pytest
 
-from core.domain import Choice, canonical_preference, normalize_preference, unswap
+from tiebreak.core.domain import Choice, canonical_preference, normalize_preference, unswap
 
 
 @pytest.mark.parametrize(

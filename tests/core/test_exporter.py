@@ -1,4 +1,4 @@
-"""core.exporter: round trips (bit-identical preferences), columns, selections, unknown names."""
+"""tiebreak.core.formats.exporter: round trips (bit-identical preferences), columns, selections, unknown names."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from core.exporter import CROSS_COLUMNS, EXPORT_FORMATS, export_annotations, export_records
-from core.importer import import_files
-from core.store import Store, UnknownName
+from tiebreak.core.formats.exporter import (
+    CROSS_COLUMNS,
+    EXPORT_FORMATS,
+    export_annotations,
+    export_records,
+)
+from tiebreak.core.formats.importer import import_files
+from tiebreak.core.store import Store, UnknownName
 
 RESULTS = ("alpaca-7b/alpaca_eval_cot_gpt4_turbo_fn", "alpaca-7b/alpaca_eval_gpt4",
            "NullModel/weighted_alpaca_eval_gpt4_turbo")  # fmt: skip

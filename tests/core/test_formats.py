@@ -1,4 +1,4 @@
-"""Format detection and record validation of core.formats (real AlpacaEval files and edge cases)."""
+"""Format detection and record validation of tiebreak.core.formats (real AlpacaEval files and edge cases)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.formats import FORMATS, FormatError, detect_format, read_file
-from core.formats.records import RAW_JSON_KEY
+from tiebreak.core.formats import FORMATS, FormatError, detect_format, read_file
+from tiebreak.core.formats.records import RAW_JSON_KEY
 
 MESSAGE = re.compile(r"^(?P<file>.+): record (?P<record>\d+): field (?P<field>\S+): (?P<problem>.+)$", re.S)
 

@@ -1,4 +1,4 @@
-"""core.importer: stable identities, atomic imports, conflicts, bad input, real AlpacaEval files."""
+"""tiebreak.core.formats.importer: stable identities, atomic imports, conflicts, bad input, real AlpacaEval files."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.formats import FormatError
-from core.importer import import_files
-from core.store import Store
+from tiebreak.core.formats import FormatError
+from tiebreak.core.formats.importer import import_files
+from tiebreak.core.store import Store
 
 MESSAGE = re.compile(r"^(.+): record (\d+): field (\S+): (.+)$", re.S)
 WEIGHTED = "weighted_alpaca_eval_gpt4_turbo"

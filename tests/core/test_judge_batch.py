@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
-from core.judge import CancelToken, JudgeOptions, Progress, RetryPolicy, load_config, run_judge
-from core.judge.batch import BatchProgress, batch_progress, run_batch, run_batch_async
-from core.store import judge as judge_sql
 from tests.support.judge_data import add_comparisons, expected_preference
+from tiebreak.core.judge import (
+    CancelToken,
+    JudgeOptions,
+    Progress,
+    RetryPolicy,
+    load_config,
+    run_judge,
+)
+from tiebreak.core.judge import sql as judge_sql
+from tiebreak.core.judge.batch import BatchProgress, batch_progress, run_batch, run_batch_async
 
 FAST = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.01)
 

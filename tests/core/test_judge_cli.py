@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.cli import main
-from core.store import Store
 from tests.support.judge_data import add_comparisons
+from tiebreak.core.cli import main
+from tiebreak.core.store import Store
 
 
 def make_db(tmp_path, n=5):
@@ -75,9 +75,9 @@ def test_judge_cli_batch_progress_line_shows_request_counts(tmp_path, fake_opena
 def test_progress_bar_blanks_the_rest_of_a_longer_line():
     import io
 
-    from core.cli.cmd_judge import ProgressBar
-    from core.judge import Progress
-    from core.judge.batch import BatchProgress
+    from tiebreak.core.cli.cmd_judge import ProgressBar
+    from tiebreak.core.judge import Progress
+    from tiebreak.core.judge.batch import BatchProgress
 
     stream = io.StringIO()
     bar = ProgressBar(stream, width=10)

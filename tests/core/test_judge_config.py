@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from core.judge.config import (
+from tiebreak.core.judge.config import (
     ConfigError,
     builtin_dir,
     list_configs,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main as cli_main
-from core.judge import JudgeError, JudgeOptions, load_config, resolve_api_key, run_judge
-from core.judge.client import make_client, redact
-from core.store import Store
 from tests.support.judge_data import add_comparisons
+from tiebreak.core.cli import main as cli_main
+from tiebreak.core.judge import JudgeError, JudgeOptions, load_config, resolve_api_key, run_judge
+from tiebreak.core.judge.client import make_client, redact
+from tiebreak.core.store import Store
 
 KEY = "tbk-LEAKCHECK-5f0e2d9a71c4b3886e1d"
 

@@ -7,9 +7,14 @@ import math
 
 import pytest
 
-from core.judge.config import load_config
-from core.judge.parsers import LogprobsUnsupported, ParseError, parse_ranking, parse_weighted
-from core.judge.prompts import render_messages, request_body, shown_swapped
+from tiebreak.core.judge.config import load_config
+from tiebreak.core.judge.parsers import (
+    LogprobsUnsupported,
+    ParseError,
+    parse_ranking,
+    parse_weighted,
+)
+from tiebreak.core.judge.prompts import render_messages, request_body, shown_swapped
 
 
 def chat(content=None, tool_args=None, top=None):

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from core.judge import (
+from tests.support.judge_data import add_comparisons, expected_preference
+from tiebreak.core.judge import (
     CancelToken,
     ConfigError,
     JudgeError,
@@ -17,9 +18,8 @@ from core.judge import (
     load_config,
     run_judge,
 )
-from core.judge.runner import run_judge_async
-from core.store import judge as judge_sql
-from tests.support.judge_data import add_comparisons, expected_preference
+from tiebreak.core.judge import sql as judge_sql
+from tiebreak.core.judge.runner import run_judge_async
 
 FAST = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01)
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.live import LiveSnapshot, LiveStats, LiveStatsError
-from core.metrics.agreement import majority_vote
-from core.metrics.intervals import wilson_interval
-from core.metrics.winrate import leaderboard
+from tiebreak.core.labelling.live import LiveSnapshot, LiveStats, LiveStatsError
+from tiebreak.core.metrics.agreement import majority_vote
+from tiebreak.core.metrics.intervals import wilson_interval
+from tiebreak.core.metrics.winrate import leaderboard
 
 GROUPS = [("crowd", "human"), ("experts", "human"), ("gpt", "judge"), ("claude", "judge")]
 PREFS = st.one_of(
@@ -36,7 +36,7 @@ def _clean(p: float | None) -> float | None:
 
 
 def batch(rows: list[dict]) -> tuple[dict, dict]:
-    """Win rates via core.metrics.winrate / intervals and agreement via core.metrics.agreement."""
+    """Win rates via tiebreak.core.metrics.winrate / intervals and agreement via tiebreak.core.metrics.agreement."""
     by_key: dict = defaultdict(list)
     for r in rows:
         by_key[(r["generator_2"], r["annotator"])].append(_clean(r["preference"]))

@@ -8,8 +8,8 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from core.metrics import EmptySelection, MetricsError
-from core.metrics.agreement import (
+from tiebreak.core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics.agreement import (
     absolute_agreement,
     agreement_with_others,
     categories,

@@ -8,8 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.metrics import EmptySelection
-from core.metrics.intervals import bca_interval, interval_table, t_interval, wilson_interval
+from tiebreak.core.metrics import EmptySelection
+from tiebreak.core.metrics.intervals import (
+    bca_interval,
+    interval_table,
+    t_interval,
+    wilson_interval,
+)
 
 WORKED = np.array([1.0] * 9 + [0.5] * 3 + [0.0] * 8)  # n = 20: 9 wins, 3 ties, 8 losses
 

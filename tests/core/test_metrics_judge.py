@@ -8,9 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.metrics import EmptySelection, MetricsError
-from core.metrics.agreement import majority_vote
-from core.metrics.judge import COLUMNS, EXTRA_COLUMNS, UnknownGroup, contains_list, judge_metrics
+from tiebreak.core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics.agreement import majority_vote
+from tiebreak.core.metrics.judge import (
+    COLUMNS,
+    EXTRA_COLUMNS,
+    UnknownGroup,
+    contains_list,
+    judge_metrics,
+)
 
 KEYS = ["instruction", "output_1", "output_2"]
 

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from core.metrics import MetricsError
-from core.metrics.lc import (
+from tiebreak.core.metrics import MetricsError
+from tiebreak.core.metrics import sql as q
+from tiebreak.core.metrics.lc import (
     PublishedLC,
     is_extreme_change,
     lc_from_coefficients,
@@ -19,9 +20,8 @@ from core.metrics.lc import (
     length_features,
     read_lc_weights,
 )
-from core.metrics.winrate import leaderboard
-from core.store import Store
-from core.store import metrics_queries as q
+from tiebreak.core.metrics.winrate import leaderboard
+from tiebreak.core.store import Store
 
 JUDGE = "weighted_alpaca_eval_gpt4_turbo"
 REF = "gpt4_1106_preview"

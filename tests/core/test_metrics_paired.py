@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from core.metrics import EmptySelection, MetricsError
-from core.metrics.paired import holm, paired_compare, paired_matrix, per_instruction_scores
+from tiebreak.core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics.paired import holm, paired_compare, paired_matrix, per_instruction_scores
 
 
 def make_frame(rng: np.random.Generator, n: int = 60) -> pd.DataFrame:

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from alpaca_eval.metrics import get_winrate
 
-from core.metrics import EmptySelection, MetricsError
-from core.metrics.winrate import (
+from tiebreak.core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics import sql as q
+from tiebreak.core.metrics.winrate import (
     avg_length,
     clean_preferences,
     from_sums,
@@ -18,8 +19,7 @@ from core.metrics.winrate import (
     leaderboard_row,
     to_alpaca_eval,
 )
-from core.store import Store, UnknownName
-from core.store import metrics_queries as q
+from tiebreak.core.store import Store, UnknownName
 
 ROW_COLUMNS = [
     "win_rate",
@@ -215,7 +215,7 @@ def test_null_preferences_in_the_database_are_counted(store):
 
 
 def test_full_leaderboard_takes_its_rows_from_the_aggregate(metrics_sample_db):
-    from core.metrics.leaderboard import full_leaderboard
+    from tiebreak.core.metrics.leaderboard import full_leaderboard
 
     store = Store(metrics_sample_db)
     try:

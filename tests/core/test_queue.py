@@ -1,8 +1,8 @@
-"""Tests for core.queue: seeded per-annotator order, per-item swaps, skips at the end."""
+"""Tests for tiebreak.core.labelling.queue: seeded per-annotator order, per-item swaps, skips at the end."""
 
 import pytest
 
-from core.queue import LabelQueue, QueueError, is_swapped, item_order
+from tiebreak.core.labelling.queue import LabelQueue, QueueError, is_swapped, item_order
 
 
 def test_order_is_reproducible_and_depends_on_annotator_and_seed():

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from core.domain import Choice
-from core.review import ReviewError, ReviewSession, add_adhoc_items
-from core.spotcheck.audit import estimate_audit, sample_audit
-from core.store import StoreError
-from core.store import review as rs
 from tests.core.test_spotcheck_audit import build_spotcheck_store
+from tiebreak.core.domain import Choice
+from tiebreak.core.review import sql as rs
+from tiebreak.core.review.audit import estimate_audit, sample_audit
+from tiebreak.core.review.session import ReviewError, ReviewSession, add_adhoc_items
+from tiebreak.core.store import StoreError
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import gzip
 import json
 from pathlib import Path
 
-from core.paths import sample_path
-from core.sample import load_sample, open_database, sample_file
-from core.store import Store
-from data import make_sample
+from tiebreak.core.paths import sample_path
+from tiebreak.core.sample import load_sample, open_database, sample_file
+from tiebreak.core.store import Store
+from tiebreak.data import make_sample
 
 SAMPLE_COUNTS = {"instructions": 200, "outputs": 1400, "comparisons": 1200, "annotators": 1,
                  "annotations": 1200}  # fmt: skip

@@ -1,12 +1,12 @@
-"""Tests for core.session: recording, skips, flags, undo/redo, figures and the active clock."""
+"""Tests for tiebreak.core.labelling.session: recording, skips, flags, undo/redo, figures and the active clock."""
 
 import json
 
 import pytest
 
-from core.domain import Choice
-from core.session import ActiveClock, LabellingSession, QueueSpec, SessionError
 from tests.gui._data import CANDIDATES, REFERENCE, fill_store
+from tiebreak.core.domain import Choice
+from tiebreak.core.labelling.session import ActiveClock, LabellingSession, QueueSpec, SessionError
 
 
 class FakeTime:
@@ -164,8 +164,8 @@ def test_spec_validation():
 
 
 def test_queue_choices_and_errors(store):
-    from core.store import UnknownName
-    from core.store import queue as q
+    from tiebreak.core.labelling import sql as q
+    from tiebreak.core.store import UnknownName
 
     ids = fill_store(store)
     assert q.references(store) == [REFERENCE]
@@ -182,7 +182,7 @@ def test_queue_choices_and_errors(store):
 
 
 def test_live_statistics_rows_match_the_store_frame(store):
-    from core.store import queue as q
+    from tiebreak.core.labelling import sql as q
 
     s = open_session(store)
     for choice in (Choice.LEFT, Choice.RIGHT, Choice.CANT_JUDGE):

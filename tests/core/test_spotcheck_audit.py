@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.spotcheck.audit import AuditError, estimate_audit, sample_audit
-from core.spotcheck.queue import QueueFilter, filter_queue, judge_verdicts
-from core.store import review as rs
+from tiebreak.core.review import sql as rs
+from tiebreak.core.review.audit import AuditError, estimate_audit, sample_audit
+from tiebreak.core.review.queue import QueueFilter, filter_queue, judge_verdicts
 
 MODELS = ("model-a", "model-b")
 
@@ -164,7 +164,7 @@ def test_verdicts_after_the_first_draw_are_reported_outside_the_frame(store):
 
 
 def test_uncertainty_stream_estimate_is_horvitz_thompson_with_stored_pi(store):
-    from core.spotcheck.estimators import horvitz_thompson
+    from tiebreak.core.review.estimators import horvitz_thompson
 
     build_spotcheck_store(store, n_instructions=30)
     rep = sample_audit(store, "gpt4_judge", 16, "uncertainty", audit_group="unc", seed=9)

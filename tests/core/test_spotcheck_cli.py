@@ -7,11 +7,11 @@ import json
 import pandas as pd
 import pytest
 
-from core.cli import main
-from core.domain import Choice
-from core.review import ReviewSession
-from core.store import Store
 from tests.core.test_spotcheck_audit import build_spotcheck_store
+from tiebreak.core.cli import main
+from tiebreak.core.domain import Choice
+from tiebreak.core.review.session import ReviewSession
+from tiebreak.core.store import Store
 
 
 @pytest.fixture

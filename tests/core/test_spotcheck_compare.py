@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.spotcheck.compare import bootstrap_agreement, compare, paired_labels
+from tiebreak.core.review.compare import bootstrap_agreement, compare, paired_labels
 
 
 def _frame(rows):
@@ -76,7 +76,7 @@ def test_no_overlap_is_reported_not_dropped():
 
 
 def test_position_bias_worked_check_statistics_md_section_4():
-    from core.spotcheck.compare import position_bias
+    from tiebreak.core.review.compare import position_bias
 
     slot1_model_first = np.array([0.90, 0.70, 0.60, 0.30, 0.80, 0.55, 0.95, 0.20])
     slot1_model_second = np.array([0.20, 0.60, 0.70, 0.80, 0.30, 0.65, 0.10, 0.75])

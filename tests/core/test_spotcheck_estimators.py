@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.spotcheck.estimators import (
+from tiebreak.core.review.estimators import (
     EstimatorError,
     horvitz_thompson,
     human_only,
@@ -14,7 +14,7 @@ from core.spotcheck.estimators import (
     ppi_mean,
     reviews_needed,
 )
-from core.spotcheck.sampling import draw
+from tiebreak.core.review.sampling import draw
 
 F = np.array([1, 1, 0, 1, 0.5, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0, 1, 0.5, 0, 1, 1])
 Y = np.array([1, 0, 0, 1, 0.5, 1, 1, 0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.spotcheck.sampling import SamplingError, allocate, draw, inclusion_probabilities
+from tiebreak.core.review.sampling import SamplingError, allocate, draw, inclusion_probabilities
 
 
 def test_allocate_proportional_with_minimum_one():

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.metrics.winrate import from_sums, leaderboard
-from core.store import Store
-from core.store import metrics_queries as q
+from tiebreak.core.metrics import sql as q
+from tiebreak.core.metrics.winrate import from_sums, leaderboard
+from tiebreak.core.store import Store
 
 INT_COLUMNS = ("n_total", "n_dropped", "n_wins", "n_wins_base", "n_draws")
 SCALE = 2.0**-32
@@ -262,7 +262,7 @@ def test_rolled_back_changes_leave_the_sums_alone(store):
 
 
 def test_store_and_metrics_agree_on_the_sums_columns():
-    from core.metrics import winrate
+    from tiebreak.core.metrics import winrate
 
     assert q.SUMS_COLUMNS == winrate.SUMS_COLUMNS
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.store import Store
+from tiebreak.core.store import Store
 
 REFERENCE = "ref-model"
 CANDIDATES = ("cand-a", "cand-b")

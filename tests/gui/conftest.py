@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.session import QueueSpec
 from tests.gui._data import CANDIDATES, REFERENCE, fill_store
+from tiebreak.core.labelling.session import QueueSpec
 
 SPEC = QueueSpec("alice", REFERENCE, CANDIDATES)
 #: The offscreen platform plugin warns whenever a window's minimum size changes (layout noise).
@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def settings(tmp_path):
     """App settings in an INI file under tmp_path, installed app-wide."""
-    from gui import settings as app_settings
+    from tiebreak.gui import settings as app_settings
 
     s = app_settings.Settings(tmp_path / "settings.ini")
     app_settings.install(s)
@@ -33,7 +33,7 @@ def settings(tmp_path):
 @pytest.fixture
 def ctx(store):
     """An AppContext over a small in-memory database (4 instructions x 2 candidates, a judge)."""
-    from gui.context import AppContext
+    from tiebreak.gui.context import AppContext
 
     fill_store(store)
     return AppContext(store=store, db_path=None)
@@ -44,9 +44,9 @@ def make_window(qtbot, settings):
     """Factory: the main window over a context, shown and exposed (labelling screen only)."""
     from PySide6.QtWidgets import QApplication
 
-    from gui.main_window import MainWindow
+    from tiebreak.gui.main_window import MainWindow
 
-    def make(ctx, screens=(("Labelling", "gui.labelling.screen:LabellingScreen"),), error=None,
+    def make(ctx, screens=(("Labelling", "tiebreak.gui.labelling.screen:LabellingScreen"),), error=None,
              resize=True):
         window = MainWindow(ctx, settings, screens=list(screens), error=error)
         qtbot.addWidget(window)

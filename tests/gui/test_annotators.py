@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.crowd import TOO_FEW_NOTE
-from gui.annotators import FAST_COLOR, FEW_COLOR, AnnotatorsScreen
-from gui.context import AppContext
 from tests.core.test_crowd import simulate_crowd
 from tests.gui.test_screenshots import assert_not_blank, save
+from tiebreak.core.crowd.quality import TOO_FEW_NOTE
+from tiebreak.gui.annotators import FAST_COLOR, FEW_COLOR, AnnotatorsScreen
+from tiebreak.gui.context import AppContext
 
 
 @pytest.fixture
@@ -96,9 +96,9 @@ def test_group_selector_and_empty_database(store, qtbot):
 
 
 def test_registered_in_the_screen_registry(crowd, qtbot):
-    from gui import screens
+    from tiebreak.gui import screens
 
-    assert ("Annotators", "gui.annotators:AnnotatorsScreen") in screens.SCREENS
-    screen = screens.build_screen("gui.annotators:AnnotatorsScreen", crowd[0])
+    assert ("Annotators", "tiebreak.gui.annotators:AnnotatorsScreen") in screens.SCREENS
+    screen = screens.build_screen("tiebreak.gui.annotators:AnnotatorsScreen", crowd[0])
     qtbot.addWidget(screen)
     assert isinstance(screen, AnnotatorsScreen) and screen.table.rowCount() == 4

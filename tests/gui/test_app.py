@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from core.store import Store
-from gui import screens
-from gui.app import build_window, open_context
-from gui.settings import Settings
 from tests.gui._data import fill_store
 from tests.gui.conftest import SPEC
+from tiebreak.core.store import Store
+from tiebreak.gui import screens
+from tiebreak.gui.app import build_window, open_context
+from tiebreak.gui.settings import Settings
 
 
 def test_font_size_keys_and_window_state_are_kept(ctx, make_window, qtbot, settings):
@@ -63,10 +63,10 @@ def test_unopenable_database_is_an_error_page_not_a_crash(tmp_path, qtbot):
 
 
 def test_screen_registry_reports_import_and_constructor_errors(ctx):
-    with pytest.raises(screens.ScreenError, match="gui.nowhere:X: ModuleNotFoundError"):
-        screens.build_screen("gui.nowhere:X", ctx)
+    with pytest.raises(screens.ScreenError, match="tiebreak.gui.nowhere:X: ModuleNotFoundError"):
+        screens.build_screen("tiebreak.gui.nowhere:X", ctx)
     with pytest.raises(screens.ScreenError, match="AttributeError"):
-        screens.build_screen("gui.screens:NoSuchClass", ctx)
+        screens.build_screen("tiebreak.gui.screens:NoSuchClass", ctx)
     assert all(":" in target for _title, target in screens.SCREENS)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.context import AppContext
 from tests.gui._data import REFERENCE, fill_store
 from tests.gui.test_screenshots import assert_not_blank, save
+from tiebreak.gui.context import AppContext
 
 
 @pytest.fixture
 def screen(qtbot, store):
-    from gui.browse import BrowseScreen
+    from tiebreak.gui.browse import BrowseScreen
 
     ids = fill_store(store, 3)
     human = store.annotator_id("alice", "human", group="humans")
@@ -89,8 +89,8 @@ def test_filters_keep_the_item_and_follow_new_labels(screen, qtbot):
 def test_registered_tab_in_the_main_window_takes_keys(qtbot, store, make_window):
     from PySide6.QtWidgets import QApplication
 
-    from gui import screens
-    from gui.browse import BrowseScreen
+    from tiebreak.gui import screens
+    from tiebreak.gui.browse import BrowseScreen
 
     fill_store(store, 2)
     window = make_window(AppContext(store=store, db_path=None), screens=screens.SCREENS)

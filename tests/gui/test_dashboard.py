@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from PySide6.QtGui import QImage
 
-from core.domain import Choice
-from core.review import ReviewSession
-from core.sample import open_database
-from core.spotcheck.audit import sample_audit
+from tiebreak.core.domain import Choice
+from tiebreak.core.review.audit import sample_audit
+from tiebreak.core.review.session import ReviewSession
+from tiebreak.core.sample import open_database
 
 JUDGE = "weighted_alpaca_eval_gpt4_turbo"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -52,8 +52,8 @@ def sample_store():
 
 
 def test_dashboard_renders_on_bundled_sample(sample_store, qtbot, tmp_path):
-    from gui.context import AppContext
-    from gui.dashboard import Dashboard
+    from tiebreak.gui.context import AppContext
+    from tiebreak.gui.dashboard import Dashboard
 
     ctx = AppContext(store=sample_store, db_path=None)
     dash = Dashboard(ctx)
@@ -78,8 +78,8 @@ def test_dashboard_renders_on_bundled_sample(sample_store, qtbot, tmp_path):
 
 
 def test_dashboard_is_live(sample_store, qtbot):
-    from gui.context import AppContext
-    from gui.dashboard import Dashboard
+    from tiebreak.gui.context import AppContext
+    from tiebreak.gui.dashboard import Dashboard
 
     ctx = AppContext(store=sample_store, db_path=None)
     dash = Dashboard(ctx)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from core.store import Store
 from tests.support.judge_data import add_comparisons
+from tiebreak.core.store import Store
 
 
 @pytest.fixture
 def panel(qtbot, tmp_path, fake_openai):
-    from gui.context import AppContext
-    from gui.judge_panel import JudgePanel
+    from tiebreak.gui.context import AppContext
+    from tiebreak.gui.judge_panel import JudgePanel
 
     db = tmp_path / "judge.sqlite"
     store = Store(db)

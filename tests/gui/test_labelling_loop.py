@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from core.live import LiveStats
+from tiebreak.core.labelling.live import LiveStats
 
 
 def panel(ws, candidate, group="humans"):

@@ -9,11 +9,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from core.queue import LabelQueue
-from core.session import LabellingSession
-from gui.labelling.render import MARKDOWN_LIMIT, tokens, word_diff
-from gui.labelling.workspace import Workspace
 from tests.gui._data import REFERENCE, fill_store
+from tiebreak.core.labelling.queue import LabelQueue
+from tiebreak.core.labelling.session import LabellingSession
+from tiebreak.gui.labelling.render import MARKDOWN_LIMIT, tokens, word_diff
+from tiebreak.gui.labelling.workspace import Workspace
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def connected(sock) -> bool:
 
 
 def one_item_workspace(qtbot, ctx_store, text, other="Short answer."):
-    from gui.context import AppContext
+    from tiebreak.gui.context import AppContext
 
     ids = fill_store(ctx_store, 1, candidates=("cand-a",), judge=None,
                      outputs={(0, "cand-a"): text, (0, REFERENCE): other})

@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from core.spotcheck.audit import sample_audit
-from core.store import review as rs
 from tests.core.test_spotcheck_audit import build_spotcheck_store
+from tiebreak.core.review import sql as rs
+from tiebreak.core.review.audit import sample_audit
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 @pytest.fixture
 def review_screen(store, qtbot, settings):
-    from gui.context import AppContext
-    from gui.review import ReviewScreen
+    from tiebreak.gui.context import AppContext
+    from tiebreak.gui.review import ReviewScreen
 
     build_spotcheck_store(store, n_instructions=6)
     sample_audit(store, "gpt4_judge", 4, "uniform", seed=11)
@@ -90,8 +90,8 @@ def test_undo_after_reveal_retracts_blind_vote_and_review(review_screen, qtbot, 
 
 
 def test_form_draws_picks_adhoc_and_estimates(store, qtbot, settings):
-    from gui.context import AppContext
-    from gui.review import ReviewScreen
+    from tiebreak.gui.context import AppContext
+    from tiebreak.gui.review import ReviewScreen
 
     build_spotcheck_store(store, n_instructions=10, humans=5)
     screen = ReviewScreen(AppContext(store=store, db_path=None))
@@ -134,10 +134,10 @@ def test_export_reviewed_items_from_the_screen(review_screen, qtbot, store, tmp_
 
 
 def test_review_and_dashboard_tabs_build_in_the_main_window(store, make_window, qtbot):
-    from gui import screens as registry
-    from gui.context import AppContext
-    from gui.dashboard import Dashboard
-    from gui.review import ReviewScreen
+    from tiebreak.gui import screens as registry
+    from tiebreak.gui.context import AppContext
+    from tiebreak.gui.dashboard import Dashboard
+    from tiebreak.gui.review import ReviewScreen
 
     build_spotcheck_store(store, n_instructions=4, humans=4)
     window = make_window(AppContext(store=store, db_path=None), screens=registry.SCREENS)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
-from core.queue import LabelQueue
-from core.session import LabellingSession
-from gui.context import AppContext
-from gui.labelling.actions import ActionSpec
-from gui.labelling.workspace import Workspace, WorkspaceMode
 from tests.gui._data import fill_store
+from tiebreak.core.labelling.queue import LabelQueue
+from tiebreak.core.labelling.session import LabellingSession
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.actions import ActionSpec
+from tiebreak.gui.labelling.workspace import Workspace, WorkspaceMode
 
 
 class FakeReview(WorkspaceMode):

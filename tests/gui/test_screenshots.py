@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from core.session import QueueSpec
-from gui.context import AppContext
 from tests.gui._data import CANDIDATES, REFERENCE, fill_store
+from tiebreak.core.labelling.session import QueueSpec
+from tiebreak.gui.context import AppContext
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"  # gitignored
 
@@ -91,10 +91,10 @@ def test_screenshot_error_states(filled, make_window, tmp_path):
     window = make_window(None, error="Could not open the database /nowhere/x.sqlite: disk I/O error")
     assert "Could not open" in window.statusBar().currentMessage()
     assert_not_blank(save(window, tmp_path, "error_database"))
-    broken = make_window(filled, screens=[("Labelling", "gui.labelling.screen:LabellingScreen"),
-                                          ("Broken", "gui.no_such_module:Screen")])
+    broken = make_window(filled, screens=[("Labelling", "tiebreak.gui.labelling.screen:LabellingScreen"),
+                                          ("Broken", "tiebreak.gui.no_such_module:Screen")])
     broken.tabs.setCurrentIndex(1)
-    assert "gui.no_such_module" in broken.statusBar().currentMessage()
+    assert "tiebreak.gui.no_such_module" in broken.statusBar().currentMessage()
     assert "ModuleNotFoundError" in broken.tabs.widget(1).text()
     assert_not_blank(save(broken, tmp_path, "error_screen"))
 

@@ -129,7 +129,7 @@ def test_errors_go_to_the_status_bar(workspace, qtbot):
 
 
 def test_prefetched_next_item_is_the_one_shown_with_the_right_sides(workspace, qtbot):
-    from gui.labelling.render import show_text
+    from tiebreak.gui.labelling.render import show_text
 
     view = workspace.view
     for _ in range(4):

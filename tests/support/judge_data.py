@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.store import Store
+from tiebreak.core.store import Store
 
 
 def add_comparisons(store: Store, n: int, *, reference: str = "ref", generator: str = "model",

@@ -1,0 +1,1 @@
+"""Browse: a filtered, freely navigable list of comparisons with every verdict in words."""

@@ -1,0 +1,1 @@
+"""Crowd work: annotator quality, item overlap (and, in time, rounds, packs and merges)."""

@@ -1,0 +1,1 @@
+"""Labelling: the blind randomised queue, the session use cases and their live statistics."""

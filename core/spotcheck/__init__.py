@@ -1,1 +1,0 @@
-"""Spot-checking judge verdicts: estimators, audit sampling designs, review queue and export."""
