@@ -17,10 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._data import alpaca_dir  # noqa: E402
-
 import pandas as pd  # noqa: E402
 
+from benchmarks._data import alpaca_dir  # noqa: E402
 from tiebreak.core.formats.importer import import_files  # noqa: E402
 from tiebreak.core.store import Store  # noqa: E402
 

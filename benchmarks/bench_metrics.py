@@ -26,11 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._data import alpaca_dir  # noqa: E402
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from benchmarks._data import alpaca_dir  # noqa: E402
 from tiebreak.core.formats.importer import import_files  # noqa: E402
 from tiebreak.core.metrics import sql as q  # noqa: E402
 from tiebreak.core.metrics.winrate import from_sums, leaderboard  # noqa: E402
