@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 from tiebreak.core.browse import sql
 from tiebreak.core.domain import Pair
+from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store import Store
 
 __all__ = ["BrowseCursor", "BrowseError", "BrowseItem", "preference_words"]
 
 
-class BrowseError(ValueError):
+class BrowseError(TiebreakError, ValueError):
     """A browse request is impossible (unknown generator or group, position out of range)."""
 
 

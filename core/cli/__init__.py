@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from tiebreak.core.store import Store
 
 
-class CliError(Exception):
+from tiebreak.core.errors import TiebreakError
+
+
+class CliError(TiebreakError):
     """A user-facing error: printed as ``tiebreak: error: ...`` with exit status 2."""
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tiebreak.core.errors import TiebreakError
 from tiebreak.core.metrics.agreement import agreement_with_others, categories, dawid_skene_one_coin
 
 __all__ = [
@@ -36,7 +37,7 @@ ANNOTATOR_COLUMNS = (
 )  # fmt: skip
 
 
-class CrowdError(ValueError):
+class CrowdError(TiebreakError, ValueError):
     """The frame cannot give crowd figures (unknown group, no parsed label, bad setting)."""
 
 

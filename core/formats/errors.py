@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tiebreak.core.errors import TiebreakError
+
 #: Field name used when an error is not about one field (bad JSON, empty file, ...).
 NO_FIELD = "-"
 
 
-class FormatError(ValueError):
+class FormatError(TiebreakError, ValueError):
     """An input file that cannot be imported.
 
     The message is always ``FILE: record N: field X: what is wrong``; records are numbered

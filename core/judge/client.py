@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import openai
 
+from tiebreak.core.errors import TiebreakError
+
 __all__ = ["JudgeError", "FatalJudgeError", "RetryPolicy", "resolve_api_key", "make_client",
            "call_with_retries", "retry_after_seconds", "redact", "is_retryable", "is_fatal", "describe"]  # fmt: skip
 
@@ -25,7 +27,7 @@ KEYRING_USER = "openai-api-key"
 NO_KEY = "no-key-needed"
 
 
-class JudgeError(Exception):
+class JudgeError(TiebreakError):
     """A judge run cannot proceed (message is safe to show: it never contains the key)."""
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tiebreak.core.errors import TiebreakError
 from tiebreak.core.paths import resource_path, user_config_dir
 
 __all__ = [
@@ -23,7 +24,7 @@ PLACEHOLDERS = ("instruction", "first_output", "second_output")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-class ConfigError(ValueError):
+class ConfigError(TiebreakError, ValueError):
     """A judge configuration file is missing, unreadable or invalid (message says where)."""
 
 

@@ -8,13 +8,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tiebreak.core.errors import TiebreakError
 from tiebreak.core.judge.prompts import TOOL_NAME
 
 __all__ = ["Parsed", "ParseError", "LogprobsUnsupported", "parse_completion", "parse_ranking",
            "parse_weighted", "usage_tokens"]  # fmt: skip
 
 
-class ParseError(ValueError):
+class ParseError(TiebreakError, ValueError):
     """The judge answered, but not in a form the parser accepts (recorded as a failure)."""
 
 

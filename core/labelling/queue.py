@@ -7,10 +7,12 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tiebreak.core.errors import TiebreakError
+
 __all__ = ["LabelQueue", "QueueError", "item_order", "is_swapped"]
 
 
-class QueueError(ValueError):
+class QueueError(TiebreakError, ValueError):
     """An operation names an item that is not in the state it needs (e.g. not pending)."""
 
 

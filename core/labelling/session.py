@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from tiebreak.core.domain import Choice, Pair, canonical_preference
+from tiebreak.core.errors import TiebreakError
 from tiebreak.core.labelling import sql as q
 from tiebreak.core.labelling.queue import LabelQueue
 from tiebreak.core.store import Store, utcnow
@@ -30,7 +31,7 @@ IDLE_CUTOFF_S = 60.0
 TERMINAL = (Choice.LEFT, Choice.RIGHT, Choice.TIE_GOOD, Choice.TIE_BAD, Choice.CANT_JUDGE)
 
 
-class SessionError(RuntimeError):
+class SessionError(TiebreakError, RuntimeError):
     """A labelling operation is impossible in the current state (e.g. the queue is empty)."""
 
 

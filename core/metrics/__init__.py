@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from tiebreak.core.errors import TiebreakError
+
 __all__ = ["MetricsError", "EmptySelection"]
 
 
-class MetricsError(ValueError):
+class MetricsError(TiebreakError, ValueError):
     """A metric cannot be computed from the given input (the message says what and where)."""
 
 

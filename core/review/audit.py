@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tiebreak.core.errors import TiebreakError
 from tiebreak.core.review import sampling
 from tiebreak.core.review import sql as rs
 from tiebreak.core.review.estimators import (
@@ -28,7 +29,7 @@ __all__ = ["AuditError", "DrawReport", "AuditEstimate", "default_audit_group", "
 SRS_DESIGNS = ("uniform", "stratified")
 
 
-class AuditError(ValueError):
+class AuditError(TiebreakError, ValueError):
     """An audit request that cannot be carried out (unknown judge or group, design mismatch)."""
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
+from tiebreak.core.errors import TiebreakError
+
 __all__ = [
     "Estimate",
     "EstimatorError",
@@ -27,7 +29,7 @@ __all__ = [
 DEFAULT_ALPHA = 0.05
 
 
-class EstimatorError(ValueError):
+class EstimatorError(TiebreakError, ValueError):
     """The inputs of an estimator are inconsistent (sizes, ranges, probabilities)."""
 
 

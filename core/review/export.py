@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tiebreak.core.errors import TiebreakError
 from tiebreak.core.review import sql as rs
 from tiebreak.core.store import Store
 
@@ -22,7 +23,7 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-class ExportError(ValueError):
+class ExportError(TiebreakError, ValueError):
     """An export request that cannot be met (unknown format or label, nothing reviewed)."""
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tiebreak.core.errors import TiebreakError
+
 __all__ = ["DESIGNS", "Draw", "SamplingError", "allocate", "inclusion_probabilities", "draw"]
 
 #: Designs: SRS without replacement overall / per stratum, or Poisson sampling by uncertainty.
@@ -13,7 +15,7 @@ DESIGNS = ("uniform", "stratified", "uncertainty")
 UNIFORM_SHARE = 0.2  # pi = 0.8 pi_unc + 0.2 n / N, so no item gets a tiny probability
 
 
-class SamplingError(ValueError):
+class SamplingError(TiebreakError, ValueError):
     """A sampling request that cannot be met (unknown design, n out of range)."""
 
 

@@ -14,17 +14,18 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from tiebreak.core.domain import Pair
+from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store.migrations import migrations
 
 if TYPE_CHECKING:  # pandas is imported lazily: the app's start-up does not need it
     import pandas as pd
 
-__all__ = ["Store", "StoreError", "UnknownName", "utcnow", "text_sha1"]
+__all__ = ["Store", "StoreError", "Transaction", "UnknownName", "utcnow", "text_sha1"]
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class StoreError(Exception):
+class StoreError(TiebreakError):
     """A database operation could not be carried out."""
 
 
@@ -53,12 +54,12 @@ class Store:
 
     def __init__(self, path: str | Path | None = None, *, memory: bool = False) -> None:
         if memory or path is None or str(path) == ":memory:":
-            conn = sqlite3.connect(":memory:", check_same_thread=False)
+            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
             self.path: Path | None = None
         else:
             self.path = Path(path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), check_same_thread=False)
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         if self.path is not None:
@@ -68,17 +69,45 @@ class Store:
         self.conn = conn
         migrations.apply(self.db)
         self._text_ids: dict[str, int] = {}
+        self._tx: Transaction | None = None
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
-    def atomic(self) -> Iterator[Store]:
-        """One transaction (nested calls become savepoints); rolls back on any exception."""
+    def transaction(self) -> Iterator[Transaction]:
+        """The unit of work: ``with store.transaction() as tx:`` commits on exit, rolls back on error.
+
+        The connection is in autocommit mode (``isolation_level=None``), so nothing stays open
+        between units of work. A nested call joins the outer transaction (one user action is one
+        transaction, whatever helpers it calls). ``BEGIN IMMEDIATE`` takes the write lock up front,
+        so a busy database fails here, before any work is done.
+        """
+        if self._tx is not None:
+            yield self._tx
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        tx = self._tx = Transaction(self)
         try:
-            with self.db.atomic():
-                yield self
+            yield tx
         except BaseException:
+            self._tx = None
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             self.forget_cache()
             raise
+        self._tx = None
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self.forget_cache()
+            raise
+
+    @contextmanager
+    def atomic(self) -> Iterator[Store]:
+        """Deprecated spelling of :meth:`transaction` that yields the store (being removed)."""
+        with self.transaction():
+            yield self
 
     def close(self) -> None:
         """Close the connection."""
@@ -318,3 +347,59 @@ _PAIR_SQL = """
     JOIN outputs o1 ON o1.id = c.output_1_id JOIN texts t1 ON t1.id = o1.text_id
     JOIN outputs o2 ON o2.id = c.output_2_id JOIN texts t2 ON t2.id = o2.text_id
 """
+
+
+class Transaction:
+    """The write half of a :class:`Store`, valid inside one ``with store.transaction() as tx:`` block.
+
+    Feature SQL modules write only through a ``tx`` (``tx.execute`` and the identity helpers);
+    reads go through the store.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.conn = store.conn
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        """Run one write (or read) statement inside this transaction."""
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        """Run one statement for each parameter row inside this transaction."""
+        return self.conn.executemany(sql, rows)
+
+    def intern_text(self, body: str) -> int:
+        """Id of ``body`` in the texts table, inserting it once."""
+        return self.store.intern_text(body)
+
+    def instruction_id(self, text: str, dataset: str | None = None) -> int:
+        """Id of the instruction with this text, inserting it once."""
+        return self.store.instruction_id(text, dataset)
+
+    def output_id(self, instruction_id: int, generator: str, text: str) -> int:
+        """Id of this generator's output for this instruction, inserting it once."""
+        return self.store.output_id(instruction_id, generator, text)
+
+    def comparison_id(self, instruction_id: int, output_1_id: int, output_2_id: int) -> int:
+        """Id of the comparison (output_1 = reference), inserting it once."""
+        return self.store.comparison_id(instruction_id, output_1_id, output_2_id)
+
+    def annotator_id(self, name: str, kind: str = "human", **kwargs: Any) -> int:
+        """Id of the annotator called ``name``, creating it once."""
+        return self.store.annotator_id(name, kind, **kwargs)
+
+    def start_session(self, annotator_id: int | None, kind: str, meta: dict[str, Any] | None = None) -> int:
+        """Open a labelling / review / judge session and return its id."""
+        return self.store.start_session(annotator_id, kind, meta)
+
+    def add_annotation(self, **fields: Any) -> int:
+        """Insert one annotation row and return its id."""
+        return self.store.add_annotation(**fields)
+
+    def retract_annotation(self, annotation_id: int, when: str | None = None) -> None:
+        """Mark an annotation retracted (never deleted)."""
+        self.store.retract_annotation(annotation_id, when)
+
+    def restore_annotation(self, annotation_id: int) -> None:
+        """Undo a retraction."""
+        self.store.restore_annotation(annotation_id)
