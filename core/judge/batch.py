@@ -21,7 +21,7 @@ from tiebreak.core.judge.client import (
 )
 from tiebreak.core.judge.job import JudgeJob, JudgeOptions, Summary, Task
 from tiebreak.core.judge.parsers import ParseError, parse_completion
-from tiebreak.core.judge.runner import CancelToken, Progress, ProgressCallback
+from tiebreak.core.judge.runner import CancelToken, Progress, ProgressCallback, close_run
 from tiebreak.core.store import Store
 
 __all__ = ["BatchProgress", "batch_lines", "batch_progress", "run_batch", "run_batch_async"]
@@ -102,15 +102,47 @@ class _BatchRun:
         return await call_with_retries(make, self.policy)
 
     async def submit(self, lines: list[str]) -> str:
+        """Upload and create the batch; the intent is committed first, so a crash cannot double-submit."""
+        job = self.job
+        found = await self.recover() if job.batch_id is None else None
+        if found is not None:
+            return found
         data = ("\n".join(lines) + "\n").encode("utf-8")
         uploaded = await self._call(lambda: self.client.files.create(
             file=("tiebreak-judge-batch.jsonl", data, "application/jsonl"), purpose="batch"))
-        batch = await self._call(lambda: self.client.batches.create(
-            input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
-            metadata={"tiebreak_run": str(self.job.run_id)}))  # fmt: skip
-        with self.job.store.atomic():
-            sql.set_run_batch(self.job.store, self.job.run_id, batch.id, "submitted")
+        with job.store.transaction():  # from here on a crash is recovered by recover()
+            sql.set_run_status(job.store, job.run_id, "submitting")
+        job.summary.requests += 1
+        try:  # never retried blindly: a lost answer may hide a created batch (look it up instead)
+            batch = await self.client.batches.create(
+                input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
+                metadata={"tiebreak_run": str(job.run_id), "tiebreak_intent": str(job.batch_intent)})  # fmt: skip
+        except openai.OpenAIError:
+            found = await self.recover()
+            if found is None:
+                raise
+            return found
+        with job.store.transaction():
+            sql.set_run_batch(job.store, job.run_id, batch.id, "submitted")
         return str(batch.id)
+
+    async def recover(self) -> str | None:
+        """The batch an earlier process created for this run but died before saving, if any.
+
+        Looks the run's intent token up in the provider's batch list (metadata
+        ``tiebreak_intent``); found, its id is saved and the batch is collected, never re-sent.
+        """
+        job = self.job
+        if not job.batch_intent:
+            return None
+        page = await self._call(lambda: self.client.batches.list(limit=100))
+        for batch in page.data:
+            if (batch.metadata or {}).get("tiebreak_intent") == job.batch_intent:
+                with job.store.transaction():
+                    sql.set_run_batch(job.store, job.run_id, batch.id, "submitted")
+                job.batch_id = str(batch.id)
+                return job.batch_id
+        return None
 
     async def wait(self, batch_id: str, poll: float, cancel: CancelToken | None) -> Any:
         while True:
@@ -184,6 +216,7 @@ async def run_batch_async(
     try:
         batch_id = job.batch_id
         if batch_id is None and lines:
+            status = "submitting"  # an error from here on may have created the batch: stay recoverable
             batch_id = await run.submit(lines)
         status = "submitted" if batch_id else "done"  # "submitted" = resumable from the batch id
         batch = await run.wait(batch_id, poll_interval, cancel) if batch_id else None
@@ -200,7 +233,7 @@ async def run_batch_async(
         raise JudgeError(f"Batch API: {reason}: {detail}") from None
     finally:
         job.summary.wall_seconds = time.perf_counter() - started
-        job.finish(status)
+        close_run(job, status)
         await client.close()
         if progress is not None:
             s = job.summary

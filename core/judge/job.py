@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -144,23 +145,29 @@ class JudgeJob:
         self.name = annotator_name(options.config, options.model, options.both_orders)
         self.summary = Summary()
         self.batch_id: str | None = None
-        with store.atomic():
+        self.batch_intent: str | None = None  # the token sent as batch metadata (crash recovery)
+        with store.transaction():
+            sql.reap_dead_runs(store)
             self.annotator_id = self._annotator()
             resumed = sql.open_batch_run(store, self.annotator_id, self.config_hash) if (
                 mode == "batch") else None  # fmt: skip
             if resumed is not None:
                 self.run_id, self.batch_id = resumed["run_id"], resumed["batch_id"]
+                self.batch_intent = resumed["options"].get("intent")
             else:
                 self.run_id = self._create_run(mode)
         self._cache = sql.cache_entries(store, self.config_hash)
 
     def _create_run(self, mode: str) -> int:
         options, store = self.options, self.store
+        record = self._options_record()
+        if mode == "batch":
+            self.batch_intent = record["intent"] = uuid.uuid4().hex
         return sql.create_run(
             store, annotator_id=self.annotator_id, config_name=options.config.name,
             config_hash=self.config_hash, model=self.config.model,
             base_url=_without_userinfo(options.base_url),
-            mode=mode, options=self._options_record(),
+            mode=mode, options=record,
         )  # fmt: skip
 
     def _annotator(self) -> int:
@@ -251,15 +258,16 @@ class JudgeJob:
         self.summary.calls += 1
         self.summary.call_seconds += seconds
         key = self.cache_key(task, swapped)
-        self._cache[key] = entry
-        with self.store.atomic():
+        with self.store.transaction():  # the paid answer is kept before anything else can fail
             sql.cache_put(self.store, key, entry, self.run_id)
-            if len(task.answers) == len(task.orders):
+        self._cache[key] = entry
+        if len(task.answers) == len(task.orders):
+            with self.store.transaction():
                 self._commit(task)
 
     def complete_from_cache(self, task: Task) -> None:
         """Store the verdict of a task whose answers all came from the cache (or a tie)."""
-        with self.store.atomic():
+        with self.store.transaction():
             self._commit(task)
 
     def _commit(self, task: Task) -> None:
@@ -305,11 +313,11 @@ class JudgeJob:
         """Record a failure (no verdict); the task is retried by the next run."""
         self.summary.failed += 1
         self.summary.failures[reason] += 1
-        with self.store.atomic():
+        with self.store.transaction():
             sql.add_failure(self.store, self.run_id, task.candidate.comparison_id, task.seed,
                             swapped, reason, detail)  # fmt: skip
 
     def finish(self, status: str) -> None:
         """Close the run row with its status and summary."""
-        with self.store.atomic():
+        with self.store.transaction():
             sql.finish_run(self.store, self.run_id, status, self.summary.as_dict())

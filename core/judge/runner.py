@@ -27,9 +27,14 @@ from tiebreak.core.judge.job import JudgeJob, JudgeOptions, Summary, Task
 from tiebreak.core.judge.parsers import LogprobsUnsupported, ParseError, parse_completion
 from tiebreak.core.store import Store
 
-__all__ = ["CancelToken", "Progress", "run_judge", "run_judge_async"]
+__all__ = ["CancelToken", "JudgeRunFailed", "Progress", "close_run", "run_judge", "run_judge_async"]
 
 log = logging.getLogger(__name__)
+
+
+class JudgeRunFailed(JudgeError):
+    """A judge run stopped on an error that is not the endpoint's (the database, a bug); paid
+    answers received before it are in the cache."""
 
 
 class CancelToken:
@@ -138,12 +143,19 @@ class _OnlineRun:
             job.answer(task, order, parsed, completion, seconds)
 
     async def worker(self, tasks: list[Task]) -> None:
-        while tasks:
+        while tasks and self.fatal is None:
             task = tasks.pop()
             try:
                 await self.do_task(task)
             except FatalJudgeError as exc:
                 self.fatal = self.fatal or exc
+                return
+            except Exception as exc:  # a locked or full database, a bug: stop the run, loudly
+                log.exception("judge worker failed on comparison %s", task.candidate.comparison_id)
+                self.fatal = self.fatal or JudgeRunFailed(
+                    f"the run stopped: {type(exc).__name__}: {redact(str(exc), self.key)} (answers "
+                    "already received are kept in the cache; run the judge again to finish)"
+                )
                 return
             self._report()
 
@@ -160,7 +172,10 @@ class _OnlineRun:
                     break
                 await asyncio.wait(workers, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            await asyncio.gather(*workers, return_exceptions=True)
+            results = await asyncio.gather(*workers, return_exceptions=True)
+        for result in results:  # nothing a worker raised may pass silently
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                self.fatal = self.fatal or JudgeRunFailed(f"the run stopped: {type(result).__name__}: {result}")
 
 
 async def run_judge_async(
@@ -189,10 +204,24 @@ async def run_judge_async(
         status = "cancelled" if job.summary.cancelled else "done"
     finally:
         job.summary.wall_seconds = time.perf_counter() - started
-        job.finish(status)
+        close_run(job, status)
         if client is not None:
             await client.close()
     return job.summary, job.run_id
+
+
+def close_run(job: JudgeJob, status: str) -> None:
+    """Record the run's final status; a failure to do so (disk full) is logged, never masks the cause.
+
+    A run left 'running' by a failed close is found dead and marked 'interrupted' by the next
+    start (:func:`tiebreak.core.judge.sql.reap_dead_runs`).
+    """
+    try:
+        job.finish(status)
+    except Exception:
+        if status != "failed":
+            raise
+        log.exception("could not record the failed status of judge run %s", job.run_id)
 
 
 def run_judge(

@@ -7,12 +7,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import os
+import socket
+
 from tiebreak.core.store import Store, utcnow
 
 __all__ = [
     "CacheEntry", "CacheKey", "Candidate", "candidates", "create_run", "finish_run",
     "set_run_batch", "open_batch_run", "cache_entries", "cache_put", "judged", "add_failure",
-    "failure_reasons", "run_row",
+    "failure_reasons", "run_row", "reap_dead_runs", "set_run_status", "run_owner",
 ]  # fmt: skip
 
 #: (instruction text id, first shown text id, second shown text id, config hash, seed)
@@ -103,7 +106,8 @@ def create_run(
     mode: str,
     options: dict[str, Any],
 ) -> int:
-    """Insert a judge run (status 'running') and return its id."""
+    """Insert a judge run (status 'running', owned by this process) and return its id."""
+    options = {**options, "owner": run_owner()}
     cur = store.conn.execute(
         "INSERT INTO judge_runs (annotator_id, config_name, config_hash, model, base_url, mode,"
         " status, options, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
@@ -128,16 +132,62 @@ def set_run_batch(store: Store, run_id: int, batch_id: str, status: str) -> None
     )
 
 
+def set_run_status(store: Store, run_id: int, status: str) -> None:
+    """Set a run's status without closing it (e.g. 'submitting' before a batch is created)."""
+    store.conn.execute("UPDATE judge_runs SET status = ? WHERE id = ?", (status, run_id))
+
+
 def open_batch_run(store: Store, annotator_id: int, config_hash: str) -> dict[str, Any] | None:
-    """The latest submitted, not yet collected batch run of this judge, if any."""
+    """The latest batch run of this judge that was submitted (or was being submitted) and not collected.
+
+    ``status`` is 'submitted' (the batch id is known) or 'submitting' (the process may have died
+    between creating the batch and saving its id: look it up by the run's intent token).
+    """
     row = store.conn.execute(
-        "SELECT id, batch_id, options FROM judge_runs WHERE annotator_id = ? AND config_hash = ?"
-        " AND mode = 'batch' AND status = 'submitted' ORDER BY id DESC LIMIT 1",
+        "SELECT id, batch_id, options, status FROM judge_runs WHERE annotator_id = ?"
+        " AND config_hash = ? AND mode = 'batch' AND status IN ('submitted', 'submitting')"
+        " ORDER BY id DESC LIMIT 1",
         (annotator_id, config_hash),
     ).fetchone()
     if row is None:
         return None
-    return {"run_id": int(row[0]), "batch_id": row[1], "options": json.loads(row[2] or "{}")}
+    return {"run_id": int(row[0]), "batch_id": row[1], "options": json.loads(row[2] or "{}"),
+            "status": row[3]}  # fmt: skip
+
+
+def run_owner() -> dict[str, Any]:
+    """Who runs a judge run: this host and process (to tell a dead run from a live one)."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _alive(owner: Any) -> bool:
+    """Whether the process recorded in ``owner`` still runs (unknown hosts count as alive)."""
+    if not isinstance(owner, dict) or "pid" not in owner:
+        return False  # written before owners were recorded: nobody can still be running it
+    if owner.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(owner["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def reap_dead_runs(store: Store) -> list[int]:
+    """Mark 'running' runs whose process is gone as 'interrupted'; return their ids.
+
+    A run killed at any moment (kill -9, power loss) would otherwise stay 'running' for ever.
+    Batch runs caught while 'submitting' are left alone: the next batch run recovers them.
+    """
+    rows = store.conn.execute("SELECT id, options FROM judge_runs WHERE status = 'running'").fetchall()
+    dead = [int(i) for i, options in rows if not _alive(json.loads(options or "{}").get("owner"))]
+    for run_id in dead:
+        store.conn.execute(
+            "UPDATE judge_runs SET status = 'interrupted', ended_at = ? WHERE id = ?", (utcnow(), run_id)
+        )
+    return dead
 
 
 def run_row(store: Store, run_id: int) -> dict[str, Any]:

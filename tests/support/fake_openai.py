@@ -52,6 +52,7 @@ class FakeOpenAI:
         self.faults: collections.deque[dict[str, Any]] = collections.deque()
         self.files: dict[str, dict[str, Any]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
+        self.lose_batch_answers = 0  # > 0: create the next batch(es) but answer HTTP 500
         self.seen_auth: set[str] = set()
         self.lock = threading.Lock()
         self._ids = 0
@@ -223,6 +224,11 @@ class _Handler(BaseHTTPRequestHandler):
             f = fake.files[m.group(1)]
             return self._send(200, None, raw=f["content"]) if m.group(2) else self._send(
                 200, _file_object(m.group(1), f))  # fmt: skip
+        if path == "/v1/batches":  # list, newest first (the SDK's cursor page)
+            data = [{k: v for k, v in b.items() if not k.startswith("_")} for b in reversed(fake.batches.values())]
+            return self._send(200, {"object": "list", "data": data, "has_more": False,
+                                    "first_id": data[0]["id"] if data else None,
+                                    "last_id": data[-1]["id"] if data else None})  # fmt: skip
         m = re.fullmatch(r"/v1/batches/([\w-]+)", path)
         if m and m.group(1) in fake.batches:
             batch = fake.batches[m.group(1)]
@@ -254,10 +260,14 @@ class _Handler(BaseHTTPRequestHandler):
                 "id": batch_id, "object": "batch", "endpoint": req["endpoint"], "errors": None,
                 "input_file_id": req["input_file_id"], "completion_window": req["completion_window"],
                 "status": "validating", "output_file_id": None, "error_file_id": None,
-                "created_at": int(time.time()), "_polls": 0,
+                "created_at": int(time.time()), "_polls": 0, "metadata": req.get("metadata"),
                 "request_counts": {"total": 0, "completed": 0, "failed": 0},
             }  # fmt: skip
             fake.batches[batch_id]["request_counts"] = fake.batch_counts(fake.batches[batch_id], 0.0)
+            if fake.lose_batch_answers > 0:  # created, but the answer never reaches the client
+                fake.lose_batch_answers -= 1
+                self.close_connection = True
+                return self._send(500, {"error": {"message": "connection lost", "type": "server_error"}})
             return self._send(200, {k: v for k, v in fake.batches[batch_id].items() if k[0] != "_"})
         self._send(404, {"error": {"message": f"no such route {path}", "type": "not_found"}})
 
