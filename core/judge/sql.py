@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
-
-import os
-import socket
 
 from tiebreak.core.store import Store, utcnow
 

@@ -53,6 +53,7 @@ class FakeOpenAI:
         self.files: dict[str, dict[str, Any]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.lose_batch_answers = 0  # > 0: create the next batch(es) but answer HTTP 500
+        self.delay_batch_create = 0.0  # seconds between creating a batch and answering
         self.seen_auth: set[str] = set()
         self.lock = threading.Lock()
         self._ids = 0
@@ -264,6 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "request_counts": {"total": 0, "completed": 0, "failed": 0},
             }  # fmt: skip
             fake.batches[batch_id]["request_counts"] = fake.batch_counts(fake.batches[batch_id], 0.0)
+            time.sleep(fake.delay_batch_create)
             if fake.lose_batch_answers > 0:  # created, but the answer never reaches the client
                 fake.lose_batch_answers -= 1
                 self.close_connection = True
