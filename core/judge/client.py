@@ -8,7 +8,7 @@ import os
 import random
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import openai
@@ -37,12 +37,18 @@ class FatalJudgeError(JudgeError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Retries on 429, 5xx, timeouts and connection errors: exponential backoff, Retry-After wins."""
+    """Retries on 429, 5xx, timeouts and connection errors: exponential backoff, Retry-After wins.
+
+    ``sleep`` (default ``asyncio.sleep``) and ``jitter`` (default ``random.random``) are the
+    clock and the randomness of the backoff; tests inject recording ones instead of waiting.
+    """
 
     max_retries: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
     max_retry_after: float = 120.0
+    sleep: Callable[[float], Awaitable[Any]] = field(default=asyncio.sleep, compare=False, repr=False)
+    jitter: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     def delay(self, attempt: int, exc: BaseException) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based) after ``exc``."""
@@ -50,7 +56,7 @@ class RetryPolicy:
         if after is not None:
             return min(after, self.max_retry_after)
         backoff = min(self.max_delay, self.base_delay * 2**attempt)
-        return backoff * (0.5 + random.random() / 2)  # jitter in [backoff/2, backoff]
+        return backoff * (0.5 + self.jitter() / 2)  # jitter in [backoff/2, backoff]
 
 
 def resolve_api_key(environ: dict[str, str] | None = None) -> str | None:
@@ -173,5 +179,5 @@ async def call_with_retries(
             delay = policy.delay(attempt, exc)
             if on_retry is not None:
                 on_retry(attempt, exc, delay)
-            await asyncio.sleep(delay)
+            await policy.sleep(delay)
             attempt += 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 
 import pytest
@@ -96,9 +95,15 @@ def test_429_honours_retry_after_and_500_is_retried(store, fake_openai):
     add_comparisons(store, 1)
     fake_openai.inject("429", retry_after=1)
     fake_openai.inject("500", times=2)
-    start = time.perf_counter()
-    summary, _ = run_judge(store, options(fake_openai), api_key="k", policy=FAST)
-    assert time.perf_counter() - start >= 1.0  # backoff alone would wait < 0.05 s
+    waits: list[float] = []
+
+    async def record_wait(seconds: float) -> None:  # the injected clock: nothing really waits
+        waits.append(seconds)
+
+    policy = replace(FAST, base_delay=0.25, max_delay=30.0, sleep=record_wait, jitter=lambda: 0.0)
+    summary, _ = run_judge(store, options(fake_openai), api_key="k", policy=policy)
+    # Retry-After: 1 s wins over the backoff; then 0.25 * 2**attempt halved by the (zero) jitter
+    assert waits == [1.0, 0.25, 0.5]
     assert summary.retries == 3 and summary.requests == 4 and summary.judged == 1
     assert len(live(store)) == 1
 

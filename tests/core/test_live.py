@@ -8,8 +8,10 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 import pytest
+from alpaca_eval.metrics import get_winrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from statsmodels.stats.proportion import proportion_confint
 
 from tiebreak.core.labelling.live import LiveSnapshot, LiveStats, LiveStatsError
 from tiebreak.core.metrics.agreement import majority_vote
@@ -121,6 +123,28 @@ def test_worked_wilson_example() -> None:
     assert got.win_rate == pytest.approx(0.525)
     assert (round(got.wilson_low, 3), round(got.wilson_high, 3)) == (0.336, 0.706)
     assert (got.n_wins, got.n_ties, got.n_losses) == (9, 3, 8)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_independent_oracles_after_adds_and_retractions(seed: int) -> None:
+    """Win rate and SE equal ``alpaca_eval.metrics.get_winrate``; the Wilson interval of binary
+    labels equals ``statsmodels`` ``proportion_confint(method="wilson")``, after retractions too."""
+    rng = np.random.default_rng(seed)
+    prefs = rng.choice([1.0, 2.0], size=60).tolist()
+    live = LiveStats()
+    for i, p in enumerate(prefs):
+        live.add(make_row(i, 0, 2, p))
+    for i in range(0, 60, 7):
+        live.retract(i)
+    kept = [p for i, p in enumerate(prefs) if i % 7]
+    got = live.snapshot().win_rates[("model_0", "gpt")]
+    theirs = get_winrate(pd.DataFrame({"preference": kept}))
+    assert got.win_rate * 100 == pytest.approx(theirs["win_rate"], abs=1e-9)
+    assert got.standard_error * 100 == pytest.approx(theirs["standard_error"], abs=1e-9)
+    assert (got.n_wins, got.n_losses, got.n) == (theirs["n_wins"], theirs["n_wins_base"], theirs["n_total"])
+    wins = sum(p == 2.0 for p in kept)
+    low, high = proportion_confint(wins, len(kept), alpha=0.05, method="wilson")
+    assert (got.wilson_low, got.wilson_high) == pytest.approx((low, high), abs=1e-12)
 
 
 def test_retraction_leaves_no_residue() -> None:

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.special import expit, logit
 
 from tiebreak.core.metrics import MetricsError
@@ -83,11 +84,28 @@ def test_published_name_collision_is_flagged(judge_frame, published):
     assert "WARNING" in row["lc_note"] and "do these weights belong" in row["lc_note"]
 
 
-def test_lc_from_coefficients_matches_formula_and_baseline_is_50():
-    d = np.array([-1.0, 0.0, 2.0])
-    lc, se = lc_from_coefficients(0.3, 0.7, d)
-    q_ = expit(0.3 + 0.7 * d)
-    assert lc == pytest.approx(q_.mean()) and se == pytest.approx(q_.std(ddof=1) / np.sqrt(3))
+def test_lc_from_coefficients_equals_alpaca_eval_predict_winrate(monkeypatch):
+    """Oracle: ``alpaca_eval.metrics.glm_winrate.predict_winrate`` on a weights frame.
+
+    AlpacaEval downloads its difficulty table from the Hugging Face hub; the oracle is given
+    ours instead (its data loader is replaced, its formula is not).
+    """
+    from alpaca_eval.metrics import glm_winrate
+
+    d = pd.Series([-1.0, 0.0, 2.0, 0.4, -0.3])
+    monkeypatch.setattr(glm_winrate, "_get_instructions_difficulty", lambda: d)
+    weights = pd.DataFrame(
+        {"np.tanh(std_delta_len)": [0.5, -0.2], "instruction_difficulty": [0.9, 0.2],
+         "not_gamed_baseline.astype(float)": [0.8, 0.5]},
+        index=["model", "baseline"],
+    )  # fmt: skip
+    want = glm_winrate.predict_winrate("model", "baseline", weights)
+    delta = weights.loc["model"] - weights.loc["baseline"]
+    lc, se = lc_from_coefficients(
+        delta["not_gamed_baseline.astype(float)"], delta["instruction_difficulty"], d.to_numpy()
+    )
+    assert lc == pytest.approx(want, abs=1e-12)
+    assert se == pytest.approx(stats.sem(expit(0.3 + 0.7 * d.to_numpy())), abs=1e-12)
     assert lc_from_coefficients(0.0, 0.0, d) == (0.5, 0.0)
     assert all(math.isnan(v) for v in lc_from_coefficients(0.0, 0.0, np.array([])))
 

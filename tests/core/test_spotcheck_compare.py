@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import accuracy_score, cohen_kappa_score
 
 from tiebreak.core.review.compare import bootstrap_agreement, compare, paired_labels
 
@@ -47,17 +48,17 @@ def test_paired_labels_and_figures_by_hand():
     assert any("shown order" in n for n in res.notes)
 
 
-def test_kappa_matches_definition():
+def test_kappa_and_agreement_equal_scikit_learn():
     rng = np.random.default_rng(0)
     j = rng.choice([1.0, 1.5, 2.0], 200)
     h = np.where(rng.random(200) < 0.7, j, rng.choice([1.0, 1.5, 2.0], 200))
     rows = [(i, "d", 1, 2, "judge", j[i], 0, "label") for i in range(200)]
     rows += [(i, "d", 1, 2, "humans", h[i], 0, "label") for i in range(200)]
     res = compare(paired_labels(_frame(rows), "judge", "humans"))
-    po = np.mean(j == h)
-    pe = sum(np.mean(j == v) * np.mean(h == v) for v in (1.0, 1.5, 2.0))
-    assert res.kappa == pytest.approx((po - pe) / (1 - pe))
-    assert res.agreement == pytest.approx(po)
+    codes = {1.0: 0, 1.5: 1, 2.0: 2}
+    judge_codes, human_codes = [codes[v] for v in j], [codes[v] for v in h]
+    assert res.kappa == pytest.approx(cohen_kappa_score(judge_codes, human_codes, labels=[0, 1, 2]), abs=1e-12)
+    assert res.agreement == pytest.approx(accuracy_score(human_codes, judge_codes), abs=1e-12)
 
 
 def test_bootstrap_interval_is_reproducible_and_brackets():
@@ -75,7 +76,7 @@ def test_no_overlap_is_reported_not_dropped():
     assert any("no comparison carries both" in n for n in res.notes)
 
 
-def test_position_bias_worked_check_statistics_md_section_4():
+def test_position_bias_worked_check_docs_statistics_section_4():
     from tiebreak.core.review.compare import position_bias
 
     slot1_model_first = np.array([0.90, 0.70, 0.60, 0.30, 0.80, 0.55, 0.95, 0.20])
@@ -83,7 +84,8 @@ def test_position_bias_worked_check_statistics_md_section_4():
     out = position_bias(slot1_model_first, 1 - slot1_model_second)
     assert out["consistency"] == pytest.approx(0.625)
     assert out["order_averaged"] == pytest.approx(0.556, abs=5e-4)
-    assert out["position_effect"] == pytest.approx(np.mean((slot1_model_first + slot1_model_second) / 2 - 0.5))
+    # slot 1 is chosen 0.625 of the time with the model first and 0.5125 with it second
+    assert out["position_effect"] == pytest.approx(0.06875)
 
 
 def test_judge_both_orders_feed_the_summary():

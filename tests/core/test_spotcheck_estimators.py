@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,7 @@ F = np.array([1, 1, 0, 1, 0.5, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0, 1, 0.5, 0, 1, 1])
 Y = np.array([1, 0, 0, 1, 0.5, 1, 1, 0])
 
 
-def test_worked_numbers_statistics_md_section_1():
+def test_worked_numbers_docs_statistics_section_1():
     assert judge_only(F).estimate == pytest.approx(0.650)
     assert human_only(Y).estimate == pytest.approx(0.5625)
     assert ppi_mean(Y, F[:8], F[8:], lam=1.0).estimate == pytest.approx(0.7083, abs=5e-5)
@@ -35,15 +37,53 @@ def test_worked_numbers_statistics_md_section_1():
 def test_worked_number_horvitz_thompson_section_2():
     est = horvitz_thompson([0.9, 0.5, 0.2, 0.6], [0.2, 0.9, 0.3, 0.6], [0, 1, 1, 0], [1, 0])
     assert est.estimate == pytest.approx(0.5222, abs=5e-5)
-    # SE by hand: sqrt(0.1*0.25/0.81 + 0.7*0.04/0.09) / 4
-    assert est.standard_error == pytest.approx(np.sqrt(0.1 * 0.25 / 0.81 + 0.7 * 0.04 / 0.09) / 4)
+    assert est.standard_error == pytest.approx(0.1462, abs=5e-5)  # docs/statistics.md §2
 
 
-def test_finite_population_difference_estimator_by_hand():
-    est = ppi_mean(Y, F[:8], F, lam=1.0, finite_population=True)
-    d = Y - F[:8]
-    assert est.estimate == pytest.approx(F.mean() + d.mean())
-    assert est.standard_error == pytest.approx(np.sqrt((1 - 8 / 20) * d.var(ddof=1) / 8))
+def _design_moments(samples):
+    """Exact mean and variance of an estimator over a design, and the mean of its SE^2.
+
+    ``samples`` lists (probability, Estimate) over every possible sample: the reference is the
+    sampling design itself, enumerated, not a variance formula.
+    """
+    prob = np.array([p for p, _ in samples])
+    est = np.array([e.estimate for _, e in samples])
+    se2 = np.array([e.standard_error**2 for _, e in samples])
+    assert prob.sum() == pytest.approx(1.0)
+    mean = float(prob @ est)
+    return mean, float(prob @ (est - mean) ** 2), float(prob @ se2)
+
+
+def test_horvitz_thompson_is_unbiased_with_an_unbiased_variance_over_every_poisson_sample():
+    f = np.array([0.9, 0.5, 0.2, 0.6, 0.1])
+    pi = np.array([0.2, 0.9, 0.3, 0.6, 0.5])
+    y = np.array([1.0, 1.0, 0.0, 0.5, 0.0])
+    samples = []
+    for xi in itertools.product([False, True], repeat=f.size):
+        xi = np.array(xi)
+        prob = float(np.prod(np.where(xi, pi, 1 - pi)))
+        samples.append((prob, horvitz_thompson(f, pi, xi, y)))
+    mean, variance, mean_se2 = _design_moments(samples)
+    assert mean == pytest.approx(y.mean(), abs=1e-12)  # design-unbiased for the human win rate
+    assert mean_se2 == pytest.approx(variance, abs=1e-12)  # and so is its variance estimate
+
+
+@pytest.mark.parametrize("lam", [1.0, 0.5])
+def test_finite_population_difference_estimator_over_every_sample_without_replacement(lam):
+    f = np.array([1, 0.5, 0, 1, 0.8, 0.2, 1])
+    y = np.array([1, 1, 0, 0.5, 1, 0, 0])
+    n = 3
+    samples = []
+    combos = list(itertools.combinations(range(f.size), n))
+    for idx in map(list, combos):
+        samples.append((1 / len(combos), ppi_mean(y[idx], f[idx], f, lam=lam, finite_population=True)))
+    mean, variance, mean_se2 = _design_moments(samples)
+    assert mean == pytest.approx(y.mean(), abs=1e-12)
+    assert mean_se2 == pytest.approx(variance, abs=1e-12)
+    human = [(1 / len(combos), human_only(y[list(c)], f.size)) for c in combos]
+    mean, variance, mean_se2 = _design_moments(human)
+    assert mean == pytest.approx(y.mean(), abs=1e-12)
+    assert mean_se2 == pytest.approx(variance, abs=1e-12)
     census = ppi_mean(F, F, F, finite_population=True)  # everything labelled: no uncertainty left
     assert census.standard_error == 0
 
@@ -103,18 +143,27 @@ def test_top_uncertain_treated_as_random_is_biased():
     assert abs(wrong - y.mean()) > 0.01  # the bias the audit stream is there to avoid
 
 
+def _labelled_with_residual_sd(n: int, sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """n labelled items (y, f) whose residuals y - f have sample SD exactly ``sd``."""
+    c = sd if n % 2 else sd * np.sqrt((n - 1) / n)  # +c, -c pairs (and a 0 when n is odd)
+    r = np.array([c, -c] * (n // 2) + [0.0] * (n % 2))
+    assert np.std(r, ddof=1) == pytest.approx(sd)
+    return 0.5 + r, np.full(n, 0.5)
+
+
 def test_reviews_needed_reaches_width():
+    """The answer is checked against the width the estimator itself then reports."""
     rng = np.random.default_rng(1)
     f, y = _population(rng)
     idx = rng.choice(f.size, 40, replace=False)
     sd = float(np.std(y[idx] - f[idx], ddof=1))
     more = reviews_needed(sd, 40, f.size, 0.10)
     assert more > 0
-    n = 40 + more
-    width = 2 * 1.959964 * np.sqrt((1 - n / f.size) * sd**2 / n)
-    assert width <= 0.10 + 1e-9
-    n1 = n - 1
-    assert 2 * 1.959964 * np.sqrt((1 - n1 / f.size) * sd**2 / n1) > 0.10
+    pool = np.full(f.size, 0.5)
+    for n, fits in ((40 + more, True), (40 + more - 1, False)):
+        y_n, f_n = _labelled_with_residual_sd(n, sd)
+        width = ppi_mean(y_n, f_n, pool, finite_population=True).width
+        assert (width <= 0.10 + 1e-9) is fits, (n, width)
     assert reviews_needed(sd, 40, f.size, 10.0) == 0
 
 
