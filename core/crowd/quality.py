@@ -27,7 +27,7 @@ __all__ = [
 DEFAULT_OVERLAP = 3
 #: Median active seconds per label below which an annotator is flagged "too fast".
 DEFAULT_TOO_FAST = 5.0
-#: Shared items an annotator needs before a quality score means anything (statistics.md s. 6).
+#: Shared items an annotator needs before a quality score means anything (docs/statistics.md §6).
 MIN_SHARED = 10
 TOO_FEW_NOTE = "too few shared items for a quality score"
 #: Columns of :func:`annotator_quality`.

@@ -42,7 +42,7 @@ def wilson_interval(s: Sequence[float] | np.ndarray, confidence: float = 0.95) -
     """Tie-adjusted Wilson score interval for the mean of s = preference - 1 in [0, 1].
 
     Solves n (s_bar - mu)^2 = z^2 (mu (1 - mu) - v) for mu, where v = mean(s (1 - s)); for
-    labels in {0, 0.5, 1} v = p_tie / 4 (statistics.md section 3), and the same identity
+    labels in {0, 0.5, 1} v = p_tie / 4 (docs/statistics.md §3), and the same identity
     Var(s) = mu (1 - mu) - E[s (1 - s)] covers soft (fractional) labels.
 
     Parameters

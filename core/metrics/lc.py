@@ -1,7 +1,8 @@
 """Length-controlled win rate: AlpacaEval's GLM, from published weights or fitted on our data.
 
 Published: q_r = sigmoid(theta_model + theta_difficulty d_r) with the weights minus the
-baseline's and the difficulty table matched to our instructions by text (metrics.md).
+baseline's and the difficulty table matched to our instructions by text
+(docs/metrics.md#length-controlled-win-rate-alpacaeval-20).
 
 Fitted, per (annotator group, reference) panel: one soft-label logistic GLM over all its
 models, eta = theta_m + gamma tanh(z_r) + d_i, with z_r the length difference (reference minus

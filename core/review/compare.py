@@ -64,7 +64,7 @@ def bootstrap_agreement(jc: np.ndarray, hc: np.ndarray, rng: np.random.Generator
 
 
 def position_bias(p_model_first: object, p_model_second: object) -> dict[str, float]:
-    """Position bias from verdicts in both orders (statistics.md section 4).
+    """Position bias from verdicts in both orders (docs/statistics.md §4).
 
     Parameters
     ----------

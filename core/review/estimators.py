@@ -2,6 +2,7 @@
 
 Scores are coded s = preference - 1 in [0, 1] (1 = the model beats the reference, 0.5 = tie).
 Every estimator returns an :class:`Estimate` with a normal-approximation 95% interval.
+Definitions and worked numbers: docs/statistics.md §1 (PPI) and §2 (Horvitz-Thompson).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Audit sampling designs with known inclusion probabilities: uniform, stratified, uncertainty."""
+"""Audit sampling designs with known inclusion probabilities: uniform, stratified, uncertainty.
+
+Definitions: docs/statistics.md §2.
+"""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def _pretty(key: str) -> str:
     return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) or key
 
 
-#: The labelling keymap of labelling-ux.md (plus "can't judge" on C, length badges on L).
+#: The labelling keymap of docs/labelling.md#keys (plus "can't judge" on C, length badges on L).
 LABELLING_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("left", "Left is better", ("Left", "1"), "&Label", True, "the left output is better"),
     ActionSpec("right", "Right is better", ("Right", "2"), "&Label", True, "the right output is better"),

@@ -108,6 +108,15 @@ def test_429_honours_retry_after_and_500_is_retried(store, fake_openai):
     assert len(live(store)) == 1
 
 
+def test_backoff_doubles_within_its_jitter_band_and_is_capped():
+    """RetryPolicy.delay with the jitter injected: [backoff / 2, backoff], backoff = base 2^attempt."""
+    error = RuntimeError("no response, so no Retry-After")
+    low = RetryPolicy(base_delay=0.5, max_delay=3.0, jitter=lambda: 0.0)
+    high = replace(low, jitter=lambda: 1.0)
+    assert [low.delay(a, error) for a in range(5)] == [0.25, 0.5, 1.0, 1.5, 1.5]
+    assert [high.delay(a, error) for a in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
 def test_timeouts_are_retried(store, fake_openai):
     add_comparisons(store, 2)
     fake_openai.inject("slow", seconds=2.0)
