@@ -108,8 +108,8 @@ class _BatchRun:
         batch = await self._call(lambda: self.client.batches.create(
             input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
             metadata={"tiebreak_run": str(self.job.run_id)}))  # fmt: skip
-        with self.job.store.atomic():
-            sql.set_run_batch(self.job.store, self.job.run_id, batch.id, "submitted")
+        with self.job.store.transaction() as tx:
+            sql.set_run_batch(tx, self.job.run_id, batch.id, "submitted")
         return str(batch.id)
 
     async def wait(self, batch_id: str, poll: float, cancel: CancelToken | None) -> Any:
