@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         report = load_sample(store)
     finally:
         store.close()
-    new = ", ".join(f"{n} {t}" for t, n in report.new.items() if n) or "nothing new (already loaded)"
+    parts = ", ".join(f"{n} {t}" for t, n in report.new.items() if n)
+    new = f"added {parts}" if parts else "nothing new (already loaded)"
     print(f"sample loaded into {path}: {new}")
     return 0
