@@ -58,7 +58,7 @@ def count_annotations(path: Path) -> int:
     """Live annotations of an existing benchmark database."""
     from tiebreak.core.store import Store
 
-    store = Store(path, create=True)
+    store = Store(path)
     n = store.counts()["annotations"]
     store.close()
     return n

@@ -26,7 +26,7 @@ APPLICATION_ID = 0x54696542
 #: The sqlite-utils migration set that older Tiebreak versions recorded (before the id existed).
 MIGRATION_SET = "tiebreak"
 #: ``PRAGMA quick_check`` runs on every open of a file up to this size (a full check on demand).
-QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024
+QUICK_CHECK_MAX_BYTES = 8 * 1024 * 1024  # about 50 ms; larger files are checked before an import
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: Tables that every Tiebreak schema has (recognises a database made before the id was stamped).
 _CORE_TABLES = frozenset({"texts", "instructions", "outputs", "comparisons", "annotators", "annotations"})

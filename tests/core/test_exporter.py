@@ -104,7 +104,7 @@ def test_floats_are_written_with_full_precision(store: Store, tmp_path: Path) ->
     import_files(store, [tmp_path / "a.json"])
     for fmt in EXPORT_FORMATS:
         out = tmp_path / f"o{SUFFIX[fmt]}"
-        export_annotations(store, out, fmt)
+        export_annotations(store, out, fmt, force=True)  # two formats share a suffix
         assert repr(p) in out.read_text("utf-8") and "1.3333333333\"" not in out.read_text("utf-8")
     with open(tmp_path / "o.csv", encoding="utf-8", newline="") as fh:
         row = next(csv.DictReader(fh))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -9,7 +10,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from tiebreak.core.store import (
     NewerDatabase,
     NoDatabase,
     NotTiebreakDatabase,
+    ReadOnlyDatabase,
     Store,
     schema_generation,
 )
@@ -212,39 +213,37 @@ def test_check_command_on_a_sound_database(sample_db: Path, capsys: pytest.Captu
     assert capsys.readouterr().out.strip() == f"{sample_db}: ok"
 
 
-def _as_unprivileged(cmd: list[str], folder: Path, **kw) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` so that permission bits apply (as 'nobody' when the tests run as root)."""
-    preexec = None
-    if os.geteuid() == 0:
-        def preexec() -> None:  # noqa: E306
-            os.setgid(65534)
-            os.setuid(65534)
-    env = {**os.environ, "HOME": str(folder)}
-    return subprocess.run(cmd, capture_output=True, text=True, preexec_fn=preexec, env=env, check=False, **kw)
-
-
-def test_a_read_only_database_is_a_one_line_error(sample_db: Path) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="tiebreak-ro-"))
-    try:
-        os.chmod(folder, 0o755)
-        path = folder / "ro.sqlite"
-        shutil.copyfile(sample_db, path)
+@contextlib.contextmanager
+def read_only(path: Path):
+    """Make ``path`` unwritable for this process: chmod, or as root the immutable attribute."""
+    if os.geteuid() != 0:
         os.chmod(path, 0o444)
-        before = fingerprint(folder)
         try:
-            probe = _as_unprivileged([sys.executable, "-c", "import tiebreak"], folder, cwd=folder)
-        except OSError as exc:  # e.g. the interpreter is in root's home
-            pytest.skip(f"cannot run Python unprivileged here: {exc}")
-        if probe.returncode != 0:
-            pytest.skip(f"cannot run Python unprivileged here: {probe.stderr.strip()[-200:]}")
-        for argv in (["info"], ["leaderboard"], ["import", str(path)]):
-            res = _as_unprivileged([sys.executable, "-m", "tiebreak", *argv, "--db", str(path)], folder, cwd=folder)
-            assert res.returncode == 2, res.stderr
-            assert res.stderr.startswith("tiebreak: error: ") and "read-only" in res.stderr
-            assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
-        assert fingerprint(folder) == before
+            yield
+        finally:
+            os.chmod(path, 0o644)
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], check=False).returncode:
+        pytest.skip("running as root without the immutable attribute: cannot make a file read-only")
+    try:
+        yield
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_database_is_a_one_line_error(
+    sample_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = fingerprint(sample_db.parent)
+    with read_only(sample_db):
+        for argv in ENTRY_POINTS:
+            code, err = cli(capsys, [*argv, "--db", str(sample_db)], tmp_path)
+            assert code == 2 and err.startswith("tiebreak: error: ") and "read-only" in err, err
+            assert err.count("\n") == 1 and "Traceback" not in err
+        with pytest.raises(ReadOnlyDatabase):
+            Store(sample_db)
+    after = fingerprint(sample_db.parent)
+    assert after[sample_db.name] == before[sample_db.name]
 
 
 def test_a_full_disk_during_import_is_a_one_line_error_and_changes_nothing(sample_db: Path, tmp_path: Path) -> None:
