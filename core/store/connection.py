@@ -13,12 +13,14 @@ from sqlite_utils import Database
 
 from tiebreak.core.domain import Pair
 from tiebreak.core.store.errors import StoreError, UnknownName, translate
+from tiebreak.core.store.guard import GuardedConnection
 from tiebreak.core.store.identity import (
     APPLICATION_ID,
     QUICK_CHECK_MAX_BYTES,
     FileState,
     examine,
     quick_check,
+    require_known,
     require_sound,
 )
 from tiebreak.core.store.migrations import migrations
@@ -43,13 +45,27 @@ def known_migrations() -> set[str]:
     return {m.name for m in migrations._migrations}
 
 
+def _remove_if_empty(path: Path) -> None:
+    """Remove a database this process created and failed to set up, if nothing was written to it."""
+    files = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-journal")]
+    if all(not f.exists() or f.stat().st_size == 0 for f in files):
+        for f in [*files, Path(f"{path}-shm")]:
+            f.unlink(missing_ok=True)
+
+
+def _connect(target: str) -> GuardedConnection:
+    """An autocommit connection whose writes are refused outside a unit of work."""
+    conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, factory=GuardedConnection)
+    return conn  # type: ignore[return-value]
+
+
 class Store:
     """A Tiebreak database: one SQLite file (or memory), recognised, migrated to head.
 
     Opening never changes a file that is not Tiebreak's (see :func:`identity.examine`): the
     checks run on a read-only connection before the first write. Outside
-    ``with store.transaction() as tx:`` the connection is read-only (``PRAGMA query_only``), so
-    a write outside a unit of work fails instead of committing on its own. Use one Store per
+    ``with store.transaction() as tx:`` the connection refuses writes (``guard.GuardedConnection``),
+    so a write outside a unit of work fails instead of committing on its own. Use one Store per
     thread; SQLite's WAL mode lets a reader and a writer work at once.
 
     Parameters
@@ -78,36 +94,33 @@ class Store:
         if memory or path is None or str(path) == ":memory:":
             self.path: Path | None = None
             state = FileState("missing")
-            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            conn = _connect(":memory:")
         else:
             self.path = Path(path)
             state = examine(self.path, create=create, generation=schema_generation(), known=known_migrations())
-            conn = self._connect(self.path)
-        self.conn = conn
+            try:
+                conn = _connect(str(self.path))
+            except sqlite3.Error as exc:
+                raise translate(exc, self.path) or StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        self.conn: GuardedConnection = conn
         try:
             self._prepare(state, check=check)
         except BaseException as exc:
             conn.close()
             if state.kind == "missing" and self.path is not None:
-                for suffix in ("", "-wal", "-shm", "-journal"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                _remove_if_empty(self.path)
             translated = translate(exc, self.path)
             if translated is not None:
                 raise translated from exc
             raise
-
-    @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        try:
-            return sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise translate(exc, path) or StoreError(f"cannot open the database {path}: {exc}") from exc
 
     def _prepare(self, state: FileState, *, check: bool) -> None:
         """Connection settings, the cheap integrity check, WAL, migrations and the stamp."""
         conn = self.conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
+        if state.kind == "tiebreak":  # the header said ours: verify what the -wal may hold
+            require_known(conn, self.path, generation=schema_generation(), known=known_migrations())
         self.checked = self.path is None or state.kind != "tiebreak"  # new databases are sound
         if not self.checked and check and self.path.stat().st_size <= QUICK_CHECK_MAX_BYTES:  # type: ignore[union-attr]
             require_sound(conn, self.path)
@@ -118,17 +131,19 @@ class Store:
         self.db = Database(conn, execute_plugins=False)  # no entry-point scan of sqlite-utils plugins
         generation = schema_generation()
         if not state.stamped or state.user_version != generation or migrations.pending(self.db):
-            conn.execute("BEGIN IMMEDIATE")
+            conn.raw("BEGIN IMMEDIATE")
+            conn.writable = True
             try:
                 migrations.apply(self.db)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {generation}")
-                conn.execute("COMMIT")
+                conn.raw("COMMIT")
             except BaseException:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    conn.raw("ROLLBACK")
                 raise
-        conn.execute("PRAGMA query_only = ON")
+            finally:
+                conn.writable = False
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
@@ -146,18 +161,17 @@ class Store:
                 yield self._tx
                 return
             try:
-                self.conn.execute("PRAGMA query_only = OFF")
-                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.raw("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                self.conn.execute("PRAGMA query_only = ON")
                 raise translate(exc, self.path) or exc from exc
             tx = self._tx = Transaction(self)
+            self.conn.writable = True
             try:
                 yield tx
-                self.conn.execute("COMMIT")
+                self.conn.raw("COMMIT")
             except BaseException as exc:
                 if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                    self.conn.raw("ROLLBACK")
                 self.forget_cache()
                 translated = translate(exc, self.path)
                 if translated is not None:
@@ -165,8 +179,8 @@ class Store:
                 raise
             finally:
                 self._tx = None
+                self.conn.writable = False
                 tx._close()
-                self.conn.execute("PRAGMA query_only = ON")
 
     @contextmanager
     def snapshot(self) -> Iterator[Store]:
@@ -178,12 +192,12 @@ class Store:
             if self._tx is not None or self.conn.in_transaction:
                 yield self
                 return
-            self.conn.execute("BEGIN DEFERRED")
+            self.conn.raw("BEGIN DEFERRED")
             try:
                 yield self
             finally:
                 if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                    self.conn.raw("ROLLBACK")
 
     @property
     def in_transaction(self) -> bool:

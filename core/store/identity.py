@@ -18,7 +18,7 @@ from tiebreak.core.store.errors import (
 
 __all__ = [
     "APPLICATION_ID", "MIGRATION_SET", "QUICK_CHECK_MAX_BYTES", "SQLITE_HEADER", "FileState",
-    "examine", "is_sqlite_file", "quick_check", "require_sound",
+    "examine", "is_sqlite_file", "quick_check", "require_known", "require_sound",
 ]  # fmt: skip
 
 #: SQLite ``PRAGMA application_id`` of every Tiebreak database: the bytes "TieB".
@@ -82,10 +82,54 @@ def examine(path: Path, *, create: bool, generation: int, known: set[str] | None
             raise NotTiebreakDatabase(f"{path} is an empty file, not a Tiebreak database "
                                       "(use --create to make a new database there)")  # fmt: skip
         return FileState("blank")
-    if not is_sqlite_file(path):
+    header = _header(path)
+    if header is None:
         raise NotTiebreakDatabase(f"{path} is not a SQLite database, so not a Tiebreak database; "
                                   "it was not changed")  # fmt: skip
+    app_id, version = header
+    if app_id == APPLICATION_ID:  # ours: the rest is checked on the connection, before any write
+        if version > generation:
+            raise NewerDatabase(_newer(path, version, generation, []))
+        return FileState("tiebreak", version, stamped=True)
     return _inspect(path, create=create, generation=generation, known=known)
+
+
+def _header(path: Path) -> tuple[int, int] | None:
+    """(application id, user version) from the file header; None when it is not SQLite.
+
+    The header in the file may lag behind pages still in the ``-wal``, so a stamped file is
+    verified again with :func:`require_known` on the connection, before anything is written.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(100)
+    except OSError:
+        return None
+    if len(head) < 100 or not head.startswith(SQLITE_HEADER):
+        return None
+    return int.from_bytes(head[68:72], "big", signed=True), int.from_bytes(head[60:64], "big", signed=True)
+
+
+def _newer(path: Path, version: int, generation: int, unknown: list[str]) -> str:
+    return (f"database {path} was written by a newer Tiebreak (schema generation {version}; "
+            f"this Tiebreak knows generations up to {generation}"
+            + (f"; unknown migrations: {', '.join(unknown)}" if unknown else "")
+            + "): open it with that version or a later one; it was not changed")  # fmt: skip
+
+
+def require_known(conn: sqlite3.Connection, path: Path | None, *, generation: int, known: set[str]) -> None:
+    """Raise :class:`NewerDatabase` when the schema on ``conn`` is newer than this Tiebreak's.
+
+    Only reads: run it before the first write of an open.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'").fetchone()  # fmt: skip
+    applied = [] if not has_table else [r[0] for r in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATION_SET,))]  # fmt: skip
+    unknown = sorted(set(applied) - known)
+    if version > generation or unknown:
+        raise NewerDatabase(_newer(path or Path(":memory:"), version, generation, unknown))
 
 
 def _require_writable(path: Path, message: str) -> None:
@@ -115,12 +159,7 @@ def _inspect(path: Path, *, create: bool, generation: int, known: set[str] | Non
     if app_id == APPLICATION_ID or (app_id == 0 and ours_before_id):
         unknown = sorted(set(applied) - known) if known is not None else []
         if version > generation or (app_id == APPLICATION_ID and unknown):
-            raise NewerDatabase(
-                f"database {path} was written by a newer Tiebreak (schema generation {version}; "
-                f"this Tiebreak knows generations up to {generation}"
-                + (f"; unknown migrations: {', '.join(unknown)}" if unknown else "")
-                + "): open it with that version or a later one; it was not changed"
-            )
+            raise NewerDatabase(_newer(path, version, generation, unknown))
         return FileState("tiebreak", version, stamped=app_id == APPLICATION_ID)
     if app_id == 0 and not tables and create:
         return FileState("blank")

@@ -17,6 +17,7 @@ from tiebreak.core.labelling.session import LabellingSession, QueueSpec
 from tiebreak.core.review.audit import sample_audit
 from tiebreak.core.review.session import ReviewSession
 from tiebreak.core.store import DiskFull, Store, StoreError, Transaction
+from tiebreak.core.store.guard import WriteOutsideTransaction
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_METHODS = ("intern_text", "instruction_id", "output_id", "comparison_id", "annotator_id",
@@ -47,10 +48,21 @@ def test_only_a_transaction_has_write_methods(db: Store) -> None:
     assert not hasattr(db, "atomic")
 
 
-def test_a_write_outside_a_transaction_is_refused_and_the_next_one_commits(db: Store) -> None:
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        db.conn.execute("INSERT INTO texts (sha1, body, length) VALUES ('x', 'x', 1)")
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO texts (sha1, body, length) VALUES ('x', 'x', 1)",
+    "  -- a comment first\n update texts SET body = 'y'",
+    "/* x */ DELETE FROM texts",
+    "WITH t AS (SELECT 1) INSERT INTO texts (sha1, body, length) SELECT 'z', 'z', 1 FROM t",
+    "BEGIN", "CREATE TABLE mine (x)", "DROP TABLE texts",
+])  # fmt: skip
+def test_a_write_outside_a_transaction_is_refused_and_the_next_one_commits(db: Store, sql: str) -> None:
+    for run in (db.conn.execute, db.conn.cursor().execute, lambda q: db.conn.executemany(q, [()])):
+        with pytest.raises(WriteOutsideTransaction, match="store.transaction"):
+            run(sql)
+    with pytest.raises(WriteOutsideTransaction):
+        db.conn.executescript("SELECT 1;")
     assert not db.conn.in_transaction
+    assert db.conn.execute("SELECT count(*) FROM texts").fetchone()[0] == 0  # reads pass
     with db.transaction() as tx:
         tx.intern_text("seen by others")
     assert not db.conn.in_transaction
@@ -126,6 +138,17 @@ def test_each_labelling_action_is_committed_at_once(db: Store) -> None:
     session.close()
     assert other_count(db.path, "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL") == 1
     assert not db.conn.in_transaction
+
+
+def test_pandas_reads_through_the_guarded_connection(db: Store) -> None:
+    import warnings
+
+    with db.transaction() as tx:
+        tx.intern_text("a")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas takes it as an sqlite3 connection, no warning
+        frame = db.annotations_frame()
+    assert frame.empty and "preference" in frame.columns
 
 
 def test_reading_the_current_item_never_writes(db: Store) -> None:
