@@ -56,7 +56,7 @@ def _remove_if_empty(path: Path) -> None:
 def _connect(target: str) -> GuardedConnection:
     """An autocommit connection whose writes are refused outside a unit of work."""
     conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, factory=GuardedConnection)
-    return conn  # type: ignore[return-value]
+    return conn
 
 
 class Store:

@@ -38,17 +38,17 @@ def _check(conn: GuardedConnection, sql: str) -> None:
 class GuardedCursor(sqlite3.Cursor):
     """A cursor whose statements pass the connection's guard."""
 
-    def execute(self, sql: str, parameters: Any = (), /) -> GuardedCursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> GuardedCursor:
         """Run one statement (refused when it writes outside a unit of work)."""
         _check(self.connection, sql)  # type: ignore[arg-type]
-        return super().execute(sql, parameters)  # type: ignore[return-value]
+        return super().execute(sql, parameters)
 
-    def executemany(self, sql: str, seq: Any, /) -> GuardedCursor:  # type: ignore[override]
+    def executemany(self, sql: str, seq: Any, /) -> GuardedCursor:
         """Run one statement per parameter row (refused when it writes outside a unit of work)."""
         _check(self.connection, sql)  # type: ignore[arg-type]
-        return super().executemany(sql, seq)  # type: ignore[return-value]
+        return super().executemany(sql, seq)
 
-    def executescript(self, script: str, /) -> GuardedCursor:  # type: ignore[override]
+    def executescript(self, script: str, /) -> GuardedCursor:
         """Scripts always write or commit: refused outside a unit of work."""
         _check(self.connection, "BEGIN" if not self.connection.writable else script)  # type: ignore[attr-defined, arg-type]
         return super().executescript(script)  # type: ignore[return-value]
@@ -68,17 +68,17 @@ class GuardedConnection(sqlite3.Connection):
         """A guarded cursor (pandas reads through cursors)."""
         return super().cursor(factory or GuardedCursor)
 
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         """Run one statement (refused when it writes outside a unit of work)."""
         _check(self, sql)
         return super().execute(sql, parameters)
 
-    def executemany(self, sql: str, seq: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, seq: Any, /) -> sqlite3.Cursor:
         """Run one statement per parameter row (refused when it writes outside a unit of work)."""
         _check(self, sql)
         return super().executemany(sql, seq)
 
-    def executescript(self, script: str, /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
         """Scripts always write or commit: refused outside a unit of work."""
         _check(self, "BEGIN" if not self.writable else script)
         return super().executescript(script)
