@@ -93,6 +93,17 @@ def test_another_programs_sqlite_file_is_refused_and_left_byte_for_byte(
     assert fingerprint(folder) == before  # no WAL switch, no migration table, no sample, no -wal/-shm
 
 
+def test_another_programs_wal_database_is_refused_without_a_trace(tmp_path: Path) -> None:
+    path = foreign_db(tmp_path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")  # another app that also uses WAL (closed cleanly)
+    conn.close()
+    before = fingerprint(tmp_path)
+    with pytest.raises(NotTiebreakDatabase):
+        Store(path, create=True)
+    assert fingerprint(tmp_path) == before  # not even a -shm file
+
+
 def test_a_file_that_is_not_sqlite_is_refused_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello", "utf-8")
