@@ -36,18 +36,18 @@ def build_database(path: Path) -> int:
     """Write the synthetic database; return the number of annotations."""
     from tiebreak.core.store import Store
 
-    store = Store(path)
+    store = Store(path, create=True)
     n = 0
-    with store.atomic():
-        judges = [store.annotator_id(f"judge-{j}", "judge") for j in range(N_JUDGES)]
+    with store.transaction() as tx:
+        judges = [tx.annotator_id(f"judge-{j}", "judge") for j in range(N_JUDGES)]
         for i in range(N_INSTRUCTIONS):
-            ins = store.instruction_id(f"Instruction {i}: explain concept {i} to a beginner.", dataset="bench")
-            ref = store.output_id(ins, REFERENCE, _answer(i, -1))
+            ins = tx.instruction_id(f"Instruction {i}: explain concept {i} to a beginner.", dataset="bench")
+            ref = tx.output_id(ins, REFERENCE, _answer(i, -1))
             for g in range(N_CANDIDATES):
-                cid = store.comparison_id(ins, ref, store.output_id(ins, f"model-{g:02d}", _answer(i, g)))
+                cid = tx.comparison_id(ins, ref, tx.output_id(ins, f"model-{g:02d}", _answer(i, g)))
                 for j, judge in enumerate(judges):
                     pref = 1.0 + ((i + g + j) % 3) / 2
-                    store.add_annotation(comparison_id=cid, annotator_id=judge, preference=pref,
+                    tx.add_annotation(comparison_id=cid, annotator_id=judge, preference=pref,
                                          source="judge")  # fmt: skip
                     n += 1
     store.close()

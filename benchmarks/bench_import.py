@@ -37,7 +37,7 @@ def files_in(alpaca_dir: Path) -> list[Path]:
 def time_import(files: list[Path]) -> tuple[float, int]:
     """Seconds to import all files into a fresh temp file database, and rows added."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.sqlite")
+        store = Store(Path(tmp) / "bench.sqlite", create=True)
         start = time.perf_counter()
         report = import_files(store, files)
         seconds = time.perf_counter() - start

@@ -70,7 +70,7 @@ async def floor_run(base_url: str, bodies: list[dict], concurrency: int) -> floa
 def measure(base_url: str, n: int, concurrency: int) -> dict:
     """Two judge runs over ``n`` fresh comparisons, then the bare-httpx2 floor; raw figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.sqlite")
+        store = Store(Path(tmp) / "bench.sqlite", create=True)
         add_comparisons(store, n)
         config = load_config("tiebreak-ranking")
         options = JudgeOptions(config=config, base_url=base_url, concurrency=concurrency)

@@ -59,7 +59,7 @@ def interleaved(fns: list, repeat: int) -> list[float]:
 
 def sample_database(tmp: Path, alpaca_dir: Path) -> Store:
     """The bundled sample plus every AlpacaEval results file, in a file database."""
-    store = open_database(tmp / "bench.sqlite")
+    store = open_database(tmp / "bench.sqlite", create=True, sample=True)
     results = alpaca_dir / "results"
     files = sorted(results.glob("*/model_outputs.json")) + sorted(
         results.glob("*/*/annotations.json")
@@ -208,15 +208,13 @@ def fill_labels(store: Store, n_labels: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     cids = [int(c) for c in q.metric_frame(store)["comparison_id"].unique()]
     missing = n_labels - store.counts()["annotations"]
-    humans = [
-        store.annotator_id(f"crowd/{i}", "human", group="crowd", member=str(i)) for i in range(40)
-    ]
-    judge = store.annotator_id("bench_judge", "judge")
     prefs = rng.choice([1.0, 1.5, 2.0, None], size=missing, p=[0.45, 0.1, 0.43, 0.02])
-    with store.atomic():
+    with store.transaction() as tx:
+        humans = [tx.annotator_id(f"crowd/{i}", "human", group="crowd", member=str(i)) for i in range(40)]
+        judge = tx.annotator_id("bench_judge", "judge")
         for k in range(missing):
             who = judge if k % 2 else humans[k % len(humans)]
-            store.add_annotation(comparison_id=cids[k % len(cids)], annotator_id=who,
+            tx.add_annotation(comparison_id=cids[k % len(cids)], annotator_id=who,
                                  preference=prefs[k], seed=k % 4, source="label")  # fmt: skip
 
 

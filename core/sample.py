@@ -1,8 +1,7 @@
-"""The bundled AlpacaEval sample: open a database, loading the sample on first use."""
+"""Opening and creating databases, and the bundled AlpacaEval sample (loaded only on request)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from tiebreak.core.formats import read_file
@@ -10,7 +9,7 @@ from tiebreak.core.formats.importer import ImportReport, import_parsed
 from tiebreak.core.paths import sample_path
 from tiebreak.core.store import Store, StoreError
 
-__all__ = ["SAMPLE_FILE", "load_sample", "open_database", "sample_file"]
+__all__ = ["SAMPLE_FILE", "create_database", "load_sample", "open_database", "sample_file"]
 
 SAMPLE_FILE = ("sample", "annotations.json.gz")
 
@@ -35,16 +34,19 @@ def load_sample(store: Store) -> ImportReport:
     return import_parsed(store, [read_file(sample_file(), "alpaca-eval")])
 
 
-def open_database(path: str | Path | None, *, sample: bool = True) -> Store:
-    """Open (creating and migrating if needed) the database at ``path``.
+def open_database(path: str | Path | None, *, create: bool = False, sample: bool = False) -> Store:
+    """Open the Tiebreak database at ``path`` (migrating it to head).
 
     Parameters
     ----------
     path : str or Path or None
         The SQLite file; None or ``":memory:"`` gives an in-memory database.
+    create : bool
+        Create the file when it does not exist (its folder must exist); never implicit for a
+        database the user named.
     sample : bool
-        Load the bundled sample when the database holds no comparisons yet and has never
-        loaded it (default True).
+        Load the bundled sample when the database holds no comparisons yet (the app does this
+        for its default database on first launch; ``tiebreak demo`` on request). Default False.
 
     Returns
     -------
@@ -53,12 +55,10 @@ def open_database(path: str | Path | None, *, sample: bool = True) -> Store:
     Raises
     ------
     StoreError
-        The file cannot be opened or is not a Tiebreak (SQLite) database.
+        A subclass saying why: NoDatabase, NotTiebreakDatabase, NewerDatabase,
+        ReadOnlyDatabase, CorruptDatabase, DiskFull; the file is left unchanged.
     """
-    try:
-        store = Store(path) if path is not None and str(path) != ":memory:" else Store(memory=True)
-    except (sqlite3.Error, OSError) as exc:
-        raise StoreError(f"cannot open the database {path}: {exc}") from exc
+    store = Store(path, create=create) if path is not None and str(path) != ":memory:" else Store(memory=True)
     if sample and store.is_new():
         try:
             load_sample(store)
@@ -66,3 +66,17 @@ def open_database(path: str | Path | None, *, sample: bool = True) -> Store:
             store.close()
             raise
     return store
+
+
+def create_database(path: str | Path) -> Store:
+    """Create a new, empty Tiebreak database at ``path`` (the app's New…); never replaces a file.
+
+    Raises
+    ------
+    StoreError
+        ``path`` already exists (open it instead), or its folder is missing or read-only.
+    """
+    target = Path(path)
+    if target.exists() or target.is_symlink():
+        raise StoreError(f"{target} already exists: open it, or choose another name for a new database")
+    return Store(target, create=True)

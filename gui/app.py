@@ -36,14 +36,21 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def open_context(db: str | Path | None) -> tuple[AppContext | None, str | None]:
-    """Open (or create, loading the bundled sample) the database; an error becomes a message."""
+    """Open the database; an error becomes a message.
+
+    The default database (no ``--db``, no $TIEBREAK_DB) is created on first launch and gets the
+    bundled sample; a database the user names is never created implicitly nor given the sample.
+    """
+    import os
+
     from tiebreak.core.paths import default_db_path
 
     path = default_db_path(db)
+    first_launch_default = not db and not os.environ.get("TIEBREAK_DB")
     try:
         from tiebreak.core.sample import open_database
 
-        store = open_database(path)
+        store = open_database(path, create=first_launch_default, sample=first_launch_default)
     except Exception as exc:  # noqa: BLE001 (shown in the window, never a crash)
         return None, f"Could not open the database {path}: {type(exc).__name__}: {exc}"
     return AppContext(store=store, db_path=path), None

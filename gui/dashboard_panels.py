@@ -176,7 +176,11 @@ class Panel(QFrame):
 
     def export_csv(self, path: str | Path) -> None:
         """Save the panel's numbers as CSV."""
-        self.data.to_csv(path, index=not isinstance(self.data.index, pd.RangeIndex))
+        from tiebreak.core.formats.safe_write import write_safely
+
+        index = not isinstance(self.data.index, pd.RangeIndex)
+        # the save dialog has asked before replacing a file; a database is never written over
+        write_safely(path, lambda fh: self.data.to_csv(fh, index=index), force=True)
 
     def _ask(self, kind: str) -> None:
         name = self.title.lower().replace(" ", "_").replace("'", "")

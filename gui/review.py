@@ -224,7 +224,8 @@ class ReviewScreen(QStackedWidget):
         items = reviewed_items(self.ctx.store, self.form.audit.currentText() or None)
         if items.empty:
             raise ValueError("Nothing to export: no reviewed items in this audit stream.")
-        written, missing = write_export(items, path, fmt)
+        # the save dialog has asked before replacing a file; a database is never written over
+        written, missing = write_export(items, path, fmt, force=True, protect=[self.ctx.db_path])
         message = f"Exported {written} reviewed item(s) to {path}" + (f" ({missing} without a final verdict left out)"
                                                                        if missing else "")  # fmt: skip
         self.form.message.setText(message)

@@ -61,7 +61,29 @@ def metrics_sample_db(alpaca_dir: Path, tmp_path_factory: pytest.TempPathFactory
     path = tmp_path_factory.mktemp("metrics") / "sample.sqlite"
     results = alpaca_dir / "results"
     files = sorted(results.glob("*/model_outputs.json")) + sorted(results.glob("*/*/annotations.json"))
-    s = Store(path)
+    s = Store(path, create=True)
     import_files(s, files)
     s.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database with the bundled sample loaded explicitly (as ``tiebreak demo`` does)."""
+    from tiebreak.core.sample import load_sample, open_database
+
+    path = tmp_path_factory.mktemp("sample_template") / "sample.sqlite"
+    s = open_database(path, create=True)
+    load_sample(s)
+    s.close()
+    return path
+
+
+@pytest.fixture
+def sample_db(_sample_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of a database holding the bundled sample (no command loads it implicitly)."""
+    import shutil
+
+    path = tmp_path / "t.sqlite"
+    shutil.copyfile(_sample_template, path)
     return path

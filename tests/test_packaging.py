@@ -63,6 +63,7 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
     helped = _run([sys.executable, "-m", "tiebreak.gui.launcher", "--help"], elsewhere, env).stdout
     assert "import" in helped and "export" in helped and "info" in helped
     db = tmp_path / "x.sqlite"
+    _run([sys.executable, "-m", "tiebreak.gui.launcher", "demo", "--db", str(db)], elsewhere, env)  # the sample, on request
     info = json.loads(_run([sys.executable, "-m", "tiebreak.gui.launcher", "info", "--db", str(db), "--format", "json"],
                            elsewhere, env).stdout)  # fmt: skip
     assert info["database"] == str(db) and info["annotations"] == 1200 and info["instructions"] == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -23,26 +24,36 @@ class CliError(TiebreakError):
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    """The shared ``--db PATH`` option (default: $TIEBREAK_DB, else the user's data directory)."""
+    """The shared ``--db PATH`` and ``--create`` options (default: $TIEBREAK_DB, else the data directory)."""
     parser.add_argument(
         "--db",
         metavar="PATH",
         help="SQLite database (default: $TIEBREAK_DB, else tiebreak.sqlite in the user data dir)",
     )
+    parser.add_argument(
+        "--create",
+        action="store_true",
+        help="create the database named by --db / $TIEBREAK_DB if it does not exist (never implicit)",
+    )
 
 
-def open_store(db_arg: str | None) -> Store:
+def open_store(db_arg: str | None, *, create: bool = False) -> Store:
     """Open ``--db`` (else $TIEBREAK_DB, else the data directory) the way every command does.
 
-    A new database is created and loaded with the bundled sample; a database that cannot be
-    opened becomes a :class:`CliError` naming it.
+    A database the user names (``--db``, ``TIEBREAK_DB``) must exist unless ``create``; the
+    default database in the user data directory is created empty when missing. No command
+    loads the bundled sample (``tiebreak demo`` does, on request). A database that cannot be
+    opened (missing, not Tiebreak's, newer, read-only, corrupt) becomes a :class:`CliError`.
     """
+    import os
+
     from tiebreak.core.paths import default_db_path
     from tiebreak.core.sample import open_database
     from tiebreak.core.store import StoreError
 
+    named = bool(db_arg) or bool(os.environ.get("TIEBREAK_DB"))
     try:
-        return open_database(default_db_path(db_arg))
+        return open_database(default_db_path(db_arg), create=create or not named)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
 
@@ -80,8 +91,16 @@ def main(
         return 0
     try:
         return int(args.func(args) or 0)
-    except CliError as exc:
+    except TiebreakError as exc:  # every expected failure: one line, never a traceback
         print(f"tiebreak: error: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:  # a database failure outside a unit of work (a read)
+        from tiebreak.core.store.errors import translate
+
+        translated = translate(exc, None)
+        if translated is None:
+            raise
+        print(f"tiebreak: error: {translated}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tiebreak: interrupted", file=sys.stderr)

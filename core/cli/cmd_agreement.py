@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.hourly_rate < 0 or math.isnan(args.hourly_rate):
         raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")
-    store = cli.open_store(args.db)
+    store = cli.open_store(args.db, create=args.create)
     try:
         table = compute(store, args.gold, args.judges, args.hourly_rate)
     finally:

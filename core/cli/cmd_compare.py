@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise cli.CliError("give exactly two models, or --all (and no models)")
     if not args.all and len(args.models) != 2:
         raise cli.CliError(f"compare needs exactly two models, got {len(args.models)}")
-    store = cli.open_store(args.db)
+    store = cli.open_store(args.db, create=args.create)
     try:
         frame = q.metric_frame(
             store,

@@ -16,10 +16,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export",
         help="export annotations (alpaca-eval, cross-annotations, csv, jsonl)",
         description="Export live (non-retracted) annotations. Preferences are written with full "
-        "precision, so importing the file again gives bit-identical values.",
+        "precision, so importing the file again gives bit-identical values. The file is written "
+        "whole or not at all; an existing file is replaced only with --force, and never a "
+        "database.",
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file (never a database or its -wal/-shm file)")
     p.add_argument("--annotator", action="append", metavar="NAME",
                    help="keep this annotator group (a judge's name or e.g. 'humans'); repeatable")  # fmt: skip
     p.add_argument("--generator", action="append", metavar="NAME",
@@ -33,13 +37,12 @@ def run(args: argparse.Namespace) -> int:
     from tiebreak.core.formats.exporter import export_annotations
     from tiebreak.core.store import UnknownName
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=args.create)
     try:
-        n = export_annotations(store, args.output, args.format, args.annotator, args.generator)
+        n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
+                               force=args.force)
     except UnknownName as exc:
         raise CliError(str(exc)) from exc
-    except OSError as exc:
-        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     finally:
         store.close()
     print(f"wrote {n} annotations to {args.output} ({args.format})")

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from tiebreak.core.formats import FormatError
     from tiebreak.core.formats.importer import import_files
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=args.create)
     db = store.path
     try:
         report = import_files(store, args.paths, args.format)

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the counts as a table or one JSON object."""
-    store = open_store(args.db)
+    store = open_store(args.db, create=args.create)
     db = store.path
     try:
         info: dict[str, Any] = {"database": str(db), **store.counts(), "groups": store.groups(),

@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    store = open_store(args.db)
+    store = open_store(args.db, create=args.create)
     known = set(store.generators())
     unknown = sorted({args.reference, *args.generator} - known - {None})
     if unknown:

@@ -54,8 +54,8 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
     groups = [args.annotator] if args.annotator else None
     refs = [args.reference] if args.reference else None
     # The AlpacaEval row comes from the trigger-kept sums; the frame feeds LC and intervals.
-    # Both are read in one transaction: one snapshot, even while another process labels.
-    with store.atomic():
+    # Both are read in one read transaction: one snapshot, even while another process labels.
+    with store.snapshot():
         sums = q.winrate_sums(store, groups=groups, references=refs)
         frame = q.metric_frame(store, groups=groups, references=refs)
         rows = from_sums(sums, q.avg_lengths(store))
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from tiebreak.core.metrics.winrate import to_alpaca_eval
     from tiebreak.core.store import UnknownName
 
-    store = cli.open_store(args.db)
+    store = cli.open_store(args.db, create=args.create)
     try:
         table = compute(store, args, bootstrap=args.format != "csv")  # the CSV has no intervals
     except (UnknownName, MetricsError) as exc:

@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     x = actions.add_parser("export", help="reviewed items as CSV / JSONL / AlpacaEval annotations")
     add_db_argument(x)
     x.add_argument("--out", required=True, help="output file")
+    x.add_argument("--force", action="store_true", help="replace an existing output file (never a database)")
     x.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
     x.add_argument("--audit", help="only this audit stream")
     x.add_argument("--stream", choices=("random", "adhoc"), help="only random or ad-hoc items")
@@ -71,7 +72,7 @@ def run_sample(args: argparse.Namespace) -> int:
     from tiebreak.core.review.sampling import SamplingError
     from tiebreak.core.store import StoreError
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=args.create)
     try:
         rep = sample_audit(store, args.judge, args.n, args.design, audit_group=args.audit, seed=args.seed)
     except (AuditError, SamplingError, StoreError) as exc:
@@ -93,7 +94,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     from tiebreak.core.review.estimators import EstimatorError
     from tiebreak.core.store import StoreError
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=args.create)
     try:
         est = estimate_audit(store, args.judge, args.audit, label=args.label, target_width=args.width)
     except (AuditError, EstimatorError, StoreError) as exc:
@@ -131,12 +132,13 @@ def run_export(args: argparse.Namespace) -> int:
     """Write the reviewed items; say how many were written and left out."""
     from tiebreak.core.review.export import ExportError, reviewed_items, write_export
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=args.create)
     try:
         items = reviewed_items(store, args.audit, args.stream)
         if items.empty:
             raise CliError("export: no reviewed items match")
-        written, missing = write_export(items, args.out, args.format, args.label)
+        written, missing = write_export(items, args.out, args.format, args.label, force=args.force,
+                                        protect=[store.path])
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     finally:
@@ -150,11 +152,12 @@ def run_mark(args: argparse.Namespace) -> int:
     """Store the mark of a human group."""
     from tiebreak.core.review import sql as rs
 
-    store = open_store(args.db)
+    store = open_store(args.db, create=args.create)
     try:
         if args.group not in {g["group"] for g in store.groups() if g["kind"] == "human"}:
             raise CliError(f"--group {args.group!r}: no human group of that name")
-        rs.mark_group(store, args.group, args.stream)
+        with store.transaction() as tx:
+            rs.mark_group(tx, args.group, args.stream)
     finally:
         store.close()
     print(f"human group {args.group!r} marked {args.stream}")

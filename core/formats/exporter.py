@@ -12,11 +12,12 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tiebreak.core.formats import sql
 from tiebreak.core.formats.importer import group_kind
 from tiebreak.core.formats.records import EMPTY_KEY, RAW_JSON_KEY
+from tiebreak.core.formats.safe_write import check_target, write_safely
 from tiebreak.core.store import Store, UnknownName
 
 __all__ = ["EXPORT_FORMATS", "CROSS_COLUMNS", "export_annotations", "export_records"]
@@ -164,17 +165,20 @@ def export_annotations(
     fmt: str,
     annotators: Sequence[str] | None = None,
     generators: Sequence[str] | None = None,
+    *,
+    force: bool = False,
 ) -> int:
     """Write live annotations to ``path`` and return the number of records written.
 
     See ``export_records`` for the parameters. JSON is a list of records (indent 2, ASCII
-    escapes, like AlpacaEval's files); JSONL one record per line; CSV has a header row.
+    escapes, like AlpacaEval's files); JSONL one record per line; CSV has a header row. The file
+    is written by :func:`~tiebreak.core.formats.safe_write.write_safely`: never over the open
+    database or any SQLite file, an existing file only with ``force``, nothing left on error.
     """
+    check_target(path, force=force, protect=[store.path])  # refuse before reading anything
     records = export_records(store, fmt, annotators, generators)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+
+    def write(fh: IO[str]) -> None:
         if fmt in ("alpaca-eval", "cross-annotations"):
             json.dump(records, fh, indent=2)
             fh.write("\n")
@@ -185,5 +189,6 @@ def export_annotations(
             writer = csv.DictWriter(fh, fieldnames=[*TABLE_COLUMNS, "extra"])
             writer.writeheader()
             writer.writerows(records)
-    tmp.replace(path)
+
+    write_safely(path, write, force=force, protect=[store.path])
     return len(records)

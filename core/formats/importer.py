@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tiebreak.core.formats import AnnotationRecord, FormatError, ParsedFile, read_file, sql
-from tiebreak.core.store import Store, text_sha1
+from tiebreak.core.store import Store, Transaction, text_sha1
 
 __all__ = ["FileReport", "ImportReport", "import_files", "import_parsed", "group_kind"]
 
@@ -115,23 +115,24 @@ def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = No
 def import_parsed(store: Store, parsed: list[ParsedFile]) -> ImportReport:
     """Write already-read files in one transaction (see ``import_files``)."""
     reports = []
-    with store.atomic():
+    store.ensure_checked()  # never write into a database that fails its integrity check
+    with store.transaction() as tx:
         for pf in parsed:
-            reports.append(_import_one(store, pf))
+            reports.append(_import_one(tx, pf))
     return ImportReport(reports)
 
 
-def _import_one(store: Store, pf: ParsedFile) -> FileReport:
+def _import_one(tx: Transaction, pf: ParsedFile) -> FileReport:
     rep = FileReport(str(pf.path), pf.format, pf.kind, pf.n_records, ignored_fields=pf.ignored_fields)
-    rep.previous_import = sql.previous_import(store, pf.sha256, pf.format)
+    rep.previous_import = sql.previous_import(tx, pf.sha256, pf.format)
     if rep.previous_import is not None:
         return rep
-    rep.import_id = sql.start_import(store, str(pf.path.resolve()), pf.sha256, pf.format, pf.n_records)
+    rep.import_id = sql.start_import(tx, str(pf.path.resolve()), pf.sha256, pf.format, pf.n_records)
     if pf.kind == "outputs":
-        _import_outputs(store, pf, rep)
+        _import_outputs(tx, pf, rep)
     else:
-        _import_annotations(store, pf, rep)
-    sql.finish_import(store, rep.import_id, rep.added)
+        _import_annotations(tx, pf, rep)
+    sql.finish_import(tx, rep.import_id, rep.added)
     return rep
 
 
@@ -149,12 +150,12 @@ class _Texts:
             self.bodies[key] = body
         return key
 
-    def ids(self, store: Store) -> dict[str, int]:
-        found, _ = sql.text_ids(store, self.bodies)
+    def ids(self, tx: Transaction) -> dict[str, int]:
+        found, _ = sql.text_ids(tx, self.bodies)
         return {body: found[key] for body, key in self.sha.items()}
 
 
-def _import_outputs(store: Store, pf: ParsedFile, rep: FileReport) -> None:
+def _import_outputs(tx: Transaction, pf: ParsedFile, rep: FileReport) -> None:
     texts = _Texts()
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     wanted: list[tuple[str, str | None, str, str]] = []
@@ -171,15 +172,15 @@ def _import_outputs(store: Store, pf: ParsedFile, rep: FileReport) -> None:
         texts.add(r.instruction)
         texts.add(r.output)
         wanted.append((r.instruction, r.dataset, r.generator, r.output))
-    text_id = texts.ids(store)
-    instr = _instruction_ids(store, text_id, [(w[0], w[1]) for w in wanted], rep)
+    text_id = texts.ids(tx)
+    instr = _instruction_ids(tx, text_id, [(w[0], w[1]) for w in wanted], rep)
     keys = [(instr[w[0]], w[2], text_id[w[3]]) for w in wanted]
-    _, rep.new["outputs"] = sql.output_ids(store, keys)
+    _, rep.new["outputs"] = sql.output_ids(tx, keys)
     rep.added = rep.new["outputs"]
     rep.already_present = len(wanted) - rep.added
 
 
-def _instruction_ids(store: Store, text_id: dict[str, int], items: list[tuple[str, str | None]],
+def _instruction_ids(tx: Transaction, text_id: dict[str, int], items: list[tuple[str, str | None]],
                      rep: FileReport) -> dict[str, int]:  # fmt: skip
     """Instruction ids by text; ordinal = order of first appearance in the file."""
     wanted: dict[int, tuple[str | None, int]] = {}
@@ -187,7 +188,7 @@ def _instruction_ids(store: Store, text_id: dict[str, int], items: list[tuple[st
         tid = text_id[instruction]
         if tid not in wanted:
             wanted[tid] = (dataset, len(wanted))
-    by_text, rep.new["instructions"] = sql.instruction_ids(store, wanted)
+    by_text, rep.new["instructions"] = sql.instruction_ids(tx, wanted)
     return {body: by_text[tid] for body, tid in text_id.items() if tid in by_text}
 
 
@@ -201,9 +202,9 @@ def group_kind(group: str, explicit: str | None = None, known: dict[str, str] | 
     return "human" if group.lower().startswith("human") else "judge"
 
 
-def _annotators(store: Store, pf: ParsedFile, rep: FileReport) -> list[tuple[int, int]]:
+def _annotators(tx: Transaction, pf: ParsedFile, rep: FileReport) -> list[tuple[int, int]]:
     """(annotator_id, seed) per record."""
-    known = sql.annotator_kinds(store)
+    known = sql.annotator_kinds(tx)
     kinds: dict[str, str] = {}
     ids: dict[tuple[str, str | None], int] = {}
     out = []
@@ -215,7 +216,7 @@ def _annotators(store: Store, pf: ParsedFile, rep: FileReport) -> list[tuple[int
         seed, member = _seed_member(pf, r, kind)
         key = (r.group, member)
         if key not in ids:
-            ids[key], created = sql.resolve_annotator(store, r.group, kind, member)
+            ids[key], created = sql.resolve_annotator(tx, r.group, kind, member)
             rep.new["annotators"] += created
         out.append((ids[key], seed))
     return out
@@ -232,31 +233,31 @@ def _seed_member(pf: ParsedFile, r: AnnotationRecord, kind: str) -> tuple[int, s
     return r.index, None
 
 
-def _import_annotations(store: Store, pf: ParsedFile, rep: FileReport) -> None:
+def _import_annotations(tx: Transaction, pf: ParsedFile, rep: FileReport) -> None:
     texts = _Texts()
     for r in pf.annotations:
         texts.add(r.instruction)
         texts.add(r.output_1)
         texts.add(r.output_2)
-    text_id = texts.ids(store)
-    who = _annotators(store, pf, rep)
-    instr = _instruction_ids(store, text_id, [(r.instruction, r.dataset) for r in pf.annotations], rep)
+    text_id = texts.ids(tx)
+    who = _annotators(tx, pf, rep)
+    instr = _instruction_ids(tx, text_id, [(r.instruction, r.dataset) for r in pf.annotations], rep)
     out_keys = []
     for r in pf.annotations:
         i = instr[r.instruction]
         out_keys.append(((i, r.generator_1, text_id[r.output_1]), (i, r.generator_2, text_id[r.output_2])))
-    outputs, rep.new["outputs"] = sql.output_ids(store, [k for pair in out_keys for k in pair])
+    outputs, rep.new["outputs"] = sql.output_ids(tx, [k for pair in out_keys for k in pair])
     comp_keys = [(k1[0], outputs[k1], outputs[k2]) for k1, k2 in out_keys]
-    comps, rep.new["comparisons"] = sql.comparison_ids(store, comp_keys)
+    comps, rep.new["comparisons"] = sql.comparison_ids(tx, comp_keys)
     comp_of = [comps[(k[1], k[2])] for k in comp_keys]
-    rows = _new_annotation_rows(store, pf, rep, comp_of, who)
-    rep.new["annotations"] = rep.added = sql.insert_annotations(store, rows)
+    rows = _new_annotation_rows(tx, pf, rep, comp_of, who)
+    rep.new["annotations"] = rep.added = sql.insert_annotations(tx, rows)
 
 
-def _new_annotation_rows(store: Store, pf: ParsedFile, rep: FileReport, comp_of: list[int],
+def _new_annotation_rows(tx: Transaction, pf: ParsedFile, rep: FileReport, comp_of: list[int],
                          who: list[tuple[int, int]]) -> list[tuple[Any, ...]]:  # fmt: skip
     """Rows to insert, after checking duplicates inside the file and against the database."""
-    existing = sql.existing_preferences(store, sorted(set(comp_of)))
+    existing = sql.existing_preferences(tx, sorted(set(comp_of)))
     seen: dict[tuple[int, int, int], AnnotationRecord] = {}
     rows = []
     for r, comp, (annotator, seed) in zip(pf.annotations, comp_of, who, strict=True):

@@ -1,4 +1,4 @@
-"""Bulk SQL for imports: batched get-or-insert of texts, instructions, outputs, comparisons."""
+"""Bulk SQL for imports (inside the import's unit of work ``tx``) and the export's read."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from tiebreak.core.store import Store, utcnow
+from tiebreak.core.store import Store, Transaction, utcnow
 
 CHUNK = 500  # bound parameters per IN (...) query
 
@@ -16,29 +16,29 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def _select_in(store: Store, sql: str, keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+def _select_in(tx: Transaction, sql: str, keys: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Run ``sql`` (with one ``{marks}`` placeholder) for every chunk of ``keys``."""
     rows: list[tuple[Any, ...]] = []
     for chunk in _chunks(keys):
-        rows.extend(store.conn.execute(sql.format(marks=", ".join("?" * len(chunk))), chunk))
+        rows.extend(tx.execute(sql.format(marks=", ".join("?" * len(chunk))), chunk))
     return rows
 
 
-def text_ids(store: Store, bodies: dict[str, str]) -> tuple[dict[str, int], int]:
+def text_ids(tx: Transaction, bodies: dict[str, str]) -> tuple[dict[str, int], int]:
     """Ids of texts keyed by sha1 (``bodies``: sha1 -> body), inserting the missing ones."""
     keys = list(bodies)
-    found = dict(_select_in(store, "SELECT sha1, id FROM texts WHERE sha1 IN ({marks})", keys))
+    found = dict(_select_in(tx, "SELECT sha1, id FROM texts WHERE sha1 IN ({marks})", keys))
     missing = [k for k in keys if k not in found]
-    store.conn.executemany(
+    tx.executemany(
         "INSERT INTO texts (sha1, body, length) VALUES (?, ?, ?)",
         ((k, bodies[k], len(bodies[k])) for k in missing),
     )
     if missing:
-        found.update(_select_in(store, "SELECT sha1, id FROM texts WHERE sha1 IN ({marks})", missing))
+        found.update(_select_in(tx, "SELECT sha1, id FROM texts WHERE sha1 IN ({marks})", missing))
     return found, len(missing)
 
 
-def instruction_ids(store: Store, wanted: dict[int, tuple[str | None, int]]) -> tuple[dict[int, int], int]:
+def instruction_ids(tx: Transaction, wanted: dict[int, tuple[str | None, int]]) -> tuple[dict[int, int], int]:
     """Instruction ids keyed by text id (``wanted``: text_id -> (dataset, ordinal)).
 
     New instructions get the dataset and ordinal given; existing ones keep theirs, except
@@ -46,69 +46,69 @@ def instruction_ids(store: Store, wanted: dict[int, tuple[str | None, int]]) -> 
     """
     keys = list(wanted)
     sql = "SELECT text_id, id, dataset FROM instructions WHERE text_id IN ({marks})"
-    rows = _select_in(store, sql, keys)
+    rows = _select_in(tx, sql, keys)
     found = {t: i for t, i, _ in rows}
     fill = [(wanted[t][0], i) for t, i, d in rows if d is None and wanted[t][0] is not None]
-    store.conn.executemany("UPDATE instructions SET dataset = ? WHERE id = ?", fill)
+    tx.executemany("UPDATE instructions SET dataset = ? WHERE id = ?", fill)
     missing = [k for k in keys if k not in found]
-    store.conn.executemany(
+    tx.executemany(
         "INSERT INTO instructions (text_id, dataset, ordinal) VALUES (?, ?, ?)",
         ((k, *wanted[k]) for k in missing),
     )
     if missing:
-        found.update((t, i) for t, i, _ in _select_in(store, sql, missing))
+        found.update((t, i) for t, i, _ in _select_in(tx, sql, missing))
     return found, len(missing)
 
 
 OutputKey = tuple[int, str, int]  # (instruction_id, generator, text_id)
 
 
-def output_ids(store: Store, keys: Iterable[OutputKey]) -> tuple[dict[OutputKey, int], int]:
+def output_ids(tx: Transaction, keys: Iterable[OutputKey]) -> tuple[dict[OutputKey, int], int]:
     """Output ids keyed by (instruction_id, generator, text_id), inserting the missing ones."""
     keys = list(dict.fromkeys(keys))
     sql = "SELECT instruction_id, generator, text_id, id FROM outputs WHERE text_id IN ({marks})"
     text_keys = list({k[2] for k in keys})
-    found = {(i, g, t): o for i, g, t, o in _select_in(store, sql, text_keys)}
+    found = {(i, g, t): o for i, g, t, o in _select_in(tx, sql, text_keys)}
     missing = [k for k in keys if k not in found]
-    store.conn.executemany(
+    tx.executemany(
         "INSERT INTO outputs (instruction_id, generator, text_id) VALUES (?, ?, ?)", missing
     )
     if missing:
         again = list({k[2] for k in missing})
-        found.update(((i, g, t), o) for i, g, t, o in _select_in(store, sql, again))
+        found.update(((i, g, t), o) for i, g, t, o in _select_in(tx, sql, again))
     return found, len(missing)
 
 
 def comparison_ids(
-    store: Store, keys: Iterable[tuple[int, int, int]]
+    tx: Transaction, keys: Iterable[tuple[int, int, int]]
 ) -> tuple[dict[tuple[int, int], int], int]:
     """Comparison ids keyed by (output_1_id, output_2_id); ``keys`` are (instruction, o1, o2)."""
     keys = list(dict.fromkeys(keys))
     sql = "SELECT output_1_id, output_2_id, id FROM comparisons WHERE output_2_id IN ({marks})"
-    found = {(a, b): c for a, b, c in _select_in(store, sql, list({k[2] for k in keys}))}
+    found = {(a, b): c for a, b, c in _select_in(tx, sql, list({k[2] for k in keys}))}
     missing = [k for k in keys if (k[1], k[2]) not in found]
-    store.conn.executemany(
+    tx.executemany(
         "INSERT INTO comparisons (instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?)", missing
     )
     if missing:
         again = list({k[2] for k in missing})
-        found.update(((a, b), c) for a, b, c in _select_in(store, sql, again))
+        found.update(((a, b), c) for a, b, c in _select_in(tx, sql, again))
     return found, len(missing)
 
 
-def annotator_kinds(store: Store) -> dict[str, str]:
+def annotator_kinds(tx: Transaction) -> dict[str, str]:
     """Kind ('human' / 'judge') of every existing annotator group."""
-    return dict(store.conn.execute("SELECT group_name, kind FROM annotators GROUP BY group_name"))
+    return dict(tx.execute("SELECT group_name, kind FROM annotators GROUP BY group_name"))
 
 
-def resolve_annotator(store: Store, group: str, kind: str, member: str | None) -> tuple[int, bool]:
+def resolve_annotator(tx: Transaction, group: str, kind: str, member: str | None) -> tuple[int, bool]:
     """Annotator id for a (group, member) pair, creating it when absent; True when created.
 
     A judge is the annotator named ``group``; a human worker is the annotator of that group
     with that member (as created by the app), else the one named ``group/member``.
     """
     if kind == "human" and member is not None:
-        row = store.conn.execute(
+        row = tx.execute(
             "SELECT id FROM annotators WHERE group_name = ? AND member = ? ORDER BY id LIMIT 1",
             (group, member),
         ).fetchone()
@@ -116,16 +116,16 @@ def resolve_annotator(store: Store, group: str, kind: str, member: str | None) -
     else:
         row, name = None, group
     if row is None:
-        row = store.conn.execute("SELECT id FROM annotators WHERE name = ?", (name,)).fetchone()
+        row = tx.execute("SELECT id FROM annotators WHERE name = ?", (name,)).fetchone()
     if row is not None:
         return int(row[0]), False
-    return store.annotator_id(name, kind, group=group, member=member if kind == "human" else None), True
+    return tx.annotator_id(name, kind, group=group, member=member if kind == "human" else None), True
 
 
 AnnotationKey = tuple[int, int, int]  # (comparison_id, annotator_id, seed)
 
 
-def existing_preferences(store: Store, comparison_ids: Sequence[int]) -> dict[AnnotationKey, set[float | None]]:
+def existing_preferences(tx: Transaction, comparison_ids: Sequence[int]) -> dict[AnnotationKey, set[float | None]]:
     """Preferences already stored per (comparison, annotator, seed): imported rows (live or
     retracted) and live rows of any other source."""
     sql = (
@@ -133,7 +133,7 @@ def existing_preferences(store: Store, comparison_ids: Sequence[int]) -> dict[An
         " WHERE comparison_id IN ({marks}) AND (source = 'import' OR retracted_at IS NULL)"
     )
     out: dict[AnnotationKey, set[float | None]] = {}
-    for c, a, s, p in _select_in(store, sql, list(comparison_ids)):
+    for c, a, s, p in _select_in(tx, sql, list(comparison_ids)):
         out.setdefault((c, a, s), set()).add(p)
     return out
 
@@ -144,30 +144,30 @@ ANNOTATION_COLUMNS = (
 )  # fmt: skip
 
 
-def insert_annotations(store: Store, rows: list[tuple[Any, ...]]) -> int:
+def insert_annotations(tx: Transaction, rows: list[tuple[Any, ...]]) -> int:
     """Insert annotation rows; each row is (comparison_id, annotator_id, preference,
     raw_preference, swapped, rationale, raw_completion, price, seconds, seed, import_id, extra).
     Source 'import' and created_at are added. Returns the number of rows."""
     now = utcnow()
     cols = ", ".join(ANNOTATION_COLUMNS)
-    store.conn.executemany(
+    tx.executemany(
         f"INSERT INTO annotations ({cols}) VALUES ({', '.join('?' * len(ANNOTATION_COLUMNS))})",
         (r[:11] + ("import", r[11], now) for r in rows),
     )
     return len(rows)
 
 
-def previous_import(store: Store, sha256: str, fmt: str) -> int | None:
+def previous_import(tx: Transaction, sha256: str, fmt: str) -> int | None:
     """Id of an earlier import of identical bytes in the same format, if any."""
-    row = store.conn.execute(
+    row = tx.execute(
         "SELECT id FROM imports WHERE sha256 = ? AND format = ? ORDER BY id LIMIT 1", (sha256, fmt)
     ).fetchone()
     return None if row is None else int(row[0])
 
 
-def start_import(store: Store, path: str, sha256: str, fmt: str, n_records: int) -> int:
+def start_import(tx: Transaction, path: str, sha256: str, fmt: str, n_records: int) -> int:
     """Insert the ``imports`` row (n_added filled in by ``finish_import``)."""
-    cur = store.conn.execute(
+    cur = tx.execute(
         "INSERT INTO imports (path, sha256, format, n_records, n_added, imported_at)"
         " VALUES (?, ?, ?, ?, 0, ?)",
         (path, sha256, fmt, n_records, utcnow()),
@@ -175,9 +175,9 @@ def start_import(store: Store, path: str, sha256: str, fmt: str, n_records: int)
     return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
-def finish_import(store: Store, import_id: int, n_added: int) -> None:
+def finish_import(tx: Transaction, import_id: int, n_added: int) -> None:
     """Record how many records of an import added something new."""
-    store.conn.execute("UPDATE imports SET n_added = ? WHERE id = ?", (n_added, import_id))
+    tx.execute("UPDATE imports SET n_added = ? WHERE id = ?", (n_added, import_id))
 
 
 def dumps_extra(extra: dict[str, Any] | None) -> str | None:

@@ -110,8 +110,8 @@ class _BatchRun:
         data = ("\n".join(lines) + "\n").encode("utf-8")
         uploaded = await self._call(lambda: self.client.files.create(
             file=("tiebreak-judge-batch.jsonl", data, "application/jsonl"), purpose="batch"))
-        with job.store.transaction():  # from here on a crash is recovered by recover()
-            sql.set_run_status(job.store, job.run_id, "submitting")
+        with job.store.transaction() as tx:  # from here on a crash is recovered by recover()
+            sql.set_run_status(tx, job.run_id, "submitting")
         job.summary.requests += 1
         try:  # never retried blindly: a lost answer may hide a created batch (look it up instead)
             batch = await self.client.batches.create(
@@ -122,8 +122,8 @@ class _BatchRun:
             if found is None:
                 raise
             return found
-        with job.store.transaction():
-            sql.set_run_batch(job.store, job.run_id, batch.id, "submitted")
+        with job.store.transaction() as tx:
+            sql.set_run_batch(tx, job.run_id, batch.id, "submitted")
         return str(batch.id)
 
     async def recover(self) -> str | None:
@@ -138,8 +138,8 @@ class _BatchRun:
         page = await self._call(lambda: self.client.batches.list(limit=100))
         for batch in page.data:
             if (batch.metadata or {}).get("tiebreak_intent") == job.batch_intent:
-                with job.store.transaction():
-                    sql.set_run_batch(job.store, job.run_id, batch.id, "submitted")
+                with job.store.transaction() as tx:
+                    sql.set_run_batch(tx, job.run_id, batch.id, "submitted")
                 job.batch_id = str(batch.id)
                 return job.batch_id
         return None

@@ -16,7 +16,7 @@ from tiebreak.core.judge.config import ConfigError, JudgeConfig
 from tiebreak.core.judge.parsers import Parsed, usage_tokens
 from tiebreak.core.judge.prompts import request_body, shown_swapped
 from tiebreak.core.judge.sql import CacheEntry, CacheKey, Candidate
-from tiebreak.core.store import Store
+from tiebreak.core.store import Store, Transaction
 
 __all__ = ["JudgeOptions", "Task", "Summary", "JudgeJob", "annotator_name"]
 
@@ -146,31 +146,31 @@ class JudgeJob:
         self.summary = Summary()
         self.batch_id: str | None = None
         self.batch_intent: str | None = None  # the token sent as batch metadata (crash recovery)
-        with store.transaction():
-            sql.reap_dead_runs(store)
-            self.annotator_id = self._annotator()
+        with store.transaction() as tx:
+            sql.reap_dead_runs(tx)
+            self.annotator_id = self._annotator(tx)
             resumed = sql.open_batch_run(store, self.annotator_id, self.config_hash) if (
                 mode == "batch") else None  # fmt: skip
             if resumed is not None:
                 self.run_id, self.batch_id = resumed["run_id"], resumed["batch_id"]
                 self.batch_intent = resumed["options"].get("intent")
             else:
-                self.run_id = self._create_run(mode)
+                self.run_id = self._create_run(tx, mode)
         self._cache = sql.cache_entries(store, self.config_hash)
 
-    def _create_run(self, mode: str) -> int:
-        options, store = self.options, self.store
+    def _create_run(self, tx: Transaction, mode: str) -> int:
+        options = self.options
         record = self._options_record()
         if mode == "batch":
             self.batch_intent = record["intent"] = uuid.uuid4().hex
         return sql.create_run(
-            store, annotator_id=self.annotator_id, config_name=options.config.name,
+            tx, annotator_id=self.annotator_id, config_name=options.config.name,
             config_hash=self.config_hash, model=self.config.model,
             base_url=_without_userinfo(options.base_url),
             mode=mode, options=record,
         )  # fmt: skip
 
-    def _annotator(self) -> int:
+    def _annotator(self, tx: Transaction) -> int:
         provenance = self.config.provenance()
         found = self.store.annotator_row(name=self.name)
         row = None if found is None else (found["kind"], found["config"])
@@ -185,7 +185,7 @@ class JudgeJob:
                     f"judge {self.name!r} already has verdicts made with a different prompt, model "
                     "or settings; save the edited configuration under a new name"
                 )
-        return self.store.annotator_id(self.name, "judge", config=provenance)
+        return tx.annotator_id(self.name, "judge", config=provenance)
 
     def _options_record(self) -> dict[str, Any]:
         o = self.options
@@ -258,27 +258,27 @@ class JudgeJob:
         self.summary.calls += 1
         self.summary.call_seconds += seconds
         key = self.cache_key(task, swapped)
-        with self.store.transaction():  # the paid answer is kept before anything else can fail
-            sql.cache_put(self.store, key, entry, self.run_id)
+        with self.store.transaction() as tx:  # the paid answer is kept before anything else can fail
+            sql.cache_put(tx, key, entry, self.run_id)
         self._cache[key] = entry
         if len(task.answers) == len(task.orders):
-            with self.store.transaction():
-                self._commit(task)
+            with self.store.transaction() as tx:
+                self._commit(tx, task)
 
     def complete_from_cache(self, task: Task) -> None:
         """Store the verdict of a task whose answers all came from the cache (or a tie)."""
-        with self.store.transaction():
-            self._commit(task)
+        with self.store.transaction() as tx:
+            self._commit(tx, task)
 
-    def _commit(self, task: Task) -> None:
+    def _commit(self, tx: Transaction, task: Task) -> None:
         s = self.summary
         if task.replaces is not None:
-            self.store.retract_annotation(task.replaces)
+            tx.retract_annotation(task.replaces)
         extra: dict[str, Any] = {"config_hash": self.config_hash}
         if task.identical:
             s.ties += 1
             extra["identical_outputs"] = True
-            self._add(task, 1.5, 1.5, None, None, 0.0, 0.0, extra)
+            self._add(tx, task, 1.5, 1.5, None, None, 0.0, 0.0, extra)
             return
         primary = task.answers[task.swapped]
         canon = [unswap(task.answers[o].raw_preference, o) for o in task.orders]
@@ -297,12 +297,12 @@ class JudgeJob:
             s.cached += 1
         price = sum(a.price or 0.0 for a in task.answers.values())
         seconds = sum(a.seconds or 0.0 for a in task.answers.values())
-        self._add(task, preference, primary.raw_preference, primary.raw_completion,
+        self._add(tx, task, preference, primary.raw_preference, primary.raw_completion,
                   primary.rationale, price, seconds, extra)  # fmt: skip
 
-    def _add(self, task: Task, preference: float, raw: float, completion: str | None,
+    def _add(self, tx: Transaction, task: Task, preference: float, raw: float, completion: str | None,
              rationale: str | None, price: float, seconds: float, extra: dict[str, Any]) -> None:  # fmt: skip
-        self.store.add_annotation(
+        tx.add_annotation(
             comparison_id=task.candidate.comparison_id, annotator_id=self.annotator_id,
             preference=preference, raw_preference=raw, swapped=int(task.swapped),
             rationale=rationale, raw_completion=completion, price=price, seconds=seconds,
@@ -313,11 +313,11 @@ class JudgeJob:
         """Record a failure (no verdict); the task is retried by the next run."""
         self.summary.failed += 1
         self.summary.failures[reason] += 1
-        with self.store.transaction():
-            sql.add_failure(self.store, self.run_id, task.candidate.comparison_id, task.seed,
+        with self.store.transaction() as tx:
+            sql.add_failure(tx, self.run_id, task.candidate.comparison_id, task.seed,
                             swapped, reason, detail)  # fmt: skip
 
     def finish(self, status: str) -> None:
         """Close the run row with its status and summary."""
-        with self.store.transaction():
-            sql.finish_run(self.store, self.run_id, status, self.summary.as_dict())
+        with self.store.transaction() as tx:
+            sql.finish_run(tx, self.run_id, status, self.summary.as_dict())

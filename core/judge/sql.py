@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from tiebreak.core.store import Store, utcnow
+from tiebreak.core.store import Store, Transaction, utcnow
 
 __all__ = [
     "CacheEntry", "CacheKey", "Candidate", "candidates", "create_run", "finish_run",
@@ -95,7 +95,7 @@ def candidates(
 
 
 def create_run(
-    store: Store,
+    tx: Transaction,
     *,
     annotator_id: int,
     config_name: str,
@@ -107,7 +107,7 @@ def create_run(
 ) -> int:
     """Insert a judge run (status 'running', owned by this process) and return its id."""
     options = {**options, "owner": run_owner()}
-    cur = store.conn.execute(
+    cur = tx.execute(
         "INSERT INTO judge_runs (annotator_id, config_name, config_hash, model, base_url, mode,"
         " status, options, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
         (annotator_id, config_name, config_hash, model, base_url, mode,
@@ -116,24 +116,24 @@ def create_run(
     return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
-def finish_run(store: Store, run_id: int, status: str, summary: dict[str, Any]) -> None:
+def finish_run(tx: Transaction, run_id: int, status: str, summary: dict[str, Any]) -> None:
     """Close a run with its final status ('done', 'cancelled', 'failed') and summary."""
-    store.conn.execute(
+    tx.execute(
         "UPDATE judge_runs SET status = ?, summary = ?, ended_at = ? WHERE id = ?",
         (status, json.dumps(summary, sort_keys=True), utcnow(), run_id),
     )
 
 
-def set_run_batch(store: Store, run_id: int, batch_id: str, status: str) -> None:
+def set_run_batch(tx: Transaction, run_id: int, batch_id: str, status: str) -> None:
     """Remember the provider's batch id of a run (so that it can be resumed)."""
-    store.conn.execute(
+    tx.execute(
         "UPDATE judge_runs SET batch_id = ?, status = ? WHERE id = ?", (batch_id, status, run_id)
     )
 
 
-def set_run_status(store: Store, run_id: int, status: str) -> None:
+def set_run_status(tx: Transaction, run_id: int, status: str) -> None:
     """Set a run's status without closing it (e.g. 'submitting' before a batch is created)."""
-    store.conn.execute("UPDATE judge_runs SET status = ? WHERE id = ?", (status, run_id))
+    tx.execute("UPDATE judge_runs SET status = ? WHERE id = ?", (status, run_id))
 
 
 def open_batch_run(store: Store, annotator_id: int, config_hash: str) -> dict[str, Any] | None:
@@ -174,16 +174,16 @@ def _alive(owner: Any) -> bool:
     return True
 
 
-def reap_dead_runs(store: Store) -> list[int]:
+def reap_dead_runs(tx: Transaction) -> list[int]:
     """Mark 'running' runs whose process is gone as 'interrupted'; return their ids.
 
     A run killed at any moment (kill -9, power loss) would otherwise stay 'running' for ever.
     Batch runs caught while 'submitting' are left alone: the next batch run recovers them.
     """
-    rows = store.conn.execute("SELECT id, options FROM judge_runs WHERE status = 'running'").fetchall()
+    rows = tx.execute("SELECT id, options FROM judge_runs WHERE status = 'running'").fetchall()
     dead = [int(i) for i, options in rows if not _alive(json.loads(options or "{}").get("owner"))]
     for run_id in dead:
-        store.conn.execute(
+        tx.execute(
             "UPDATE judge_runs SET status = 'interrupted', ended_at = ? WHERE id = ?", (utcnow(), run_id)
         )
     return dead
@@ -212,9 +212,9 @@ def cache_entries(store: Store, config_hash: str) -> dict[CacheKey, CacheEntry]:
     return {(r[0], r[1], r[2], r[3], r[4]): CacheEntry(*r[5:]) for r in rows}
 
 
-def cache_put(store: Store, key: CacheKey, entry: CacheEntry, run_id: int | None) -> None:
+def cache_put(tx: Transaction, key: CacheKey, entry: CacheEntry, run_id: int | None) -> None:
     """Store (or, with --force, replace) one cached answer."""
-    store.conn.execute(
+    tx.execute(
         "INSERT OR REPLACE INTO judge_cache (instruction_text_id, first_text_id, second_text_id,"
         " config_hash, seed, raw_preference, raw_completion, rationale, prompt_tokens,"
         " completion_tokens, price, seconds, run_id, created_at)"
@@ -235,11 +235,11 @@ def judged(store: Store, annotator_id: int) -> dict[tuple[int, int], int]:
 
 
 def add_failure(
-    store: Store, run_id: int | None, comparison_id: int, seed: int, swapped: bool,
+    tx: Transaction, run_id: int | None, comparison_id: int, seed: int, swapped: bool,
     reason: str, detail: str | None,
 ) -> None:  # fmt: skip
     """Record one failed judgement (never stored as a verdict)."""
-    store.conn.execute(
+    tx.execute(
         "INSERT INTO judge_failures (run_id, comparison_id, seed, swapped, reason, detail,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (run_id, comparison_id, seed, int(swapped), reason, detail, utcnow()),

@@ -180,14 +180,14 @@ class LabellingSession:
     @classmethod
     def open(cls, store: Store, spec: QueueSpec, **kwargs: Any) -> LabellingSession:
         """Create (or find) the annotator, open a session row and resume the annotator's queue."""
-        with store.atomic():
-            annotator_id = store.annotator_id(
+        with store.transaction() as tx:
+            annotator_id = tx.annotator_id(
                 spec.annotator, "human", group=spec.group, member=spec.annotator
             )
             ids = q.queue_comparisons(store, spec.reference, spec.candidates, spec.dataset)
             meta = {"reference": spec.reference, "candidates": list(spec.candidates),
                     "dataset": spec.dataset, "seed": spec.seed, "items": len(ids)}  # fmt: skip
-            session_id = store.start_session(annotator_id, "label", meta)
+            session_id = tx.start_session(annotator_id, "label", meta)
             queue = LabelQueue(
                 ids, spec.annotator, spec.seed,
                 done=q.finished_comparisons(store, annotator_id),
@@ -264,8 +264,8 @@ class LabellingSession:
         seconds = round(self.clock.seconds(), 3)
         preference = canonical_preference(choice, shown.swapped)
         all_extra = {**self.extra, "position": shown.position, **dict(extra or {})}
-        with self.store.atomic():
-            annotation_id = self.store.add_annotation(
+        with self.store.transaction() as tx:
+            annotation_id = tx.add_annotation(
                 comparison_id=shown.pair.comparison_id, annotator_id=self.annotator_id,
                 preference=preference, raw_choice=choice.value,
                 raw_preference=canonical_preference(choice, False), swapped=int(shown.swapped),
@@ -284,9 +284,9 @@ class LabellingSession:
         """Defer the current item to the end of the queue (recorded in ``skips``)."""
         shown = self._require()
         seconds = round(self.clock.seconds(), 3)
-        with self.store.atomic():
+        with self.store.transaction() as tx:
             skip_id = q.add_skip(
-                self.store, comparison_id=shown.pair.comparison_id, annotator_id=self.annotator_id,
+                tx, comparison_id=shown.pair.comparison_id, annotator_id=self.annotator_id,
                 session_id=self.session_id, swapped=shown.swapped, seconds=seconds,
                 shown_at=self._shown_at, submitted_at=utcnow(),
             )  # fmt: skip
@@ -297,8 +297,8 @@ class LabellingSession:
         """Flag the current item for the coordinator (it stays on screen)."""
         shown = self._require()
         self.clock.touch()
-        with self.store.atomic():
-            flag_id = q.add_flag(self.store, comparison_id=shown.pair.comparison_id,
+        with self.store.transaction() as tx:
+            flag_id = q.add_flag(tx, comparison_id=shown.pair.comparison_id,
                                  annotator_id=self.annotator_id, session_id=self.session_id,
                                  note=note or None)  # fmt: skip
         return Change("flag", shown, None, None, flag_id)
@@ -308,13 +308,13 @@ class LabellingSession:
         if change.undone:
             raise SessionError("undo: this change is already undone")
         cid = change.comparison_id
-        with self.store.atomic():
+        with self.store.transaction() as tx:
             if change.kind == "record":
-                self.store.retract_annotation(change.row_id)
+                tx.retract_annotation(change.row_id)
             elif change.kind == "skip":
-                q.set_skip_retracted(self.store, change.row_id, True)
+                q.set_skip_retracted(tx, change.row_id, True)
             else:
-                q.set_flag_retracted(self.store, change.row_id, True)
+                q.set_flag_retracted(tx, change.row_id, True)
         if change.kind == "record":
             self.queue.reopen(cid)
         elif change.kind == "skip":
@@ -327,13 +327,13 @@ class LabellingSession:
         """Restore what an undone change did (the label comes back, the queue moves on)."""
         if not change.undone:
             raise SessionError("redo: this change is not undone")
-        with self.store.atomic():
+        with self.store.transaction() as tx:
             if change.kind == "record":
-                self.store.restore_annotation(change.row_id)
+                tx.restore_annotation(change.row_id)
             elif change.kind == "skip":
-                q.set_skip_retracted(self.store, change.row_id, False)
+                q.set_skip_retracted(tx, change.row_id, False)
             else:
-                q.set_flag_retracted(self.store, change.row_id, False)
+                q.set_flag_retracted(tx, change.row_id, False)
         if change.kind == "record":
             self.queue.complete(change.comparison_id)
         elif change.kind == "skip":
@@ -374,5 +374,5 @@ class LabellingSession:
     def close(self) -> None:
         """Stamp the session's end time."""
         if self.session_id is not None:
-            with self.store.atomic():
-                q.end_session(self.store, self.session_id)
+            with self.store.transaction() as tx:
+                q.end_session(tx, self.session_id)

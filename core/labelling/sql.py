@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tiebreak.core.store import Store, UnknownName, utcnow
+from tiebreak.core.store import Store, Transaction, UnknownName, utcnow
 
 __all__ = [
     "datasets", "references", "candidates", "human_annotators", "queue_comparisons",
@@ -104,7 +104,7 @@ def skipped_comparisons(store: Store, annotator_id: int) -> list[int]:
 
 
 def add_skip(
-    store: Store,
+    tx: Transaction,
     *,
     comparison_id: int,
     annotator_id: int,
@@ -115,7 +115,7 @@ def add_skip(
     submitted_at: str | None,
 ) -> int:
     """Record one skip (a deferral, not an answer) and return its id."""
-    cur = store.conn.execute(
+    cur = tx.execute(
         "INSERT INTO skips (comparison_id, annotator_id, session_id, swapped, seconds, shown_at,"
         " submitted_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (comparison_id, annotator_id, session_id, int(swapped), seconds, shown_at, submitted_at,
@@ -124,15 +124,15 @@ def add_skip(
     return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
-def set_skip_retracted(store: Store, skip_id: int, retracted: bool) -> None:
+def set_skip_retracted(tx: Transaction, skip_id: int, retracted: bool) -> None:
     """Retract (undo) or restore (redo) a skip; rows are never deleted."""
-    store.conn.execute(
+    tx.execute(
         "UPDATE skips SET retracted_at = ? WHERE id = ?", (utcnow() if retracted else None, skip_id)
     )
 
 
 def add_flag(
-    store: Store,
+    tx: Transaction,
     *,
     comparison_id: int,
     annotator_id: int | None,
@@ -140,7 +140,7 @@ def add_flag(
     note: str | None = None,
 ) -> int:
     """Flag an item for the coordinator and return the flag id."""
-    cur = store.conn.execute(
+    cur = tx.execute(
         "INSERT INTO flags (comparison_id, annotator_id, session_id, note, created_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (comparison_id, annotator_id, session_id, note, utcnow()),
@@ -148,16 +148,16 @@ def add_flag(
     return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
-def set_flag_retracted(store: Store, flag_id: int, retracted: bool) -> None:
+def set_flag_retracted(tx: Transaction, flag_id: int, retracted: bool) -> None:
     """Retract (undo) or restore (redo) a flag; rows are never deleted."""
-    store.conn.execute(
+    tx.execute(
         "UPDATE flags SET retracted_at = ? WHERE id = ?", (utcnow() if retracted else None, flag_id)
     )
 
 
-def end_session(store: Store, session_id: int) -> None:
+def end_session(tx: Transaction, session_id: int) -> None:
     """Stamp the end time of a session."""
-    store.conn.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (utcnow(), session_id))
+    tx.end_session(session_id)
 
 
 

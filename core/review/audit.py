@@ -113,10 +113,11 @@ def sample_audit(
                      "not in the frame")
     new = np.flatnonzero(drawn & ~already)
     order = new[rng.permutation(new.size)]
-    draw_id = rs.save_draw(
-        store, audit_group=group, judge_group=judge, design=design, seed=seed, n_requested=n,
-        frame_rows=fr, pi=pi, drawn=drawn, order=order.tolist(), notes="; ".join(notes) or None,
-    )
+    with store.transaction() as tx:
+        draw_id = rs.save_draw(
+            tx, audit_group=group, judge_group=judge, design=design, seed=seed, n_requested=n,
+            frame_rows=fr, pi=pi, drawn=drawn, order=order.tolist(), notes="; ".join(notes) or None,
+        )
     return DrawReport(group, draw_id, design, int(new.size), int((already | drawn).sum()), len(fr), seed, tuple(notes))
 
 

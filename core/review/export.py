@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
 from tiebreak.core.errors import TiebreakError
+from tiebreak.core.formats.safe_write import check_target, write_safely
 from tiebreak.core.review import sql as rs
 from tiebreak.core.store import Store
 
@@ -81,23 +84,33 @@ def alpaca_annotations(items: pd.DataFrame, label: str = "final") -> tuple[list[
     return out, missing
 
 
-def write_export(items: pd.DataFrame, path: str | Path, fmt: str, label: str = "final") -> tuple[int, int]:
-    """Write ``items`` as csv, jsonl or alpaca (a JSON list); returns (written, left out)."""
+def write_export(items: pd.DataFrame, path: str | Path, fmt: str, label: str = "final", *,
+                 force: bool = False, protect: Sequence[str | Path | None] = ()) -> tuple[int, int]:  # fmt: skip
+    """Write ``items`` as csv, jsonl or alpaca (a JSON list); returns (written, left out).
+
+    Written through :func:`~tiebreak.core.formats.safe_write.write_safely` (``force`` replaces an
+    existing file; ``protect`` names the open database, which is never written over).
+    """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"export: unknown format {fmt!r} (choose from {', '.join(EXPORT_FORMATS)})")
-    path = Path(path)
+    check_target(path, force=force, protect=protect)
+    written, missing = len(items), 0
     if fmt == "csv":
-        items.to_csv(path, index=False)
-        return len(items), 0
-    if fmt == "jsonl":
-        with path.open("w", encoding="utf-8") as fh:
+        def write(fh: IO[str]) -> None:
+            items.to_csv(fh, index=False)
+    elif fmt == "jsonl":
+        def write(fh: IO[str]) -> None:
             for rec in items.to_dict("records"):
                 fh.write(json.dumps({k: _plain(v) for k, v in rec.items()}, ensure_ascii=False) + "\n")
-        return len(items), 0
-    records, missing = alpaca_annotations(items, label)
-    path.write_text(json.dumps([{k: _plain(v) for k, v in r.items()} for r in records], indent=2,
-                               ensure_ascii=False), encoding="utf-8")  # fmt: skip
-    return len(records), missing
+    else:
+        records, missing = alpaca_annotations(items, label)
+        written = len(records)
+
+        def write(fh: IO[str]) -> None:
+            fh.write(json.dumps([{k: _plain(v) for k, v in r.items()} for r in records], indent=2,
+                                ensure_ascii=False))  # fmt: skip
+    write_safely(path, write, force=force, protect=protect)
+    return written, missing
 
 
 def _plain(v: object) -> object:

@@ -64,7 +64,8 @@ def add_adhoc_items(
 ) -> int:
     """Queue items picked by hand or by a filter in the ad-hoc stream; returns how many are queued."""
     group = audit_group or default_audit_group(judge)
-    ids = [rs.add_adhoc(store, group, judge, int(c), picked_by) for c in comparison_ids]
+    with store.transaction() as tx:
+        ids = [rs.add_adhoc(tx, group, judge, int(c), picked_by) for c in comparison_ids]
     return len(set(ids))
 
 
@@ -96,10 +97,10 @@ class ReviewSession(LabellingSession):
         summary = judge_verdicts(ann[ann["comparison_id"].isin(samples["comparison_id"])])
         records = cast(list[dict[str, Any]], summary.verdicts.to_dict("records"))  # str column names
         verdicts = {int(r["comparison_id"]): r for r in records}
-        with store.atomic():
+        with store.transaction() as tx:
             # a reviewer's own annotator row (kept apart from the same person's labelling queue)
-            annotator_id = store.annotator_id(f"{reviewer} (review)", "human", group=group, member=reviewer)
-            session_id = store.start_session(annotator_id, "review", {"audit_group": audit_group,
+            annotator_id = tx.annotator_id(f"{reviewer} (review)", "human", group=group, member=reviewer)
+            session_id = tx.start_session(annotator_id, "review", {"audit_group": audit_group,
                                                                       "stream": stream, "judge": judge})
         ids = [int(c) for c in samples["comparison_id"]]
         done = [int(c) for c in samples.loc[samples["review_id"].notna(), "comparison_id"]]
@@ -109,14 +110,6 @@ class ReviewSession(LabellingSession):
         return cls(store, annotator_id, queue, judge=judge, audit_group=audit_group, stream=stream,
                    verdicts=verdicts, sample_ids=sample_ids, session_id=session_id, group=actual_group)
 
-    def current(self) -> Shown | None:
-        """The item on screen; its audit sample gets ``shown_at`` the first time it is shown."""
-        before = self._shown
-        shown = super().current()
-        if shown is not None and (before is None or before.pair.comparison_id != shown.pair.comparison_id):
-            rs.mark_shown(self.store, self.sample_ids[shown.pair.comparison_id], self._shown_at)
-        return shown
-
     def record(self, choice: Choice | str, rationale: str | None = None, **kwargs: Any) -> Change:
         """Store the blind decision, then the reveal (the judge verdict the reviewer now sees)."""
         shown = self._require()
@@ -125,11 +118,14 @@ class ReviewSession(LabellingSession):
             raise ReviewError(f"review: judge {self.judge!r} has no verdict on comparison "
                               f"{shown.pair.comparison_id}")
         kwargs["judge_visible"] = False
-        change = super().record(choice, rationale, **kwargs)
         f = float(verdict["f"])
-        with self.store.atomic():
+        # one user action, one unit of work: the blind decision, when its item was first shown
+        # and the reveal commit together or not at all (reading the current item writes nothing)
+        with self.store.transaction() as tx:
+            change = super().record(choice, rationale, **kwargs)
+            rs.mark_shown(tx, self.sample_ids[shown.pair.comparison_id], self._shown_at)
             review_id = rs.record_reveal(
-                self.store, comparison_id=shown.pair.comparison_id, annotator_id=self.annotator_id,
+                tx, comparison_id=shown.pair.comparison_id, annotator_id=self.annotator_id,
                 blind_annotation_id=change.row_id, judge_group=self.judge, judge_preference=1 + f,
                 judge_confidence=abs(2 * f - 1), sample_id=self.sample_ids[shown.pair.comparison_id],
                 session_id=self.session_id,
@@ -165,8 +161,8 @@ class ReviewSession(LabellingSession):
             raise ReviewError(f"review: unknown reason {reason!r} (choose from {', '.join(REASONS)})")
         if reason == "custom" and not (reason_text or "").strip():
             raise ReviewError("review: the custom reason needs a text")
-        with self.store.atomic():
-            rs.record_action(self.store, reveal.review_id, action=action, final_preference=preference,
+        with self.store.transaction() as tx:
+            rs.record_action(tx, reveal.review_id, action=action, final_preference=preference,
                              final_choice=choice.value, reason=reason, reason_text=reason_text or None)
 
     def action_of(self, reveal: Reveal) -> str | None:
@@ -175,11 +171,13 @@ class ReviewSession(LabellingSession):
 
     def undo(self, change: Change) -> Change:
         """Retract the blind decision and its review (both kept, marked retracted)."""
-        undone = super().undo(change)
-        reveal = self.reveals.pop(change.row_id, None)
+        reveal = self.reveals.get(change.row_id)
+        with self.store.transaction() as tx:
+            undone = super().undo(change)
+            if reveal is not None:
+                rs.retract_action(tx, reveal.review_id)
         if reveal is not None:
-            with self.store.atomic():
-                rs.retract_action(self.store, reveal.review_id)
+            del self.reveals[change.row_id]
             self._undone[change.row_id] = reveal
         return undone
 
@@ -190,8 +188,8 @@ class ReviewSession(LabellingSession):
         reveal = self._undone.get(change.row_id)
         if reveal is None:
             raise ReviewError(f"redo: decision {change.row_id} was not undone in this review session")
-        with self.store.atomic():
-            rs.restore_action(self.store, reveal.review_id)  # first: refuses if reviewed again
+        with self.store.transaction() as tx:
+            rs.restore_action(tx, reveal.review_id)  # first: refuses if reviewed again
             redone = super().redo(change)
         del self._undone[change.row_id]
         self.reveals[change.row_id] = reveal

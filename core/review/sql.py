@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from tiebreak.core.store import Store, StoreError, UnknownName, utcnow
+from tiebreak.core.store import Store, StoreError, Transaction, UnknownName, utcnow
 
 __all__ = [
     "REASONS", "add_adhoc", "audit_groups", "datasets", "draw_rows", "frame", "inclusion", "mark_group",
@@ -39,7 +39,7 @@ def draw_rows(store: Store, audit_group: str) -> list[dict[str, Any]]:
 
 
 def save_draw(
-    store: Store,
+    tx: Transaction,
     *,
     audit_group: str,
     judge_group: str,
@@ -52,7 +52,7 @@ def save_draw(
     order: Sequence[int],
     notes: str | None = None,
 ) -> int:
-    """Store one draw atomically: the frame (first draw only), every item's pi, the drawn samples.
+    """Store one draw in the caller's unit of work: the frame (first draw only), each pi, the samples.
 
     ``frame_rows`` has columns comparison_id, stratum, judge_score (one row per frame item, in
     the order of ``pi`` / ``drawn``); ``order`` gives the random review order of the drawn
@@ -62,35 +62,34 @@ def save_draw(
         raise StoreError(f"save_draw: {len(frame_rows)} frame rows, {len(pi)} probabilities, {len(drawn)} flags")
     now = utcnow()
     ids = [int(c) for c in frame_rows["comparison_id"]]
-    with store.atomic():
-        if not draw_rows(store, audit_group):
-            store.conn.executemany(
-                "INSERT INTO audit_frame (audit_group, comparison_id, stratum, judge_score) VALUES (?, ?, ?, ?)",
-                [(audit_group, c, str(s), float(f)) for c, s, f in
-                 zip(ids, frame_rows["stratum"], frame_rows["judge_score"], strict=True)],
-            )
-        cur = store.conn.execute(
-            """INSERT INTO audit_draws (audit_group, judge_group, design, seed, n_requested, n_drawn,
-               population_size, notes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (audit_group, judge_group, design, seed, n_requested, int(sum(bool(d) for d in drawn)),
-             len(ids), notes, now),
+    if not draw_rows(tx.store, audit_group):
+        tx.executemany(
+            "INSERT INTO audit_frame (audit_group, comparison_id, stratum, judge_score) VALUES (?, ?, ?, ?)",
+            [(audit_group, c, str(s), float(f)) for c, s, f in
+             zip(ids, frame_rows["stratum"], frame_rows["judge_score"], strict=True)],
         )
-        draw_id = int(cur.lastrowid)  # type: ignore[arg-type]
-        store.conn.executemany(
-            "INSERT INTO audit_inclusion (draw_id, comparison_id, inclusion_prob, drawn) VALUES (?, ?, ?, ?)",
-            [(draw_id, c, float(p), int(bool(d))) for c, p, d in zip(ids, pi, drawn, strict=True)],
-        )
-        start = store.conn.execute(
-            "SELECT coalesce(max(ordinal), -1) + 1 FROM audit_samples WHERE audit_group = ?", (audit_group,)
-        ).fetchone()[0]
-        store.conn.executemany(
-            """INSERT INTO audit_samples (audit_group, judge_group, design, comparison_id, stream,
-               inclusion_prob, draw_id, ordinal, picked_by, drawn_at)
-               VALUES (?, ?, ?, ?, 'random', ?, ?, ?, 'draw', ?)
-               ON CONFLICT (audit_group, comparison_id, stream) DO NOTHING""",
-            [(audit_group, judge_group, design, ids[i], float(pi[i]), draw_id, start + k, now)
-             for k, i in enumerate(order)],
-        )
+    cur = tx.execute(
+        """INSERT INTO audit_draws (audit_group, judge_group, design, seed, n_requested, n_drawn,
+           population_size, notes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (audit_group, judge_group, design, seed, n_requested, int(sum(bool(d) for d in drawn)),
+         len(ids), notes, now),
+    )
+    draw_id = int(cur.lastrowid)  # type: ignore[arg-type]
+    tx.executemany(
+        "INSERT INTO audit_inclusion (draw_id, comparison_id, inclusion_prob, drawn) VALUES (?, ?, ?, ?)",
+        [(draw_id, c, float(p), int(bool(d))) for c, p, d in zip(ids, pi, drawn, strict=True)],
+    )
+    start = tx.execute(
+        "SELECT coalesce(max(ordinal), -1) + 1 FROM audit_samples WHERE audit_group = ?", (audit_group,)
+    ).fetchone()[0]
+    tx.executemany(
+        """INSERT INTO audit_samples (audit_group, judge_group, design, comparison_id, stream,
+           inclusion_prob, draw_id, ordinal, picked_by, drawn_at)
+           VALUES (?, ?, ?, ?, 'random', ?, ?, ?, 'draw', ?)
+           ON CONFLICT (audit_group, comparison_id, stream) DO NOTHING""",
+        [(audit_group, judge_group, design, ids[i], float(pi[i]), draw_id, start + k, now)
+         for k, i in enumerate(order)],
+    )
     return draw_id
 
 
@@ -111,27 +110,25 @@ def inclusion(store: Store, audit_group: str) -> pd.DataFrame:
     )
 
 
-def add_adhoc(store: Store, audit_group: str, judge_group: str, comparison_id: int, picked_by: str) -> int:
+def add_adhoc(tx: Transaction, audit_group: str, judge_group: str, comparison_id: int, picked_by: str) -> int:
     """Queue an item picked by hand or by filter in the ad-hoc stream (never used as random)."""
-    with store.atomic():
-        store.conn.execute(
-            """INSERT INTO audit_samples (audit_group, judge_group, comparison_id, stream, picked_by, drawn_at)
-               VALUES (?, ?, ?, 'adhoc', ?, ?) ON CONFLICT (audit_group, comparison_id, stream) DO NOTHING""",
-            (audit_group, judge_group, comparison_id, picked_by, utcnow()),
-        )
-        row = store.conn.execute(
-            "SELECT id FROM audit_samples WHERE audit_group = ? AND comparison_id = ? AND stream = 'adhoc'",
-            (audit_group, comparison_id),
-        ).fetchone()
+    tx.execute(
+        """INSERT INTO audit_samples (audit_group, judge_group, comparison_id, stream, picked_by, drawn_at)
+           VALUES (?, ?, ?, 'adhoc', ?, ?) ON CONFLICT (audit_group, comparison_id, stream) DO NOTHING""",
+        (audit_group, judge_group, comparison_id, picked_by, utcnow()),
+    )
+    row = tx.execute(
+        "SELECT id FROM audit_samples WHERE audit_group = ? AND comparison_id = ? AND stream = 'adhoc'",
+        (audit_group, comparison_id),
+    ).fetchone()
     return int(row[0])
 
 
-def mark_shown(store: Store, sample_id: int, when: str | None = None) -> None:
+def mark_shown(tx: Transaction, sample_id: int, when: str | None = None) -> None:
     """Record the first time a sample was shown (later showings keep the first time)."""
-    with store.atomic():
-        cur = store.conn.execute(
-            "UPDATE audit_samples SET shown_at = coalesce(shown_at, ?) WHERE id = ?", (when or utcnow(), sample_id)
-        )
+    cur = tx.execute(
+        "UPDATE audit_samples SET shown_at = coalesce(shown_at, ?) WHERE id = ?", (when or utcnow(), sample_id)
+    )
     if cur.rowcount == 0:
         raise UnknownName(f"no audit sample with id {sample_id}")
 
@@ -160,7 +157,7 @@ def samples(store: Store, audit_group: str | None = None, stream: str | None = N
 
 
 def record_reveal(
-    store: Store,
+    tx: Transaction,
     *,
     comparison_id: int,
     annotator_id: int,
@@ -172,7 +169,7 @@ def record_reveal(
     session_id: int | None = None,
 ) -> int:
     """Store what the reviewer was shown at reveal (the judge verdict) and return the review id."""
-    cur = store.conn.execute(
+    cur = tx.execute(
         """INSERT INTO review_actions (sample_id, comparison_id, annotator_id, session_id,
            blind_annotation_id, judge_group, judge_preference, judge_confidence, revealed_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -183,13 +180,13 @@ def record_reveal(
 
 
 def record_action(
-    store: Store, review_id: int, *, action: str, final_preference: float | None,
+    tx: Transaction, review_id: int, *, action: str, final_preference: float | None,
     final_choice: str | None, reason: str | None, reason_text: str | None,
 ) -> None:
     """Store the post-reveal action (accept / override), the final verdict and the reason."""
     if reason is not None and reason not in REASONS:
         raise StoreError(f"review {review_id}: unknown reason {reason!r} (choose from {', '.join(REASONS)})")
-    cur = store.conn.execute(
+    cur = tx.execute(
         """UPDATE review_actions SET action = ?, final_preference = ?, final_choice = ?, reason = ?,
            reason_text = ?, acted_at = ? WHERE id = ? AND retracted_at IS NULL""",
         (action, final_preference, final_choice, reason, reason_text, utcnow(), review_id),
@@ -198,14 +195,14 @@ def record_action(
         raise UnknownName(f"no live review with id {review_id}")
 
 
-def retract_action(store: Store, review_id: int) -> None:
+def retract_action(tx: Transaction, review_id: int) -> None:
     """Retract a review (undo); the row is kept."""
-    store.conn.execute(
+    tx.execute(
         "UPDATE review_actions SET retracted_at = ? WHERE id = ? AND retracted_at IS NULL", (utcnow(), review_id)
     )
 
 
-def restore_action(store: Store, review_id: int) -> None:
+def restore_action(tx: Transaction, review_id: int) -> None:
     """Restore a retracted review (redo): the blind link, the judge verdict and any action come back.
 
     Raises
@@ -215,12 +212,12 @@ def restore_action(store: Store, review_id: int) -> None:
     StoreError
         The reviewer has another live review of the same item (it was decided again meanwhile).
     """
-    row = store.conn.execute(
+    row = tx.execute(
         "SELECT comparison_id, annotator_id, sample_id FROM review_actions WHERE id = ?", (review_id,)
     ).fetchone()
     if row is None:
         raise UnknownName(f"no review with id {review_id}")
-    clash = store.conn.execute(
+    clash = tx.execute(
         """SELECT id FROM review_actions WHERE id != ? AND comparison_id = ? AND annotator_id = ?
            AND sample_id IS ? AND retracted_at IS NULL""",
         (review_id, *row),
@@ -228,7 +225,7 @@ def restore_action(store: Store, review_id: int) -> None:
     if clash is not None:
         raise StoreError(f"review {review_id}: the item was reviewed again meanwhile (review {clash[0]}); "
                          "not restored")  # fmt: skip
-    store.conn.execute("UPDATE review_actions SET retracted_at = NULL WHERE id = ?", (review_id,))
+    tx.execute("UPDATE review_actions SET retracted_at = NULL WHERE id = ?", (review_id,))
 
 
 def review_action(store: Store, review_id: int) -> str | None:
@@ -263,16 +260,15 @@ def datasets(store: Store) -> list[str]:
     return [r[0] for r in rows]
 
 
-def mark_group(store: Store, group: str, stream: str, note: str | None = None) -> None:
+def mark_group(tx: Transaction, group: str, stream: str, note: str | None = None) -> None:
     """Mark an imported human group as a random (uniform) sample or as ad-hoc labels."""
     if stream not in ("random", "adhoc"):
         raise StoreError(f"mark_group: stream must be 'random' or 'adhoc' (got {stream!r})")
-    with store.atomic():
-        store.conn.execute(
-            """INSERT INTO audit_marks (group_name, stream, note, created_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (group_name) DO UPDATE SET stream = excluded.stream, note = excluded.note""",
-            (group, stream, note, utcnow()),
-        )
+    tx.execute(
+        """INSERT INTO audit_marks (group_name, stream, note, created_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (group_name) DO UPDATE SET stream = excluded.stream, note = excluded.note""",
+        (group, stream, note, utcnow()),
+    )
 
 
 def group_mark(store: Store, group: str) -> str | None:

@@ -1,209 +1,234 @@
-"""The Store: one SQLite connection, migrated to head, with identities and annotation rows."""
+"""The Store: one SQLite connection, recognised and migrated to head, read-only outside a unit of work."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from tiebreak.core.domain import Pair
-from tiebreak.core.errors import TiebreakError
+from tiebreak.core.store.errors import StoreError, UnknownName, translate
+from tiebreak.core.store.guard import GuardedConnection
+from tiebreak.core.store.identity import (
+    APPLICATION_ID,
+    QUICK_CHECK_MAX_BYTES,
+    FileState,
+    examine,
+    quick_check,
+    require_known,
+    require_sound,
+)
 from tiebreak.core.store.migrations import migrations
+from tiebreak.core.store.transaction import Transaction
+from tiebreak.core.store.util import text_sha1, utcnow
 
 if TYPE_CHECKING:  # pandas is imported lazily: the app's start-up does not need it
     import pandas as pd
 
-__all__ = ["Store", "StoreError", "Transaction", "UnknownName", "utcnow", "text_sha1"]
+__all__ = ["Store", "StoreError", "Transaction", "UnknownName", "schema_generation", "text_sha1", "utcnow"]
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class StoreError(TiebreakError):
-    """A database operation could not be carried out."""
+def schema_generation() -> int:
+    """The schema generation this Tiebreak writes (``PRAGMA user_version``): its number of migrations."""
+    return len(migrations._migrations)
 
 
-class UnknownName(StoreError, KeyError):
-    """A generator, annotator or group name that the database does not hold."""
-
-    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
-        return str(self.args[0]) if self.args else ""
+def known_migrations() -> set[str]:
+    """Names of the migrations this Tiebreak knows."""
+    return {m.name for m in migrations._migrations}
 
 
-def utcnow() -> str:
-    """Current UTC time as ISO 8601 with microseconds."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+def _remove_if_empty(path: Path) -> None:
+    """Remove a database this process created and failed to set up, if nothing was written to it."""
+    files = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-journal")]
+    if all(not f.exists() or f.stat().st_size == 0 for f in files):
+        for f in [*files, Path(f"{path}-shm")]:
+            f.unlink(missing_ok=True)
 
 
-def text_sha1(body: str) -> str:
-    """Content identity of a text (instructions and outputs are stored once by this key)."""
-    return hashlib.sha1(body.encode("utf-8", "surrogatepass")).hexdigest()
+def _connect(target: str) -> GuardedConnection:
+    """An autocommit connection whose writes are refused outside a unit of work."""
+    conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, factory=GuardedConnection)
+    return conn
 
 
 class Store:
-    """A Tiebreak database: one SQLite file (or memory) with the schema migrated to head.
+    """A Tiebreak database: one SQLite file (or memory), recognised, migrated to head.
 
-    Use one Store per thread; SQLite's WAL mode lets a reader and a writer work at once.
+    Opening never changes a file that is not Tiebreak's (see :func:`identity.examine`): the
+    checks run on a read-only connection before the first write. Outside
+    ``with store.transaction() as tx:`` the connection refuses writes (``guard.GuardedConnection``),
+    so a write outside a unit of work fails instead of committing on its own. Use one Store per
+    thread; SQLite's WAL mode lets a reader and a writer work at once.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The SQLite file; None (or ``memory=True`` or ``":memory:"``) gives an in-memory database.
+    create : bool
+        Create the file when it does not exist (its folder must exist) or adopt an empty one.
+        Without it a missing file raises :class:`NoDatabase`.
+    check : bool
+        Run ``PRAGMA quick_check`` before anything else when the file is small enough to be cheap.
+
+    Raises
+    ------
+    StoreError
+        A subclass naming the file: NoDatabase, NotTiebreakDatabase, NewerDatabase,
+        ReadOnlyDatabase, CorruptDatabase, DiskFull, DatabaseBusy.
     """
 
-    def __init__(self, path: str | Path | None = None, *, memory: bool = False) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, memory: bool = False, create: bool = False, check: bool = True
+    ) -> None:
+        self._text_ids: dict[str, int] = {}
+        self._tx: Transaction | None = None
+        self._lock = threading.RLock()
         if memory or path is None or str(path) == ":memory:":
-            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
             self.path: Path | None = None
+            state = FileState("missing")
+            conn = _connect(":memory:")
         else:
             self.path = Path(path)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            state = examine(self.path, create=create, generation=schema_generation(), known=known_migrations())
+            try:
+                conn = _connect(str(self.path))
+            except sqlite3.Error as exc:
+                raise translate(exc, self.path) or StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        self.conn: GuardedConnection = conn
+        try:
+            self._prepare(state, check=check)
+        except BaseException as exc:
+            conn.close()
+            if state.kind == "missing" and self.path is not None:
+                _remove_if_empty(self.path)
+            translated = translate(exc, self.path)
+            if translated is not None:
+                raise translated from exc
+            raise
+
+    def _prepare(self, state: FileState, *, check: bool) -> None:
+        """Connection settings, the cheap integrity check, WAL, migrations and the stamp."""
+        conn = self.conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
+        if state.kind == "tiebreak":  # the header said ours: verify what the -wal may hold
+            require_known(conn, self.path, generation=schema_generation(), known=known_migrations())
+        self.checked = self.path is None or state.kind != "tiebreak"  # new databases are sound
+        if not self.checked and check and self.path.stat().st_size <= QUICK_CHECK_MAX_BYTES:  # type: ignore[union-attr]
+            require_sound(conn, self.path)
+            self.checked = True
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         self.db = Database(conn, execute_plugins=False)  # no entry-point scan of sqlite-utils plugins
-        self.conn = conn
-        migrations.apply(self.db)
-        self._text_ids: dict[str, int] = {}
-        self._tx: Transaction | None = None
+        generation = schema_generation()
+        if not state.stamped or state.user_version != generation or migrations.pending(self.db):
+            conn.raw("BEGIN IMMEDIATE")
+            conn.writable = True
+            try:
+                migrations.apply(self.db)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {generation}")
+                conn.raw("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.raw("ROLLBACK")
+                raise
+            finally:
+                conn.writable = False
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """The unit of work: ``with store.transaction() as tx:`` commits on exit, rolls back on error.
 
-        The connection is in autocommit mode (``isolation_level=None``), so nothing stays open
-        between units of work. A nested call joins the outer transaction (one user action is one
-        transaction, whatever helpers it calls). ``BEGIN IMMEDIATE`` takes the write lock up front,
-        so a busy database fails here, before any work is done.
+        Only ``tx`` has write methods; the connection is read-only outside the block. A nested
+        call joins the outer transaction (one user action is one transaction, whatever helpers it
+        calls); another thread waits for it to end. ``BEGIN IMMEDIATE`` takes the write lock up
+        front, so a busy database fails here, before any work is done. A disk-full, read-only,
+        corrupt or locked database raises the matching :class:`StoreError` after the rollback.
         """
-        if self._tx is not None:
-            yield self._tx
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        tx = self._tx = Transaction(self)
-        try:
-            yield tx
-        except BaseException:
-            self._tx = None
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            self.forget_cache()
-            raise
-        self._tx = None
-        try:
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            self.forget_cache()
-            raise
+        with self._lock:
+            if self._tx is not None:
+                yield self._tx
+                return
+            try:
+                self.conn.raw("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise translate(exc, self.path) or exc from exc
+            tx = self._tx = Transaction(self)
+            self.conn.writable = True
+            try:
+                yield tx
+                self.conn.raw("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.raw("ROLLBACK")
+                self.forget_cache()
+                translated = translate(exc, self.path)
+                if translated is not None:
+                    raise translated from exc
+                raise
+            finally:
+                self._tx = None
+                self.conn.writable = False
+                tx._close()
 
     @contextmanager
-    def atomic(self) -> Iterator[Store]:
-        """Deprecated spelling of :meth:`transaction` that yields the store (being removed)."""
-        with self.transaction():
-            yield self
+    def snapshot(self) -> Iterator[Store]:
+        """A read transaction: every read inside sees one state of the database (no writes).
+
+        Inside a unit of work it simply joins it.
+        """
+        with self._lock:
+            if self._tx is not None or self.conn.in_transaction:
+                yield self
+                return
+            self.conn.raw("BEGIN DEFERRED")
+            try:
+                yield self
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.raw("ROLLBACK")
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside ``with store.transaction()`` (or when SQLite holds an open transaction)."""
+        return self._tx is not None or self.conn.in_transaction
+
+    def check(self, *, full: bool = False) -> list[str]:
+        """Problems found by SQLite's ``quick_check`` (``full``: ``integrity_check`` + foreign keys)."""
+        return quick_check(self.conn, self.path, full=full)
+
+    def require_sound(self, *, full: bool = False) -> None:
+        """Raise :class:`CorruptDatabase` unless the database passes its check."""
+        require_sound(self.conn, self.path, full=full)
+        self.checked = True
+
+    def ensure_checked(self) -> None:
+        """Run the quick check once if opening skipped it (call before a bulk write such as an import)."""
+        if not self.checked:
+            self.require_sound()
 
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
 
+    def forget_cache(self) -> None:
+        """Drop in-memory id caches (after a rolled-back transaction)."""
+        self._text_ids.clear()
+
     def is_new(self) -> bool:
         """True when the database holds no comparisons yet."""
         return self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM comparisons)").fetchone()[0] == 1
-
-    # -- identities ---------------------------------------------------------------------
-    def intern_text(self, body: str) -> int:
-        """Id of ``body`` in the texts table, inserting it once."""
-        key = text_sha1(body)
-        cached = self._text_ids.get(key)
-        if cached is not None:
-            return cached
-        row = self.conn.execute("SELECT id FROM texts WHERE sha1 = ?", (key,)).fetchone()
-        if row is None:
-            cur = self.conn.execute(
-                "INSERT INTO texts (sha1, body, length) VALUES (?, ?, ?)", (key, body, len(body))
-            )
-            text_id = int(cur.lastrowid)  # type: ignore[arg-type]
-        else:
-            text_id = int(row[0])
-        self._text_ids[key] = text_id
-        return text_id
-
-    def forget_cache(self) -> None:
-        """Drop in-memory id caches (call after a rolled-back transaction)."""
-        self._text_ids.clear()
-
-    def instruction_id(self, text: str, dataset: str | None = None) -> int:
-        """Id of the instruction with this text, inserting it once (dataset kept if first seen)."""
-        text_id = self.intern_text(text)
-        row = self.conn.execute(
-            "SELECT id, dataset FROM instructions WHERE text_id = ?", (text_id,)
-        ).fetchone()
-        if row is not None:
-            if row[1] is None and dataset is not None:
-                self.conn.execute("UPDATE instructions SET dataset = ? WHERE id = ?", (dataset, row[0]))
-            return int(row[0])
-        cur = self.conn.execute(
-            "INSERT INTO instructions (text_id, dataset) VALUES (?, ?)", (text_id, dataset)
-        )
-        return int(cur.lastrowid)  # type: ignore[arg-type]
-
-    def output_id(self, instruction_id: int, generator: str, text: str) -> int:
-        """Id of this generator's output for this instruction, inserting it once."""
-        text_id = self.intern_text(text)
-        row = self.conn.execute(
-            "SELECT id FROM outputs WHERE instruction_id = ? AND generator = ? AND text_id = ?",
-            (instruction_id, generator, text_id),
-        ).fetchone()
-        if row is not None:
-            return int(row[0])
-        cur = self.conn.execute(
-            "INSERT INTO outputs (instruction_id, generator, text_id) VALUES (?, ?, ?)",
-            (instruction_id, generator, text_id),
-        )
-        return int(cur.lastrowid)  # type: ignore[arg-type]
-
-    def comparison_id(self, instruction_id: int, output_1_id: int, output_2_id: int) -> int:
-        """Id of the comparison (output_1 = reference, output_2 = candidate), inserting it once."""
-        row = self.conn.execute(
-            "SELECT id FROM comparisons WHERE output_1_id = ? AND output_2_id = ?",
-            (output_1_id, output_2_id),
-        ).fetchone()
-        if row is not None:
-            return int(row[0])
-        cur = self.conn.execute(
-            "INSERT INTO comparisons (instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?)",
-            (instruction_id, output_1_id, output_2_id),
-        )
-        return int(cur.lastrowid)  # type: ignore[arg-type]
-
-    def annotator_id(
-        self,
-        name: str,
-        kind: str = "human",
-        *,
-        group: str | None = None,
-        member: str | None = None,
-        config: dict[str, Any] | None = None,
-    ) -> int:
-        """Id of the annotator called ``name``, creating it (kind 'human' or 'judge') once."""
-        row = self.conn.execute("SELECT id FROM annotators WHERE name = ?", (name,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        config_text = json.dumps(config, sort_keys=True) if config is not None else None
-        config_hash = hashlib.sha256(config_text.encode()).hexdigest()[:16] if config_text else None
-        cur = self.conn.execute(
-            "INSERT INTO annotators (name, kind, group_name, member, config, config_hash, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name, kind, group or name, member, config_text, config_hash, utcnow()),
-        )
-        return int(cur.lastrowid)  # type: ignore[arg-type]
 
     def annotator_row(self, *, annotator_id: int | None = None, name: str | None = None) -> dict[str, Any] | None:
         """The annotator (id, name, kind, group_name, member, config) by id or name; None if absent."""
@@ -214,48 +239,6 @@ class Store:
         )
         row = cur.fetchone()
         return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
-
-    def start_session(self, annotator_id: int | None, kind: str, meta: dict[str, Any] | None = None) -> int:
-        """Open a labelling / review / judge session and return its id."""
-        cur = self.conn.execute(
-            "INSERT INTO sessions (annotator_id, kind, started_at, meta) VALUES (?, ?, ?, ?)",
-            (annotator_id, kind, utcnow(), json.dumps(meta) if meta else None),
-        )
-        return int(cur.lastrowid)  # type: ignore[arg-type]
-
-    # -- annotations --------------------------------------------------------------------
-    ANNOTATION_FIELDS = (
-        "comparison_id", "annotator_id", "preference", "raw_choice", "raw_preference", "swapped",
-        "rationale", "raw_completion", "price", "seconds", "seed", "run_id", "session_id",
-        "import_id", "source", "judge_visible", "extra", "shown_at", "submitted_at",
-    )  # fmt: skip
-
-    def add_annotation(self, **fields: Any) -> int:
-        """Insert one annotation row (see ANNOTATION_FIELDS) and return its id."""
-        unknown = set(fields) - set(self.ANNOTATION_FIELDS)
-        if unknown:
-            raise StoreError(f"unknown annotation field(s): {', '.join(sorted(unknown))}")
-        fields.setdefault("source", "label")
-        if isinstance(fields.get("extra"), dict):
-            fields["extra"] = json.dumps(fields["extra"], sort_keys=True)
-        cols = list(fields) + ["created_at"]
-        values = [fields[c] for c in fields] + [utcnow()]
-        cur = self.conn.execute(
-            f"INSERT INTO annotations ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            values,
-        )
-        return int(cur.lastrowid)  # type: ignore[arg-type]
-
-    def retract_annotation(self, annotation_id: int, when: str | None = None) -> None:
-        """Mark an annotation retracted (never deleted)."""
-        self.conn.execute(
-            "UPDATE annotations SET retracted_at = ? WHERE id = ? AND retracted_at IS NULL",
-            (when or utcnow(), annotation_id),
-        )
-
-    def restore_annotation(self, annotation_id: int) -> None:
-        """Undo a retraction (redo of a label)."""
-        self.conn.execute("UPDATE annotations SET retracted_at = NULL WHERE id = ?", (annotation_id,))
 
     # -- reads --------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -347,59 +330,3 @@ _PAIR_SQL = """
     JOIN outputs o1 ON o1.id = c.output_1_id JOIN texts t1 ON t1.id = o1.text_id
     JOIN outputs o2 ON o2.id = c.output_2_id JOIN texts t2 ON t2.id = o2.text_id
 """
-
-
-class Transaction:
-    """The write half of a :class:`Store`, valid inside one ``with store.transaction() as tx:`` block.
-
-    Feature SQL modules write only through a ``tx`` (``tx.execute`` and the identity helpers);
-    reads go through the store.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.conn = store.conn
-
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        """Run one write (or read) statement inside this transaction."""
-        return self.conn.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
-        """Run one statement for each parameter row inside this transaction."""
-        return self.conn.executemany(sql, rows)
-
-    def intern_text(self, body: str) -> int:
-        """Id of ``body`` in the texts table, inserting it once."""
-        return self.store.intern_text(body)
-
-    def instruction_id(self, text: str, dataset: str | None = None) -> int:
-        """Id of the instruction with this text, inserting it once."""
-        return self.store.instruction_id(text, dataset)
-
-    def output_id(self, instruction_id: int, generator: str, text: str) -> int:
-        """Id of this generator's output for this instruction, inserting it once."""
-        return self.store.output_id(instruction_id, generator, text)
-
-    def comparison_id(self, instruction_id: int, output_1_id: int, output_2_id: int) -> int:
-        """Id of the comparison (output_1 = reference), inserting it once."""
-        return self.store.comparison_id(instruction_id, output_1_id, output_2_id)
-
-    def annotator_id(self, name: str, kind: str = "human", **kwargs: Any) -> int:
-        """Id of the annotator called ``name``, creating it once."""
-        return self.store.annotator_id(name, kind, **kwargs)
-
-    def start_session(self, annotator_id: int | None, kind: str, meta: dict[str, Any] | None = None) -> int:
-        """Open a labelling / review / judge session and return its id."""
-        return self.store.start_session(annotator_id, kind, meta)
-
-    def add_annotation(self, **fields: Any) -> int:
-        """Insert one annotation row and return its id."""
-        return self.store.add_annotation(**fields)
-
-    def retract_annotation(self, annotation_id: int, when: str | None = None) -> None:
-        """Mark an annotation retracted (never deleted)."""
-        self.store.retract_annotation(annotation_id, when)
-
-    def restore_annotation(self, annotation_id: int) -> None:
-        """Undo a retraction."""
-        self.store.restore_annotation(annotation_id)

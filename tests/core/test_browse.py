@@ -28,22 +28,25 @@ def test_filters_and_order(store):
     only_a = browse_sql.comparison_ids(store, ["cand-a"])
     assert only_a == [c for c in ids if store.pair(c).generator_2 == "cand-a"] and len(only_a) == 3
     assert browse_sql.comparison_ids(store, group="judge-x") == ids
-    human = store.annotator_id("alice", "human", group="humans")
-    a = store.add_annotation(comparison_id=ids[4], annotator_id=human, preference=1.0, source="label")
-    store.add_annotation(comparison_id=ids[1], annotator_id=human, preference=2.0, source="label")
+    with store.transaction() as tx:
+        human = tx.annotator_id("alice", "human", group="humans")
+        a = tx.add_annotation(comparison_id=ids[4], annotator_id=human, preference=1.0, source="label")
+        tx.add_annotation(comparison_id=ids[1], annotator_id=human, preference=2.0, source="label")
     assert browse_sql.comparison_ids(store, group="humans") == [ids[1], ids[4]]
     assert browse_sql.comparison_ids(store, ["cand-a"], group="humans") == [ids[4]]
-    store.retract_annotation(a)  # retracted labels no longer count
+    with store.transaction() as tx:
+        tx.retract_annotation(a)  # retracted labels no longer count
     assert browse_sql.comparison_ids(store, group="humans") == [ids[1]]
 
 
 def test_verdicts_judges_first_then_humans_live_only(store):
     ids = fill_store(store, 1)
-    human = store.annotator_id("alice", "human", group="humans")
-    live = store.add_annotation(comparison_id=ids[0], annotator_id=human, preference=1.5,
-                                rationale="both fine", source="label")  # fmt: skip
-    gone = store.add_annotation(comparison_id=ids[0], annotator_id=human, preference=1.0, source="label")
-    store.retract_annotation(gone)
+    with store.transaction() as tx:
+        human = tx.annotator_id("alice", "human", group="humans")
+        live = tx.add_annotation(comparison_id=ids[0], annotator_id=human, preference=1.5,
+                                    rationale="both fine", source="label")  # fmt: skip
+        gone = tx.add_annotation(comparison_id=ids[0], annotator_id=human, preference=1.0, source="label")
+        tx.retract_annotation(gone)
     rows = browse_sql.verdicts(store, ids[0])
     assert [(r["kind"], r["group"]) for r in rows] == [("judge", "judge-x"), ("human", "humans")]
     assert rows[1]["annotation_id"] == live and rows[1]["rationale"] == "both fine"
@@ -72,6 +75,7 @@ def test_cursor_rejects_unknown_names_and_handles_empty(store):
         BrowseCursor(store, ["nope"])
     with pytest.raises(BrowseError, match="'ghosts'"):
         BrowseCursor(store, group="ghosts")
-    store.annotator_id("bob", "human", group="humans")  # a group with no labels yet
+    with store.transaction() as tx:
+        tx.annotator_id("bob", "human", group="humans")  # a group with no labels yet
     empty = BrowseCursor(store, group="humans")
     assert empty.total == 0 and empty.current() is None and not empty.move(1)

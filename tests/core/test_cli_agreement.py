@@ -19,20 +19,20 @@ from tiebreak.core.store import Store
 
 def fill(store: Store, df: pd.DataFrame) -> None:
     """Import the synthetic rows the way the importer stores cross-annotations and judges."""
-    with store.atomic():
+    with store.transaction() as tx:
         for r in df.itertuples():
-            iid = store.instruction_id(r.instruction)
-            o1 = store.output_id(iid, r.generator_1, r.output_1)
-            o2 = store.output_id(iid, r.generator_2, r.output_2)
-            cid = store.comparison_id(iid, o1, o2)
+            iid = tx.instruction_id(r.instruction)
+            o1 = tx.output_id(iid, r.generator_1, r.output_1)
+            o2 = tx.output_id(iid, r.generator_2, r.output_2)
+            cid = tx.comparison_id(iid, o1, o2)
             if r.annotator_kind == "human":
-                aid = store.annotator_id(f"{r.annotator}/{r.annotator_index}", "human",
+                aid = tx.annotator_id(f"{r.annotator}/{r.annotator_index}", "human",
                                          group=r.annotator, member=str(r.annotator_index))  # fmt: skip
                 seed = 0
             else:
-                aid, seed = store.annotator_id(r.annotator, "judge"), int(r.annotator_index)
+                aid, seed = tx.annotator_id(r.annotator, "judge"), int(r.annotator_index)
             p = None if math.isnan(r.preference) else float(r.preference)
-            store.add_annotation(comparison_id=cid, annotator_id=aid, preference=p, seed=seed,
+            tx.add_annotation(comparison_id=cid, annotator_id=aid, preference=p, seed=seed,
                                  price=float(r.price_per_example), seconds=float(r.time_per_example), source="import")  # fmt: skip
 
 
@@ -44,7 +44,7 @@ def synthetic() -> pd.DataFrame:
 @pytest.fixture
 def db(tmp_path: Path, synthetic: pd.DataFrame) -> str:
     path = tmp_path / "t.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     fill(store, synthetic)
     store.close()
     return str(path)
@@ -101,12 +101,12 @@ def test_unknown_names_are_errors(db: str, capsys) -> None:
 
 def test_judge_without_overlap(tmp_path: Path, synthetic: pd.DataFrame, capsys) -> None:
     path = tmp_path / "o.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     fill(store, synthetic)
-    with store.atomic():
-        iid = store.instruction_id("another instruction")
-        cid = store.comparison_id(iid, store.output_id(iid, "ref", "a"), store.output_id(iid, "m", "b"))
-        store.add_annotation(comparison_id=cid, annotator_id=store.annotator_id("lonely", "judge"),
+    with store.transaction() as tx:
+        iid = tx.instruction_id("another instruction")
+        cid = tx.comparison_id(iid, tx.output_id(iid, "ref", "a"), tx.output_id(iid, "m", "b"))
+        tx.add_annotation(comparison_id=cid, annotator_id=tx.annotator_id("lonely", "judge"),
                              preference=2.0, seed=0)  # fmt: skip
     store.close()
     code, out, _ = run(capsys, "--db", str(path), "--gold", "humans")

@@ -17,7 +17,7 @@ from tiebreak.core.store import Store
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     path = tmp_path / "crowd.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     simulate_crowd(store, n_items=30, skip=0.3, seed=3)
     store.close()
     return str(path)
@@ -32,7 +32,7 @@ def test_json_rows_flags_and_under_annotated(db, capsys):
     assert fast == {"humans/0": False, "humans/1": False, "humans/2": False, "humans/3": True}
     assert out["overlap"] == 4 and out["too_fast_seconds"] == 5.0 and out["n_items"] == 30
     # with 30% of labels skipped, some items have fewer than 4 labels; they are all listed
-    store = Store(db)
+    store = Store(db, create=True)
     frame = store.annotations_frame(with_texts=False)
     store.close()
     counts = frame.groupby("comparison_id").size()
@@ -53,7 +53,7 @@ def test_table_and_threshold(db, capsys):
 
 def test_csv_and_too_few(tmp_path, capsys):
     path = tmp_path / "few.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     simulate_crowd(store, n_items=6)
     store.close()
     assert main(["annotators", "--db", str(path), "--format", "csv"]) == 0

@@ -62,13 +62,15 @@ def test_leaderboard_table_shows_intervals_and_notes(metrics_sample_db, capsys):
 
 def test_leaderboard_json_and_dropped_rows(tmp_path, capsys):
     db = tmp_path / "t.sqlite"
-    s = Store(db)
-    iid = s.instruction_id("Name a colour")
-    ref = s.output_id(iid, "ref", "red")
-    judge = s.annotator_id("j", "judge")
+    s = Store(db, create=True)
+    with s.transaction() as tx:
+        iid = tx.instruction_id("Name a colour")
+        ref = tx.output_id(iid, "ref", "red")
+        judge = tx.annotator_id("j", "judge")
     for i, p in enumerate([2.0, None, 1.0, None, 1.5]):
-        cid = s.comparison_id(iid, ref, s.output_id(iid, "m", f"blue {i}"))
-        s.add_annotation(comparison_id=cid, annotator_id=judge, preference=p, source="judge")
+        with s.transaction() as tx:
+            cid = tx.comparison_id(iid, ref, tx.output_id(iid, "m", f"blue {i}"))
+            tx.add_annotation(comparison_id=cid, annotator_id=judge, preference=p, source="judge")
     s.conn.commit()
     s.close()
     code, out, _ = run(capsys, "leaderboard", "--db", str(db), "--resamples", "0")
@@ -95,9 +97,10 @@ def test_unknown_names_are_clear_errors(metrics_sample_db, capsys):
 
 
 def test_empty_selection_is_an_error(tmp_path, capsys):
-    s = Store(tmp_path / "e.sqlite")
-    iid = s.instruction_id("x")
-    s.comparison_id(iid, s.output_id(iid, "r", "a"), s.output_id(iid, "m", "b"))
+    s = Store(tmp_path / "e.sqlite", create=True)
+    with s.transaction() as tx:
+        iid = tx.instruction_id("x")
+        tx.comparison_id(iid, tx.output_id(iid, "r", "a"), tx.output_id(iid, "m", "b"))
     s.conn.commit()
     s.close()
     code, _, err = run(capsys, "leaderboard", "--db", str(tmp_path / "e.sqlite"))

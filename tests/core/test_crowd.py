@@ -28,18 +28,18 @@ def simulate_crowd(
     classes = np.array([1.0, 1.5, 2.0])
     truth = rng.choice(classes, size=n_items, p=[0.45, 0.1, 0.45])
     cids = []
-    with store.atomic():
-        workers = [store.annotator_id(f"{group}/{i}", "human", group=group, member=i) for i in range(len(accuracies))]
+    with store.transaction() as tx:
+        workers = [tx.annotator_id(f"{group}/{i}", "human", group=group, member=i) for i in range(len(accuracies))]
         for u in range(n_items):
-            ins = store.instruction_id(f"crowd instruction {u}")
-            cid = store.comparison_id(ins, store.output_id(ins, "ref", f"r{u}"), store.output_id(ins, "cand", f"c{u}"))
+            ins = tx.instruction_id(f"crowd instruction {u}")
+            cid = tx.comparison_id(ins, tx.output_id(ins, "ref", f"r{u}"), tx.output_id(ins, "cand", f"c{u}"))
             cids.append(cid)
             for w, (acc, sec) in enumerate(zip(accuracies, seconds, strict=True)):
                 if rng.random() < skip:
                     continue
                 right = rng.random() < acc
                 label = truth[u] if right else rng.choice(classes[classes != truth[u]])
-                store.add_annotation(comparison_id=cid, annotator_id=workers[w], preference=float(label),
+                tx.add_annotation(comparison_id=cid, annotator_id=workers[w], preference=float(label),
                                      seconds=sec, source="label")  # fmt: skip
     return cids
 
@@ -117,7 +117,8 @@ def test_under_annotated_items_and_retractions(store):
     first = frame[frame["comparison_id"] == cids[0]]["annotation_id"].tolist()
     second = frame[frame["comparison_id"] == cids[1]]["annotation_id"].tolist()
     for aid in (first[0], first[1], second[0]):
-        store.retract_annotation(aid)
+        with store.transaction() as tx:
+            tx.retract_annotation(aid)
     items = item_coverage(store.annotations_frame(groups=["humans"]), "humans", overlap=3).set_index("comparison_id")
     assert items.loc[cids[0], "n_labels"] == 2 and not items.loc[cids[0], "reaches_overlap"]
     assert items.loc[cids[1], "n_labels"] == 3 and items.loc[cids[1], "reaches_overlap"]

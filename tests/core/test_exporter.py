@@ -44,7 +44,7 @@ def rows(store: Store) -> list[tuple]:
 def source(alpaca_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A file DB holding three real files (dict raw completions, legacy 0 draws, extras)."""
     path = tmp_path_factory.mktemp("src") / "src.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     files = [alpaca_dir / "results" / r / "annotations.json" for r in RESULTS]
     # 300 rows of each keep the test quick; every quirk is in the first rows of its file
     small = []
@@ -64,11 +64,11 @@ def source(alpaca_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("fmt", ["alpaca-eval", "csv", "jsonl"])
 def test_round_trip_gives_the_same_rows(source: Path, tmp_path: Path, fmt: str) -> None:
-    store = Store(source)
+    store = Store(source, create=True)
     out = tmp_path / f"out{SUFFIX[fmt]}"
     n = export_annotations(store, out, fmt)
     assert n == store.counts()["annotations"] == 905
-    fresh = Store(tmp_path / "fresh.sqlite")
+    fresh = Store(tmp_path / "fresh.sqlite", create=True)
     report = import_files(fresh, [out])
     assert report.added == n
     before, after = store.annotations_frame()[COMPARE], fresh.annotations_frame()[COMPARE]
@@ -84,7 +84,7 @@ def test_round_trip_gives_the_same_rows(source: Path, tmp_path: Path, fmt: str) 
 
 
 def test_cross_annotations_columns_and_round_trip(source: Path, tmp_path: Path) -> None:
-    store = Store(source)
+    store = Store(source, create=True)
     out = tmp_path / "cross.json"
     export_annotations(store, out, "cross-annotations", annotators=["humans", "panel"])
     data = json.loads(out.read_text("utf-8"))
@@ -104,7 +104,7 @@ def test_floats_are_written_with_full_precision(store: Store, tmp_path: Path) ->
     import_files(store, [tmp_path / "a.json"])
     for fmt in EXPORT_FORMATS:
         out = tmp_path / f"o{SUFFIX[fmt]}"
-        export_annotations(store, out, fmt)
+        export_annotations(store, out, fmt, force=True)  # two formats share a suffix
         assert repr(p) in out.read_text("utf-8") and "1.3333333333\"" not in out.read_text("utf-8")
     with open(tmp_path / "o.csv", encoding="utf-8", newline="") as fh:
         row = next(csv.DictReader(fh))
@@ -121,7 +121,7 @@ def test_alpaca_eval_export_restores_the_original_records(alpaca_dir: Path, stor
 
 
 def test_selection_by_annotator_and_generator(source: Path) -> None:
-    store = Store(source)
+    store = Store(source, create=True)
     judge = export_records(store, "jsonl", annotators=["alpaca_eval_gpt4"])
     assert len(judge) == 300 and {r["generator_1"] for r in judge} == {"text_davinci_003"}
     null = export_records(store, "csv", generators=["example"])
@@ -135,12 +135,13 @@ def test_selection_by_annotator_and_generator(source: Path) -> None:
 def test_retracted_annotations_are_not_exported(store: Store, tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text(json.dumps([BASE, {**BASE, "output_2": "x"}]))
     import_files(store, [tmp_path / "a.json"])
-    store.retract_annotation(1)
+    with store.transaction() as tx:
+        tx.retract_annotation(1)
     assert [r["output_2"] for r in export_records(store, "jsonl")] == ["x"]
 
 
 def test_unknown_names_and_formats(source: Path, tmp_path: Path) -> None:
-    store = Store(source)
+    store = Store(source, create=True)
     with pytest.raises(UnknownName, match="unknown annotator group 'nobody'.*known: alpaca_eval_cot"):
         export_annotations(store, tmp_path / "x.json", "alpaca-eval", annotators=["nobody"])
     with pytest.raises(UnknownName, match="unknown generator 'gpt-9'"):
@@ -151,11 +152,12 @@ def test_unknown_names_and_formats(source: Path, tmp_path: Path) -> None:
 
 
 def test_extra_fields_never_overwrite_columns(store: Store) -> None:
-    i = store.instruction_id("q")
-    comp = store.comparison_id(i, store.output_id(i, "ref", "a"), store.output_id(i, "m", "b"))
-    judge = store.annotator_id("j", "judge")
-    store.add_annotation(comparison_id=comp, annotator_id=judge, preference=2.0, source="judge",
-                         extra={"preference": 9, "note": "x"})  # fmt: skip
+    with store.transaction() as tx:
+        i = tx.instruction_id("q")
+        comp = tx.comparison_id(i, tx.output_id(i, "ref", "a"), tx.output_id(i, "m", "b"))
+        judge = tx.annotator_id("j", "judge")
+        tx.add_annotation(comparison_id=comp, annotator_id=judge, preference=2.0, source="judge",
+                             extra={"preference": 9, "note": "x"})  # fmt: skip
     for fmt in ("alpaca-eval", "jsonl"):
         (rec,) = export_records(store, fmt)
         assert (rec["preference"], rec["extra_preference"], rec["note"]) == (2.0, 9, "x")

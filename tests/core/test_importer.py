@@ -44,7 +44,7 @@ def table(store: Store, sql: str) -> list[tuple]:
 
 # -- real files --------------------------------------------------------------------------------
 def test_six_weighted_files_into_a_file_db(alpaca_dir: Path, tmp_path: Path) -> None:
-    store = Store(tmp_path / "t.sqlite")
+    store = Store(tmp_path / "t.sqlite", create=True)
     report = import_files(store, weighted_files(alpaca_dir))
     assert (report.records, report.added) == (4830, 4830)
     assert store.counts() == {"instructions": 805, "outputs": 805 * 7, "comparisons": 4830,
@@ -142,7 +142,7 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, int, str]]:
 
 @pytest.mark.parametrize("case", ["truncated", "missing", "wrong type", "outside", "conflict", "utf8", "empty"])
 def test_bad_input_leaves_the_database_unchanged(alpaca_dir: Path, tmp_path: Path, case: str) -> None:
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     legacy = alpaca_dir / "results/alpaca-7b/alpaca_eval_gpt4/annotations.json"
     import_files(store, [write_json(tmp_path / "prior.json", json.loads(legacy.read_text("utf-8"))[:40])])
     before = snapshot(store)
@@ -154,7 +154,7 @@ def test_bad_input_leaves_the_database_unchanged(alpaca_dir: Path, tmp_path: Pat
     assert m and (m[1], int(m[2]), m[3]) == (str(path), record, field), str(info.value)
     assert snapshot(store) == before
     store.close()
-    assert snapshot(Store(tmp_path / "db.sqlite")) == before  # and on disk
+    assert snapshot(Store(tmp_path / "db.sqlite", create=True)) == before  # and on disk
 
 
 def test_conflict_with_the_database(store: Store, tmp_path: Path) -> None:
@@ -217,7 +217,8 @@ def test_annotator_kind_column_and_group_consistency(store: Store, tmp_path: Pat
 
 
 def test_existing_human_member_is_reused(store: Store, tmp_path: Path) -> None:
-    alice = store.annotator_id("alice", "human", group="humans", member="alice")
+    with store.transaction() as tx:
+        alice = tx.annotator_id("alice", "human", group="humans", member="alice")
     rows = [{**BASE, "annotator": "humans", "annotator_index": "alice"}]
     import_files(store, [write_json(tmp_path / "a.json", rows)])
     assert table(store, "SELECT annotator_id FROM annotations") == [(alice,)]

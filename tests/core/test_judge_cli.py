@@ -9,7 +9,7 @@ from tiebreak.core.store import Store
 
 def make_db(tmp_path, n=5):
     db = tmp_path / "t.sqlite"
-    store = Store(db)
+    store = Store(db, create=True)
     add_comparisons(store, n)
     add_comparisons(store, 2, reference="ref", generator="other", prefix="Other")
     store.close()
@@ -30,7 +30,7 @@ def test_judge_cli_runs_summarises_and_resumes(tmp_path, fake_openai, capsys):
     assert main(args) == 0
     out, _ = capsys.readouterr()
     assert "already judged:      10" in out and fake_openai.chat_requests == 10
-    store = Store(db)
+    store = Store(db, create=True)
     df = store.annotations_frame(sources=["judge"])
     assert set(df["generator_2"]) == {"model"} and len(df) == 10
     config = store.conn.execute("SELECT kind, config FROM annotators WHERE name = 'tiebreak-ranking'").fetchone()

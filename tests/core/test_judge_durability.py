@@ -31,7 +31,7 @@ def _cached(path) -> int:
 def test_disk_full_mid_run_fails_loudly_and_keeps_paid_answers(tmp_path, fake_openai):
     """With the disk full the run used to exit 'done, 0 failed' with most verdicts lost."""
     path = tmp_path / "full.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     add_comparisons(store, 60)
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
     store.conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # SQLITE_FULL after a few writes
@@ -52,9 +52,8 @@ def test_disk_full_mid_run_fails_loudly_and_keeps_paid_answers(tmp_path, fake_op
 
 def test_a_failed_run_is_marked_failed(store, fake_openai):
     add_comparisons(store, 5)
-    store.conn.execute(  # any write of a verdict breaks: a bug-like failure inside a worker
-        "CREATE TRIGGER no_verdicts BEFORE INSERT ON annotations BEGIN SELECT RAISE(ABORT, 'boom'); END"
-    )
+    with store.transaction() as tx:  # any write of a verdict breaks: a bug-like failure in a worker
+        tx.execute("CREATE TRIGGER no_verdicts BEFORE INSERT ON annotations BEGIN SELECT RAISE(ABORT, 'boom'); END")
     with pytest.raises(JudgeError, match="boom"):
         run_judge(store, opts(fake_openai), api_key="k", policy=FAST)
     (status,) = store.conn.execute("SELECT status FROM judge_runs").fetchone()
@@ -82,10 +81,10 @@ def test_runs_of_dead_processes_are_marked_interrupted(store, fake_openai):
 
 def test_live_runs_of_this_process_are_not_reaped(store):
     add_comparisons(store, 1)
-    with store.transaction():
-        judge_sql.create_run(store, annotator_id=store.annotator_id("j", "judge"), config_name="c",
+    with store.transaction() as tx:
+        judge_sql.create_run(tx, annotator_id=tx.annotator_id("j", "judge"), config_name="c",
                              config_hash="h", model="m", base_url=None, mode="online", options={})  # fmt: skip
-        assert judge_sql.reap_dead_runs(store) == []
+        assert judge_sql.reap_dead_runs(tx) == []
 
 
 def test_a_lost_batch_create_answer_is_recovered_not_resent(store, fake_openai):
@@ -106,8 +105,8 @@ def test_a_run_that_died_while_submitting_finds_its_batch(store, fake_openai):
 
     add_comparisons(store, 3)
     job = JudgeJob(store, opts(fake_openai), mode="batch")
-    with store.transaction():
-        judge_sql.set_run_status(store, job.run_id, "submitting")
+    with store.transaction() as tx:
+        judge_sql.set_run_status(tx, job.run_id, "submitting")
     lines, _ = batch_lines(job, job.plan())
     client = openai.OpenAI(base_url=fake_openai.base_url, api_key="k")  # what the dead process sent
     up = client.files.create(file=("x.jsonl", ("\n".join(lines) + "\n").encode(), "application/jsonl"),

@@ -67,7 +67,7 @@ def test_key_never_lands_in_db_files_logs_or_errors(tmp_path, fake_openai, monke
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     db = tmp_path / "judge.sqlite"
-    store = Store(db)
+    store = Store(db, create=True)
     add_comparisons(store, 6)
     add_comparisons(store, 2, prefix="NONSENSE")
     store.close()
@@ -79,7 +79,7 @@ def test_key_never_lands_in_db_files_logs_or_errors(tmp_path, fake_openai, monke
     fake_openai.inject("401", times=3)  # the fake echoes the key in its error, like OpenAI does
     assert cli_main([*base, "--config", "tiebreak-ranking", "--model", "m3"]) == 2
     errors = []
-    store = Store(db)
+    store = Store(db, create=True)
     with pytest.raises(JudgeError) as info:
         fake_openai.inject("401", times=3)
         run_judge(store, JudgeOptions(config=load_config("tiebreak-ranking"), model="m4",

@@ -75,7 +75,8 @@ def test_second_run_makes_zero_requests_and_force_asks_again(store, fake_openai)
     assert fake_openai.chat_requests == 10 and summary.already == 10 and summary.planned == 0
     # verdicts retracted elsewhere: the cache answers, still without a call
     for annotation_id in live(store)["annotation_id"]:
-        store.retract_annotation(int(annotation_id))
+        with store.transaction() as tx:
+            tx.retract_annotation(int(annotation_id))
     summary, _ = run_judge(store, options(fake_openai, seeds=(0, 1)), api_key="k", policy=FAST)
     assert fake_openai.chat_requests == 10 and summary.cached == 10 and len(live(store)) == 10
     summary, _ = run_judge(store, options(fake_openai, seeds=(0, 1), force=True), api_key="k", policy=FAST)
@@ -84,8 +85,9 @@ def test_second_run_makes_zero_requests_and_force_asks_again(store, fake_openai)
 
 
 def test_identical_outputs_are_ties_without_a_call(store, fake_openai):
-    iid = store.instruction_id("Say hi.")
-    cid = store.comparison_id(iid, store.output_id(iid, "ref", "hi"), store.output_id(iid, "m", "hi"))
+    with store.transaction() as tx:
+        iid = tx.instruction_id("Say hi.")
+        cid = tx.comparison_id(iid, tx.output_id(iid, "ref", "hi"), tx.output_id(iid, "m", "hi"))
     summary, _ = run_judge(store, options(fake_openai), api_key="k", policy=FAST)
     assert fake_openai.chat_requests == 0 and summary.ties == 1
     assert live(store).set_index("comparison_id").loc[cid, "preference"] == 1.5
@@ -211,10 +213,12 @@ def test_edited_config_under_same_name_is_refused(store, fake_openai):
 
 def test_name_clash_with_an_imported_or_human_annotator_is_refused(store, fake_openai):
     add_comparisons(store, 1)
-    store.annotator_id("tiebreak-ranking", "judge")  # e.g. imported AlpacaEval annotations
+    with store.transaction() as tx:
+        tx.annotator_id("tiebreak-ranking", "judge")  # e.g. imported AlpacaEval annotations
     with pytest.raises(ConfigError, match="another name"):
         run_judge(store, options(fake_openai), api_key="k", policy=FAST)
-    store.annotator_id("tiebreak-weighted", "human")
+    with store.transaction() as tx:
+        tx.annotator_id("tiebreak-weighted", "human")
     with pytest.raises(ConfigError, match="human"):
         run_judge(store, options(fake_openai, "tiebreak-weighted"), api_key="k", policy=FAST)
 

@@ -193,16 +193,15 @@ def test_unknown_names_raise(metrics_sample_db):
 
 
 def test_null_preferences_in_the_database_are_counted(store):
-    iid = store.instruction_id("Say hi")
-    ref = store.output_id(iid, "ref", "hi")
-    cids = [
-        store.comparison_id(iid, ref, store.output_id(iid, "m", f"hello {i}")) for i in range(4)
-    ]
-    judge = store.annotator_id("j", "judge")
-    for cid, p in zip(cids, [2.0, None, 1.0, None], strict=True):
-        store.add_annotation(comparison_id=cid, annotator_id=judge, preference=p, source="judge")
-    other = store.annotator_id("broken", "judge")
-    store.add_annotation(comparison_id=cids[0], annotator_id=other, preference=None, source="judge")
+    with store.transaction() as tx:
+        iid = tx.instruction_id("Say hi")
+        ref = tx.output_id(iid, "ref", "hi")
+        cids = [tx.comparison_id(iid, ref, tx.output_id(iid, "m", f"hello {i}")) for i in range(4)]
+        judge = tx.annotator_id("j", "judge")
+        for cid, p in zip(cids, [2.0, None, 1.0, None], strict=True):
+            tx.add_annotation(comparison_id=cid, annotator_id=judge, preference=p, source="judge")
+        other = tx.annotator_id("broken", "judge")
+        tx.add_annotation(comparison_id=cids[0], annotator_id=other, preference=None, source="judge")
     table = leaderboard(q.metric_frame(store))
     row = table.loc[("m", "ref", "j")]
     assert (row["n_total"], row["n_dropped"], row["win_rate"]) == (2, 2, 0.5)

@@ -27,10 +27,13 @@ def test_probability_stored_before_item_is_shown(audited):
     assert before["inclusion_prob"].notna().all() and before["shown_at"].isna().all()
     session = ReviewSession.open_review(store, "alice", "gpt4_judge")
     shown = session.current()
+    unchanged = rs.samples(store, "gpt4_judge/audit", "random")
+    assert unchanged["shown_at"].isna().all()  # reading the current item writes nothing
+    session.record(Choice.LEFT)  # the vote stores when its item was first shown
     after = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
     row = after.loc[shown.pair.comparison_id]
     assert row["shown_at"] is not None and row["drawn_at"] < row["shown_at"]
-    assert after["shown_at"].notna().sum() == 1  # only the item on screen
+    assert after["shown_at"].notna().sum() == 1  # only the item voted on
 
 
 def test_blind_then_override_stores_both_decisions(audited):

@@ -16,14 +16,14 @@ SAMPLE_COUNTS = {"instructions": 200, "outputs": 1400, "comparisons": 1200, "ann
 
 
 def test_open_database_creates_and_loads_once(tmp_path: Path) -> None:
-    db = tmp_path / "sub" / "t.sqlite"
-    store = open_database(db)
+    db = tmp_path / "t.sqlite"
+    store = open_database(db, create=True, sample=True)
     assert db.exists()
     assert store.counts() == SAMPLE_COUNTS
     assert store.groups() == [{"group": "weighted_alpaca_eval_gpt4_turbo", "kind": "judge", "annotations": 1200}]
     assert "example" in store.generators() and "gpt4_1106_preview" in store.generators()
     store.close()
-    again = open_database(db)  # not new: nothing loaded twice
+    again = open_database(db, sample=True)  # not new: nothing loaded twice
     assert again.counts() == SAMPLE_COUNTS
     assert again.conn.execute("SELECT count(*) FROM imports").fetchone()[0] == 1
     assert load_sample(again).added == 0
@@ -31,9 +31,10 @@ def test_open_database_creates_and_loads_once(tmp_path: Path) -> None:
 
 
 def test_open_database_without_sample_and_in_memory(tmp_path: Path) -> None:
-    empty = open_database(tmp_path / "e.sqlite", sample=False)
+    empty = open_database(tmp_path / "e.sqlite", create=True)  # the sample only on request
     assert empty.counts()["comparisons"] == 0
-    assert open_database(":memory:").counts() == SAMPLE_COUNTS
+    assert open_database(":memory:").counts()["comparisons"] == 0
+    assert open_database(":memory:", sample=True).counts() == SAMPLE_COUNTS
 
 
 def test_sample_rows_are_the_real_rows(alpaca_dir: Path) -> None:
@@ -53,7 +54,7 @@ def test_sample_is_reproducible_and_documented(alpaca_dir: Path) -> None:
 
 def test_sample_preferences_match_the_store(tmp_path: Path) -> None:
     rows = json.loads(gzip.decompress(sample_file().read_bytes()))
-    store = open_database(tmp_path / "s.sqlite")
+    store = open_database(tmp_path / "s.sqlite", create=True, sample=True)
     frame = store.annotations_frame(with_texts=False)
     assert list(frame["preference"]) == [r["preference"] for r in rows]
     assert isinstance(store, Store)

@@ -20,24 +20,24 @@ def build_spotcheck_store(store, n_instructions=40, seed=0, humans=0):
     """
     rng = np.random.default_rng(seed)
     cids = {}
-    with store.atomic():
-        judge = store.annotator_id("gpt4_judge", "judge")
-        human = store.annotator_id("humans/0", "human", group="humans", member="0")
+    with store.transaction() as tx:
+        judge = tx.annotator_id("gpt4_judge", "judge")
+        human = tx.annotator_id("humans/0", "human", group="humans", member="0")
         for i in range(n_instructions):
-            iid = store.instruction_id(f"instruction {i}", dataset=("helpful_base", "koala")[i % 2])
-            ref = store.output_id(iid, "reference", "r" * (10 + i))
+            iid = tx.instruction_id(f"instruction {i}", dataset=("helpful_base", "koala")[i % 2])
+            ref = tx.output_id(iid, "reference", "r" * (10 + i))
             for m, model in enumerate(MODELS):
-                out = store.output_id(iid, model, f"{model} answer {i} " + "x" * int(rng.integers(5, 80)))
-                cid = store.comparison_id(iid, ref, out)
+                out = tx.output_id(iid, model, f"{model} answer {i} " + "x" * int(rng.integers(5, 80)))
+                cid = tx.comparison_id(iid, ref, out)
                 cids[(model, i)] = cid
                 q = float(np.clip(rng.beta(1, 1) + 0.1 * m, 0.01, 0.99))
                 for s in (0, 1):
                     p = float(np.clip(q + rng.normal(0, 0.05 * s), 0, 1))
-                    store.add_annotation(comparison_id=cid, annotator_id=judge, preference=1 + p, seed=s,
+                    tx.add_annotation(comparison_id=cid, annotator_id=judge, preference=1 + p, seed=s,
                                          swapped=s, source="import", rationale=f"because {i}")
                 if i < humans:
                     y = 2.0 if rng.random() < q else 1.0
-                    store.add_annotation(comparison_id=cid, annotator_id=human, preference=y, source="import")
+                    tx.add_annotation(comparison_id=cid, annotator_id=human, preference=y, source="import")
     return cids
 
 
@@ -84,17 +84,19 @@ def test_estimate_from_reviews_and_pending_warning(store):
     build_spotcheck_store(store)
     rep = sample_audit(store, "gpt4_judge", 16, "stratified", seed=5)
     s = rs.samples(store, rep.audit_group, "random")
-    reviewer = store.annotator_id("alice", "human", group="reviewers")
+    with store.transaction() as tx:
+        reviewer = tx.annotator_id("alice", "human", group="reviewers")
     for k, row in enumerate(s.itertuples()):
         if k == 15:
             break  # one item left unreviewed
-        a = store.add_annotation(comparison_id=row.comparison_id, annotator_id=reviewer,
-                                 preference=2.0 if k % 3 else 1.0, source="review")
-        r = rs.record_reveal(store, comparison_id=row.comparison_id, annotator_id=reviewer,
-                             blind_annotation_id=a, judge_group="gpt4_judge", judge_preference=1.7,
-                             judge_confidence=0.4, sample_id=row.sample_id)
-        rs.record_action(store, r, action="accept", final_preference=1.7, final_choice=None,
-                         reason=None, reason_text=None)
+        with store.transaction() as tx:
+            a = tx.add_annotation(comparison_id=row.comparison_id, annotator_id=reviewer,
+                                     preference=2.0 if k % 3 else 1.0, source="review")
+            r = rs.record_reveal(tx, comparison_id=row.comparison_id, annotator_id=reviewer,
+                                 blind_annotation_id=a, judge_group="gpt4_judge", judge_preference=1.7,
+                                 judge_confidence=0.4, sample_id=row.sample_id)
+            rs.record_action(tx, r, action="accept", final_preference=1.7, final_choice=None,
+                             reason=None, reason_text=None)
     est = estimate_audit(store, "gpt4_judge", rep.audit_group, target_width=0.2)
     assert any("1 of 16 drawn items have no blind label" in w for w in est.warnings)
     methods = {(r["model"], r["method"]) for r in est.rows}
@@ -113,9 +115,11 @@ def test_imported_human_labels_count_as_uniform_with_warning(store):
     assert est.design == "uniform (imported)"
     assert any("treated as a UNIFORM random sample (24 of 80" in w for w in est.warnings)
     assert {r["n_labelled"] for r in est.rows if r["method"] == "PPI"} == {12}
-    rs.mark_group(store, "humans", "random")
+    with store.transaction() as tx:
+        rs.mark_group(tx, "humans", "random")
     assert estimate_audit(store, "gpt4_judge", "humans").warnings == []
-    rs.mark_group(store, "humans", "adhoc")
+    with store.transaction() as tx:
+        rs.mark_group(tx, "humans", "adhoc")
     with pytest.raises(AuditError, match="marked ad-hoc"):
         estimate_audit(store, "gpt4_judge", "humans")
     with pytest.raises(AuditError, match="neither an audit stream"):
@@ -124,7 +128,8 @@ def test_imported_human_labels_count_as_uniform_with_warning(store):
 
 def test_adhoc_items_never_count_as_random(store):
     cids = build_spotcheck_store(store)
-    rs.add_adhoc(store, "gpt4_judge/audit", "gpt4_judge", cids[("model-a", 3)], "by hand")
+    with store.transaction() as tx:
+        rs.add_adhoc(tx, "gpt4_judge/audit", "gpt4_judge", cids[("model-a", 3)], "by hand")
     assert rs.samples(store, "gpt4_judge/audit", "random").empty
     with pytest.raises(AuditError):  # an ad-hoc-only stream has no draws: not an audit
         estimate_audit(store, "gpt4_judge", "gpt4_judge/audit")
@@ -150,12 +155,12 @@ def test_queue_filters_and_uncertainty_sort(store):
 def test_verdicts_after_the_first_draw_are_reported_outside_the_frame(store):
     build_spotcheck_store(store, n_instructions=10)
     rep = sample_audit(store, "gpt4_judge", 4, "uniform", seed=1)
-    with store.atomic():
-        iid = store.instruction_id("a late instruction")
-        cid = store.comparison_id(iid, store.output_id(iid, "reference", "r"), store.output_id(iid, "model-a", "m"))
-        judge = store.annotator_id("gpt4_judge", "judge")
-        store.add_annotation(comparison_id=cid, annotator_id=judge, preference=1.8, source="judge")
-        store.add_annotation(comparison_id=cid, annotator_id=judge, preference=None, seed=1, source="judge")
+    with store.transaction() as tx:
+        iid = tx.instruction_id("a late instruction")
+        cid = tx.comparison_id(iid, tx.output_id(iid, "reference", "r"), tx.output_id(iid, "model-a", "m"))
+        judge = tx.annotator_id("gpt4_judge", "judge")
+        tx.add_annotation(comparison_id=cid, annotator_id=judge, preference=1.8, source="judge")
+        tx.add_annotation(comparison_id=cid, annotator_id=judge, preference=None, seed=1, source="judge")
     est = estimate_audit(store, "gpt4_judge", rep.audit_group)
     assert any("1 verdict(s) of 'gpt4_judge' came after the first draw" in w for w in est.warnings)
     fresh = sample_audit(store, "gpt4_judge", 3, "uniform", audit_group="fresh", seed=2)
@@ -169,15 +174,17 @@ def test_uncertainty_stream_estimate_is_horvitz_thompson_with_stored_pi(store):
     build_spotcheck_store(store, n_instructions=30)
     rep = sample_audit(store, "gpt4_judge", 16, "uncertainty", audit_group="unc", seed=9)
     s = rs.samples(store, "unc", "random")
-    reviewer = store.annotator_id("zed", "human", group="reviewers")
+    with store.transaction() as tx:
+        reviewer = tx.annotator_id("zed", "human", group="reviewers")
     y_of = {}
     for k, row in enumerate(s.itertuples()):
         y_of[row.comparison_id] = float(k % 2)
-        a = store.add_annotation(comparison_id=row.comparison_id, annotator_id=reviewer,
-                                 preference=1.0 + k % 2, source="review")
-        rs.record_reveal(store, comparison_id=row.comparison_id, annotator_id=reviewer, blind_annotation_id=a,
-                         judge_group="gpt4_judge", judge_preference=1.5, judge_confidence=0.0,
-                         sample_id=row.sample_id)
+        with store.transaction() as tx:
+            a = tx.add_annotation(comparison_id=row.comparison_id, annotator_id=reviewer,
+                                     preference=1.0 + k % 2, source="review")
+            rs.record_reveal(tx, comparison_id=row.comparison_id, annotator_id=reviewer, blind_annotation_id=a,
+                             judge_group="gpt4_judge", judge_preference=1.5, judge_confidence=0.0,
+                             sample_id=row.sample_id)
     est = estimate_audit(store, "gpt4_judge", "unc")
     assert est.warnings == [] and rep.n_new == len(s)
     fr = rs.frame(store, "unc").merge(rs.inclusion(store, "unc"), on="comparison_id")

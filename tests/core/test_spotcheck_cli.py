@@ -17,7 +17,7 @@ from tiebreak.core.store import Store
 @pytest.fixture
 def db(tmp_path):
     path = tmp_path / "t.sqlite"
-    s = Store(path)
+    s = Store(path, create=True)
     build_spotcheck_store(s, humans=10)
     s.close()
     return path
@@ -27,7 +27,7 @@ def test_sample_review_estimate_export(db, tmp_path, capsys):
     assert main(["spotcheck", "sample", "--db", str(db), "--judge", "gpt4_judge", "--n", "12",
                  "--design", "stratified", "--seed", "3"]) == 0
     assert "drew 12 new item(s) (stratified, seed 3)" in capsys.readouterr().out
-    s = Store(db)
+    s = Store(db, create=True)
     session = ReviewSession.open_review(s, "alice", "gpt4_judge")
     for k in range(12):
         blind = session.record(Choice.LEFT if k % 2 else Choice.RIGHT)
@@ -72,10 +72,18 @@ def test_imported_humans_warning_and_errors(db, capsys):
     assert "no verdicts of judge group 'nope'" in capsys.readouterr().err
 
 
-def test_fresh_database_gets_the_bundled_sample(tmp_path, capsys):
+def test_spotcheck_on_the_sample_given_explicitly(sample_db, tmp_path, capsys):
+    judge = "weighted_alpaca_eval_gpt4_turbo"
+    assert main(["spotcheck", "sample", "--db", str(sample_db), "--judge", judge, "--n", "30", "--seed", "1"]) == 0
+    assert "30 of 1200 verdicts are in the stream" in capsys.readouterr().out
+    assert main(["spotcheck", "export", "--db", str(sample_db), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "no reviewed items" in capsys.readouterr().err
+
+
+def test_a_fresh_database_does_not_get_the_sample(tmp_path, capsys):
     db = tmp_path / "fresh.sqlite"
     judge = "weighted_alpaca_eval_gpt4_turbo"
-    assert main(["spotcheck", "sample", "--db", str(db), "--judge", judge, "--n", "30", "--seed", "1"]) == 0
-    assert "30 of 1200 verdicts are in the stream" in capsys.readouterr().out
-    assert main(["spotcheck", "export", "--db", str(db), "--out", str(tmp_path / "x.csv")]) == 2
-    assert "no reviewed items" in capsys.readouterr().err
+    assert main(["spotcheck", "sample", "--db", str(db), "--judge", judge, "--n", "30"]) == 2
+    assert "no database at" in capsys.readouterr().err and not db.exists()
+    assert main(["spotcheck", "sample", "--db", str(db), "--create", "--judge", judge, "--n", "30"]) == 2
+    assert "30 of 1200" not in capsys.readouterr().out

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tiebreak.core.metrics import sql as q
 from tiebreak.core.metrics.winrate import from_sums, leaderboard
-from tiebreak.core.store import Store
+from tiebreak.core.store import Store, Transaction
 
 INT_COLUMNS = ("n_total", "n_dropped", "n_wins", "n_wins_base", "n_draws")
 SCALE = 2.0**-32
@@ -81,19 +81,20 @@ def lengths_exact(store: Store) -> None:
 def world(store: Store) -> tuple[list[int], list[int]]:
     """Comparisons of three candidates against two references; judges and a human group."""
     cids = []
-    for i in range(3):
-        iid = store.instruction_id(f"instruction {i}")
-        for ref in ("ref_a", "ref_b"):
-            o1 = store.output_id(iid, ref, f"{ref} answer {i}" + "!" * i)
-            for cand in ("m1", "m2", "m3"):
-                o2 = store.output_id(iid, cand, f"{cand} says {i}" * (i + 1))
-                cids.append(store.comparison_id(iid, o1, o2))
-    annotators = [
-        store.annotator_id("j1", "judge"),
-        store.annotator_id("j2", "judge"),
-        store.annotator_id("crowd/1", "human", group="crowd", member="1"),
-        store.annotator_id("crowd/2", "human", group="crowd", member="2"),
-    ]
+    with store.transaction() as tx:
+        for i in range(3):
+            iid = tx.instruction_id(f"instruction {i}")
+            for ref in ("ref_a", "ref_b"):
+                o1 = tx.output_id(iid, ref, f"{ref} answer {i}" + "!" * i)
+                for cand in ("m1", "m2", "m3"):
+                    o2 = tx.output_id(iid, cand, f"{cand} says {i}" * (i + 1))
+                    cids.append(tx.comparison_id(iid, o1, o2))
+        annotators = [
+            tx.annotator_id("j1", "judge"),
+            tx.annotator_id("j2", "judge"),
+            tx.annotator_id("crowd/1", "human", group="crowd", member="1"),
+            tx.annotator_id("crowd/2", "human", group="crowd", member="2"),
+        ]
     return cids, annotators
 
 
@@ -115,11 +116,15 @@ operations = st.lists(
 def apply(store: Store, op: str, i: int, j: int, p: float | None, cids: list, anns: list) -> None:
     """One random change to the annotations table (through the Store where it has a method)."""
     ids = [r[0] for r in store.conn.execute("SELECT id FROM annotations ORDER BY id")]
-    if op == "add" or not ids:
-        store.add_annotation(comparison_id=cids[i % len(cids)], annotator_id=anns[j % len(anns)],
-                             preference=p, source="label")  # fmt: skip
-        return
-    aid = ids[i % len(ids)]
+    with store.transaction() as tx:
+        if op == "add" or not ids:
+            tx.add_annotation(comparison_id=cids[i % len(cids)], annotator_id=anns[j % len(anns)],
+                              preference=p, source="label")  # fmt: skip
+        else:
+            _change(tx, op, ids[i % len(ids)], j, p, cids, anns)
+
+
+def _change(tx: Transaction, op: str, aid: int, j: int, p: float | None, cids: list, anns: list) -> None:
     sql = {
         "update": ("UPDATE annotations SET preference = ? WHERE id = ?", (p, aid)),
         "delete": ("DELETE FROM annotations WHERE id = ?", (aid,)),
@@ -128,11 +133,11 @@ def apply(store: Store, op: str, i: int, j: int, p: float | None, cids: list, an
         "touch": ("UPDATE annotations SET retracted_at = 'later' WHERE id = ? AND retracted_at IS NOT NULL", (aid,)),
     }  # fmt: skip
     if op == "retract":
-        store.retract_annotation(aid)
+        tx.retract_annotation(aid)
     elif op == "restore":
-        store.restore_annotation(aid)
+        tx.restore_annotation(aid)
     else:
-        store.conn.execute(*sql[op])
+        tx.execute(*sql[op])
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -164,12 +169,12 @@ def test_long_histories_do_not_drift():
     cids, anns = world(store)
     rng = random.Random(7)
     live: list[int] = []
-    with store.atomic():
+    with store.transaction() as tx:
         for _ in range(20_000):
             if live and rng.random() < 0.45:
-                store.retract_annotation(live.pop(rng.randrange(len(live))))
+                tx.retract_annotation(live.pop(rng.randrange(len(live))))
             else:
-                live.append(store.add_annotation(comparison_id=cids[0], annotator_id=anns[0],
+                live.append(tx.add_annotation(comparison_id=cids[0], annotator_id=anns[0],
                                                  preference=1 + rng.random(), source="judge"))  # fmt: skip
     assert len(live) > 1000
     assert_aggregate_exact(store, tol=1e-13)
@@ -178,32 +183,32 @@ def test_long_histories_do_not_drift():
 
 def _unapply_0006(path) -> None:
     """Turn a file database back into its pre-0006 state (tables, triggers, migration record)."""
-    s = Store(path)
+    s = Store(path, create=True)
     names = [r[0] for r in s.conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE 'winrate_sums%'"
         " OR name LIKE 'generator_length_sums%')")]  # fmt: skip
-    with s.atomic():
+    with s.transaction() as tx:
         for name in names:
-            s.conn.execute(f"DROP TRIGGER {name}")
-        s.conn.execute("DROP TABLE winrate_sums")
-        s.conn.execute("DROP TABLE generator_length_sums")
-        s.conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0006_winrate_sums'")
+            tx.execute(f"DROP TRIGGER {name}")
+        tx.execute("DROP TABLE winrate_sums")
+        tx.execute("DROP TABLE generator_length_sums")
+        tx.execute("DELETE FROM _sqlite_migrations WHERE name = '0006_winrate_sums'")
     s.close()
 
 
 def test_migration_backfills_existing_rows(tmp_path):
     path = tmp_path / "old.sqlite"
-    s = Store(path)
+    s = Store(path, create=True)
     cids, anns = world(s)
     rng = random.Random(3)
-    ids = [
-        s.add_annotation(comparison_id=rng.choice(cids), annotator_id=rng.choice(anns),
-                         preference=rng.choice([None, 1.0, 1.5, 2.0, 1 + rng.random()]))
-        for _ in range(300)
-    ]  # fmt: skip
-    for aid in ids[::7]:
-        s.retract_annotation(aid)
-    s.conn.commit()
+    with s.transaction() as tx:
+        ids = [
+            tx.add_annotation(comparison_id=rng.choice(cids), annotator_id=rng.choice(anns),
+                              preference=rng.choice([None, 1.0, 1.5, 2.0, 1 + rng.random()]))
+            for _ in range(300)
+        ]  # fmt: skip
+        for aid in ids[::7]:
+            tx.retract_annotation(aid)
     s.close()
     _unapply_0006(path)
     s = Store(path)  # re-applies 0006: backfill from the rows above
@@ -217,45 +222,49 @@ def test_migration_backfills_existing_rows(tmp_path):
 
 def test_renames_and_rewired_comparisons_rebuild_the_affected_keys(store):
     cids, anns = world(store)
-    for k, cid in enumerate(cids):
-        for a in anns:
-            store.add_annotation(comparison_id=cid, annotator_id=a, preference=1 + (k % 5) / 4)
+    with store.transaction() as tx:
+        for k, cid in enumerate(cids):
+            for a in anns:
+                tx.add_annotation(comparison_id=cid, annotator_id=a, preference=1 + (k % 5) / 4)
     assert_aggregate_exact(store)
-    store.conn.execute("UPDATE annotators SET group_name = 'j1' WHERE name = 'crowd/2'")
+    with store.transaction() as tx:
+        tx.execute("UPDATE annotators SET group_name = 'j1' WHERE name = 'crowd/2'")
     assert_aggregate_exact(store)
-    store.conn.execute("UPDATE outputs SET generator = 'm9' WHERE generator = 'm2'")
+    with store.transaction() as tx:
+        tx.execute("UPDATE outputs SET generator = 'm9' WHERE generator = 'm2'")
     assert_aggregate_exact(store)
     lengths_exact(store)
     other = store.conn.execute("SELECT output_2_id FROM comparisons WHERE id = ?", (cids[-1],))
-    store.conn.execute(
-        "UPDATE comparisons SET output_2_id = ? WHERE id = ?", (other.fetchone()[0], cids[0])
-    )
+    with store.transaction() as tx:
+        tx.execute("UPDATE comparisons SET output_2_id = ? WHERE id = ?", (other.fetchone()[0], cids[0]))
     assert_aggregate_exact(store)
 
 
 def test_output_lengths_follow_inserts_deletes_and_edits(store):
     cids, _ = world(store)
     lengths_exact(store)
-    iid = store.instruction_id("instruction 0")
-    lone = store.output_id(iid, "m4", "a lone output with no comparison")
-    store.output_id(iid, "m4", "x")
+    with store.transaction() as tx:
+        iid = tx.instruction_id("instruction 0")
+        lone = tx.output_id(iid, "m4", "a lone output with no comparison")
+        tx.output_id(iid, "m4", "x")
     lengths_exact(store)
-    store.conn.execute("UPDATE texts SET length = length + 5 WHERE body = 'x'")
-    lengths_exact(store)
-    store.conn.execute("DELETE FROM outputs WHERE id = ?", (lone,))
-    lengths_exact(store)
-    store.conn.execute("DELETE FROM outputs WHERE generator = 'm4'")
-    lengths_exact(store)
+    for sql, args in (("UPDATE texts SET length = length + 5 WHERE body = 'x'", ()),
+                      ("DELETE FROM outputs WHERE id = ?", (lone,)),
+                      ("DELETE FROM outputs WHERE generator = 'm4'", ())):  # fmt: skip
+        with store.transaction() as tx:
+            tx.execute(sql, args)
+        lengths_exact(store)
     assert "m4" not in q.avg_lengths(store)
 
 
 def test_rolled_back_changes_leave_the_sums_alone(store):
     cids, anns = world(store)
-    store.add_annotation(comparison_id=cids[0], annotator_id=anns[0], preference=2.0)
+    with store.transaction() as tx:
+        tx.add_annotation(comparison_id=cids[0], annotator_id=anns[0], preference=2.0)
     before = stored(store)
-    with pytest.raises(RuntimeError), store.atomic():
-        store.add_annotation(comparison_id=cids[0], annotator_id=anns[0], preference=1.0)
-        store.retract_annotation(1)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.add_annotation(comparison_id=cids[0], annotator_id=anns[0], preference=1.0)
+        tx.retract_annotation(1)
         raise RuntimeError("abort")
     assert stored(store) == before
     assert_aggregate_exact(store)

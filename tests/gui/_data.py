@@ -23,16 +23,16 @@ def fill_store(
     """
     outputs = outputs or {}
     ids = []
-    with store.atomic():
-        judge_id = store.annotator_id(judge, "judge") if judge else None
+    with store.transaction() as tx:
+        judge_id = tx.annotator_id(judge, "judge") if judge else None
         for i in range(n_instructions):
-            ins = store.instruction_id(f"Instruction {i}: explain topic {i}.", dataset="helpful_base")
-            ref = store.output_id(ins, REFERENCE, outputs.get((i, REFERENCE), f"Reference answer {i}."))
+            ins = tx.instruction_id(f"Instruction {i}: explain topic {i}.", dataset="helpful_base")
+            ref = tx.output_id(ins, REFERENCE, outputs.get((i, REFERENCE), f"Reference answer {i}."))
             for k, g in enumerate(candidates):
                 text = outputs.get((i, g), f"**Answer** {i}, variant {k}.\n\n```python\nprint({i})\n```")
-                cid = store.comparison_id(ins, ref, store.output_id(ins, g, text))
+                cid = tx.comparison_id(ins, ref, tx.output_id(ins, g, text))
                 ids.append(cid)
                 if judge_id is not None:
-                    store.add_annotation(comparison_id=cid, annotator_id=judge_id, source="judge",
+                    tx.add_annotation(comparison_id=cid, annotator_id=judge_id, source="judge",
                                          preference=2.0 if cid % 2 == 0 else 1.0)
     return ids

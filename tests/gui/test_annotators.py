@@ -18,7 +18,8 @@ def crowd(store):
     frame = store.annotations_frame(groups=["humans"], with_texts=False)
     mine = frame[frame["annotator_name"] == "humans/2"]["annotation_id"].tolist()
     for aid in mine[6:]:
-        store.retract_annotation(aid)
+        with store.transaction() as tx:
+            tx.retract_annotation(aid)
     return AppContext(store=store, db_path=None), cids
 
 
@@ -58,7 +59,8 @@ def test_refreshes_on_annotations_changed(crowd, qtbot):
     frame = ctx.store.annotations_frame(groups=["humans"], with_texts=False)
     first = frame[frame["comparison_id"] == cids[0]]["annotation_id"].tolist()
     for aid in first[:2]:
-        ctx.store.retract_annotation(aid)
+        with ctx.store.transaction() as tx:
+            tx.retract_annotation(aid)
     with qtbot.waitSignal(ctx.events.annotations_changed):
         ctx.events.annotations_changed.emit(None)
     assert screen.under_annotated_count() == 1
@@ -67,7 +69,8 @@ def test_refreshes_on_annotations_changed(crowd, qtbot):
     screen.hide()
     second = frame[frame["comparison_id"] == cids[1]]["annotation_id"].tolist()
     for aid in second[:2]:
-        ctx.store.retract_annotation(aid)
+        with ctx.store.transaction() as tx:
+            tx.retract_annotation(aid)
     ctx.events.annotations_changed.emit(None)
     assert screen.under_annotated_count() == 1
     screen.show()

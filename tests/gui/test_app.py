@@ -38,7 +38,7 @@ def test_every_menu_entry_has_a_key(ctx, make_window):
 
 def test_last_session_is_resumed_from_a_database_file(tmp_path, qtbot):
     path = tmp_path / "tiebreak.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     fill_store(store)
     store.close()
     settings = Settings(tmp_path / "s.ini")

@@ -15,9 +15,10 @@ def screen(qtbot, store):
     from tiebreak.gui.browse import BrowseScreen
 
     ids = fill_store(store, 3)
-    human = store.annotator_id("alice", "human", group="humans")
-    store.add_annotation(comparison_id=ids[1], annotator_id=human, preference=1.5,
-                         rationale="both fine", source="label")  # fmt: skip
+    with store.transaction() as tx:
+        human = tx.annotator_id("alice", "human", group="humans")
+        tx.add_annotation(comparison_id=ids[1], annotator_id=human, preference=1.5,
+                             rationale="both fine", source="label")  # fmt: skip
     widget = BrowseScreen(AppContext(store=store, db_path=None))
     qtbot.addWidget(widget)
     widget.resize(1300, 850)
@@ -80,8 +81,9 @@ def test_filters_keep_the_item_and_follow_new_labels(screen, qtbot):
     assert not screen.next_button.isEnabled()
     screen.generator.setCurrentText("(all)")
     store = screen.ctx.store
-    bob = store.annotator_id("bob", "human", group="humans")
-    store.add_annotation(comparison_id=screen.ids[5], annotator_id=bob, preference=2.0, source="label")
+    with store.transaction() as tx:
+        bob = tx.annotator_id("bob", "human", group="humans")
+        tx.add_annotation(comparison_id=screen.ids[5], annotator_id=bob, preference=2.0, source="label")
     screen.ctx.events.annotations_changed.emit(None)  # another screen labelled
     assert screen.position.text() == "1 / 2" and screen.cursor.ids == [screen.ids[1], screen.ids[5]]
 

@@ -44,7 +44,7 @@ def distinct_colours(image: QImage) -> int:
 
 @pytest.fixture
 def sample_store():
-    store = open_database(None)
+    store = open_database(None, sample=True)
     sample_audit(store, JUDGE, 60, "uniform", seed=1)
     simulate_reviews(store, 60)
     yield store

@@ -14,7 +14,7 @@ def panel(qtbot, tmp_path, fake_openai):
     from tiebreak.gui.judge_panel import JudgePanel
 
     db = tmp_path / "judge.sqlite"
-    store = Store(db)
+    store = Store(db, create=True)
     add_comparisons(store, 8)
     ctx = AppContext(store=store, db_path=db)
     widget = JudgePanel(ctx)

@@ -39,7 +39,8 @@ def one_item_workspace(qtbot, ctx_store, text, other="Short answer."):
 
     ids = fill_store(ctx_store, 1, candidates=("cand-a",), judge=None,
                      outputs={(0, "cand-a"): text, (0, REFERENCE): other})
-    annotator = ctx_store.annotator_id("alice")
+    with ctx_store.transaction() as tx:
+        annotator = tx.annotator_id("alice")
     session = LabellingSession(ctx_store, annotator, LabelQueue(ids, "alice"))
     ws = Workspace(AppContext(store=ctx_store, db_path=None))
     qtbot.addWidget(ws)

@@ -39,8 +39,10 @@ def test_blind_reveal_override_stores_both_decisions(review_screen, qtbot, store
     shown = ws.session.current()
     assert not ws.panel.isVisible()  # blind: no verdict on screen
     sample = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
-    assert sample.loc[shown.pair.comparison_id, "shown_at"] is not None
+    assert sample.loc[shown.pair.comparison_id, "shown_at"] is None  # showing an item writes nothing
     qtbot.keyClick(ws, Qt.Key.Key_1)  # blind: left is better
+    sample = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
+    assert sample.loc[shown.pair.comparison_id, "shown_at"] is not None  # stored with the vote
     assert ws.holding is not None and ws.panel.isVisible()
     assert "gpt4_judge" in ws.panel.verdict.text() and "because" in ws.panel.rationale.toPlainText()
     SCREENSHOTS.mkdir(exist_ok=True)

@@ -49,7 +49,8 @@ def test_review_mode_holds_reveals_and_adds_actions(qtbot, store):
     qtbot.waitExposed(ws)
     ws.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is ws)
-    reviewer = store.annotator_id("rita")
+    with store.transaction() as tx:
+        reviewer = tx.annotator_id("rita")
     sample = ids[:2]  # (a) the mode supplies the queue
     ws.start(LabellingSession(store, reviewer, LabelQueue(sample, "rita"), source="review"))
     shown = ws.session.current()

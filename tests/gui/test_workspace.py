@@ -123,7 +123,8 @@ def test_errors_go_to_the_status_bar(workspace, qtbot):
     window = workspace.window()
     qtbot.keyClick(workspace, Qt.Key.Key_Backspace)  # nothing to undo yet
     assert "nothing to undo" in window.statusBar().currentMessage()
-    workspace.ctx.store.conn.execute("DROP TABLE flags")  # the database fails under us
+    with workspace.ctx.store.transaction() as tx:  # the database fails under us
+        tx.execute("DROP TABLE flags")
     qtbot.keyClick(workspace, Qt.Key.Key_F)
     assert "flag" in window.statusBar().currentMessage() and "flags" in window.statusBar().currentMessage()
 

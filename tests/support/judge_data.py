@@ -13,14 +13,14 @@ def add_comparisons(store: Store, n: int, *, reference: str = "ref", generator: 
     2 when output_2 is longer, else 1 (see :func:`expected_preference`).
     """
     ids = []
-    with store.atomic():
+    with store.transaction() as tx:
         for i in range(n):
-            iid = store.instruction_id(f"{prefix} {i}: explain item {i}.")
+            iid = tx.instruction_id(f"{prefix} {i}: explain item {i}.")
             short, long = f"Short {i}.", f"A much longer answer for item {i}, with detail."
             out_1, out_2 = (short, long) if i % 2 == 0 else (long, short)
-            a = store.output_id(iid, reference, out_1)
-            b = store.output_id(iid, generator, out_2)
-            ids.append(store.comparison_id(iid, a, b))
+            a = tx.output_id(iid, reference, out_1)
+            b = tx.output_id(iid, generator, out_2)
+            ids.append(tx.comparison_id(iid, a, b))
     return ids
 
 

@@ -45,7 +45,7 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 @pytest.mark.slow
 def test_kill_during_an_online_run(tmp_path, fake_openai):
     db = tmp_path / "j.sqlite"
-    s = Store(db)
+    s = Store(db, create=True)
     add_comparisons(s, 40)
     s.close()
     fake_openai.delay = 0.05
@@ -71,7 +71,7 @@ def test_kill_during_an_online_run(tmp_path, fake_openai):
 @pytest.mark.slow
 def test_kill_between_batch_create_and_saving_its_id(tmp_path, fake_openai):
     db = tmp_path / "b.sqlite"
-    s = Store(db)
+    s = Store(db, create=True)
     add_comparisons(s, 8)
     s.close()
     fake_openai.batch_polls = 10_000  # the batch stays in progress while we kill

@@ -48,7 +48,7 @@ def _acks_until_killed(proc: subprocess.Popen[str], rng: random.Random) -> list[
 @pytest.mark.slow
 def test_kill_minus_nine_loses_no_acknowledged_label(tmp_path):
     db = tmp_path / "kill.sqlite"
-    store = Store(db)
+    store = Store(db, create=True)
     add_comparisons(store, 200)
     store.close()
     rng, recorded, undone = random.Random(20261201), set(), set()

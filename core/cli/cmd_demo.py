@@ -1,0 +1,43 @@
+"""``tiebreak demo``: load the bundled AlpacaEval sample into a database (only ever on request)."""
+
+from __future__ import annotations
+
+import argparse
+
+from tiebreak.core.cli import CliError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``demo`` subcommand."""
+    p = sub.add_parser(
+        "demo",
+        help="load the bundled AlpacaEval sample (creates the database if needed)",
+        description="Load the bundled sample (real AlpacaEval annotations) into a database, so "
+        "that every screen and command has something to show. No other command loads it. The "
+        "database is created when it does not exist (its folder must exist); loading twice adds "
+        "nothing.",
+    )
+    p.add_argument("--db", metavar="PATH",
+                   help="SQLite database (default: $TIEBREAK_DB, else tiebreak.sqlite in the user data dir)")  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the sample and say what it added."""
+    from tiebreak.core.paths import default_db_path
+    from tiebreak.core.sample import load_sample, open_database
+    from tiebreak.core.store import StoreError
+
+    path = default_db_path(args.db)
+    try:
+        store = open_database(path, create=True)
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        report = load_sample(store)
+    finally:
+        store.close()
+    parts = ", ".join(f"{n} {t}" for t, n in report.new.items() if n)
+    new = f"added {parts}" if parts else "nothing new (already loaded)"
+    print(f"sample loaded into {path}: {new}")
+    return 0
