@@ -31,13 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the selection and say how many records went where."""
     from tiebreak.core.formats.exporter import export_annotations
-    from tiebreak.core.store import UnknownName
 
     store = open_store(args.db)
     try:
         n = export_annotations(store, args.output, args.format, args.annotator, args.generator)
-    except UnknownName as exc:
-        raise CliError(str(exc)) from exc
     except OSError as exc:
         raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     finally:

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from tiebreak.core.domain import Pair
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store.migrations import migrations
@@ -65,9 +63,8 @@ class Store:
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-        self.db = Database(conn, execute_plugins=False)  # no entry-point scan of sqlite-utils plugins
         self.conn = conn
-        migrations.apply(self.db)
+        migrations.apply(conn)  # sqlite-utils is imported only when a migration is pending
         self._text_ids: dict[str, int] = {}
         self._tx: Transaction | None = None
 
