@@ -43,8 +43,8 @@ def open_context(db: str | Path | None) -> tuple[AppContext | None, str | None]:
     try:
         store = open_database(path)
     except TiebreakError as exc:
-        message = str(exc)  # a StoreError names the file already
-        return None, message if str(path) in message else f"Could not open the database {path}: {message}"
+        reason = str(exc).removeprefix(f"cannot open the database {path}: ")  # said once
+        return None, f"Could not open the database {path}: {reason}"
     except Exception as exc:  # noqa: BLE001 (a bug: logged, and the window says where the log is)
         log_unexpected(exc, f"opening {path}")
         return None, f"Could not open the database {path}: {type(exc).__name__}: {exc} (see the log {log_path()})"
