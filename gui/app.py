@@ -33,7 +33,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Tiebreak")
     app.setOrganizationName("tiebreak")
     app.setDesktopFileName("tiebreak")  # resources/tiebreak.desktop
-    app.setWindowIcon(QIcon(str(resource_path(ICON))))
+    app.setWindowIcon(app_icon())
     return app
 
 
@@ -56,7 +56,14 @@ def build_window(db: str | Path | None, settings: app_settings.Settings | None =
     settings = settings or app_settings.current()
     app_settings.install(settings)
     ctx, error = open_context(db)
-    return MainWindow(ctx, settings, error=error)
+    window = MainWindow(ctx, settings, error=error)
+    window.setWindowIcon(app_icon())
+    return window
+
+
+def app_icon() -> QIcon:
+    """Tiebreak's icon (resources/tiebreak.svg, the one the .desktop entry names)."""
+    return QIcon(str(resource_path(ICON)))
 
 
 def run(db: str | None = None, screenshot: str | None = None) -> int:
