@@ -19,6 +19,7 @@ __all__ = [
     "log_unexpected",
     "redact",
     "redact_url",
+    "register_secret",
 ]
 
 #: Environment variable that moves the log file (tests, packagers); else the user data directory.
@@ -29,6 +30,7 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s"
 
 log = logging.getLogger("tiebreak")
 _handler: logging.handlers.RotatingFileHandler | None = None
+_secrets: set[str] = set()  # credentials in use (e.g. the judge's API key): never written to the log
 
 # scheme://user:password@host -> scheme://user:***@host (the password is the API key there)
 _URL_CREDENTIALS = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*):[^/\s@]+@")
@@ -72,11 +74,20 @@ def redact(text: str, secret: str | None = None) -> str:
     return _KEY_LIKE.sub("***", redact_url(text))
 
 
+def register_secret(secret: str | None) -> None:
+    """Remember a credential in use: every log record is written with it replaced by ``***``."""
+    if secret and len(secret) >= 4:
+        _secrets.add(secret)
+
+
 class _RedactingFormatter(logging.Formatter):
     """Formats a record (with its traceback) and then redacts the whole text."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        text = super().format(record)
+        for secret in _secrets:
+            text = text.replace(secret, "***")
+        return redact(text)
 
 
 def log_path() -> Path:

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 #: Every subcommand: name -> (module with ``register(sub)``, one-line help for ``tiebreak --help``).
 #: A module is imported only when its command runs (or its own ``--help`` is asked for), so a
-#: command module may import what it needs at its top (tests/core/test_cli_registry.py checks
-#: that this table and the ``cmd_*`` modules agree).
+#: command module may import what it needs at its top (tests/core/test_cli_main.py checks
+#: that this table and the ``cmd_*`` modules agree; a new command adds its line here).
 COMMANDS: dict[str, tuple[str, str]] = {
     "agreement": (f"{__name__}.cmd_agreement", "judge metrics vs human cross-annotations (AlpacaEval evaluator columns)"),
     "annotators": (f"{__name__}.cmd_annotators", "annotator quality (agreement, Dawid-Skene, speed) and item overlap"),

@@ -82,3 +82,11 @@ def test_excepthook_logs_uncaught_errors(tmp_path: Path, monkeypatch: pytest.Mon
         sys.excepthook(type(exc), exc, exc.__traceback__)
     assert [str(e) for e in seen] == ["not caught anywhere"]
     assert "ValueError: not caught anywhere" in path.read_text(encoding="utf-8")
+
+
+def test_a_registered_secret_never_reaches_the_log(tmp_path: Path) -> None:
+    path = logs.setup_logging(tmp_path / "secret.log")
+    logs.register_secret("local-server-key-42")  # not shaped like an sk- key
+    logging.getLogger("httpx").warning("request with key local-server-key-42 failed")
+    text = path.read_text(encoding="utf-8")
+    assert "local-server-key-42" not in text and "request with key *** failed" in text
