@@ -76,7 +76,6 @@ def test_app_start_path_and_live_stats_import_no_heavy_package():
 @pytest.mark.parametrize(
     ("cli_module", "cli_name", "source_module", "source_name"),
     [
-        ("tiebreak.core.cli.cmd_export", "EXPORT_FORMATS", "tiebreak.core.formats.exporter", "EXPORT_FORMATS"),
         ("tiebreak.core.cli.cmd_spotcheck", "DESIGNS", "tiebreak.core.review.sampling", "DESIGNS"),
         ("tiebreak.core.cli.cmd_spotcheck", "EXPORT_FORMATS", "tiebreak.core.review.export", "EXPORT_FORMATS"),
     ],
