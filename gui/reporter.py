@@ -14,9 +14,11 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.logs import log_unexpected
 
-__all__ = ["ErrorReporter", "qt_message_handler"]
+__all__ = ["ErrorReporter", "qt_message_handler", "report"]
 
 qt_log = logging.getLogger("tiebreak.qt")
+
+_installed: list[ErrorReporter] = []  # the installed reporters, innermost last
 
 _QT_LEVELS = {
     QtMsgType.QtDebugMsg: logging.DEBUG,
@@ -32,6 +34,20 @@ def qt_message_handler(mode: QtMsgType, context: QMessageLogContext, message: st
     where = f" ({context.file}:{context.line})" if context.file else ""
     category = context.category or "qt"
     qt_log.log(_QT_LEVELS.get(mode, logging.WARNING), "%s: %s%s", category, message, where)
+
+
+def report(exc: BaseException, where: str = "") -> None:
+    """Hand ``exc`` to the app's reporter (what a screen calls instead of its own ``except``).
+
+    Without an installed reporter (tests, the benchmark) a bug is still logged with its
+    traceback; an expected error is logged as shown.
+    """
+    if _installed:
+        _installed[-1].report(exc, where)
+    elif isinstance(exc, TiebreakError):
+        logging.getLogger("tiebreak").info("error (no reporter installed): %s", exc)
+    else:
+        log_unexpected(exc, where)
 
 
 class ErrorReporter(QObject):
@@ -59,6 +75,7 @@ class ErrorReporter(QObject):
         sys.excepthook = self._hook
         self._previous_qt = qInstallMessageHandler(self._qt_message)
         self._installed = True
+        _installed.append(self)
         return self
 
     def uninstall(self) -> None:
@@ -68,6 +85,7 @@ class ErrorReporter(QObject):
         sys.excepthook = self._previous_hook
         qInstallMessageHandler(self._previous_qt)
         self._installed = False
+        _installed.remove(self)
 
     def _qt_message(self, mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
         qt_message_handler(mode, context, message)

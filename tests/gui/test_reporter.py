@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from tiebreak.core.logs import setup_logging
 from tiebreak.core.store import UnknownName
-from tiebreak.gui.reporter import ErrorReporter
+from tiebreak.gui.reporter import ErrorReporter, report
 
 
 @pytest.fixture
@@ -75,3 +75,15 @@ def test_qt_messages_go_to_the_log(reporter) -> None:
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert "a message from Qt's own logging" in reporter.log_file.read_text(encoding="utf-8")
+
+
+def test_screens_hand_errors_to_the_installed_reporter(reporter, tmp_path: Path) -> None:
+    try:
+        raise KeyError("caught in a screen")
+    except KeyError as exc:
+        report(exc, "the browse screen")
+    assert reporter.dialog is not None and "KeyError" in reporter.dialog.text()
+    assert "in the browse screen" in reporter.log_file.read_text(encoding="utf-8")
+    reporter.uninstall()
+    report(RuntimeError("after uninstall"), "a test")  # no reporter: logged all the same
+    assert "RuntimeError: after uninstall" in reporter.log_file.read_text(encoding="utf-8")
