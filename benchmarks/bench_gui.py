@@ -230,6 +230,7 @@ def main() -> int:
     parser.add_argument("--cold-child", nargs=3, metavar=("DB", "INI", "T0"), help=argparse.SUPPRESS)
     parser.add_argument("--presses", type=int, default=500)
     parser.add_argument("--db", type=Path, help="reuse (or create) this benchmark database")
+    parser.add_argument("--cold-only", action="store_true", help="measure the start-up figures only")
     args = parser.parse_args()
     if args.cold_child:
         cold_child(args.cold_child[0], args.cold_child[1], float(args.cold_child[2]))
@@ -247,6 +248,10 @@ def main() -> int:
             print(f"database: {n:,} annotations built in {time.perf_counter() - t0:.1f} s")
         Settings(ini).set_last_spec(spec())  # the app resumes this queue at start
         cold = measure_cold(db, ini)
+        if args.cold_only:
+            print(json.dumps({"annotations": n, **{k: round(v, 4) for k, v in cold.items()},
+                              "load_average_1m": os.getloadavg()[0]}))  # fmt: skip
+            return 0
         presses = measure_presses(db, ini, args.presses)
     figures = {"annotations": n, "presses": args.presses, **presses, **cold}
     print(f"presses {GAP_MS} ms apart (the gap is not timed; idle-time prefetch may run in it)")
