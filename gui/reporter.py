@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QMessageLogContext, QObject, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QObject,
+    Qt,
+    QtMsgType,
+    Signal,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from tiebreak.core.errors import TiebreakError
@@ -54,9 +62,12 @@ class ErrorReporter(QObject):
     """Shows what went wrong: a TiebreakError's message, or for a bug, where the log is.
 
     :meth:`install` makes it the target of ``sys.excepthook`` (PySide6 hands exceptions raised in
-    slots and event handlers there) and routes Qt's messages to the log; :meth:`uninstall`
-    restores both. One dialog at a time: further errors while it is open are counted in it.
+    slots and event handlers there) and ``threading.excepthook``, and routes Qt's messages to the
+    log; :meth:`uninstall` restores them. An error raised on another thread is shown on the GUI
+    thread (a queued signal). One dialog at a time: further errors are counted in it.
     """
+
+    _incoming = Signal(object, str)  # (exception, where): queued when raised off the GUI thread
 
     def __init__(self, window: QWidget | None, log_file: Path) -> None:
         super().__init__(window)
@@ -65,14 +76,17 @@ class ErrorReporter(QObject):
         self.reported = 0
         self._more = 0
         self._previous_hook: Any = None
+        self._previous_thread_hook: Any = None
         self._previous_qt: Any = None
         self._installed = False
+        self._incoming.connect(self.report)
 
     # -- install ------------------------------------------------------------------------
     def install(self) -> ErrorReporter:
         """Become ``sys.excepthook`` and install the Qt message handler (chained to any earlier one)."""
-        self._previous_hook = sys.excepthook
+        self._previous_hook, self._previous_thread_hook = sys.excepthook, threading.excepthook
         sys.excepthook = self._hook
+        threading.excepthook = self._thread_hook
         self._previous_qt = qInstallMessageHandler(self._qt_message)
         self._installed = True
         _installed.append(self)
@@ -82,7 +96,7 @@ class ErrorReporter(QObject):
         """Put back the excepthook and Qt message handler that were there before :meth:`install`."""
         if not self._installed:
             return
-        sys.excepthook = self._previous_hook
+        sys.excepthook, threading.excepthook = self._previous_hook, self._previous_thread_hook
         qInstallMessageHandler(self._previous_qt)
         self._installed = False
         _installed.remove(self)
@@ -96,7 +110,13 @@ class ErrorReporter(QObject):
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, exc, tb)
             return
-        self.report(exc if exc.__traceback__ is not None else exc.with_traceback(tb), "a slot")
+        self._incoming.emit(exc if exc.__traceback__ is not None else exc.with_traceback(tb), "a slot")
+
+    def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None or issubclass(args.exc_type, SystemExit):
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        self._incoming.emit(args.exc_value.with_traceback(args.exc_traceback), f"thread {name}")
 
     # -- report -------------------------------------------------------------------------
     def report(self, exc: BaseException, where: str = "") -> None:

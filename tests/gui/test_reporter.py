@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,16 @@ def test_screens_hand_errors_to_the_installed_reporter(reporter, tmp_path: Path)
     reporter.uninstall()
     report(RuntimeError("after uninstall"), "a test")  # no reporter: logged all the same
     assert "RuntimeError: after uninstall" in reporter.log_file.read_text(encoding="utf-8")
+
+
+def test_an_error_on_another_thread_is_shown_on_the_gui_thread(reporter, qtbot) -> None:
+    def work() -> None:
+        raise OSError("disk went away in a worker")
+
+    worker = threading.Thread(target=work, name="worker-1")
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible())
+    assert reporter.dialog.thread() is reporter.thread()  # built on the GUI thread
+    assert "OSError" in reporter.dialog.text()
+    assert "in thread worker-1" in reporter.log_file.read_text(encoding="utf-8")
