@@ -81,11 +81,15 @@ def rss_mb() -> float:
 
 def cold_child(db: str, ini: str, t_spawn: float) -> None:
     """Child process: start the app as ``run`` does and report when the first item is painted."""
+    from tiebreak.core.logs import setup_logging
     from tiebreak.gui.app import build_window, make_application
+    from tiebreak.gui.reporter import ErrorReporter
     from tiebreak.gui.settings import Settings
 
+    log_file = setup_logging()
     app = make_application()
     window = build_window(db, Settings(ini))
+    ErrorReporter(window, log_file).install()
     window.show()
     window.repaint()  # paint synchronously: the first comparison is on screen now
     ws = window.screen(0).workspace
@@ -95,23 +99,42 @@ def cold_child(db: str, ini: str, t_spawn: float) -> None:
     del app
 
 
-def measure_cold(db: Path, ini: Path, runs: int = 5) -> tuple[float, float]:
-    """Median seconds: process start -> first comparison painted, and the bare PySide6 import."""
+def measure_cold(db: Path, ini: Path, runs: int = 5) -> dict[str, float]:
+    """Medians over ``runs`` fresh processes, in seconds.
+
+    ``cold_start_s``: process start -> first comparison painted; ``import_pyside6_floor_s``: the
+    bare ``import PySide6.QtWidgets``; ``info_start_s``: the whole ``python -m tiebreak info`` on
+    the bundled sample (1,200 annotations: start-up dominates); ``info_bench_db_s``: the same on
+    the benchmark database (its queries dominate).
+    """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    cold, floor = [], []
-    for _ in range(runs):
-        t0 = time.time()
-        subprocess.run([sys.executable, "-c", "import PySide6.QtWidgets"], check=True, env=env)
-        floor.append(time.time() - t0)
-        out = subprocess.run(
-            [sys.executable, __file__, "--cold-child", str(db), str(ini), repr(time.time())],
-            check=True, capture_output=True, text=True, env=env,
-        )  # fmt: skip
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        if not result["ok"]:
-            raise RuntimeError("cold start: no comparison was shown")
-        cold.append(result["painted_s"])
-    return statistics.median(cold), statistics.median(floor)
+    cold: list[float] = []
+    floor: list[float] = []
+    info: list[float] = []
+    info_big: list[float] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        sample = Path(scratch) / "sample.sqlite"  # created by this first run (not timed)
+        subprocess.run([sys.executable, "-m", "tiebreak", "info", "--db", str(sample)], check=True, env=env,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        for _ in range(runs):
+            t0 = time.time()
+            subprocess.run([sys.executable, "-c", "import PySide6.QtWidgets"], check=True, env=env)
+            floor.append(time.time() - t0)
+            out = subprocess.run(
+                [sys.executable, __file__, "--cold-child", str(db), str(ini), repr(time.time())],
+                check=True, capture_output=True, text=True, env=env,
+            )  # fmt: skip
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            if not result["ok"]:
+                raise RuntimeError("cold start: no comparison was shown")
+            cold.append(result["painted_s"])
+            for path, times in ((sample, info), (db, info_big)):
+                t0 = time.time()
+                subprocess.run([sys.executable, "-m", "tiebreak", "info", "--db", str(path)], check=True,
+                               env=env, stdout=subprocess.DEVNULL)  # fmt: skip
+                times.append(time.time() - t0)
+    return {"cold_start_s": statistics.median(cold), "import_pyside6_floor_s": statistics.median(floor),
+            "info_start_s": statistics.median(info), "info_bench_db_s": statistics.median(info_big)}  # fmt: skip
 
 
 class PaintCounter:
@@ -207,6 +230,7 @@ def main() -> int:
     parser.add_argument("--cold-child", nargs=3, metavar=("DB", "INI", "T0"), help=argparse.SUPPRESS)
     parser.add_argument("--presses", type=int, default=500)
     parser.add_argument("--db", type=Path, help="reuse (or create) this benchmark database")
+    parser.add_argument("--cold-only", action="store_true", help="measure the start-up figures only")
     args = parser.parse_args()
     if args.cold_child:
         cold_child(args.cold_child[0], args.cold_child[1], float(args.cold_child[2]))
@@ -223,15 +247,20 @@ def main() -> int:
             n = build_database(db)
             print(f"database: {n:,} annotations built in {time.perf_counter() - t0:.1f} s")
         Settings(ini).set_last_spec(spec())  # the app resumes this queue at start
-        cold, floor = measure_cold(db, ini)
+        cold = measure_cold(db, ini)
+        if args.cold_only:
+            print(json.dumps({"annotations": n, **{k: round(v, 4) for k, v in cold.items()},
+                              "load_average_1m": os.getloadavg()[0]}))  # fmt: skip
+            return 0
         presses = measure_presses(db, ini, args.presses)
-    figures = {"annotations": n, "presses": args.presses, **presses,
-               "cold_start_s": cold, "import_pyside6_floor_s": floor}  # fmt: skip
+    figures = {"annotations": n, "presses": args.presses, **presses, **cold}
     print(f"presses {GAP_MS} ms apart (the gap is not timed; idle-time prefetch may run in it)")
     print(f"key -> label -> next painted -> stats: p50 {presses['press_p50_ms']:.2f} ms, "
           f"p99 {presses['press_p99_ms']:.2f} ms (goals {GOALS['press_p50_ms']} / {GOALS['press_p99_ms']} ms)")
-    print(f"cold start to first comparison painted: {cold:.3f} s (goal {GOALS['cold_start_s']} s); "
-          f"floor `import PySide6.QtWidgets`: {floor:.3f} s")
+    print(f"cold start to first comparison painted: {cold['cold_start_s']:.3f} s (goal {GOALS['cold_start_s']} s); "
+          f"floor `import PySide6.QtWidgets`: {cold['import_pyside6_floor_s']:.3f} s")
+    print(f"`tiebreak info` start to exit: {cold['info_start_s']:.3f} s on the bundled sample, "
+          f"{cold['info_bench_db_s']:.3f} s on the benchmark database")
     print(f"live statistics built from the database in {presses['stats_load_s']:.2f} s (after first paint)")
     print(f"resident memory with the database open: {presses['rss_mb']:.0f} MB (goal {GOALS['rss_mb']} MB)")
     figures["goals_met"] = {k: figures[k] < v for k, v in GOALS.items()}

@@ -5,21 +5,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tiebreak.core.lightimport import import_sqlite_utils_without_pandas
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
 
-# Before anything imports tiebreak.core.store: sqlite-utils would import pandas and numpy (0.5-2 s,
-# ~100 MB) only for type hooks the app never uses; they load later if a screen needs a frame.
-import_sqlite_utils_without_pandas()
-
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
-from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from tiebreak.gui import settings as app_settings  # noqa: E402
-from tiebreak.gui.context import AppContext  # noqa: E402
-from tiebreak.gui.main_window import MainWindow  # noqa: E402
+from tiebreak.core.errors import TiebreakError
+from tiebreak.core.logs import log_path, log_unexpected, setup_logging
+from tiebreak.core.paths import default_db_path, resource_path
+from tiebreak.gui import settings as app_settings
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.main_window import MainWindow
+from tiebreak.gui.reporter import ErrorReporter
 
 SCREENSHOT_DELAY_MS = 1200
+#: The app's icon (also referenced by resources/tiebreak.desktop).
+ICON = "tiebreak.svg"
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -31,7 +31,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Tiebreak")
     app.setOrganizationName("tiebreak")
-    app.setDesktopFileName("tiebreak")
+    app.setDesktopFileName("tiebreak")  # resources/tiebreak.desktop
+    app.setWindowIcon(app_icon())
     return app
 
 
@@ -43,7 +44,6 @@ def open_context(db: str | Path | None) -> tuple[AppContext | None, str | None]:
     """
     import os
 
-    from tiebreak.core.paths import default_db_path
 
     path = default_db_path(db)
     first_launch_default = not db and not os.environ.get("TIEBREAK_DB")
@@ -51,8 +51,12 @@ def open_context(db: str | Path | None) -> tuple[AppContext | None, str | None]:
         from tiebreak.core.sample import open_database
 
         store = open_database(path, create=first_launch_default, sample=first_launch_default)
-    except Exception as exc:  # noqa: BLE001 (shown in the window, never a crash)
-        return None, f"Could not open the database {path}: {type(exc).__name__}: {exc}"
+    except TiebreakError as exc:
+        reason = str(exc).removeprefix(f"cannot open the database {path}: ")  # said once
+        return None, f"Could not open the database {path}: {reason}"
+    except Exception as exc:  # noqa: BLE001 (a bug: logged, and the window says where the log is)
+        log_unexpected(exc, f"opening {path}")
+        return None, f"Could not open the database {path}: {type(exc).__name__}: {exc} (see the log {log_path()})"
     return AppContext(store=store, db_path=path), None
 
 
@@ -61,7 +65,14 @@ def build_window(db: str | Path | None, settings: app_settings.Settings | None =
     settings = settings or app_settings.current()
     app_settings.install(settings)
     ctx, error = open_context(db)
-    return MainWindow(ctx, settings, error=error)
+    window = MainWindow(ctx, settings, error=error)
+    window.setWindowIcon(app_icon())
+    return window
+
+
+def app_icon() -> QIcon:
+    """Tiebreak's icon (resources/tiebreak.svg, the one the .desktop entry names)."""
+    return QIcon(str(resource_path(ICON)))
 
 
 def run(db: str | None = None, screenshot: str | None = None) -> int:
@@ -75,8 +86,10 @@ def run(db: str | None = None, screenshot: str | None = None) -> int:
     note = ensure_display()
     if note:
         print(f"tiebreak: {note}", file=sys.stderr)
+    log_file = setup_logging()
     app = make_application()
     window = build_window(db)
+    reporter = ErrorReporter(window, log_file).install()
     window.show()
     if note:
         window.show_status(note)
@@ -92,6 +105,7 @@ def run(db: str | None = None, screenshot: str | None = None) -> int:
 
         QTimer.singleShot(SCREENSHOT_DELAY_MS, grab_and_quit)
     status = app.exec()
+    reporter.uninstall()
     if window.ctx is not None:
         window.ctx.store.close()
     return int(status or result["status"])

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tiebreak.core.cli import add_db_argument
+from tiebreak.core.cli import add_db_argument, run_guarded
 from tiebreak.core.cli import main as core_main
 
 
@@ -22,9 +22,7 @@ def _register_gui(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
-    from tiebreak.gui.app import (
-        run,  # Qt is imported only here (run() also finds a screen to draw on)
-    )
+    from tiebreak.gui.app import run  # Qt is imported only when the app opens
 
     return run(db=args.db, screenshot=args.screenshot)
 
@@ -40,11 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fast_gui(args: list[str]) -> int:
-    """Open the app without discovering every CLI subcommand (their imports cost seconds)."""
+    """Open the app with only the ``gui`` parser (no CLI command module is imported)."""
     parser = argparse.ArgumentParser(prog="tiebreak gui")
-    sub = parser.add_subparsers()
+    sub = parser.add_subparsers(dest="command")
     _register_gui(sub)
-    return _run_gui(parser.parse_args(["gui", *args]))
+    return run_guarded(_run_gui, parser.parse_args(["gui", *args]))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""Start-up stays light: the CLI parser, the app's start path and tiebreak.core.labelling.live import no heavy package."""
+"""Start-up stays light: the CLI parser, `tiebreak info`, opening a database and the app's start path."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,18 +30,41 @@ def test_cli_parser_imports_no_heavy_package():
     assert not any(loaded.values()), loaded
 
 
-def test_store_opens_without_pandas_after_light_import():
-    """The CLI's main() and the app import sqlite-utils with pandas hidden; the store still works."""
+def test_opening_a_database_at_head_imports_no_heavy_package(tmp_path):
+    """The store checks ``_sqlite_migrations`` itself: at head, sqlite-utils (and pandas) stay out."""
+    db = tmp_path / "t.sqlite"
+    created = loaded_after(f"from tiebreak.core.store import Store\nStore({str(db)!r}).close()")
+    assert created["sqlite_utils"], "a new database is migrated by sqlite-utils"
     loaded = loaded_after(
-        "from tiebreak.core.lightimport import import_sqlite_utils_without_pandas\n"
-        "assert import_sqlite_utils_without_pandas()\n"
-        "assert not import_sqlite_utils_without_pandas()  # already done: no-op\n"
-        "from tiebreak.core.store import Store\ns = Store(memory=True)\nassert s.counts()['annotations'] == 0"
+        f"from tiebreak.core.store import Store\ns = Store({str(db)!r})\n"
+        "assert s.counts()['annotations'] == 0\ns.close()"
     )
-    assert loaded["sqlite_utils"] and not loaded["pandas"] and not loaded["numpy"], loaded
-    later = loaded_after("from tiebreak.core.lightimport import import_sqlite_utils_without_pandas\n"
-                         "import_sqlite_utils_without_pandas()\nimport pandas")  # fmt: skip
-    assert later["pandas"], "pandas must still import normally afterwards"
+    assert not loaded["sqlite_utils"] and not loaded["pandas"] and not loaded["numpy"], loaded
+
+
+def test_tiebreak_info_imports_no_heavy_package(tmp_path):
+    """`tiebreak info` on an existing database: only its own command module, no pandas, no sqlite-utils."""
+    db = tmp_path / "t.sqlite"
+    loaded_after(f"from tiebreak.core.sample import open_database\nopen_database({str(db)!r}).close()")
+    loaded = loaded_after(
+        "import sys\nfrom tiebreak.core.cli import main\n"
+        f"assert main(['info', '--db', {str(db)!r}]) == 0\n"
+        "assert 'tiebreak.core.cli.cmd_info' in sys.modules\n"
+        "assert 'tiebreak.core.cli.cmd_leaderboard' not in sys.modules  # registered by name only"
+    )
+    assert not any(loaded.values()), loaded
+
+
+def test_nothing_rewrites_sys_modules():
+    """No start-up trick: no module of the package assigns to or deletes from ``sys.modules``."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("core", "gui")
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"sys\.modules\[[^\]]+\]\s*=|del\s+sys\.modules", path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders
+    assert not (ROOT / "core" / "lightimport.py").exists()
 
 
 def test_app_start_path_and_live_stats_import_no_heavy_package():
@@ -52,7 +76,6 @@ def test_app_start_path_and_live_stats_import_no_heavy_package():
 @pytest.mark.parametrize(
     ("cli_module", "cli_name", "source_module", "source_name"),
     [
-        ("tiebreak.core.cli.cmd_export", "EXPORT_FORMATS", "tiebreak.core.formats.exporter", "EXPORT_FORMATS"),
         ("tiebreak.core.cli.cmd_spotcheck", "DESIGNS", "tiebreak.core.review.sampling", "DESIGNS"),
         ("tiebreak.core.cli.cmd_spotcheck", "EXPORT_FORMATS", "tiebreak.core.review.export", "EXPORT_FORMATS"),
     ],

@@ -1,22 +1,38 @@
-"""The ``tiebreak`` command line: one ``cmd_*`` module per subcommand, discovered here."""
+"""The ``tiebreak`` command line: a lazy registry of ``cmd_*`` modules and the one error boundary."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from tiebreak import __version__
+from tiebreak.core.errors import TiebreakError
 
 if TYPE_CHECKING:
     from tiebreak.core.store import Store
 
+#: Every subcommand: name -> (module with ``register(sub)``, one-line help for ``tiebreak --help``).
+#: A module is imported only when its command runs (or its own ``--help`` is asked for), so a
+#: command module may import what it needs at its top (tests/core/test_cli_main.py checks
+#: that this table and the ``cmd_*`` modules agree; a new command adds its line here).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "agreement": (f"{__name__}.cmd_agreement", "judge metrics vs human cross-annotations (AlpacaEval evaluator columns)"),
+    "annotators": (f"{__name__}.cmd_annotators", "annotator quality (agreement, Dawid-Skene, speed) and item overlap"),
+    "compare": (f"{__name__}.cmd_compare", "paired comparison of models on the same instructions"),
+    "export": (f"{__name__}.cmd_export", "export annotations (alpaca-eval, cross-annotations, csv, jsonl)"),
+    "import": (f"{__name__}.cmd_import", "import AlpacaEval files (model outputs, annotations, cross-annotations, CSV, JSONL)"),
+    "info": (f"{__name__}.cmd_info", "show the database path, the log path and what the database holds"),
+    "judge": (f"{__name__}.cmd_judge", "run an LLM judge over comparisons"),
+    "leaderboard": (f"{__name__}.cmd_leaderboard", "model win rates vs a reference (AlpacaEval columns)"),
+    "spotcheck": (f"{__name__}.cmd_spotcheck", "spot-check judge verdicts: audit samples, estimates, export"),
+}  # fmt: skip
 
-from tiebreak.core.errors import TiebreakError
+#: Exit statuses: a TiebreakError, a bug (see the log), Ctrl+C, stdout closed early (as SIGPIPE).
+EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 1, 130, 141
 
 
 class CliError(TiebreakError):
@@ -58,21 +74,44 @@ def open_store(db_arg: str | None, *, create: bool = False) -> Store:
         raise CliError(str(exc)) from exc
 
 
-def build_parser(extra: Callable[[argparse._SubParsersAction], None] | None = None) -> argparse.ArgumentParser:
-    """Parser with every discovered subcommand; ``extra`` lets the launcher add ``gui``."""
+class _VersionAction(argparse.Action):
+    """``--version``: the version is read from the package metadata only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        import tiebreak
+
+        parser.exit(message=f"tiebreak {tiebreak.__version__}\n")
+
+
+def build_parser(
+    extra: Callable[[argparse._SubParsersAction], None] | None = None, command: str | None = None
+) -> argparse.ArgumentParser:
+    """The parser: ``command``'s module is imported and registers its options, the rest are names.
+
+    Parameters
+    ----------
+    extra : callable, optional
+        Adds more subcommands first (the launcher adds ``gui``).
+    command : str, optional
+        The subcommand about to run; None imports no command module (``tiebreak --help``).
+    """
     parser = argparse.ArgumentParser(
         prog="tiebreak",
         description="Tiebreak: pairwise LLM evaluation workbench (human labels, judge verdicts, "
         "AlpacaEval-exact metrics). Run without a command to open the app.",
     )
-    parser.add_argument("--version", action="version", version=f"tiebreak {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     if extra is not None:
         extra(sub)
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            module = importlib.import_module(f"{__name__}.{info.name}")
-            module.register(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -80,28 +119,64 @@ def main(
     argv: Sequence[str] | None = None,
     extra: Callable[[argparse._SubParsersAction], None] | None = None,
 ) -> int:
-    """Run one command and return its exit status."""
-    from tiebreak.core.lightimport import import_sqlite_utils_without_pandas
+    """Run one command and return its exit status (the CLI's one error boundary).
 
-    import_sqlite_utils_without_pandas()  # the store without pandas: `tiebreak info` starts fast
-    parser = build_parser(extra)
+    A :class:`TiebreakError` is printed as ``tiebreak: error: MESSAGE`` (exit 2); any other
+    exception is a bug: its traceback goes to the log and a short message says where (exit 1).
+    A reader that closes stdout early (``tiebreak info | head -1``) ends the command quietly.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(extra, command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    return run_guarded(args.func, args)
+
+
+def run_guarded(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Call ``func(args)`` with logging set up; every failure becomes a message and an exit status."""
+    from tiebreak.core.logs import log_unexpected, setup_logging
+
+    log_file = setup_logging()
     try:
-        return int(args.func(args) or 0)
-    except TiebreakError as exc:  # every expected failure: one line, never a traceback
+        status = int(func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except TiebreakError as exc:
         print(f"tiebreak: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except sqlite3.Error as exc:  # a database failure outside a unit of work (a read)
         from tiebreak.core.store.errors import translate
 
         translated = translate(exc, None)
         if translated is None:
-            raise
+            log_unexpected(exc, f"tiebreak {args.command}")
+            print(f"tiebreak: unexpected {type(exc).__name__}: {exc}\n"
+                  f"tiebreak: this is a bug; the details are in the log {log_file}", file=sys.stderr)  # fmt: skip
+            return EXIT_BUG
         print(f"tiebreak: error: {translated}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("tiebreak: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:  # noqa: BLE001 (the boundary: a bug is logged, never a bare traceback)
+        log_unexpected(exc, f"tiebreak {args.command}")
+        print(f"tiebreak: unexpected {type(exc).__name__}: {exc}\n"
+              f"tiebreak: this is a bug; the details are in the log {log_file}", file=sys.stderr)  # fmt: skip
+        return EXIT_BUG
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: Python's final flush must not raise into a closed pipe again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (captured in tests)
+        pass
+    finally:
+        os.close(devnull)

@@ -52,7 +52,6 @@ def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: floa
     """The judge-metrics table for the CLI selection (notes in ``.attrs['notes']``)."""
     import numpy as np
 
-    from tiebreak.core.metrics import MetricsError
     from tiebreak.core.metrics.judge import judge_metrics
 
     names, notes = select_judges(store, gold, judges), []
@@ -65,10 +64,7 @@ def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: floa
     elif len(keep) < len(names):
         missing = ", ".join(sorted(set(names) - set(keep)))
         raise cli.CliError(f"judge(s) {missing} have no label on the comparisons of {gold!r}")
-    try:
-        table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate)
-    except MetricsError as exc:
-        raise cli.CliError(str(exc)) from exc
+    table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate)
     table.attrs["notes"] = notes + table.attrs.get("notes", [])
     n_missing_time = int(np.isnan(frame.loc[frame["annotator"] == gold, "time_per_example"].astype(float)).sum())
     if n_missing_time:

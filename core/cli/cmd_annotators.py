@@ -36,18 +36,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def compute(db: str | None, group: str, overlap: int, too_fast: float) -> CrowdReport:
-    """The crowd report of ``group`` in the database; user errors become CliError."""
-    from tiebreak.core.crowd.quality import CrowdError, crowd_report
+    """The crowd report of ``group`` in the database (bad choices raise CrowdError)."""
+    from tiebreak.core.crowd.quality import crowd_report
 
     store = cli.open_store(db)
     try:
         frame = store.annotations_frame(with_texts=False)
     finally:
         store.close()
-    try:
-        return crowd_report(frame, group, overlap=overlap, too_fast=too_fast)
-    except CrowdError as exc:
-        raise cli.CliError(str(exc)) from exc
+    return crowd_report(frame, group, overlap=overlap, too_fast=too_fast)
 
 
 def run(args: argparse.Namespace) -> int:

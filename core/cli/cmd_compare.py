@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
-from tiebreak.core.metrics import MetricsError
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, pandas) happen in run()
     import pandas as pd
@@ -48,7 +47,6 @@ def run(args: argparse.Namespace) -> int:
 
     from tiebreak.core.metrics import sql as q
     from tiebreak.core.metrics.paired import paired_compare, paired_matrix, per_instruction_scores
-    from tiebreak.core.store import UnknownName
 
     if args.all == bool(args.models):
         raise cli.CliError("give exactly two models, or --all (and no models)")
@@ -75,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             block, ref, group = _panel(frame, args.models)
             result = pd.DataFrame([paired_compare(per_instruction_scores(block), *args.models)])
-    except (UnknownName, MetricsError) as exc:
-        raise cli.CliError(str(exc)) from exc
     finally:
         store.close()
     if args.format == "json":

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from tiebreak.core.cli import CliError, add_db_argument, open_store
-
-#: ``tiebreak.core.formats.exporter.EXPORT_FORMATS`` (that module loads the store; tests keep the two equal).
-EXPORT_FORMATS = ("alpaca-eval", "cross-annotations", "csv", "jsonl")
+from tiebreak.core.cli import add_db_argument, open_store
+from tiebreak.core.formats.exporter import EXPORT_FORMATS, export_annotations
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,15 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the selection and say how many records went where."""
-    from tiebreak.core.formats.exporter import export_annotations
-    from tiebreak.core.store import UnknownName
-
     store = open_store(args.db, create=args.create)
     try:
         n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
                                force=args.force)
-    except UnknownName as exc:
-        raise CliError(str(exc)) from exc
     finally:
         store.close()
     print(f"wrote {n} annotations to {args.output} ({args.format})")

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from tiebreak.core.cli import CliError, add_db_argument, open_store
-from tiebreak.core.formats import FORMATS
-
-if TYPE_CHECKING:
-    pass
+from tiebreak.core.formats import FORMATS, FormatError
+from tiebreak.core.formats.importer import import_files
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,9 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the files and print what each one added."""
-    from tiebreak.core.formats import FormatError
-    from tiebreak.core.formats.importer import import_files
-
     store = open_store(args.db, create=args.create)
     db = store.path
     try:

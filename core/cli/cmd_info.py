@@ -1,4 +1,4 @@
-"""``tiebreak info``: what the database holds (counts, annotator groups, generators)."""
+"""``tiebreak info``: where the database and the log are, and what the database holds."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 from typing import Any
 
 from tiebreak.core.cli import add_db_argument, open_store
+from tiebreak.core.logs import log_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``info`` subcommand."""
-    p = sub.add_parser("info", help="show the database path and what it holds")
+    p = sub.add_parser("info", help="show the database path, the log path and what the database holds")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     add_db_argument(p)
     p.set_defaults(func=run)
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.db, create=args.create)
     db = store.path
     try:
-        info: dict[str, Any] = {"database": str(db), **store.counts(), "groups": store.groups(),
+        info: dict[str, Any] = {"database": str(db), "log": str(log_path()), **store.counts(), "groups": store.groups(),
                 "generators": store.generators()}  # fmt: skip
     finally:
         store.close()
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2))
         return 0
     print(f"database      {info['database']}")
+    print(f"log           {info['log']}")
     for key in ("instructions", "outputs", "comparisons", "annotators", "annotations"):
         print(f"{key:<13} {info[key]}")
     for g in info["groups"]:

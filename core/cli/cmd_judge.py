@@ -105,8 +105,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the judge described by ``args`` and print the summary."""
     from tiebreak.core.judge import (
         CancelToken,
-        ConfigError,
-        JudgeError,
         JudgeOptions,
         annotator_name,
         load_config,
@@ -122,10 +120,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.config:
         raise CliError("judge: --config NAME is required (see --list-configs)")
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+    config = load_config(args.config)
     store = open_store(args.db, create=args.create)
     known = set(store.generators())
     unknown = sorted({args.reference, *args.generator} - known - {None})
@@ -145,8 +140,6 @@ def run(args: argparse.Namespace) -> int:
             summary, run_id = run_batch(store, options, poll_interval=args.poll_seconds, **kwargs)
         else:
             summary, run_id = run_judge(store, options, **kwargs)
-    except (JudgeError, ConfigError) as exc:
-        raise CliError(str(exc)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
@@ -158,9 +151,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _configs() -> dict[str, Any]:
-    from tiebreak.core.judge import ConfigError, list_configs
+    from tiebreak.core.judge import list_configs
 
-    try:
-        return list_configs()
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+    return list_configs()

@@ -9,7 +9,6 @@ import math
 from typing import TYPE_CHECKING, cast
 
 from tiebreak.core import cli
-from tiebreak.core.metrics import MetricsError
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
@@ -90,13 +89,10 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
 def run(args: argparse.Namespace) -> int:
     """Print the leaderboard."""
     from tiebreak.core.metrics.winrate import to_alpaca_eval
-    from tiebreak.core.store import UnknownName
 
     store = cli.open_store(args.db, create=args.create)
     try:
         table = compute(store, args, bootstrap=args.format != "csv")  # the CSV has no intervals
-    except (UnknownName, MetricsError) as exc:
-        raise cli.CliError(str(exc)) from exc
     finally:
         store.close()
     if args.format == "table":

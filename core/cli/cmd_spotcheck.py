@@ -68,15 +68,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_sample(args: argparse.Namespace) -> int:
     """Draw and store the sample; print what was drawn."""
-    from tiebreak.core.review.audit import AuditError, sample_audit
-    from tiebreak.core.review.sampling import SamplingError
-    from tiebreak.core.store import StoreError
+    from tiebreak.core.review.audit import sample_audit
 
     store = open_store(args.db, create=args.create)
     try:
         rep = sample_audit(store, args.judge, args.n, args.design, audit_group=args.audit, seed=args.seed)
-    except (AuditError, SamplingError, StoreError) as exc:
-        raise CliError(str(exc)) from exc
     finally:
         store.close()
     print(f"audit {rep.audit_group!r}: drew {rep.n_new} new item(s) ({rep.design}, seed {rep.seed}); "
@@ -90,15 +86,11 @@ def run_estimate(args: argparse.Namespace) -> int:
     """Print the estimates per model in the chosen format; warnings go to stderr."""
     import pandas as pd
 
-    from tiebreak.core.review.audit import AuditError, estimate_audit
-    from tiebreak.core.review.estimators import EstimatorError
-    from tiebreak.core.store import StoreError
+    from tiebreak.core.review.audit import estimate_audit
 
     store = open_store(args.db, create=args.create)
     try:
         est = estimate_audit(store, args.judge, args.audit, label=args.label, target_width=args.width)
-    except (AuditError, EstimatorError, StoreError) as exc:
-        raise CliError(str(exc)) from exc
     finally:
         store.close()
     for w in est.warnings:
@@ -130,7 +122,7 @@ def _table(df: pd.DataFrame) -> str:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the reviewed items; say how many were written and left out."""
-    from tiebreak.core.review.export import ExportError, reviewed_items, write_export
+    from tiebreak.core.review.export import reviewed_items, write_export
 
     store = open_store(args.db, create=args.create)
     try:
@@ -139,8 +131,6 @@ def run_export(args: argparse.Namespace) -> int:
             raise CliError("export: no reviewed items match")
         written, missing = write_export(items, args.out, args.format, args.label, force=args.force,
                                         protect=[store.path])
-    except ExportError as exc:
-        raise CliError(str(exc)) from exc
     finally:
         store.close()
     extra = f"; {missing} left out (no {args.label} label)" if missing else ""

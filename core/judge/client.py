@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import openai
 
 from tiebreak.core.errors import TiebreakError
+from tiebreak.core.logs import register_secret
 
 __all__ = ["JudgeError", "FatalJudgeError", "RetryPolicy", "resolve_api_key", "make_client",
            "call_with_retries", "retry_after_seconds", "redact", "is_retryable", "is_fatal", "describe"]  # fmt: skip
@@ -93,6 +94,7 @@ def make_client(base_url: str | None, api_key: str | None, timeout: float) -> op
             raise JudgeError("no API key: set OPENAI_API_KEY or TIEBREAK_API_KEY, or store one in "
                              f"the OS keyring (service {KEYRING_SERVICE!r}, user {KEYRING_USER!r})")  # fmt: skip
         api_key = NO_KEY
+    register_secret(api_key)  # the log never shows it, whatever a library logs
     return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
 

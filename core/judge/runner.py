@@ -25,6 +25,7 @@ from tiebreak.core.judge.client import (
 )  # fmt: skip
 from tiebreak.core.judge.job import JudgeJob, JudgeOptions, Summary, Task
 from tiebreak.core.judge.parsers import LogprobsUnsupported, ParseError, parse_completion
+from tiebreak.core.logs import redact_url
 from tiebreak.core.store import Store
 
 __all__ = ["CancelToken", "JudgeRunFailed", "Progress", "close_run", "run_judge", "run_judge_async"]
@@ -136,7 +137,7 @@ class _OnlineRun:
                 if is_fatal(exc):
                     raise FatalJudgeError(f"{reason}: {detail}") from None
                 if reason == "connection error" and job.summary.calls == 0:
-                    raise FatalJudgeError(f"cannot reach the endpoint {self.client.base_url}: "
+                    raise FatalJudgeError(f"cannot reach the endpoint {redact_url(str(self.client.base_url))}: "
                                           f"{detail}") from None  # fmt: skip
                 job.fail(task, order, reason, detail)
                 return

@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from tiebreak.core.domain import Pair
 from tiebreak.core.store.errors import StoreError, UnknownName, translate
 from tiebreak.core.store.guard import GuardedConnection
@@ -37,12 +35,12 @@ BUSY_TIMEOUT_MS = 5000
 
 def schema_generation() -> int:
     """The schema generation this Tiebreak writes (``PRAGMA user_version``): its number of migrations."""
-    return len(migrations._migrations)
+    return len(migrations.steps)
 
 
 def known_migrations() -> set[str]:
     """Names of the migrations this Tiebreak knows."""
-    return {m.name for m in migrations._migrations}
+    return {name for name, _ in migrations.steps}
 
 
 def _remove_if_empty(path: Path) -> None:
@@ -128,13 +126,12 @@ class Store:
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-        self.db = Database(conn, execute_plugins=False)  # no entry-point scan of sqlite-utils plugins
         generation = schema_generation()
-        if not state.stamped or state.user_version != generation or migrations.pending(self.db):
+        if not state.stamped or state.user_version != generation or migrations.pending(conn):
             conn.raw("BEGIN IMMEDIATE")
             conn.writable = True
             try:
-                migrations.apply(self.db)
+                migrations.apply(conn)  # sqlite-utils is imported only when a migration is pending
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {generation}")
                 conn.raw("COMMIT")

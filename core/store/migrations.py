@@ -3,11 +3,66 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+if TYPE_CHECKING:  # sqlite-utils (and with it pandas) is imported only when a migration is pending
+    from sqlite_utils import Database
 
-migrations = Migrations("tiebreak")
+Step = Callable[["Database"], None]
+
+
+class Schema:
+    """Named migrations in order; sqlite-utils applies them, imported only when some are pending.
+
+    Registering is ``@migrations(name="0007_feature")`` as with ``sqlite_utils.Migrations``. Opening
+    a database that is already at head costs one query on ``_sqlite_migrations`` and imports
+    nothing: sqlite-utils imports pandas and numpy when they are installed (about a second),
+    which a fresh or older database pays once, when it is created or upgraded.
+    """
+
+    #: The bookkeeping table of sqlite-utils (``Migrations.migrations_table``).
+    table = "_sqlite_migrations"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[tuple[str, Step]] = []
+
+    def __call__(self, *, name: str) -> Callable[[Step], Step]:
+        """Decorator registering ``fn`` as the next migration, called ``name``."""
+
+        def register(fn: Step) -> Step:
+            if any(n == name for n, _ in self.steps):
+                raise ValueError(f"migration {name!r} is registered twice")
+            self.steps.append((name, fn))
+            return fn
+
+        return register
+
+    def pending(self, conn: sqlite3.Connection) -> list[str]:
+        """Names of the migrations not yet applied to the database behind ``conn`` (read-only)."""
+        exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (self.table,))
+        if exists.fetchone() is None:
+            return [n for n, _ in self.steps]
+        rows = conn.execute(f"SELECT name FROM {self.table} WHERE migration_set = ?", (self.name,))
+        done = {r[0] for r in rows}
+        return [n for n, _ in self.steps if n not in done]
+
+    def apply(self, conn: sqlite3.Connection) -> list[str]:
+        """Apply the pending migrations (each in its own transaction); return their names."""
+        pending = self.pending(conn)
+        if pending:
+            from sqlite_utils import Database
+            from sqlite_utils.migrations import Migrations
+
+            runner = Migrations(self.name)
+            for name, fn in self.steps:
+                runner(name=name)(fn)
+            runner.apply(Database(conn, execute_plugins=False))  # no scan for sqlite-utils plugins
+        return pending
+
+
+migrations = Schema("tiebreak")
 
 
 def _run(db: Database, script: str) -> None:

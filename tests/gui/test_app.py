@@ -84,3 +84,15 @@ def test_start_form_validates_and_creates_the_annotator(ctx, make_window, qtbot)
     assert screen.currentWidget() is screen.workspace
     assert ctx.store.conn.execute("SELECT kind, group_name FROM annotators WHERE name = 'bob'").fetchone() == (
         "human", "humans")
+
+
+def test_window_has_the_tiebreak_icon(tmp_path, qtbot):
+    from tiebreak.gui.app import ICON
+
+    window = build_window(tmp_path / "t.sqlite", Settings(tmp_path / "s.ini"))
+    qtbot.addWidget(window)
+    icon = window.windowIcon()
+    assert not icon.isNull() and ICON == "tiebreak.svg"
+    image = icon.pixmap(64, 64).toImage()
+    assert image.width() == 64 and len({image.pixel(x, y) for x in range(0, 64, 4) for y in range(0, 64, 4)}) > 3
+    window.ctx.store.close()
