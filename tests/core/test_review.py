@@ -132,6 +132,9 @@ def test_redo_refused_when_the_item_was_reviewed_again(audited):
     undone = session.undo(first)
     again = session.record(Choice.RIGHT)  # the same item, decided again
     assert again.comparison_id == first.comparison_id
+    with pytest.raises(ReviewError, match="decide the revealed item first"):
+        session.redo(undone)  # the machine refuses while the new vote is revealed
+    session.accept()
     with pytest.raises(StoreError, match="reviewed again meanwhile"):
         session.redo(undone)
     live = rs.review_rows(store)
