@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from tiebreak.core.browse import sql as browse_sql
 from tiebreak.core.browse.items import BrowseCursor, BrowseItem, preference_words
 from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
 
@@ -76,6 +77,7 @@ class BrowseScreen(QWidget):
         self.next_button.clicked.connect(self.next)
         self.actions_by_id = {"next": self._action("Next comparison", NEXT_KEYS, self.next),
                               "previous": self._action("Previous comparison", PREV_KEYS, self.previous)}  # fmt: skip
+        ShownOnly(self, self.actions_by_id.values())  # a hidden Browse tab never moves
         ctx.events.annotations_changed.connect(self._on_annotations_changed)
         self.reload()
 

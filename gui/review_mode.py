@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.domain import Choice
 from tiebreak.core.labelling.session import Change
-from tiebreak.core.review.session import REASONS, Reveal, ReviewSession
+from tiebreak.core.review.session import REASONS, Reveal, ReviewSession, ReviewState
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ActionSpec
 from tiebreak.gui.labelling.workspace import CHOICE_TEXT, VOTES, Workspace, WorkspaceMode
@@ -80,8 +80,7 @@ class RevealPanel(QFrame):
         agree = "agrees with you" if reveal.agrees else "DISAGREES with you"
         self.verdict.setText(f"{reveal.judge}: {judge} (preference {reveal.judge_preference:.2f}, "
                              f"confidence {reveal.confidence:.2f}) - {agree} (you: {mine})")  # fmt: skip
-        text = reveal.rationale or reveal.raw_completion or "(the judge gave no rationale)"
-        self.rationale.setPlainText(text)
+        self.rationale.setPlainText(reveal.text)
         self.reason.setCurrentIndex(0)
         self.reason_text.clear()
         self.prompt.setText("A accepts the judge's verdict · X overrides it · E picks a reason")
@@ -103,6 +102,12 @@ class RevealPanel(QFrame):
         idx = self.reason.currentIndex()
         return (None if idx == 0 else self.reason.currentText()), (self.reason_text.text().strip() or None)
 
+    def show_error(self, message: str) -> None:
+        """Say that the reveal could not be drawn (the keys still decide the item)."""
+        self.rationale.setPlainText(message)
+        self.prompt.setText("A accepts the judge's verdict · X overrides it")
+        self.setVisible(True)
+
     def clear(self) -> None:
         """Hide the panel (blind again)."""
         self.verdict.clear()
@@ -112,7 +117,11 @@ class RevealPanel(QFrame):
 
 
 class ReviewMode(WorkspaceMode):
-    """Hooks of the workspace for review: hold after the blind vote, then accept / override."""
+    """Renders the review state machine of the session; forwards accept / override to it.
+
+    The machine (``tiebreak.core.review``) decides the state; this mode only shows it. Rendering
+    that fails shows the error in the panel and leaves the machine where it is (still revealed).
+    """
 
     def __init__(self, panel: RevealPanel) -> None:
         self.panel = panel
@@ -122,27 +131,19 @@ class ReviewMode(WorkspaceMode):
         """The a / x / e keys."""
         return REVIEW_ACTIONS
 
-    def after_commit(self, change: Change, workspace: Workspace) -> bool:
-        """Reveal the judge's verdict on the item just decided and hold it on screen.
-
-        A redo of a review whose accept / override was already stored does not hold: both
-        decisions are back, so the workspace moves on.
-        """
+    def render(self, change: Change, workspace: Workspace) -> Change | None:
+        """Show the machine's state after ``change``: hold the revealed item, else show the next."""
         self.awaiting_override = False
-        session = self._session(workspace)
-        reveal = session.reveal(change)
-        action = session.action_of(reveal)
-        if action is not None:
+        step = self._session(workspace).step()
+        if step.state is not ReviewState.REVEALED or step.reveal is None:
             self.panel.clear()
-            workspace.report(f"Redone: your blind vote and the '{action}' of the judge's verdict are restored")
-            return False
-        self.panel.show_reveal(reveal)
-        return True
-
-    def on_undo(self, change: Change, workspace: Workspace) -> None:
-        """The blind vote was retracted: hide the verdict again."""
-        self.awaiting_override = False
-        self.panel.clear()
+            return None
+        try:
+            self.panel.show_reveal(step.reveal)
+        except Exception as exc:  # noqa: BLE001 (the machine stays revealed; the error is shown)
+            self.panel.show_error(f"could not show the judge's verdict: {type(exc).__name__}: {exc}")
+            workspace.report(f"reveal: {exc}")
+        return step.reveal.blind
 
     def trigger(self, action_id: str, workspace: Workspace) -> None:
         """Accept, start an override, or cycle the reason."""
@@ -151,9 +152,8 @@ class ReviewMode(WorkspaceMode):
         if action_id == "reason":
             self.panel.next_reason()
         elif action_id == "accept":
-            session = self._session(workspace)
-            session.accept(session.reveal(workspace.holding), *self.panel.chosen_reason())
-            self._done(workspace, "accepted the judge's verdict")
+            workspace.push(self._session(workspace).accept(None, *self.panel.chosen_reason()))
+            workspace.setFocus()
         elif action_id == "override":
             self.awaiting_override = True
             self.panel.prompt_override()
@@ -162,16 +162,7 @@ class ReviewMode(WorkspaceMode):
 
     def override_with(self, choice: Choice, workspace: Workspace) -> None:
         """Store the override with the reviewer's verdict and move on."""
-        session = self._session(workspace)
-        session.override(session.reveal(workspace.holding), choice, *self.panel.chosen_reason())
-        self._done(workspace, f"overrode the judge: {CHOICE_TEXT[choice]}")
-
-    def _done(self, workspace: Workspace, what: str) -> None:
-        self.awaiting_override = False
-        self.panel.clear()
-        workspace.report(f"Review stored: {what}")
-        workspace.advance()
-        workspace.ctx.events.annotations_changed.emit(None)
+        workspace.push(self._session(workspace).override(None, choice, *self.panel.chosen_reason()))
         workspace.setFocus()
 
     @staticmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from tiebreak.core.domain import Choice
@@ -23,7 +23,7 @@ __all__ = ["MAX_TEXT_CHARS", "Reveal", "ReviewState", "ReviewStep", "judge_text"
 MAX_TEXT_CHARS = 20_000
 
 
-class ReviewState(str, Enum):
+class ReviewState(StrEnum):
     """Where the item on screen is in the review."""
 
     BLIND = "blind"

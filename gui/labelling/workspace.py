@@ -65,6 +65,14 @@ class WorkspaceMode:
     def on_undo(self, change: Change, workspace: Workspace) -> None:
         """Called after an undo (the item is blind again)."""
 
+    def render(self, change: Change, workspace: Workspace) -> Change | None:
+        """Show what ``change`` left on screen; return the Change to hold (None: show the next item)."""
+        if change.kind == "record" and not change.undone:
+            return change if self.after_commit(change, workspace) else None
+        if change.undone:
+            self.on_undo(change, workspace)
+        return None
+
     def trigger(self, action_id: str, workspace: Workspace) -> None:
         """Run one of :meth:`extra_actions`."""
         raise NotImplementedError(f"mode has no handler for action {action_id!r}")
@@ -158,7 +166,13 @@ class Workspace(QWidget):
 
     # -- actions ------------------------------------------------------------------------------
     def trigger(self, action_id: str) -> None:
-        """Run one action by id; every error goes to the status bar, never up."""
+        """Run one action by id; every error goes to the status bar, never up.
+
+        A workspace that is not shown does nothing (its actions are disabled too): keys only ever
+        act on the item the annotator sees.
+        """
+        if not self.isVisible():
+            return
         self._touch()
         try:
             if action_id in VOTES:
@@ -194,19 +208,20 @@ class Workspace(QWidget):
         change = session.record(choice, text or None)
         if self.view.rationale.document().characterCount() > 1:
             self.view.rationale.clear()
-        self._push(change)
+        self.push(change)
 
     def _do_skip(self) -> None:
-        self._push(self._need_session().skip())
+        self.push(self._need_session().skip())
 
     def _do_flag(self) -> None:
         """Flag the item; text typed in the rationale box (if any) becomes the flag's note."""
         note = self.view.rationale.toPlainText().strip()
-        self._push(self._need_session().flag(note or None))
+        self.push(self._need_session().flag(note or None))
         if note:
             self.view.rationale.clear()
 
-    def _push(self, change: Change) -> None:
+    def push(self, change: Change) -> None:
+        """Put a Change the session just made on the undo stack and show it (modes call this)."""
         self.undo_stack.push(ChangeCommand(self.session, change, self.apply_change, self.report))
         self.apply_change(change)
 
@@ -224,14 +239,10 @@ class Workspace(QWidget):
     def apply_change(self, change: Change) -> None:
         """Refresh the views from one Change (also called by undo/redo)."""
         self.view.set_reveal(_describe(change))
-        self.holding = None
-        if change.kind == "record" and not change.undone:
-            if self.mode.after_commit(change, self):
-                self.holding = change
-                self.view.reveal_names(change.shown, self._on("lengths"))
-        elif change.undone:
-            self.mode.on_undo(change, self)
-        if self.holding is None and change.kind != "flag":
+        self.holding = self.mode.render(change, self)
+        if self.holding is not None:
+            self.view.reveal_names(self.holding.shown, self._on("lengths"))
+        elif change.kind != "flag":
             self.show_current()
         self._refresh_stats()
         self.changed.emit(change)
@@ -287,10 +298,15 @@ class Workspace(QWidget):
 def _describe(change: Change) -> str:
     """One line for the reveal strip: what happened and, after a vote, the model names."""
     shown = change.shown
+    if change.undone and change.kind == "decide":
+        return "Undone: the decision is retracted; the judge's verdict is shown again (A accepts, X overrides)."
     if change.undone:
         return f"Undone ({change.kind}): back to item {shown.position} of {shown.total}; nothing was deleted."
     if change.kind == "skip":
         return "Skipped: the item comes back at the end of the queue."
+    if change.kind == "decide":
+        what = "accepted the judge's verdict" if change.extra.get("action") == "accept" else "overrode the judge"
+        return f"Review stored: {what} ({CHOICE_TEXT.get(change.choice, '') if change.choice else ''})."
     if change.kind == "flag":
         return "Flagged for the coordinator (the item stays; Backspace undoes the flag)."
     ref = shown.pair.generator_1
