@@ -54,6 +54,17 @@ def build_database(path: Path) -> int:
     return n
 
 
+def database_key(path: Path) -> str:
+    """The benchmark database's identity (what the app's remembered queue is keyed by)."""
+    from tiebreak.core.identity import database_id
+    from tiebreak.core.store import Store
+
+    store = Store(path)
+    key = database_id(store)
+    store.close()
+    return key
+
+
 def count_annotations(path: Path) -> int:
     """Live annotations of an existing benchmark database."""
     from tiebreak.core.store import Store
@@ -87,6 +98,7 @@ def cold_child(db: str, ini: str, t_spawn: float) -> None:
     app = make_application()
     window = build_window(db, Settings(ini))
     window.show()
+    window.screen(0).form.submit()  # the launch asks who is labelling, prefilled: Enter (no human time)
     window.repaint()  # paint synchronously: the first comparison is on screen now
     ws = window.screen(0).workspace
     ok = ws.session is not None and ws.session.current() is not None
@@ -161,6 +173,7 @@ def measure_presses(db: Path, ini: Path, presses: int) -> dict[str, float]:
     window.resize(1400, 900)
     window.show()
     window.activateWindow()
+    window.screen(0).form.submit()  # confirm the prefilled "who is labelling?"
     ws = window.screen(0).workspace
     t0 = time.perf_counter()
     while ws.stats_feed is None and time.perf_counter() - t0 < 60:
@@ -222,7 +235,7 @@ def main() -> int:
         else:
             n = build_database(db)
             print(f"database: {n:,} annotations built in {time.perf_counter() - t0:.1f} s")
-        Settings(ini).set_last_spec(spec())  # the app resumes this queue at start
+        Settings(ini).set_last_spec(spec(), database_key(db))  # the launch offers this queue
         cold, floor = measure_cold(db, ini)
         presses = measure_presses(db, ini, args.presses)
     figures = {"annotations": n, "presses": args.presses, **presses,

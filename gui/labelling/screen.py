@@ -1,4 +1,8 @@
-"""The Labelling screen: the start form, then the workspace; resumes the last queue."""
+"""The Labelling screen: first "who is labelling?" (the start form), then the workspace.
+
+On launch the form asks who is labelling, prefilled with the last name and queue of *this*
+database (never another database's); Enter resumes. Nothing starts silently.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
+from tiebreak.core.identity import database_id
 from tiebreak.core.labelling.session import LabellingSession, QueueSpec
 from tiebreak.gui import settings as app_settings
 from tiebreak.gui.context import AppContext
@@ -19,20 +24,20 @@ from tiebreak.gui.labelling.workspace import Workspace
 class LabellingScreen(QStackedWidget):
     """Start form (page 0) and workspace (page 1); the Labelling tab of the main window."""
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, resume: bool = True) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.database = database_id(ctx.store)
         self.form = StartForm(ctx.store)
         self.workspace = Workspace(ctx)
         self.addWidget(self.form)
         self.addWidget(self.workspace)
         self.form.start_requested.connect(self.start)
         ctx.events.annotations_changed.connect(self._on_annotations_changed)
-        last = app_settings.current().last_spec()
+        last = app_settings.current().last_spec(self.database)
         if last is not None:
             self.form.preset(last)
-            if resume:
-                self.start(last, quiet=True)
+        self.setFocusProxy(self.form.annotator)  # the first key of the session types the name
 
     def menu_actions(self) -> list[tuple[str, QAction]]:
         """Entries for the main window's menus (all workspace actions, from the action table)."""
@@ -41,13 +46,13 @@ class LabellingScreen(QStackedWidget):
     def show_form(self) -> None:
         """Back to the start form (choose another identity or queue)."""
         self.form.reload()
-        last = app_settings.current().last_spec()
+        last = app_settings.current().last_spec(self.database)
         if last is not None:
             self.form.preset(last)
         self.setCurrentWidget(self.form)
         self.form.annotator.setFocus()
 
-    def start(self, spec: QueueSpec, quiet: bool = False) -> bool:
+    def start(self, spec: QueueSpec) -> bool:
         """Open the annotator's session and show the workspace; errors go to the status bar."""
         try:
             session = LabellingSession.open(self.ctx.store, spec)
@@ -57,12 +62,13 @@ class LabellingScreen(QStackedWidget):
             self.ctx.events.status_message.emit(message)
             self.setCurrentWidget(self.form)
             return False
-        app_settings.current().set_last_spec(spec)
+        app_settings.current().set_last_spec(spec, self.database)
+        self.setFocusProxy(None)
         self.setCurrentWidget(self.workspace)
-        self.workspace.start(session)
+        self.workspace.start(session, annotator=spec.annotator)
         self.ctx.events.status_message.emit(
             f"Labelling as {spec.annotator}: {spec.reference} vs {len(spec.candidates)} model(s)"
-            + (" (resumed; File ▸ New labelling session… to change)" if quiet else "")
+            " (File ▸ New labelling session… to change who labels)"
         )
         QTimer.singleShot(0, lambda: self._load_stats(session, spec))
         return True

@@ -55,8 +55,10 @@ class StartForm(QWidget):
         form.addRow("Reference model", self.reference)
         form.addRow("Candidate model(s)", self.candidates)
         form.addRow("Order seed", self.seed)
-        title = QLabel("<h2>New labelling session</h2><p>Model names stay hidden until you vote; "
-                       "sides and order are randomised for you.</p>")  # fmt: skip
+        title = QLabel("<h2>Who is labelling?</h2><p>Type your name (Enter starts, or resumes your "
+                       "queue). Model names stay hidden until you vote; sides and order are "
+                       "randomised for you.</p>")  # fmt: skip
+        title.setWordWrap(True)
         self.setMaximumWidth(760)
         layout = QVBoxLayout(self)
         layout.addWidget(title)

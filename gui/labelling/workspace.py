@@ -20,11 +20,10 @@ keys") through three hooks:
     like the built-in ones, and ``trigger(action_id, workspace)`` is called when one fires.
     ``workspace.holding`` is the Change being held (None when not holding).
 
-What review mode records: the blind vote goes through ``session.record(choice, rationale,
-extra={...}, judge_visible=...)`` like any label (``source="review"`` from the session), so the
-judge verdict at reveal and the action (accept / override) fit in the annotation's ``extra`` JSON
-or in spot-check's own tables; undo retracts the vote and returns to the item (blind again).
+(d) **Render**: ``render(change, workspace)`` decides what stays on screen after any Change (the
+    default calls ``after_commit`` / ``on_undo``); review mode renders its core state machine.
 
+Only the workspace in front acts: its actions are disabled while it is hidden (ShownOnly).
 Signals of :class:`Workspace`: ``item_shown(int)`` (a comparison id was drawn; -1 = empty queue),
 ``changed(object)`` (a Change was applied: record, skip, flag, or their undo/redo).
 """
@@ -40,15 +39,12 @@ from tiebreak.core.labelling.session import Change, LabellingSession
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import LABELLING_ACTIONS, ActionSpec, make_actions
 from tiebreak.gui.labelling.cheatsheet import GUIDELINES, TextDialog, cheatsheet_html
+from tiebreak.gui.labelling.describe import VOTES, describe
+from tiebreak.gui.labelling.drafts import Drafts
 from tiebreak.gui.labelling.workspace_view import WorkspaceView
 from tiebreak.gui.undo import ChangeCommand
 
-VOTES = {"left": Choice.LEFT, "right": Choice.RIGHT, "tie_good": Choice.TIE_GOOD,
-         "tie_bad": Choice.TIE_BAD, "cant_judge": Choice.CANT_JUDGE}  # fmt: skip
 PREFETCH_DELAY_MS = 30  # after the paint of an item; a person needs far longer to vote
-CHOICE_TEXT = {Choice.LEFT: "left is better", Choice.RIGHT: "right is better",
-               Choice.TIE_GOOD: "tie, both good", Choice.TIE_BAD: "tie, both bad",
-               Choice.CANT_JUDGE: "can't judge"}  # fmt: skip
 
 
 class WorkspaceMode:
@@ -111,15 +107,23 @@ class Workspace(QWidget):
                 )
         self.view.rationale.textChanged.connect(self._touch)
         self._dialogs: dict[str, TextDialog] = {}
+        self.drafts = Drafts(self.view.rationale)
         self._prefetch_timer = QTimer(self, singleShot=True, interval=PREFETCH_DELAY_MS)
         self._prefetch_timer.timeout.connect(self._prefetch)
         self.view.show_empty(0, 0)
         self.view.stats.show_unavailable("no session started yet")
 
     # -- session ------------------------------------------------------------------------------
-    def start(self, session: LabellingSession, stats_feed=None) -> None:
-        """Label ``session``'s queue from its current item; ``stats_feed`` may come later."""
+    def start(self, session: LabellingSession, stats_feed=None, *, annotator: str | None = None) -> None:
+        """Label ``session``'s queue from its current item; ``stats_feed`` may come later.
+
+        ``annotator`` is the name shown prominently; another identity than before clears every
+        unsent rationale draft (drafts belong to one annotator and one item).
+        """
+        if self.session is None or self.session.annotator_id != session.annotator_id:
+            self.drafts.clear()
         self.session, self.holding = session, None
+        self.view.show_identity(annotator or "")
         self.undo_stack.clear()
         if stats_feed is None:
             self.view.stats.show_unavailable("loading…")
@@ -140,9 +144,11 @@ class Workspace(QWidget):
         shown = self.session.current() if self.session else None
         if shown is None:
             q = self.session.queue if self.session else None
+            self.drafts.switch(None)
             self.view.show_empty(q.n_done if q else 0, q.total if q else 0)
             self.item_shown.emit(-1)
             return
+        self.drafts.switch((self.session.annotator_id, shown.pair.comparison_id))
         self.view.show_item(shown, raw=self._on("raw"), diff=self._on("diff"),
                             lengths=self._on("lengths"), colors=self._diff_colors())  # fmt: skip
         self.item_shown.emit(shown.pair.comparison_id)
@@ -238,7 +244,7 @@ class Workspace(QWidget):
     # -- what changed -> views ----------------------------------------------------------------
     def apply_change(self, change: Change) -> None:
         """Refresh the views from one Change (also called by undo/redo)."""
-        self.view.set_reveal(_describe(change))
+        self.view.set_reveal(describe(change))
         self.holding = self.mode.render(change, self)
         if self.holding is not None:
             self.view.reveal_names(self.holding.shown, self._on("lengths"))
@@ -293,27 +299,3 @@ class Workspace(QWidget):
     def _diff_colors(self) -> tuple[str, str]:
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
         return ("#6b2f2f", "#2f5f35") if dark else ("#ffd6d6", "#d3f3d3")
-
-
-def _describe(change: Change) -> str:
-    """One line for the reveal strip: what happened and, after a vote, the model names."""
-    shown = change.shown
-    if change.undone and change.kind == "decide":
-        return "Undone: the decision is retracted; the judge's verdict is shown again (A accepts, X overrides)."
-    if change.undone:
-        return f"Undone ({change.kind}): back to item {shown.position} of {shown.total}; nothing was deleted."
-    if change.kind == "skip":
-        return "Skipped: the item comes back at the end of the queue."
-    if change.kind == "decide":
-        what = "accepted the judge's verdict" if change.extra.get("action") == "accept" else "overrode the judge"
-        return f"Review stored: {what} ({CHOICE_TEXT.get(change.choice, '') if change.choice else ''})."
-    if change.kind == "flag":
-        return "Flagged for the coordinator (the item stays; Backspace undoes the flag)."
-    ref = shown.pair.generator_1
-
-    def name(g: str) -> str:
-        return f"{g} (reference)" if g == ref else g
-
-    secs = "" if change.seconds is None else f" · {change.seconds:.1f} s"
-    return (f"Previous item: you chose “{CHOICE_TEXT[change.choice]}”. "
-            f"Left was {name(shown.left_generator)}; right was {name(shown.right_generator)}{secs}.")  # fmt: skip

@@ -93,7 +93,12 @@ class WorkspaceView(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(item_page)
         self.pages.addWidget(self.empty)
+        self.identity = QLabel()  # who is labelling, always in view
+        self.identity.setObjectName("identity")
+        self.identity.setTextFormat(Qt.TextFormat.PlainText)
+        emphasise(self.identity, bold=True, scale=1.25)
         progress_row = QHBoxLayout()
+        progress_row.addWidget(self.identity)
         progress_row.addWidget(self.progress_label)
         progress_row.addWidget(self.progress, 1)
         main = QWidget()
@@ -215,6 +220,12 @@ class WorkspaceView(QWidget):
                                  (self.right, shown.right_generator, shown.right)):  # fmt: skip
             label = f"{name} (reference)" if name == ref else name
             pane.set_header(label, len(text) if lengths else None)
+
+    def show_identity(self, name: str) -> None:
+        """Show who is labelling (hidden when no name is known)."""
+        self.identity.setText(f"Labelling as {name}" if name else "")
+        self.identity.setToolTip(f"Labelling as {name}: File ▸ New labelling session… to change" if name else "")
+        self.identity.setVisible(bool(name))
 
     def show_empty(self, done: int, total: int) -> None:
         """The queue is finished (or empty)."""

@@ -36,18 +36,24 @@ def test_every_menu_entry_has_a_key(ctx, make_window):
             assert action.shortcuts(), action.text()
 
 
-def test_last_session_is_resumed_from_a_database_file(tmp_path, qtbot):
+def test_launch_asks_who_is_labelling_prefilled_and_enter_resumes(tmp_path, qtbot):
+    from tiebreak.core.identity import database_id
+
     path = tmp_path / "tiebreak.sqlite"
     store = Store(path)
     fill_store(store)
+    key = database_id(store)
     store.close()
     settings = Settings(tmp_path / "s.ini")
-    settings.set_last_spec(SPEC)
+    settings.set_last_spec(SPEC, key)
     window = build_window(path, settings)
     qtbot.addWidget(window)
     screen = window.screen(0)
-    assert screen.currentWidget() is screen.workspace
-    assert screen.workspace.session.current() is not None
+    assert screen.currentWidget() is screen.form and screen.workspace.session is None  # asks first
+    assert screen.form.annotator.currentText() == "alice"
+    qtbot.keyClick(screen.form.annotator.lineEdit(), Qt.Key.Key_Return)
+    assert screen.currentWidget() is screen.workspace and screen.workspace.session.current() is not None
+    assert screen.workspace.view.identity.text() == "Labelling as alice"
     assert "Labelling as alice" in window.statusBar().currentMessage()
     window.ctx.store.close()
 
