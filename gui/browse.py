@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.browse import sql as browse_sql
+from tiebreak.core.browse.choices import filter_choices
 from tiebreak.core.browse.items import BrowseCursor, BrowseItem, preference_words
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
@@ -124,9 +124,9 @@ class BrowseScreen(QWidget):
     # -- filters ------------------------------------------------------------------------------
     def reload(self) -> None:
         """Refill the filter lists (new judges or models may exist) and rebuild the list, keeping the item."""
-        store = self.ctx.store
-        _refill(self.generator, browse_sql.candidate_generators(store))
-        _refill(self.group, [g["group"] for g in store.groups()])
+        generators, groups = filter_choices(self.ctx.store)
+        _refill(self.generator, generators)
+        _refill(self.group, groups)
         self.apply_filter()
 
     def apply_filter(self) -> None:

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.review import sql as rs
-from tiebreak.core.review.audit import default_audit_group, sample_audit
+from tiebreak.core.review.audit import sample_audit
 from tiebreak.core.review.export import reviewed_items, write_export
-from tiebreak.core.review.queue import QueueFilter, filter_queue, judge_verdicts
+from tiebreak.core.review.queue import QueueFilter
 from tiebreak.core.review.sampling import DESIGNS
-from tiebreak.core.review.session import ReviewSession, add_adhoc_items
+from tiebreak.core.review.session import ReviewSession
+from tiebreak.core.review.setup import add_most_uncertain, audit_streams, form_choices
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.review_estimates import EstimatesView
 from tiebreak.gui.review_mode import ReviewWorkspace
@@ -115,7 +115,8 @@ class ReviewForm(QWidget):
 
     def reload(self) -> None:
         """Refill judges, streams and models from the store."""
-        judges = [g["group"] for g in self.ctx.store.groups() if g["kind"] == "judge"]
+        choices = form_choices(self.ctx.store)
+        judges = choices.judges
         current = self.judge.currentText()
         self.judge.blockSignals(True)
         self.judge.clear()
@@ -124,18 +125,16 @@ class ReviewForm(QWidget):
             self.judge.setCurrentText(current)
         self.judge.blockSignals(False)
         self.model.clear()
-        self.model.addItems(["(all)", *self.ctx.store.generators()])
+        self.model.addItems(["(all)", *choices.models])
         self.dataset.clear()
-        self.dataset.addItems(["(all)", *rs.datasets(self.ctx.store)])
+        self.dataset.addItems(["(all)", *choices.datasets])
         self._judge_changed(self.judge.currentText())
         if not judges:
             self.message.setText("No judge verdicts yet: import an AlpacaEval annotations file or run a judge.")
 
     def _judge_changed(self, judge: str) -> None:
-        streams = [a["audit_group"] for a in rs.audit_groups(self.ctx.store) if a["judge_group"] == judge]
-        default = default_audit_group(judge) if judge else ""
         self.audit.clear()
-        self.audit.addItems(list(dict.fromkeys([default, *streams])))
+        self.audit.addItems(audit_streams(self.ctx.store, judge))
 
     def draw(self) -> None:
         """Draw a random audit sample for the chosen judge and stream."""
@@ -148,7 +147,6 @@ class ReviewForm(QWidget):
     def add_adhoc(self) -> None:
         """Queue the most uncertain verdicts passing the filter in the ad-hoc stream."""
         judge = self.judge.currentText()
-        ann = self.ctx.store.annotations_frame(groups=[judge], with_texts=False)
         model, dataset = self.model.currentText(), self.dataset.currentText()
         flt = QueueFilter(
             models=None if model == "(all)" else (model,),
@@ -157,9 +155,7 @@ class ReviewForm(QWidget):
             min_length_gap=self.min_gap.value() or None,
             disagreement=None if self.disagree.currentIndex() == 0 else self.disagree.currentText(),
         )
-        rows = filter_queue(judge_verdicts(ann).verdicts, flt).head(self.adhoc_n.value())
-        n = add_adhoc_items(self.ctx.store, judge, rows["comparison_id"], flt.describe(),
-                            self.audit.currentText() or None)
+        n = add_most_uncertain(self.ctx.store, judge, flt, self.adhoc_n.value(), self.audit.currentText() or None)
         self.message.setText(f"Queued {n} item(s) in the ad-hoc stream ({flt.describe()}).")
         self.stream.setCurrentText("adhoc")
 

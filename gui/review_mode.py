@@ -19,7 +19,8 @@ from tiebreak.core.labelling.session import Change
 from tiebreak.core.review.session import REASONS, Reveal, ReviewSession, ReviewState
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ActionSpec
-from tiebreak.gui.labelling.workspace import CHOICE_TEXT, VOTES, Workspace, WorkspaceMode
+from tiebreak.gui.labelling.describe import CHOICE_TEXT, VOTES
+from tiebreak.gui.labelling.workspace import Workspace, WorkspaceMode
 
 REVIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "Accept judge", ("A",), "&Review", True,
