@@ -51,7 +51,8 @@ class BrowseScreen(QWidget):
         self.generator = QComboBox()
         self.group = QComboBox()
         for combo in (self.generator, self.group):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)  # long model names elide; the list shows them whole
             combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.prev_button = QPushButton(f"◀ Previous [{_keys(PREV_KEYS)}]")
         self.next_button = QPushButton(f"Next ▶ [{_keys(NEXT_KEYS)}]")
@@ -87,7 +88,6 @@ class BrowseScreen(QWidget):
             bar.addWidget(QLabel(label))
             bar.addWidget(combo)
         bar.addStretch(1)
-        bar.addWidget(self.dataset)
         bar.addWidget(self.prev_button)
         bar.addWidget(self.position)
         bar.addWidget(self.next_button)
@@ -105,7 +105,11 @@ class BrowseScreen(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(self.empty)
-        layout.addWidget(QLabel("Instruction"))
+        heading = QHBoxLayout()
+        heading.addWidget(QLabel("Instruction"))
+        heading.addStretch(1)
+        heading.addWidget(self.dataset)
+        layout.addLayout(heading)
         layout.addWidget(self.instruction)
         layout.addWidget(body, 1)
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -168,7 +169,11 @@ class ReviewScreen(QStackedWidget):
         self.ctx = ctx
         self.form = ReviewForm(ctx)
         self.workspace = ReviewWorkspace(ctx)
-        self.addWidget(self.form)
+        self.setup_page = QScrollArea()  # the setup scrolls: a small window still fits the workspace
+        self.setup_page.setWidget(self.form)
+        self.setup_page.setWidgetResizable(True)
+        self.setup_page.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.addWidget(self.setup_page)
         self.addWidget(self.workspace)
         self.form.start_button.clicked.connect(lambda: self._safe(self.start))
         self.form.draw_button.clicked.connect(lambda: self._safe(self.form.draw))
@@ -200,7 +205,7 @@ class ReviewScreen(QStackedWidget):
                                      audit_group=self.form.audit.currentText() or None,
                                      stream=self.form.stream.currentText())
         self.setCurrentWidget(self.workspace)
-        self.workspace.start(session)
+        self.workspace.start(session, annotator=name)
         self.workspace.view.stats.show_unavailable("reviews feed the Human vs judge tab and the estimates")
         self.ctx.events.status_message.emit(
             f"Reviewing {session.audit_group} ({session.stream}) as {name}: vote blind, then A / X")
@@ -229,4 +234,4 @@ class ReviewScreen(QStackedWidget):
     def show_form(self) -> None:
         """Back to the setup page."""
         self.form.reload()
-        self.setCurrentWidget(self.form)
+        self.setCurrentWidget(self.setup_page)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -58,7 +59,7 @@ class RevealPanel(QFrame):
         self.rationale = QPlainTextEdit()
         self.rationale.setReadOnly(True)
         self.rationale.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.rationale.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        self.rationale.setMaximumHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.reason = QComboBox()
         self.reason.addItems(["(no reason)", *REASONS])
         self.reason.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -66,11 +67,14 @@ class RevealPanel(QFrame):
         self.reason_text.setPlaceholderText("custom reason (click to type; Esc leaves)")
         self.prompt = QLabel()
         self.prompt.setObjectName("reviewPrompt")
+        self.decide_row = QHBoxLayout()  # reason, custom text, then the A / X / E buttons (added later)
+        self.decide_row.addWidget(self.reason)
+        self.decide_row.addWidget(self.reason_text, 1)
         form = QFormLayout(self)
+        form.setContentsMargins(8, 4, 8, 4)
         form.addRow("Judge", self.verdict)
         form.addRow("Rationale", self.rationale)
-        form.addRow("Reason [E]", self.reason)
-        form.addRow("", self.reason_text)
+        form.addRow("Reason [E]", self.decide_row)
         form.addRow(self.prompt)
         self.clear()
 
@@ -84,13 +88,15 @@ class RevealPanel(QFrame):
         self.rationale.setPlainText(reveal.text)
         self.reason.setCurrentIndex(0)
         self.reason_text.clear()
-        self.prompt.setText("A accepts the judge's verdict · X overrides it · E picks a reason")
+        self.prompt.clear()
+        self.prompt.setVisible(False)  # the buttons say what A / X / E do
         self.setVisible(True)
 
     def prompt_override(self) -> None:
         """After X: ask for the reviewer's verdict with the usual vote keys."""
         self.prompt.setText("Override: press your verdict: ← / 1 left · → / 2 right · ↓ / 3 tie good · "
                             "Shift+↓ / 4 tie bad (Backspace undoes the blind vote)")  # fmt: skip
+        self.prompt.setVisible(True)
 
     def next_reason(self) -> None:
         """Cycle the reason combo box."""
@@ -177,11 +183,17 @@ class ReviewMode(WorkspaceMode):
 class ReviewWorkspace(Workspace):
     """The labelling workspace with review mode: the same keys; after X they give the override."""
 
+    IDENTITY = "Reviewing as {}"
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         self.panel = RevealPanel()
         super().__init__(ctx, parent, mode=ReviewMode(self.panel))
         self.view.reveal_area.addWidget(self.panel)
         self.panel.reason_text.leave.connect(self.setFocus)
+        for spec in REVIEW_ACTIONS:  # A / X / E sit with the verdict they act on
+            button = self.view.button_widgets[spec.id]
+            self.view.tool_buttons.removeWidget(button)
+            self.panel.decide_row.addWidget(button)
 
     def trigger(self, action_id: str) -> None:
         """Vote keys choose the override verdict after X; everything else as in labelling."""

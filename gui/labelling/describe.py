@@ -14,8 +14,11 @@ CHOICE_TEXT = {Choice.LEFT: "left is better", Choice.RIGHT: "right is better",
                Choice.CANT_JUDGE: "can't judge"}  # fmt: skip
 
 
-def describe(change: Change) -> str:
-    """One line for the reveal strip: what happened and, after a vote, the model names."""
+def describe(change: Change, held: bool = False) -> str:
+    """One line for the reveal strip: what happened and, after a vote, the model names.
+
+    ``held``: the voted item is still on screen (review: revealed), not the previous one.
+    """
     shown = change.shown
     if change.undone and change.kind == "decide":
         return "Undone: the decision is retracted; the judge's verdict is shown again (A accepts, X overrides)."
@@ -34,5 +37,6 @@ def describe(change: Change) -> str:
         return f"{g} (reference)" if g == ref else g
 
     secs = "" if change.seconds is None else f" · {change.seconds:.1f} s"
-    return (f"Previous item: you chose “{CHOICE_TEXT[change.choice]}”. "
+    which = "You chose" if held else "Previous item: you chose"
+    return (f"{which} “{CHOICE_TEXT[change.choice]}”. "
             f"Left was {name(shown.left_generator)}; right was {name(shown.right_generator)}{secs}.")  # fmt: skip

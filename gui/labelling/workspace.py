@@ -5,9 +5,7 @@ Extension point (review mode, spot-check)
 Review mode reuses this workspace ("blind, then reveal, in the same workspace with the same
 keys") through three hooks:
 
-(a) **Queue**: build any ``tiebreak.core.labelling.queue.LabelQueue`` (e.g. the spot-check sample) and a
-    ``tiebreak.core.labelling.session.LabellingSession(store, annotator_id, queue, source="review", ...)``, then call
-    ``workspace.start(session, stats_feed=None)``.
+(a) **Queue**: any ``LabellingSession`` over any ``LabelQueue``: ``workspace.start(session)``.
 (b) **After commit**: subclass :class:`WorkspaceMode` and pass it as ``Workspace(ctx, mode=...)``.
     ``after_commit(change, workspace)`` is called after every committed vote (``change.kind ==
     "record"``) once the names are known; put extra information (judge verdict, confidence,
@@ -79,6 +77,7 @@ class Workspace(QWidget):
 
     item_shown = Signal(int)
     changed = Signal(object)
+    IDENTITY = "Labelling as {}"
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, mode: WorkspaceMode | None = None):
         super().__init__(parent)
@@ -123,7 +122,7 @@ class Workspace(QWidget):
         if self.session is None or self.session.annotator_id != session.annotator_id:
             self.drafts.clear()
         self.session, self.holding = session, None
-        self.view.show_identity(annotator or "")
+        self.view.show_identity(self.IDENTITY.format(annotator) if annotator else "")
         self.undo_stack.clear()
         if stats_feed is None:
             self.view.stats.show_unavailable("loading…")
@@ -244,8 +243,9 @@ class Workspace(QWidget):
     # -- what changed -> views ----------------------------------------------------------------
     def apply_change(self, change: Change) -> None:
         """Refresh the views from one Change (also called by undo/redo)."""
-        self.view.set_reveal(describe(change))
         self.holding = self.mode.render(change, self)
+        self.view.set_reveal(describe(change, held=self.holding is change))
+        self.view.rationale.setVisible(self.holding is None)  # a held item was voted: no rationale to type
         if self.holding is not None:
             self.view.reveal_names(self.holding.shown, self._on("lengths"))
         elif change.kind != "flag":

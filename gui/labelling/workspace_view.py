@@ -111,12 +111,13 @@ class WorkspaceView(QWidget):
         col.addLayout(self.buttons)
         col.addLayout(self.tool_buttons)
         self.stats = StatsPanel()
-        self.stats.setMinimumWidth(400)
+        self.stats.setMinimumWidth(280)  # 1024 px wide windows keep both columns readable
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(main)
         split.addWidget(self.stats)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
+        split.setSizes([4000, 1000])  # 4:1, within the minimum widths (the statistics get a fifth)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
@@ -221,11 +222,11 @@ class WorkspaceView(QWidget):
             label = f"{name} (reference)" if name == ref else name
             pane.set_header(label, len(text) if lengths else None)
 
-    def show_identity(self, name: str) -> None:
-        """Show who is labelling (hidden when no name is known)."""
-        self.identity.setText(f"Labelling as {name}" if name else "")
-        self.identity.setToolTip(f"Labelling as {name}: File ▸ New labelling session… to change" if name else "")
-        self.identity.setVisible(bool(name))
+    def show_identity(self, text: str) -> None:
+        """Show who is working, e.g. "Labelling as alice" (hidden when empty)."""
+        self.identity.setText(text)
+        self.identity.setToolTip(f"{text} (File ▸ New labelling session… to change)" if text else "")
+        self.identity.setVisible(bool(text))
 
     def show_empty(self, done: int, total: int) -> None:
         """The queue is finished (or empty)."""

@@ -24,8 +24,10 @@ def test_font_size_keys_and_window_state_are_kept(ctx, make_window, qtbot, setti
     window.resize(1111, 777)
     window.close()
     again = make_window(ctx, resize=False)
-    # restored (within the platform's frame adjustment), not the 1400 x 900 default
-    assert abs(again.width() - 1111) <= 20 and abs(again.height() - 777) <= 20
+    # restored (within the platform's frame adjustment), not the 1400 x 900 default; the offscreen
+    # screen is 800 px wide, so the platform may narrow the window down to its minimum width
+    assert abs(again.height() - 777) <= 20
+    assert min(1111, again.minimumSizeHint().width()) - 20 <= again.width() <= 1111 + 20
     assert again.font().pointSize() == size - 1
 
 

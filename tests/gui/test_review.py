@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 
 from tests.core.test_spotcheck_audit import build_spotcheck_store
 from tiebreak.core.review import sql as rs
 from tiebreak.core.review.audit import sample_audit
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 @pytest.fixture
@@ -34,7 +30,7 @@ def review_screen(store, qtbot, settings):
     return screen
 
 
-def test_blind_reveal_override_stores_both_decisions(review_screen, qtbot, store):
+def test_blind_reveal_override_stores_both_decisions(review_screen, qtbot, store, tmp_path):
     ws = review_screen.workspace
     shown = ws.session.current()
     assert not ws.panel.isVisible()  # blind: no verdict on screen
@@ -43,8 +39,7 @@ def test_blind_reveal_override_stores_both_decisions(review_screen, qtbot, store
     qtbot.keyClick(ws, Qt.Key.Key_1)  # blind: left is better
     assert ws.holding is not None and ws.panel.isVisible()
     assert "gpt4_judge" in ws.panel.verdict.text() and "because" in ws.panel.rationale.toPlainText()
-    SCREENSHOTS.mkdir(exist_ok=True)
-    assert review_screen.grab().save(str(SCREENSHOTS / "review_reveal.png"))
+    assert review_screen.grab().save(str(tmp_path / "review_reveal.png"))
     qtbot.keyClick(ws, Qt.Key.Key_E)
     qtbot.keyClick(ws, Qt.Key.Key_E)  # reason: factual error
     assert ws.panel.reason.currentText() == "factual error"
@@ -172,7 +167,7 @@ def test_undo_walks_back_through_decided_revealed_blind_and_redo_forward(review_
     assert ws.session.current().pair.comparison_id == second
 
 
-def test_redo_of_a_blind_vote_reveals_the_verdict_again(review_screen, qtbot, store):
+def test_redo_of_a_blind_vote_reveals_the_verdict_again(review_screen, qtbot, store, tmp_path):
     ws = review_screen.workspace
     first = ws.session.current().pair.comparison_id
     qtbot.keyClick(ws, Qt.Key.Key_1)
@@ -181,8 +176,7 @@ def test_redo_of_a_blind_vote_reveals_the_verdict_again(review_screen, qtbot, st
     ws.trigger("redo")
     assert ws.holding is not None and ws.panel.isVisible()
     assert ws.holding.comparison_id == first and len(rs.review_rows(store)) == 1
-    SCREENSHOTS.mkdir(exist_ok=True)
-    assert review_screen.grab().save(str(SCREENSHOTS / "review_after_redo.png"))
+    assert review_screen.grab().save(str(tmp_path / "review_after_redo.png"))
     qtbot.keyClick(ws, Qt.Key.Key_X)
     qtbot.keyClick(ws, Qt.Key.Key_2)  # the override still works on the restored review
     assert rs.review_rows(store)["action"].tolist() == ["override"]
