@@ -3,7 +3,7 @@
 Extension point (review mode, spot-check)
 -----------------------------------------
 Review mode reuses this workspace ("blind, then reveal, in the same workspace with the same
-keys") through three hooks:
+keys") through four hooks:
 
 (a) **Queue**: any ``LabellingSession`` over any ``LabelQueue``: ``workspace.start(session)``.
 (b) **After commit**: subclass :class:`WorkspaceMode` and pass it as ``Workspace(ctx, mode=...)``.
@@ -17,11 +17,11 @@ keys") through three hooks:
     (e.g. ``a`` accept, ``x`` override); they get keys, buttons, menu entries and cheat-sheet lines
     like the built-in ones, and ``trigger(action_id, workspace)`` is called when one fires.
     ``workspace.holding`` is the Change being held (None when not holding).
-
 (d) **Render**: ``render(change, workspace)`` decides what stays on screen after any Change (the
     default calls ``after_commit`` / ``on_undo``); review mode renders its core state machine.
 
 Only the workspace in front acts: its actions are disabled while it is hidden (ShownOnly).
+
 Signals of :class:`Workspace`: ``item_shown(int)`` (a comparison id was drawn; -1 = empty queue),
 ``changed(object)`` (a Change was applied: record, skip, flag, or their undo/redo).
 """
@@ -286,12 +286,10 @@ class Workspace(QWidget):
 
     def all_specs(self) -> tuple[ActionSpec, ...]:
         """Every action of the workspace and of the window (for the cheat sheet)."""
-        window = self.window()
-        return self.specs + tuple(getattr(window, "app_specs", ()))
+        return self.specs + tuple(getattr(self.window(), "app_specs", ()))
 
     def _dialog(self, key: str, title: str, body: str) -> None:
-        dialog = self._dialogs.get(key) or TextDialog(title, body, self)
-        self._dialogs[key] = dialog
+        dialog = self._dialogs[key] = self._dialogs.get(key) or TextDialog(title, body, self)
         dialog.browser.setHtml(body)
         dialog.show()
         dialog.activateWindow()
