@@ -117,18 +117,14 @@ class ReviewSession(LabellingSession):
     def current(self) -> Shown | None:
         """The item on screen: the revealed one while it awaits a decision, else the queue's next.
 
-        Reading never writes, except that an audit sample gets ``shown_at`` the first time it is
-        shown (the probability was stored before: the design stays valid).
+        Reading never writes: the audit sample's ``shown_at`` (the time the item was first shown)
+        is stored with the blind vote or the skip, in the same transaction.
         """
         if self.pending is None and self._resume:
             self._resume_next()
         if self.pending is not None:
             return self.pending.shown
-        before = self._shown
-        shown = super().current()
-        if shown is not None and (before is None or before.pair.comparison_id != shown.pair.comparison_id):
-            rs.mark_shown(self.store, self.sample_ids[shown.pair.comparison_id], self._shown_at)
-        return shown
+        return super().current()
 
     def _resume_next(self) -> None:
         """Bring back a stored reveal without an action (e.g. the app closed on a revealed item)."""
@@ -171,6 +167,7 @@ class ReviewSession(LabellingSession):
         change: Change | None = None
         try:
             with self.store.transaction():
+                rs.mark_shown(self.store, self.sample_ids[shown.pair.comparison_id], self._shown_at)
                 change = super().record(choice, rationale, **kwargs)
                 review_id = rs.record_reveal(
                     self.store, comparison_id=shown.pair.comparison_id, annotator_id=self.annotator_id,
@@ -190,7 +187,10 @@ class ReviewSession(LabellingSession):
     def skip(self) -> Change:
         """Defer the item (only while blind)."""
         self._need(ReviewState.BLIND, "skip")
-        return super().skip()
+        shown = self._require()
+        with self.store.transaction():
+            rs.mark_shown(self.store, self.sample_ids[shown.pair.comparison_id], self._shown_at)
+            return super().skip()
 
     def reveal(self, change: Change) -> Reveal:
         """The reveal stored for a blind decision of this session."""

@@ -34,9 +34,9 @@ def test_blind_reveal_override_stores_both_decisions(review_screen, qtbot, store
     ws = review_screen.workspace
     shown = ws.session.current()
     assert not ws.panel.isVisible()  # blind: no verdict on screen
-    sample = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
-    assert sample.loc[shown.pair.comparison_id, "shown_at"] is not None
     qtbot.keyClick(ws, Qt.Key.Key_1)  # blind: left is better
+    sample = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
+    assert isinstance(sample.loc[shown.pair.comparison_id, "shown_at"], str)  # stored with the vote
     assert ws.holding is not None and ws.panel.isVisible()
     assert "gpt4_judge" in ws.panel.verdict.text() and "because" in ws.panel.rationale.toPlainText()
     assert review_screen.grab().save(str(tmp_path / "review_reveal.png"))
