@@ -27,6 +27,7 @@ from tiebreak.core.review.sampling import DESIGNS
 from tiebreak.core.review.session import ReviewSession
 from tiebreak.core.review.setup import add_most_uncertain, audit_streams, form_choices
 from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.review_estimates import EstimatesView
 from tiebreak.gui.review_mode import ReviewWorkspace
 
@@ -182,6 +183,7 @@ class ReviewScreen(QStackedWidget):
         self.form.export_button.clicked.connect(lambda: self._safe(self._ask_export))
         self.back_action = QAction("Review setup…", self)
         self.back_action.triggered.connect(self.show_form)
+        ShownOnly(self, [self.back_action])  # like every screen action: only while Review is in front
 
     def menu_actions(self) -> list[tuple[str, QAction]]:
         """Menu entries: back to the setup, and the review keys."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -78,16 +79,10 @@ def test_states_blind_revealed_decided_and_undo_back_through_them(audited):
     session.undo(blind)  # revealed -> blind
     assert session.state is ReviewState.BLIND and rs.review_rows(store).empty
     assert session.current().pair.comparison_id == first
-    redone = session.redo(replace_undone(blind))
+    redone = session.redo(replace(blind, undone=True))
     assert session.state is ReviewState.REVEALED and redone.row_id == blind.row_id
     session.redo(reopened)
     assert session.state is ReviewState.BLIND and rs.review_rows(store)["action"].tolist() == ["accept"]
-
-
-def replace_undone(change):
-    from dataclasses import replace
-
-    return replace(change, undone=True)
 
 
 def test_blind_vote_and_reveal_commit_together_or_not_at_all(audited):
