@@ -55,11 +55,13 @@ def build_database(path: Path) -> int:
 
 
 def database_key(path: Path) -> str:
-    """The benchmark database's identity (what the app's remembered queue is keyed by)."""
-    from tiebreak.core.identity import database_id
+    """The benchmark database's identity (what the app's remembered queue is keyed by); pooled
+    statistics are turned on so that every press also updates them (the heavier path)."""
+    from tiebreak.core.identity import database_id, show_pooled_statistics
     from tiebreak.core.store import Store
 
     store = Store(path)
+    show_pooled_statistics(store, True)
     key = database_id(store)
     store.close()
     return key

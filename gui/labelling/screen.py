@@ -12,13 +12,15 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
-from tiebreak.core.identity import database_id
+from tiebreak.core.identity import database_id, pooled_statistics_shown
 from tiebreak.core.labelling.session import LabellingSession, QueueSpec
 from tiebreak.gui import settings as app_settings
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.start_form import StartForm
 from tiebreak.gui.labelling.stats_feed import StatsFeed, import_live_in_background
 from tiebreak.gui.labelling.workspace import Workspace
+
+HIDDEN = "pooled win rates and judge agreement are hidden while labelling (a coordinator turns them on)"
 
 
 class LabellingScreen(QStackedWidget):
@@ -70,7 +72,11 @@ class LabellingScreen(QStackedWidget):
             f"Labelling as {spec.annotator}: {spec.reference} vs {len(spec.candidates)} model(s)"
             " (File ▸ New labelling session… to change who labels)"
         )
-        QTimer.singleShot(0, lambda: self._load_stats(session, spec))
+        if pooled_statistics_shown(self.ctx.store):
+            QTimer.singleShot(0, lambda: self._load_stats(session, spec))
+        else:  # the labeller's own progress stays; everyone's figures and the judge's do not
+            self._pending_stats = None
+            self.workspace.view.stats.show_unavailable(HIDDEN)
         return True
 
     def _on_annotations_changed(self, change: object) -> None:
@@ -80,7 +86,10 @@ class LabellingScreen(QStackedWidget):
             self._load_stats(session, self._pending_stats[1])
 
     def _load_stats(self, session: LabellingSession, spec: QueueSpec) -> None:
-        """Build live statistics after the first paint; their imports run off the GUI thread."""
+        """Build live statistics after the first paint; their imports run off the GUI thread.
+
+        Only when a coordinator turned pooled statistics on (see :meth:`start`).
+        """
         self._pending_stats = (session, spec)
         if "tiebreak.core.labelling.live" in sys.modules:
             self._on_live_imported(sys.modules["tiebreak.core.labelling.live"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from tests.gui._data import fill_store
 from tiebreak.core.identity import database_id
@@ -16,6 +17,8 @@ def open_window(qtbot, path, settings):
     window.resize(1400, 900)
     window.show()
     qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     return window
 
 
@@ -104,3 +107,30 @@ def test_a_draft_stays_with_its_item(ctx, make_window, qtbot):
     assert ws.view.rationale.toPlainText() == "about the first item"
     qtbot.keyClick(ws, Qt.Key.Key_Right)
     assert rationales(ctx.store) == [("carol", "about the first item")]
+
+
+def test_pooled_statistics_are_hidden_from_labellers_unless_a_coordinator_turns_them_on(tmp_path, qtbot, settings,
+                                                                                        capsys):  # fmt: skip
+    from tiebreak.core.cli import main
+
+    make_db(tmp_path / "a.sqlite")
+    window = open_window(qtbot, tmp_path / "a.sqlite", settings)
+    screen = window.screen(0)
+    start_as(qtbot, screen, "dan")
+    ws = screen.workspace
+    qtbot.keyClick(ws, Qt.Key.Key_Left)
+    qtbot.wait(50)  # the statistics would load after the first paint
+    stats = ws.view.stats
+    assert ws.stats_feed is None and "hidden while labelling" in stats.status.text()
+    assert stats.win_table.rowCount() == 0 and stats.agree_table.rowCount() == 0  # no pooled figures
+    assert "items done: 1" in stats.session_label.text()  # the labeller's own progress stays
+    window.close()
+    window.ctx.store.close()
+    assert main(["coordinator", "--pooled-stats", "on", "--db", str(tmp_path / "a.sqlite")]) == 0
+    assert "pooled statistics for labellers: on" in capsys.readouterr().out
+    again = open_window(qtbot, tmp_path / "a.sqlite", settings)
+    screen = again.screen(0)
+    start_as(qtbot, screen, "dan")
+    qtbot.waitUntil(lambda: screen.workspace.stats_feed is not None)
+    assert screen.workspace.view.stats.win_table.rowCount() > 0
+    again.ctx.store.close()
