@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from tiebreak.core.cli import add_db_argument, open_store
-from tiebreak.core.identity import pooled_statistics_shown, show_pooled_statistics
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Change the setting when asked, then print it."""
+    from tiebreak.core.identity import (  # the store: not for --help
+        pooled_statistics_shown,
+        show_pooled_statistics,
+    )
+
     store = open_store(args.db)
     try:
         if args.pooled_stats is not None:
