@@ -54,6 +54,19 @@ def build_database(path: Path) -> int:
     return n
 
 
+def database_key(path: Path) -> str:
+    """The benchmark database's identity (what the app's remembered queue is keyed by); pooled
+    statistics are turned on so that every press also updates them (the heavier path)."""
+    from tiebreak.core.identity import database_id, show_pooled_statistics
+    from tiebreak.core.store import Store
+
+    store = Store(path)
+    show_pooled_statistics(store, True)
+    key = database_id(store)
+    store.close()
+    return key
+
+
 def count_annotations(path: Path) -> int:
     """Live annotations of an existing benchmark database."""
     from tiebreak.core.store import Store
@@ -91,6 +104,7 @@ def cold_child(db: str, ini: str, t_spawn: float) -> None:
     window = build_window(db, Settings(ini))
     ErrorReporter(window, log_file).install()
     window.show()
+    window.screen(0).form.submit()  # the launch asks who is labelling, prefilled: Enter (no human time)
     window.repaint()  # paint synchronously: the first comparison is on screen now
     ws = window.screen(0).workspace
     ok = ws.session is not None and ws.session.current() is not None
@@ -114,7 +128,7 @@ def measure_cold(db: Path, ini: Path, runs: int = 5) -> dict[str, float]:
     info_big: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
         sample = Path(scratch) / "sample.sqlite"  # created by this first run (not timed)
-        subprocess.run([sys.executable, "-m", "tiebreak", "info", "--db", str(sample)], check=True, env=env,
+        subprocess.run([sys.executable, "-m", "tiebreak", "demo", "--db", str(sample)], check=True, env=env,
                        stdout=subprocess.DEVNULL)  # fmt: skip
         for _ in range(runs):
             t0 = time.time()
@@ -184,6 +198,7 @@ def measure_presses(db: Path, ini: Path, presses: int) -> dict[str, float]:
     window.resize(1400, 900)
     window.show()
     window.activateWindow()
+    window.screen(0).form.submit()  # confirm the prefilled "who is labelling?"
     ws = window.screen(0).workspace
     t0 = time.perf_counter()
     while ws.stats_feed is None and time.perf_counter() - t0 < 60:
@@ -246,7 +261,7 @@ def main() -> int:
         else:
             n = build_database(db)
             print(f"database: {n:,} annotations built in {time.perf_counter() - t0:.1f} s")
-        Settings(ini).set_last_spec(spec())  # the app resumes this queue at start
+        Settings(ini).set_last_spec(spec(), database_key(db))  # the launch offers this queue
         cold = measure_cold(db, ini)
         if args.cold_only:
             print(json.dumps({"annotations": n, **{k: round(v, 4) for k, v in cold.items()},

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
+from tiebreak.core.crowd.groups import group_labels, labelled_human_groups
 from tiebreak.core.crowd.quality import (
     DEFAULT_OVERLAP,
     DEFAULT_TOO_FAST,
@@ -98,7 +99,7 @@ class AnnotatorsScreen(QWidget):
     def reload(self) -> None:
         """Re-read the human groups (keeping the current choice) and refresh the figures."""
         current = self.group.currentText()
-        groups = [g["group"] for g in self.ctx.store.groups() if g["kind"] == "human" and g["annotations"]]
+        groups = labelled_human_groups(self.ctx.store)
         self.group.blockSignals(True)
         self.group.clear()
         self.group.addItems(groups)
@@ -114,7 +115,7 @@ class AnnotatorsScreen(QWidget):
         if not group:
             self._show_message("No human annotator group has labels yet.")
             return
-        frame = self.ctx.store.annotations_frame(groups=[group], with_texts=False)
+        frame = group_labels(self.ctx.store, group)
         try:
             self.report = crowd_report(frame, group, overlap=self.overlap.value(), too_fast=self.too_fast.value())
         except CrowdError as exc:

@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.browse import sql as browse_sql
+from tiebreak.core.browse.choices import filter_choices
 from tiebreak.core.browse.items import BrowseCursor, BrowseItem, preference_words
 from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
 
@@ -50,7 +51,8 @@ class BrowseScreen(QWidget):
         self.generator = QComboBox()
         self.group = QComboBox()
         for combo in (self.generator, self.group):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)  # long model names elide; the list shows them whole
             combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.prev_button = QPushButton(f"◀ Previous [{_keys(PREV_KEYS)}]")
         self.next_button = QPushButton(f"Next ▶ [{_keys(NEXT_KEYS)}]")
@@ -76,6 +78,7 @@ class BrowseScreen(QWidget):
         self.next_button.clicked.connect(self.next)
         self.actions_by_id = {"next": self._action("Next comparison", NEXT_KEYS, self.next),
                               "previous": self._action("Previous comparison", PREV_KEYS, self.previous)}  # fmt: skip
+        ShownOnly(self, self.actions_by_id.values())  # a hidden Browse tab never moves
         ctx.events.annotations_changed.connect(self._on_annotations_changed)
         self.reload()
 
@@ -85,7 +88,6 @@ class BrowseScreen(QWidget):
             bar.addWidget(QLabel(label))
             bar.addWidget(combo)
         bar.addStretch(1)
-        bar.addWidget(self.dataset)
         bar.addWidget(self.prev_button)
         bar.addWidget(self.position)
         bar.addWidget(self.next_button)
@@ -103,7 +105,11 @@ class BrowseScreen(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(self.empty)
-        layout.addWidget(QLabel("Instruction"))
+        heading = QHBoxLayout()
+        heading.addWidget(QLabel("Instruction"))
+        heading.addStretch(1)
+        heading.addWidget(self.dataset)
+        layout.addLayout(heading)
         layout.addWidget(self.instruction)
         layout.addWidget(body, 1)
 
@@ -122,9 +128,9 @@ class BrowseScreen(QWidget):
     # -- filters ------------------------------------------------------------------------------
     def reload(self) -> None:
         """Refill the filter lists (new judges or models may exist) and rebuild the list, keeping the item."""
-        store = self.ctx.store
-        _refill(self.generator, browse_sql.candidate_generators(store))
-        _refill(self.group, [g["group"] for g in store.groups()])
+        generators, groups = filter_choices(self.ctx.store)
+        _refill(self.generator, generators)
+        _refill(self.group, groups)
         self.apply_filter()
 
     def apply_filter(self) -> None:

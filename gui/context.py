@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-
-from tiebreak.core.store import Store
 
 
 class Events(QObject):
@@ -27,8 +26,13 @@ class Events(QObject):
 
 @dataclass
 class AppContext:
-    """Composition-root state handed to each screen (the GUI thread's store only)."""
+    """Composition-root state handed to each screen (the GUI thread's store only).
 
-    store: Store
+    ``store`` is the open database (a ``tiebreak.core.store.Store``) as an opaque handle: screens
+    pass it to core use cases and never touch SQL (an import-linter contract keeps the store out
+    of ``gui``).
+    """
+
+    store: Any
     db_path: Path | None
     events: Events = field(default_factory=Events)

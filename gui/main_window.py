@@ -1,8 +1,12 @@
-"""The main window: tabs from the screen registry, menus from the action tables, status bar."""
+"""The main window: tabs from the screen registry, menus from the action tables, status bar.
+
+Keys reach only the screen in front: each screen's actions are enabled only while it is shown
+(``ShownOnly`` in the action table), and a closed menu gives the focus back to that screen.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
 
@@ -29,7 +33,9 @@ class MainWindow(QMainWindow):
         self.ctx, self.settings = ctx, settings
         self.setWindowTitle("Tiebreak" + (f" — {ctx.db_path}" if ctx and ctx.db_path else ""))
         self.app_specs = APP_ACTIONS
-        self.menus: dict[str, QMenu] = {name: self.menuBar().addMenu(name) for name in MENU_ORDER}
+        self.menus: dict[str, QMenu] = {}
+        for name in MENU_ORDER:
+            self._menu(name)
         self.app_actions = make_actions(APP_ACTIONS, self, self._app_action, Qt.ShortcutContext.WindowShortcut)
         for spec in APP_ACTIONS:
             self._menu(spec.menu).addAction(self.app_actions[spec.id])
@@ -91,7 +97,12 @@ class MainWindow(QMainWindow):
     def _menu(self, name: str) -> QMenu:
         if name not in self.menus:
             self.menus[name] = self.menuBar().addMenu(name)
+            self.menus[name].aboutToHide.connect(self._refocus)
         return self.menus[name]
+
+    def _refocus(self) -> None:
+        """After a menu closes, keys go back to the screen in front (never to a hidden one)."""
+        QTimer.singleShot(0, lambda: self.tabs.currentWidget() and self.tabs.currentWidget().setFocus())
 
     # -- window-level actions -----------------------------------------------------------------
     def show_status(self, message: str) -> None:

@@ -13,19 +13,21 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.review import sql as rs
-from tiebreak.core.review.audit import default_audit_group, sample_audit
+from tiebreak.core.review.audit import sample_audit
 from tiebreak.core.review.export import reviewed_items, write_export
-from tiebreak.core.review.queue import QueueFilter, filter_queue, judge_verdicts
+from tiebreak.core.review.queue import QueueFilter
 from tiebreak.core.review.sampling import DESIGNS
-from tiebreak.core.review.session import ReviewSession, add_adhoc_items
+from tiebreak.core.review.session import ReviewSession
+from tiebreak.core.review.setup import add_most_uncertain, audit_streams, form_choices
 from tiebreak.gui.context import AppContext
+from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.review_estimates import EstimatesView
 from tiebreak.gui.review_mode import ReviewWorkspace
 
@@ -115,7 +117,8 @@ class ReviewForm(QWidget):
 
     def reload(self) -> None:
         """Refill judges, streams and models from the store."""
-        judges = [g["group"] for g in self.ctx.store.groups() if g["kind"] == "judge"]
+        choices = form_choices(self.ctx.store)
+        judges = choices.judges
         current = self.judge.currentText()
         self.judge.blockSignals(True)
         self.judge.clear()
@@ -124,18 +127,16 @@ class ReviewForm(QWidget):
             self.judge.setCurrentText(current)
         self.judge.blockSignals(False)
         self.model.clear()
-        self.model.addItems(["(all)", *self.ctx.store.generators()])
+        self.model.addItems(["(all)", *choices.models])
         self.dataset.clear()
-        self.dataset.addItems(["(all)", *rs.datasets(self.ctx.store)])
+        self.dataset.addItems(["(all)", *choices.datasets])
         self._judge_changed(self.judge.currentText())
         if not judges:
             self.message.setText("No judge verdicts yet: import an AlpacaEval annotations file or run a judge.")
 
     def _judge_changed(self, judge: str) -> None:
-        streams = [a["audit_group"] for a in rs.audit_groups(self.ctx.store) if a["judge_group"] == judge]
-        default = default_audit_group(judge) if judge else ""
         self.audit.clear()
-        self.audit.addItems(list(dict.fromkeys([default, *streams])))
+        self.audit.addItems(audit_streams(self.ctx.store, judge))
 
     def draw(self) -> None:
         """Draw a random audit sample for the chosen judge and stream."""
@@ -148,7 +149,6 @@ class ReviewForm(QWidget):
     def add_adhoc(self) -> None:
         """Queue the most uncertain verdicts passing the filter in the ad-hoc stream."""
         judge = self.judge.currentText()
-        ann = self.ctx.store.annotations_frame(groups=[judge], with_texts=False)
         model, dataset = self.model.currentText(), self.dataset.currentText()
         flt = QueueFilter(
             models=None if model == "(all)" else (model,),
@@ -157,9 +157,7 @@ class ReviewForm(QWidget):
             min_length_gap=self.min_gap.value() or None,
             disagreement=None if self.disagree.currentIndex() == 0 else self.disagree.currentText(),
         )
-        rows = filter_queue(judge_verdicts(ann).verdicts, flt).head(self.adhoc_n.value())
-        n = add_adhoc_items(self.ctx.store, judge, rows["comparison_id"], flt.describe(),
-                            self.audit.currentText() or None)
+        n = add_most_uncertain(self.ctx.store, judge, flt, self.adhoc_n.value(), self.audit.currentText() or None)
         self.message.setText(f"Queued {n} item(s) in the ad-hoc stream ({flt.describe()}).")
         self.stream.setCurrentText("adhoc")
 
@@ -172,7 +170,11 @@ class ReviewScreen(QStackedWidget):
         self.ctx = ctx
         self.form = ReviewForm(ctx)
         self.workspace = ReviewWorkspace(ctx)
-        self.addWidget(self.form)
+        self.setup_page = QScrollArea()  # the setup scrolls: a small window still fits the workspace
+        self.setup_page.setWidget(self.form)
+        self.setup_page.setWidgetResizable(True)
+        self.setup_page.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.addWidget(self.setup_page)
         self.addWidget(self.workspace)
         self.form.start_button.clicked.connect(lambda: self._safe(self.start))
         self.form.draw_button.clicked.connect(lambda: self._safe(self.form.draw))
@@ -181,6 +183,7 @@ class ReviewScreen(QStackedWidget):
         self.form.export_button.clicked.connect(lambda: self._safe(self._ask_export))
         self.back_action = QAction("Review setup…", self)
         self.back_action.triggered.connect(self.show_form)
+        ShownOnly(self, [self.back_action])  # like every screen action: only while Review is in front
 
     def menu_actions(self) -> list[tuple[str, QAction]]:
         """Menu entries: back to the setup, and the review keys."""
@@ -204,7 +207,7 @@ class ReviewScreen(QStackedWidget):
                                      audit_group=self.form.audit.currentText() or None,
                                      stream=self.form.stream.currentText())
         self.setCurrentWidget(self.workspace)
-        self.workspace.start(session)
+        self.workspace.start(session, annotator=name)
         self.workspace.view.stats.show_unavailable("reviews feed the Human vs judge tab and the estimates")
         self.ctx.events.status_message.emit(
             f"Reviewing {session.audit_group} ({session.stream}) as {name}: vote blind, then A / X")
@@ -234,4 +237,4 @@ class ReviewScreen(QStackedWidget):
     def show_form(self) -> None:
         """Back to the setup page."""
         self.form.reload()
-        self.setCurrentWidget(self.form)
+        self.setCurrentWidget(self.setup_page)

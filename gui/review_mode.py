@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -16,10 +17,11 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.domain import Choice
 from tiebreak.core.labelling.session import Change
-from tiebreak.core.review.session import REASONS, Reveal, ReviewSession
+from tiebreak.core.review.session import REASONS, Reveal, ReviewSession, ReviewState
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ActionSpec
-from tiebreak.gui.labelling.workspace import CHOICE_TEXT, VOTES, Workspace, WorkspaceMode
+from tiebreak.gui.labelling.describe import CHOICE_TEXT, VOTES
+from tiebreak.gui.labelling.workspace import Workspace, WorkspaceMode
 
 REVIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "Accept judge", ("A",), "&Review", True,
@@ -57,7 +59,7 @@ class RevealPanel(QFrame):
         self.rationale = QPlainTextEdit()
         self.rationale.setReadOnly(True)
         self.rationale.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.rationale.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        self.rationale.setMaximumHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.reason = QComboBox()
         self.reason.addItems(["(no reason)", *REASONS])
         self.reason.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -65,11 +67,14 @@ class RevealPanel(QFrame):
         self.reason_text.setPlaceholderText("custom reason (click to type; Esc leaves)")
         self.prompt = QLabel()
         self.prompt.setObjectName("reviewPrompt")
+        self.decide_row = QHBoxLayout()  # reason, custom text, then the A / X / E buttons (added later)
+        self.decide_row.addWidget(self.reason)
+        self.decide_row.addWidget(self.reason_text, 1)
         form = QFormLayout(self)
+        form.setContentsMargins(8, 4, 8, 4)
         form.addRow("Judge", self.verdict)
         form.addRow("Rationale", self.rationale)
-        form.addRow("Reason [E]", self.reason)
-        form.addRow("", self.reason_text)
+        form.addRow("Reason [E]", self.decide_row)
         form.addRow(self.prompt)
         self.clear()
 
@@ -80,17 +85,18 @@ class RevealPanel(QFrame):
         agree = "agrees with you" if reveal.agrees else "DISAGREES with you"
         self.verdict.setText(f"{reveal.judge}: {judge} (preference {reveal.judge_preference:.2f}, "
                              f"confidence {reveal.confidence:.2f}) - {agree} (you: {mine})")  # fmt: skip
-        text = reveal.rationale or reveal.raw_completion or "(the judge gave no rationale)"
-        self.rationale.setPlainText(text)
+        self.rationale.setPlainText(reveal.text)
         self.reason.setCurrentIndex(0)
         self.reason_text.clear()
-        self.prompt.setText("A accepts the judge's verdict · X overrides it · E picks a reason")
+        self.prompt.clear()
+        self.prompt.setVisible(False)  # the buttons say what A / X / E do
         self.setVisible(True)
 
     def prompt_override(self) -> None:
         """After X: ask for the reviewer's verdict with the usual vote keys."""
         self.prompt.setText("Override: press your verdict: ← / 1 left · → / 2 right · ↓ / 3 tie good · "
                             "Shift+↓ / 4 tie bad (Backspace undoes the blind vote)")  # fmt: skip
+        self.prompt.setVisible(True)
 
     def next_reason(self) -> None:
         """Cycle the reason combo box."""
@@ -103,6 +109,12 @@ class RevealPanel(QFrame):
         idx = self.reason.currentIndex()
         return (None if idx == 0 else self.reason.currentText()), (self.reason_text.text().strip() or None)
 
+    def show_error(self, message: str) -> None:
+        """Say that the reveal could not be drawn (the keys still decide the item)."""
+        self.rationale.setPlainText(message)
+        self.prompt.setText("A accepts the judge's verdict · X overrides it")
+        self.setVisible(True)
+
     def clear(self) -> None:
         """Hide the panel (blind again)."""
         self.verdict.clear()
@@ -112,7 +124,11 @@ class RevealPanel(QFrame):
 
 
 class ReviewMode(WorkspaceMode):
-    """Hooks of the workspace for review: hold after the blind vote, then accept / override."""
+    """Renders the review state machine of the session; forwards accept / override to it.
+
+    The machine (``tiebreak.core.review``) decides the state; this mode only shows it. Rendering
+    that fails shows the error in the panel and leaves the machine where it is (still revealed).
+    """
 
     def __init__(self, panel: RevealPanel) -> None:
         self.panel = panel
@@ -122,27 +138,19 @@ class ReviewMode(WorkspaceMode):
         """The a / x / e keys."""
         return REVIEW_ACTIONS
 
-    def after_commit(self, change: Change, workspace: Workspace) -> bool:
-        """Reveal the judge's verdict on the item just decided and hold it on screen.
-
-        A redo of a review whose accept / override was already stored does not hold: both
-        decisions are back, so the workspace moves on.
-        """
+    def render(self, change: Change, workspace: Workspace) -> Change | None:
+        """Show the machine's state after ``change``: hold the revealed item, else show the next."""
         self.awaiting_override = False
-        session = self._session(workspace)
-        reveal = session.reveal(change)
-        action = session.action_of(reveal)
-        if action is not None:
+        step = self._session(workspace).step()
+        if step.state is not ReviewState.REVEALED or step.reveal is None:
             self.panel.clear()
-            workspace.report(f"Redone: your blind vote and the '{action}' of the judge's verdict are restored")
-            return False
-        self.panel.show_reveal(reveal)
-        return True
-
-    def on_undo(self, change: Change, workspace: Workspace) -> None:
-        """The blind vote was retracted: hide the verdict again."""
-        self.awaiting_override = False
-        self.panel.clear()
+            return None
+        try:
+            self.panel.show_reveal(step.reveal)
+        except Exception as exc:  # noqa: BLE001 (the machine stays revealed; the error is shown)
+            self.panel.show_error(f"could not show the judge's verdict: {type(exc).__name__}: {exc}")
+            workspace.report(f"reveal: {exc}")
+        return step.reveal.blind
 
     def trigger(self, action_id: str, workspace: Workspace) -> None:
         """Accept, start an override, or cycle the reason."""
@@ -151,9 +159,8 @@ class ReviewMode(WorkspaceMode):
         if action_id == "reason":
             self.panel.next_reason()
         elif action_id == "accept":
-            session = self._session(workspace)
-            session.accept(session.reveal(workspace.holding), *self.panel.chosen_reason())
-            self._done(workspace, "accepted the judge's verdict")
+            workspace.push(self._session(workspace).accept(None, *self.panel.chosen_reason()))
+            workspace.setFocus()
         elif action_id == "override":
             self.awaiting_override = True
             self.panel.prompt_override()
@@ -162,16 +169,7 @@ class ReviewMode(WorkspaceMode):
 
     def override_with(self, choice: Choice, workspace: Workspace) -> None:
         """Store the override with the reviewer's verdict and move on."""
-        session = self._session(workspace)
-        session.override(session.reveal(workspace.holding), choice, *self.panel.chosen_reason())
-        self._done(workspace, f"overrode the judge: {CHOICE_TEXT[choice]}")
-
-    def _done(self, workspace: Workspace, what: str) -> None:
-        self.awaiting_override = False
-        self.panel.clear()
-        workspace.report(f"Review stored: {what}")
-        workspace.advance()
-        workspace.ctx.events.annotations_changed.emit(None)
+        workspace.push(self._session(workspace).override(None, choice, *self.panel.chosen_reason()))
         workspace.setFocus()
 
     @staticmethod
@@ -185,11 +183,17 @@ class ReviewMode(WorkspaceMode):
 class ReviewWorkspace(Workspace):
     """The labelling workspace with review mode: the same keys; after X they give the override."""
 
+    IDENTITY = "Reviewing as {}"
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         self.panel = RevealPanel()
         super().__init__(ctx, parent, mode=ReviewMode(self.panel))
         self.view.reveal_area.addWidget(self.panel)
         self.panel.reason_text.leave.connect(self.setFocus)
+        for spec in REVIEW_ACTIONS:  # A / X / E sit with the verdict they act on
+            button = self.view.button_widgets[spec.id]
+            self.view.tool_buttons.removeWidget(button)
+            self.panel.decide_row.addWidget(button)
 
     def trigger(self, action_id: str) -> None:
         """Vote keys choose the override verdict after X; everything else as in labelling."""

@@ -50,10 +50,13 @@ class Settings:
         self.q.setValue("view/font_pt", size)
         return size
 
-    # -- last labelling session -----------------------------------------------------------------
-    def last_spec(self) -> QueueSpec | None:
-        """The queue the user labelled last, or None (missing or unreadable)."""
-        text = self.q.value("labelling/last_spec")
+    # -- last labelling session (per database) ---------------------------------------------------
+    def last_spec(self, database: str) -> QueueSpec | None:
+        """The queue last labelled in the database with id ``database``, or None (none, unreadable).
+
+        Never another database's: a new database starts with no name prefilled.
+        """
+        text = self.q.value(f"labelling/last_spec/{database}")
         if not text:
             return None
         try:
@@ -63,9 +66,9 @@ class Settings:
         except (ValueError, KeyError, TypeError, SessionError):
             return None
 
-    def set_last_spec(self, spec: QueueSpec) -> None:
-        """Remember the queue so the next start resumes it."""
-        self.q.setValue("labelling/last_spec", json.dumps({
+    def set_last_spec(self, spec: QueueSpec, database: str) -> None:
+        """Remember the queue of the database with id ``database`` (the next launch offers it)."""
+        self.q.setValue(f"labelling/last_spec/{database}", json.dumps({
             "annotator": spec.annotator, "reference": spec.reference,
             "candidates": list(spec.candidates), "dataset": spec.dataset, "seed": spec.seed,
         }))  # fmt: skip

@@ -16,7 +16,7 @@ from tiebreak.core.judge import (
 )
 from tiebreak.core.judge.batch import run_batch
 from tiebreak.core.judge.client import redact
-from tiebreak.core.store import Store
+from tiebreak.core.sample import open_database
 
 
 class JudgeWorkerSignals(QObject):
@@ -60,7 +60,7 @@ class JudgeWorker(QRunnable):
         """Thread entry point (QThreadPool)."""
         store = None
         try:
-            store = Store(self.db_path)
+            store = open_database(self.db_path, sample=False)
             kwargs = {"api_key": self._key, "progress": self._progress, "cancel": self.cancel_token}
             if self.batch:
                 summary, run_id = run_batch(store, self.options, poll_interval=self.poll_interval, **kwargs)

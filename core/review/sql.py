@@ -275,3 +275,40 @@ def group_mark(store: Store, group: str) -> str | None:
     """The stream a human group was marked as ('random' / 'adhoc'), None if never marked."""
     row = store.conn.execute("SELECT stream FROM audit_marks WHERE group_name = ?", (group,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def reopen_review(tx: Transaction, review_id: int) -> int:
+    """Undo an accept / override: the decided row is retracted and a live copy without the action
+    (same blind vote, same judge verdict shown) takes its place; returns the copy's id."""
+    cur = tx.execute(
+        """INSERT INTO review_actions (sample_id, comparison_id, annotator_id, session_id,
+           blind_annotation_id, judge_group, judge_preference, judge_confidence, revealed_at)
+           SELECT sample_id, comparison_id, annotator_id, session_id, blind_annotation_id, judge_group,
+                  judge_preference, judge_confidence, revealed_at
+           FROM review_actions WHERE id = ? AND retracted_at IS NULL AND action IS NOT NULL""",
+        (review_id,),
+    )
+    if cur.rowcount == 0:
+        raise UnknownName(f"no decided live review with id {review_id}")
+    new_id = int(cur.lastrowid)  # type: ignore[arg-type]
+    tx.execute("UPDATE review_actions SET retracted_at = ? WHERE id = ?", (utcnow(), review_id))
+    return new_id
+
+
+def undecided_reviews(store: Store, annotator_id: int, sample_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Live reviews of these samples with a blind vote but no accept / override yet (to resume
+    revealed), with the blind vote as stored: review_id, sample_id, comparison_id, annotation_id,
+    raw_choice, preference, swapped, seconds, judge_preference, judge_confidence."""
+    if not sample_ids:
+        return []
+    marks = ",".join("?" * len(sample_ids))
+    cur = store.conn.execute(
+        f"""SELECT r.id AS review_id, r.sample_id, r.comparison_id, a.id AS annotation_id, a.raw_choice,
+                   a.preference, a.swapped, a.seconds, r.judge_preference, r.judge_confidence
+            FROM review_actions r JOIN annotations a ON a.id = r.blind_annotation_id
+            WHERE r.annotator_id = ? AND r.retracted_at IS NULL AND r.action IS NULL
+              AND a.retracted_at IS NULL AND r.sample_id IN ({marks}) ORDER BY r.id""",
+        (annotator_id, *sample_ids),
+    )
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

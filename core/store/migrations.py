@@ -524,3 +524,13 @@ def m0006_winrate_sums(db: Database) -> None:
         END
         """,
     )
+
+
+@migrations(name="0007_guiint_database_id")
+def m0007_guiint_database_id(db: Database) -> None:
+    """A random identity for the database, made once: what the app remembers is keyed by it
+    (the last annotator of *this* database), never by the file's path or globally."""
+    import uuid
+
+    db.execute("CREATE TABLE database_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO database_info (key, value) VALUES ('id', ?)", [uuid.uuid4().hex])

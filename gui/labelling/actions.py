@@ -1,11 +1,16 @@
-"""The ONE declarative action table: keys, menus, buttons and the cheat sheet all come from here."""
+"""The ONE declarative action table: keys, menus, buttons and the cheat sheet all come from here.
+
+A screen's actions belong to that screen: :func:`make_actions` binds them to their owner widget,
+and they are enabled only while the owner is shown (:class:`ShownOnly`). A key pressed while
+another tab, page or menu is in front therefore reaches no hidden screen, whatever has the focus.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -81,7 +86,10 @@ def make_actions(
     handler: Callable[[str], None],
     context: Qt.ShortcutContext = Qt.ShortcutContext.WidgetWithChildrenShortcut,
 ) -> dict[str, QAction]:
-    """Create one QAction per spec on ``parent`` (auto-repeat off) that calls ``handler(id)``."""
+    """Create one QAction per spec on ``parent`` (auto-repeat off) that calls ``handler(id)``.
+
+    With the default (screen) context the actions are enabled only while ``parent`` is shown.
+    """
     actions: dict[str, QAction] = {}
     for spec in specs:
         action = QAction(spec.text, parent)
@@ -94,4 +102,33 @@ def make_actions(
         action.triggered.connect(lambda _checked=False, i=spec.id: handler(i))
         parent.addAction(action)
         actions[spec.id] = action
+    if context != Qt.ShortcutContext.WindowShortcut:
+        ShownOnly(parent, actions.values())
     return actions
+
+
+class ShownOnly(QObject):
+    """Keeps a screen's actions enabled exactly while the screen (``owner``) is shown.
+
+    A hidden tab, a stacked page that is not in front or a closed window gets Hide events; its
+    actions are then disabled, so neither a key (through a menu entry or a stale focus) nor a
+    menu click can act on a screen the user does not see.
+    """
+
+    def __init__(self, owner: QWidget, actions: Iterable[QAction]) -> None:
+        super().__init__(owner)
+        self.actions = list(actions)
+        owner.installEventFilter(self)
+        self._set(owner.isVisible())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """Follow the owner's Show and Hide events."""
+        if event.type() == QEvent.Type.Show:
+            self._set(True)
+        elif event.type() == QEvent.Type.Hide:
+            self._set(False)
+        return False
+
+    def _set(self, shown: bool) -> None:
+        for action in self.actions:
+            action.setEnabled(shown)

@@ -1,4 +1,8 @@
-"""The Labelling screen: the start form, then the workspace; resumes the last queue."""
+"""The Labelling screen: first "who is labelling?" (the start form), then the workspace.
+
+On launch the form asks who is labelling, prefilled with the last name and queue of *this*
+database (never another database's); Enter resumes. Nothing starts silently.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
+from tiebreak.core.identity import database_id, pooled_statistics_shown
 from tiebreak.core.labelling.session import LabellingSession, QueueSpec
 from tiebreak.gui import settings as app_settings
 from tiebreak.gui.context import AppContext
@@ -15,24 +20,26 @@ from tiebreak.gui.labelling.start_form import StartForm
 from tiebreak.gui.labelling.stats_feed import StatsFeed, import_live_in_background
 from tiebreak.gui.labelling.workspace import Workspace
 
+HIDDEN = "pooled win rates and judge agreement are hidden while labelling (a coordinator turns them on)"
+
 
 class LabellingScreen(QStackedWidget):
     """Start form (page 0) and workspace (page 1); the Labelling tab of the main window."""
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, resume: bool = True) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.database = database_id(ctx.store)
         self.form = StartForm(ctx.store)
         self.workspace = Workspace(ctx)
         self.addWidget(self.form)
         self.addWidget(self.workspace)
         self.form.start_requested.connect(self.start)
         ctx.events.annotations_changed.connect(self._on_annotations_changed)
-        last = app_settings.current().last_spec()
+        last = app_settings.current().last_spec(self.database)
         if last is not None:
             self.form.preset(last)
-            if resume:
-                self.start(last, quiet=True)
+        self.setFocusProxy(self.form.annotator)  # the first key of the session types the name
 
     def menu_actions(self) -> list[tuple[str, QAction]]:
         """Entries for the main window's menus (all workspace actions, from the action table)."""
@@ -41,13 +48,13 @@ class LabellingScreen(QStackedWidget):
     def show_form(self) -> None:
         """Back to the start form (choose another identity or queue)."""
         self.form.reload()
-        last = app_settings.current().last_spec()
+        last = app_settings.current().last_spec(self.database)
         if last is not None:
             self.form.preset(last)
         self.setCurrentWidget(self.form)
         self.form.annotator.setFocus()
 
-    def start(self, spec: QueueSpec, quiet: bool = False) -> bool:
+    def start(self, spec: QueueSpec) -> bool:
         """Open the annotator's session and show the workspace; errors go to the status bar."""
         try:
             session = LabellingSession.open(self.ctx.store, spec)
@@ -57,14 +64,19 @@ class LabellingScreen(QStackedWidget):
             self.ctx.events.status_message.emit(message)
             self.setCurrentWidget(self.form)
             return False
-        app_settings.current().set_last_spec(spec)
+        app_settings.current().set_last_spec(spec, self.database)
+        self.setFocusProxy(None)
         self.setCurrentWidget(self.workspace)
-        self.workspace.start(session)
+        self.workspace.start(session, annotator=spec.annotator)
         self.ctx.events.status_message.emit(
             f"Labelling as {spec.annotator}: {spec.reference} vs {len(spec.candidates)} model(s)"
-            + (" (resumed; File ▸ New labelling session… to change)" if quiet else "")
+            " (File ▸ New labelling session… to change who labels)"
         )
-        QTimer.singleShot(0, lambda: self._load_stats(session, spec))
+        if pooled_statistics_shown(self.ctx.store):
+            QTimer.singleShot(0, lambda: self._load_stats(session, spec))
+        else:  # the labeller's own progress stays; everyone's figures and the judge's do not
+            self._pending_stats = None
+            self.workspace.view.stats.show_unavailable(HIDDEN)
         return True
 
     def _on_annotations_changed(self, change: object) -> None:
@@ -74,7 +86,10 @@ class LabellingScreen(QStackedWidget):
             self._load_stats(session, self._pending_stats[1])
 
     def _load_stats(self, session: LabellingSession, spec: QueueSpec) -> None:
-        """Build live statistics after the first paint; their imports run off the GUI thread."""
+        """Build live statistics after the first paint; their imports run off the GUI thread.
+
+        Only when a coordinator turned pooled statistics on (see :meth:`start`).
+        """
         self._pending_stats = (session, spec)
         if "tiebreak.core.labelling.live" in sys.modules:
             self._on_live_imported(sys.modules["tiebreak.core.labelling.live"])

@@ -15,9 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.labelling import sql as q
+from tiebreak.core.labelling.choices import candidates, start_choices
 from tiebreak.core.labelling.session import QueueSpec, SessionError
-from tiebreak.core.store import Store
 
 ALL_DATASETS = "(all datasets)"
 
@@ -33,7 +32,7 @@ class StartForm(QWidget):
 
     start_requested = Signal(object)
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: object, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.annotator = QComboBox()
@@ -55,8 +54,10 @@ class StartForm(QWidget):
         form.addRow("Reference model", self.reference)
         form.addRow("Candidate model(s)", self.candidates)
         form.addRow("Order seed", self.seed)
-        title = QLabel("<h2>New labelling session</h2><p>Model names stay hidden until you vote; "
-                       "sides and order are randomised for you.</p>")  # fmt: skip
+        title = QLabel("<h2>Who is labelling?</h2><p>Type your name (Enter starts, or resumes your "
+                       "queue). Model names stay hidden until you vote; sides and order are "
+                       "randomised for you.</p>")  # fmt: skip
+        title.setWordWrap(True)
         self.setMaximumWidth(760)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
@@ -71,20 +72,21 @@ class StartForm(QWidget):
 
     def reload(self) -> None:
         """Refill the choices from the database."""
+        choices = start_choices(self.store)
         self.annotator.clear()
-        self.annotator.addItems(q.human_annotators(self.store))
+        self.annotator.addItems(choices.annotators)
         self.annotator.setCurrentText("")
         self.dataset.clear()
-        self.dataset.addItems([ALL_DATASETS, *q.datasets(self.store)])
+        self.dataset.addItems([ALL_DATASETS, *choices.datasets])
         self.reference.clear()
-        refs = q.references(self.store)
+        refs = choices.references
         self.reference.addItems(refs)
         if not refs:
             self.message.setText("The database holds no comparisons yet: import some first.")
 
     def _fill_candidates(self, reference: str) -> None:
         self.candidates.clear()
-        for name in q.candidates(self.store, reference) if reference else []:
+        for name in candidates(self.store, reference) if reference else []:
             item = QListWidgetItem(name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)

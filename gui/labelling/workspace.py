@@ -3,11 +3,9 @@
 Extension point (review mode, spot-check)
 -----------------------------------------
 Review mode reuses this workspace ("blind, then reveal, in the same workspace with the same
-keys") through three hooks:
+keys") through four hooks:
 
-(a) **Queue**: build any ``tiebreak.core.labelling.queue.LabelQueue`` (e.g. the spot-check sample) and a
-    ``tiebreak.core.labelling.session.LabellingSession(store, annotator_id, queue, source="review", ...)``, then call
-    ``workspace.start(session, stats_feed=None)``.
+(a) **Queue**: any ``LabellingSession`` over any ``LabelQueue``: ``workspace.start(session)``.
 (b) **After commit**: subclass :class:`WorkspaceMode` and pass it as ``Workspace(ctx, mode=...)``.
     ``after_commit(change, workspace)`` is called after every committed vote (``change.kind ==
     "record"``) once the names are known; put extra information (judge verdict, confidence,
@@ -19,11 +17,10 @@ keys") through three hooks:
     (e.g. ``a`` accept, ``x`` override); they get keys, buttons, menu entries and cheat-sheet lines
     like the built-in ones, and ``trigger(action_id, workspace)`` is called when one fires.
     ``workspace.holding`` is the Change being held (None when not holding).
+(d) **Render**: ``render(change, workspace)`` decides what stays on screen after any Change (the
+    default calls ``after_commit`` / ``on_undo``); review mode renders its core state machine.
 
-What review mode records: the blind vote goes through ``session.record(choice, rationale,
-extra={...}, judge_visible=...)`` like any label (``source="review"`` from the session), so the
-judge verdict at reveal and the action (accept / override) fit in the annotation's ``extra`` JSON
-or in spot-check's own tables; undo retracts the vote and returns to the item (blind again).
+Only the workspace in front acts: its actions are disabled while it is hidden (ShownOnly).
 
 Signals of :class:`Workspace`: ``item_shown(int)`` (a comparison id was drawn; -1 = empty queue),
 ``changed(object)`` (a Change was applied: record, skip, flag, or their undo/redo).
@@ -40,15 +37,12 @@ from tiebreak.core.labelling.session import Change, LabellingSession
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import LABELLING_ACTIONS, ActionSpec, make_actions
 from tiebreak.gui.labelling.cheatsheet import GUIDELINES, TextDialog, cheatsheet_html
+from tiebreak.gui.labelling.describe import VOTES, describe
+from tiebreak.gui.labelling.drafts import Drafts
 from tiebreak.gui.labelling.workspace_view import WorkspaceView
 from tiebreak.gui.undo import ChangeCommand
 
-VOTES = {"left": Choice.LEFT, "right": Choice.RIGHT, "tie_good": Choice.TIE_GOOD,
-         "tie_bad": Choice.TIE_BAD, "cant_judge": Choice.CANT_JUDGE}  # fmt: skip
 PREFETCH_DELAY_MS = 30  # after the paint of an item; a person needs far longer to vote
-CHOICE_TEXT = {Choice.LEFT: "left is better", Choice.RIGHT: "right is better",
-               Choice.TIE_GOOD: "tie, both good", Choice.TIE_BAD: "tie, both bad",
-               Choice.CANT_JUDGE: "can't judge"}  # fmt: skip
 
 
 class WorkspaceMode:
@@ -65,6 +59,14 @@ class WorkspaceMode:
     def on_undo(self, change: Change, workspace: Workspace) -> None:
         """Called after an undo (the item is blind again)."""
 
+    def render(self, change: Change, workspace: Workspace) -> Change | None:
+        """Show what ``change`` left on screen; return the Change to hold (None: show the next item)."""
+        if change.kind == "record" and not change.undone:
+            return change if self.after_commit(change, workspace) else None
+        if change.undone:
+            self.on_undo(change, workspace)
+        return None
+
     def trigger(self, action_id: str, workspace: Workspace) -> None:
         """Run one of :meth:`extra_actions`."""
         raise NotImplementedError(f"mode has no handler for action {action_id!r}")
@@ -75,6 +77,7 @@ class Workspace(QWidget):
 
     item_shown = Signal(int)
     changed = Signal(object)
+    IDENTITY = "Labelling as {}"
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, mode: WorkspaceMode | None = None):
         super().__init__(parent)
@@ -103,15 +106,23 @@ class Workspace(QWidget):
                 )
         self.view.rationale.textChanged.connect(self._touch)
         self._dialogs: dict[str, TextDialog] = {}
+        self.drafts = Drafts(self.view.rationale)
         self._prefetch_timer = QTimer(self, singleShot=True, interval=PREFETCH_DELAY_MS)
         self._prefetch_timer.timeout.connect(self._prefetch)
         self.view.show_empty(0, 0)
         self.view.stats.show_unavailable("no session started yet")
 
     # -- session ------------------------------------------------------------------------------
-    def start(self, session: LabellingSession, stats_feed=None) -> None:
-        """Label ``session``'s queue from its current item; ``stats_feed`` may come later."""
+    def start(self, session: LabellingSession, stats_feed=None, *, annotator: str | None = None) -> None:
+        """Label ``session``'s queue from its current item; ``stats_feed`` may come later.
+
+        ``annotator`` is the name shown prominently; another identity than before clears every
+        unsent rationale draft (drafts belong to one annotator and one item).
+        """
+        if self.session is None or self.session.annotator_id != session.annotator_id:
+            self.drafts.clear()
         self.session, self.holding = session, None
+        self.view.show_identity(self.IDENTITY.format(annotator) if annotator else "")
         self.undo_stack.clear()
         if stats_feed is None:
             self.view.stats.show_unavailable("loading…")
@@ -132,9 +143,11 @@ class Workspace(QWidget):
         shown = self.session.current() if self.session else None
         if shown is None:
             q = self.session.queue if self.session else None
+            self.drafts.switch(None)
             self.view.show_empty(q.n_done if q else 0, q.total if q else 0)
             self.item_shown.emit(-1)
             return
+        self.drafts.switch((self.session.annotator_id, shown.pair.comparison_id))
         self.view.show_item(shown, raw=self._on("raw"), diff=self._on("diff"),
                             lengths=self._on("lengths"), colors=self._diff_colors())  # fmt: skip
         self.item_shown.emit(shown.pair.comparison_id)
@@ -158,7 +171,13 @@ class Workspace(QWidget):
 
     # -- actions ------------------------------------------------------------------------------
     def trigger(self, action_id: str) -> None:
-        """Run one action by id; every error goes to the status bar, never up."""
+        """Run one action by id; every error goes to the status bar, never up.
+
+        A workspace that is not shown does nothing (its actions are disabled too): keys only ever
+        act on the item the annotator sees.
+        """
+        if not self.isVisible():
+            return
         self._touch()
         try:
             if action_id in VOTES:
@@ -194,19 +213,20 @@ class Workspace(QWidget):
         change = session.record(choice, text or None)
         if self.view.rationale.document().characterCount() > 1:
             self.view.rationale.clear()
-        self._push(change)
+        self.push(change)
 
     def _do_skip(self) -> None:
-        self._push(self._need_session().skip())
+        self.push(self._need_session().skip())
 
     def _do_flag(self) -> None:
         """Flag the item; text typed in the rationale box (if any) becomes the flag's note."""
         note = self.view.rationale.toPlainText().strip()
-        self._push(self._need_session().flag(note or None))
+        self.push(self._need_session().flag(note or None))
         if note:
             self.view.rationale.clear()
 
-    def _push(self, change: Change) -> None:
+    def push(self, change: Change) -> None:
+        """Put a Change the session just made on the undo stack and show it (modes call this)."""
         self.undo_stack.push(ChangeCommand(self.session, change, self.apply_change, self.report))
         self.apply_change(change)
 
@@ -223,15 +243,12 @@ class Workspace(QWidget):
     # -- what changed -> views ----------------------------------------------------------------
     def apply_change(self, change: Change) -> None:
         """Refresh the views from one Change (also called by undo/redo)."""
-        self.view.set_reveal(_describe(change))
-        self.holding = None
-        if change.kind == "record" and not change.undone:
-            if self.mode.after_commit(change, self):
-                self.holding = change
-                self.view.reveal_names(change.shown, self._on("lengths"))
-        elif change.undone:
-            self.mode.on_undo(change, self)
-        if self.holding is None and change.kind != "flag":
+        self.holding = self.mode.render(change, self)
+        self.view.set_reveal(describe(change, held=self.holding is change))
+        self.view.rationale.setVisible(self.holding is None)  # a held item was voted: no rationale to type
+        if self.holding is not None:
+            self.view.reveal_names(self.holding.shown, self._on("lengths"))
+        elif change.kind != "flag":
             self.show_current()
         self._refresh_stats()
         self.changed.emit(change)
@@ -269,12 +286,10 @@ class Workspace(QWidget):
 
     def all_specs(self) -> tuple[ActionSpec, ...]:
         """Every action of the workspace and of the window (for the cheat sheet)."""
-        window = self.window()
-        return self.specs + tuple(getattr(window, "app_specs", ()))
+        return self.specs + tuple(getattr(self.window(), "app_specs", ()))
 
     def _dialog(self, key: str, title: str, body: str) -> None:
-        dialog = self._dialogs.get(key) or TextDialog(title, body, self)
-        self._dialogs[key] = dialog
+        dialog = self._dialogs[key] = self._dialogs.get(key) or TextDialog(title, body, self)
         dialog.browser.setHtml(body)
         dialog.show()
         dialog.activateWindow()
@@ -282,22 +297,3 @@ class Workspace(QWidget):
     def _diff_colors(self) -> tuple[str, str]:
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
         return ("#6b2f2f", "#2f5f35") if dark else ("#ffd6d6", "#d3f3d3")
-
-
-def _describe(change: Change) -> str:
-    """One line for the reveal strip: what happened and, after a vote, the model names."""
-    shown = change.shown
-    if change.undone:
-        return f"Undone ({change.kind}): back to item {shown.position} of {shown.total}; nothing was deleted."
-    if change.kind == "skip":
-        return "Skipped: the item comes back at the end of the queue."
-    if change.kind == "flag":
-        return "Flagged for the coordinator (the item stays; Backspace undoes the flag)."
-    ref = shown.pair.generator_1
-
-    def name(g: str) -> str:
-        return f"{g} (reference)" if g == ref else g
-
-    secs = "" if change.seconds is None else f" · {change.seconds:.1f} s"
-    return (f"Previous item: you chose “{CHOICE_TEXT[change.choice]}”. "
-            f"Left was {name(shown.left_generator)}; right was {name(shown.right_generator)}{secs}.")  # fmt: skip

@@ -93,7 +93,12 @@ class WorkspaceView(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(item_page)
         self.pages.addWidget(self.empty)
+        self.identity = QLabel()  # who is labelling, always in view
+        self.identity.setObjectName("identity")
+        self.identity.setTextFormat(Qt.TextFormat.PlainText)
+        emphasise(self.identity, bold=True, scale=1.25)
         progress_row = QHBoxLayout()
+        progress_row.addWidget(self.identity)
         progress_row.addWidget(self.progress_label)
         progress_row.addWidget(self.progress, 1)
         main = QWidget()
@@ -106,12 +111,13 @@ class WorkspaceView(QWidget):
         col.addLayout(self.buttons)
         col.addLayout(self.tool_buttons)
         self.stats = StatsPanel()
-        self.stats.setMinimumWidth(400)
+        self.stats.setMinimumWidth(280)  # 1024 px wide windows keep both columns readable
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(main)
         split.addWidget(self.stats)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
+        split.setSizes([4000, 1000])  # 4:1, within the minimum widths (the statistics get a fifth)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
@@ -215,6 +221,12 @@ class WorkspaceView(QWidget):
                                  (self.right, shown.right_generator, shown.right)):  # fmt: skip
             label = f"{name} (reference)" if name == ref else name
             pane.set_header(label, len(text) if lengths else None)
+
+    def show_identity(self, text: str) -> None:
+        """Show who is working, e.g. "Labelling as alice" (hidden when empty)."""
+        self.identity.setText(text)
+        self.identity.setToolTip(f"{text} (File ▸ New labelling session… to change)" if text else "")
+        self.identity.setVisible(bool(text))
 
     def show_empty(self, done: int, total: int) -> None:
         """The queue is finished (or empty)."""

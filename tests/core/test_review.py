@@ -27,13 +27,16 @@ def test_probability_stored_before_item_is_shown(audited):
     assert before["inclusion_prob"].notna().all() and before["shown_at"].isna().all()
     session = ReviewSession.open_review(store, "alice", "gpt4_judge")
     shown = session.current()
-    unchanged = rs.samples(store, "gpt4_judge/audit", "random")
-    assert unchanged["shown_at"].isna().all()  # reading the current item writes nothing
-    session.record(Choice.LEFT)  # the vote stores when its item was first shown
+    n = store.conn.total_changes
+    session.current()
+    assert store.conn.total_changes == n  # reading the item on screen never writes
+    blind = session.record(Choice.LEFT)  # shown_at is stored with the blind vote
     after = rs.samples(store, "gpt4_judge/audit", "random").set_index("comparison_id")
     row = after.loc[shown.pair.comparison_id]
     assert row["shown_at"] is not None and row["drawn_at"] < row["shown_at"]
-    assert after["shown_at"].notna().sum() == 1  # only the item voted on
+    assert after["shown_at"].notna().sum() == 1  # only the item shown
+    stored = store.conn.execute("SELECT shown_at FROM annotations WHERE id = ?", (blind.row_id,)).fetchone()[0]
+    assert row["shown_at"] == stored
 
 
 def test_blind_then_override_stores_both_decisions(audited):
@@ -135,6 +138,9 @@ def test_redo_refused_when_the_item_was_reviewed_again(audited):
     undone = session.undo(first)
     again = session.record(Choice.RIGHT)  # the same item, decided again
     assert again.comparison_id == first.comparison_id
+    with pytest.raises(ReviewError, match="decide the revealed item first"):
+        session.redo(undone)  # the machine refuses while the new vote is revealed
+    session.accept()
     with pytest.raises(StoreError, match="reviewed again meanwhile"):
         session.redo(undone)
     live = rs.review_rows(store)

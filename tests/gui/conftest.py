@@ -33,9 +33,11 @@ def settings(tmp_path):
 @pytest.fixture
 def ctx(store):
     """An AppContext over a small in-memory database (4 instructions x 2 candidates, a judge)."""
+    from tiebreak.core.identity import show_pooled_statistics
     from tiebreak.gui.context import AppContext
 
     fill_store(store)
+    show_pooled_statistics(store, True)  # the statistics tests need them (labellers' default: off)
     return AppContext(store=store, db_path=None)
 
 

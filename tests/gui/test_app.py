@@ -24,8 +24,10 @@ def test_font_size_keys_and_window_state_are_kept(ctx, make_window, qtbot, setti
     window.resize(1111, 777)
     window.close()
     again = make_window(ctx, resize=False)
-    # restored (within the platform's frame adjustment), not the 1400 x 900 default
-    assert abs(again.width() - 1111) <= 20 and abs(again.height() - 777) <= 20
+    # restored (within the platform's frame adjustment), not the 1400 x 900 default; the offscreen
+    # screen is 800 px wide, so the platform may narrow the window down to its minimum width
+    assert abs(again.height() - 777) <= 20
+    assert min(1111, again.minimumSizeHint().width()) - 20 <= again.width() <= 1111 + 20
     assert again.font().pointSize() == size - 1
 
 
@@ -36,18 +38,24 @@ def test_every_menu_entry_has_a_key(ctx, make_window):
             assert action.shortcuts(), action.text()
 
 
-def test_last_session_is_resumed_from_a_database_file(tmp_path, qtbot):
+def test_launch_asks_who_is_labelling_prefilled_and_enter_resumes(tmp_path, qtbot):
+    from tiebreak.core.identity import database_id
+
     path = tmp_path / "tiebreak.sqlite"
     store = Store(path, create=True)
     fill_store(store)
+    key = database_id(store)
     store.close()
     settings = Settings(tmp_path / "s.ini")
-    settings.set_last_spec(SPEC)
+    settings.set_last_spec(SPEC, key)
     window = build_window(path, settings)
     qtbot.addWidget(window)
     screen = window.screen(0)
-    assert screen.currentWidget() is screen.workspace
-    assert screen.workspace.session.current() is not None
+    assert screen.currentWidget() is screen.form and screen.workspace.session is None  # asks first
+    assert screen.form.annotator.currentText() == "alice"
+    qtbot.keyClick(screen.form.annotator.lineEdit(), Qt.Key.Key_Return)
+    assert screen.currentWidget() is screen.workspace and screen.workspace.session.current() is not None
+    assert screen.workspace.view.identity.text() == "Labelling as alice"
     assert "Labelling as alice" in window.statusBar().currentMessage()
     window.ctx.store.close()
 

@@ -12,6 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from tests.gui._data import CANDIDATES, REFERENCE, fill_store
+from tiebreak.core.identity import show_pooled_statistics
 from tiebreak.core.labelling.session import QueueSpec
 from tiebreak.gui.context import AppContext
 
@@ -50,6 +51,7 @@ def assert_not_blank(image: QImage) -> None:
 @pytest.fixture
 def filled(store):
     fill_store(store, 3, outputs=INSTRUCTION_OUTPUTS)
+    show_pooled_statistics(store, True)
     return AppContext(store=store, db_path=None)
 
 
