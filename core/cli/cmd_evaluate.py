@@ -95,7 +95,14 @@ def run(args: argparse.Namespace) -> int:
     """Import both files, pair them, judge the pairs and print the leaderboard row."""
     from tiebreak.core.cli import cmd_judge
     from tiebreak.core.formats.importer import import_parsed
-    from tiebreak.core.judge import ConfigError, JudgeError, JudgeOptions, load_config, resolve_api_key, run_judge
+    from tiebreak.core.judge import (
+        ConfigError,
+        JudgeError,
+        JudgeOptions,
+        load_config,
+        resolve_api_key,
+        run_judge,
+    )
     from tiebreak.core.judge.report import format_summary
 
     try:
@@ -108,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for file_report in import_parsed(store, parsed).files:
             print(file_report.summary(), file=sys.stderr)
-        cmd_judge.prepare_scope(store, reference, [generator], None)
+        cmd_judge.prepare_scope(store, reference, [generator])
         options = JudgeOptions(config=config, model=args.model, base_url=args.base_url, reference=reference,
                                generators=(generator,), seeds=seeds, concurrency=max(1, args.concurrency))  # fmt: skip
         bar = cmd_judge.ProgressBar()

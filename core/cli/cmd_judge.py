@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", metavar="GEN", help="only comparisons against this reference")
     p.add_argument("--generator", metavar="GEN", nargs="+", action="extend", default=[],
                    help="only these candidate generators")  # fmt: skip
+    p.add_argument("--labelled-by", metavar="GROUP",
+                   help="only comparisons labelled by this annotator group (e.g. the humans, to calibrate)")  # fmt: skip
     p.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2,3")
     p.add_argument("--both-orders", action="store_true", default=None,
                    help="judge both orders and average (reports position consistency)")  # fmt: skip
@@ -140,14 +142,14 @@ def run(args: argparse.Namespace) -> int:
                        "(AlpacaEval asks one order per seed)")  # fmt: skip
     store = open_named_store(args.db)
     try:
-        prepare_scope(store, args.reference, list(args.generator), args.limit)
+        prepare_scope(store, args.reference, list(args.generator), args.labelled_by)
     except BaseException:
         store.close()
         raise
     options = JudgeOptions(
         config=config, model=args.model, base_url=args.base_url, reference=args.reference,
         generators=tuple(args.generator), seeds=args.seeds, both_orders=args.both_orders,
-        concurrency=args.concurrency, limit=args.limit, force=args.force,
+        concurrency=args.concurrency, limit=args.limit, force=args.force, labelled_by=args.labelled_by,
     )  # fmt: skip
     cancel, bar = CancelToken(), ProgressBar()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
@@ -183,7 +185,7 @@ def open_named_store(db_arg: str | None) -> Any:
         raise CliError(str(exc)) from exc
 
 
-def prepare_scope(store: Any, reference: str | None, generators: list[str], limit: int | None) -> None:
+def prepare_scope(store: Any, reference: str | None, generators: list[str], labelled_by: str | None = None) -> None:
     """Check the names, pair ``reference`` with each generator, and refuse an empty scope.
 
     Raises
@@ -203,8 +205,9 @@ def prepare_scope(store: Any, reference: str | None, generators: list[str], limi
         if reference:
             for generator in generators:
                 print(pair_generators(store, reference, generator).describe(), file=sys.stderr)
-        found = sql.candidates(store, reference=reference, generators=generators or None, limit=1)
-        check_scope(store, reference, generators, len(found))
+        found = sql.candidates(store, reference=reference, generators=generators or None, limit=1,
+                               labelled_by=labelled_by)  # fmt: skip
+        check_scope(store, reference, generators, len(found), labelled_by)
     except (PairingError, ScopeError) as exc:
         raise CliError(str(exc)) from None
 

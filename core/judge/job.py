@@ -34,6 +34,7 @@ class JudgeOptions:
     concurrency: int = 8
     limit: int | None = None
     force: bool = False
+    labelled_by: str | None = None
 
     def effective_config(self) -> JudgeConfig:
         """The configuration with the model and both-orders overrides applied."""
@@ -197,7 +198,7 @@ class JudgeJob:
         o = self.options
         return {"reference": o.reference, "generators": list(o.generators), "seeds": list(self.seeds),
                 "both_orders": self.config.both_orders, "concurrency": o.concurrency,
-                "limit": o.limit, "force": o.force}  # fmt: skip
+                "limit": o.limit, "force": o.force, "labelled_by": o.labelled_by}  # fmt: skip
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -211,7 +212,7 @@ class JudgeJob:
         sources = ("judge", "import") if self.config.alpaca is not None else ("judge",)
         done = sql.judged(self.store, self.annotator_id, sources)
         cands = sql.candidates(self.store, reference=o.reference, generators=list(o.generators) or None,
-                               limit=o.limit)  # fmt: skip
+                               limit=o.limit, labelled_by=o.labelled_by)  # fmt: skip
         tasks = []
         for cand in cands:
             for seed in self.seeds:

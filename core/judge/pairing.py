@@ -107,7 +107,8 @@ def pair_generators(store: Store, reference: str, generator: str) -> Pairing:
     return report
 
 
-def check_scope(store: Store, reference: str | None, generators: list[str], n_candidates: int) -> None:
+def check_scope(store: Store, reference: str | None, generators: list[str], n_candidates: int,
+                labelled_by: str | None = None) -> None:  # fmt: skip
     """Raise :class:`ScopeError` when a judge scope matches no comparison, listing what exists."""
     if n_candidates > 0:
         return
@@ -118,6 +119,8 @@ def check_scope(store: Store, reference: str | None, generators: list[str], n_ca
         "SELECT o1.generator, o2.generator, count(*) FROM comparisons c JOIN outputs o1 ON o1.id = c.output_1_id "
         "JOIN outputs o2 ON o2.id = c.output_2_id GROUP BY 1, 2 ORDER BY 1, 2").fetchall()  # fmt: skip
     scope = f"reference {reference or 'any'}, generator(s) {', '.join(generators) or 'any'}"
+    if labelled_by:
+        scope += f", labelled by {labelled_by}"
     existing = ", ".join(f"{a} vs {b} ({n})" for a, b, n in pairs) or "none"
     raise ScopeError(f"no comparison matches {scope}. Generators: {', '.join(gens) or 'none'}. "
                      f"Comparisons (reference vs generator): {existing}. Annotators: {annotators}. "

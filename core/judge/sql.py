@@ -54,6 +54,7 @@ def candidates(
     reference: str | None = None,
     generators: list[str] | None = None,
     limit: int | None = None,
+    labelled_by: str | None = None,
 ) -> list[Candidate]:
     """Comparisons whose output_1 is by ``reference`` and output_2 by one of ``generators``.
 
@@ -65,6 +66,8 @@ def candidates(
         Filters on generator_1 and generator_2 (None = all).
     limit : int, optional
         At most this many comparisons, by comparison id.
+    labelled_by : str, optional
+        Only comparisons with a live label of this annotator group (e.g. the humans' gold).
 
     Returns
     -------
@@ -78,6 +81,10 @@ def candidates(
     if generators:
         where.append(f"o2.generator IN ({', '.join('?' * len(generators))})")
         args.extend(generators)
+    if labelled_by:
+        where.append("c.id IN (SELECT a.comparison_id FROM annotations a JOIN annotators an ON "
+                     "an.id = a.annotator_id WHERE an.group_name = ? AND a.retracted_at IS NULL)")
+        args.append(labelled_by)
     sql = f"""
         SELECT c.id, i.text_id, o1.text_id, o2.text_id, ti.body, t1.body, t2.body,
                o1.generator, o2.generator
