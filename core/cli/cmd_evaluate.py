@@ -77,7 +77,7 @@ def leaderboard_row(store: Store, reference: str, generator: str, annotator: str
     key = (generator, reference, annotator)
     if key not in table.index:
         raise CliError(f"no verdict of {annotator} on {generator} vs {reference}")
-    row = table.loc[key]
+    row = table.loc[key]  # type: ignore[index]
     out: dict[str, Any] = {"generator": generator, "reference": reference, "annotator": annotator}
     for col in ROW_COLUMNS:
         value = row.get(col)

@@ -198,7 +198,7 @@ def prepare_scope(store: Any, reference: str | None, generators: list[str], labe
     from tiebreak.core.judge.pairing import PairingError, ScopeError, check_scope, pair_generators
 
     known = set(store.generators())
-    unknown = sorted({reference, *generators} - known - {None})
+    unknown = sorted(n for n in {reference, *generators} - known if n is not None)
     if unknown:
         raise CliError(f"unknown generator(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     try:

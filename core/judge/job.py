@@ -174,7 +174,7 @@ class JudgeJob:
         provenance = self.config.provenance()
         found = self.store.annotator_row(name=self.name)
         row = None if found is None else (found["kind"], found["config"])
-        if row is not None and row[0] == "judge" and not row[1] and self.config.alpaca is not None:
+        if found is not None and row is not None and row[0] == "judge" and not row[1] and self.config.alpaca is not None:
             # imported AlpacaEval annotations under this evaluator's name: the same judge (as in
             # AlpacaEval's own cache); its verdicts count as done and this version is recorded
             sql.adopt_annotator(self.store, found["id"], provenance)
