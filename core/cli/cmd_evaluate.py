@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tiebreak.core.cli import CliError, add_db_argument
+from tiebreak.core.cli.cmd_judge import _seeds
 
 if TYPE_CHECKING:
     from tiebreak.core.store import Store
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", required=True, metavar="NAME", help="judge configuration (Tiebreak or AlpacaEval)")
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint (.../v1)")
     p.add_argument("--model", help="override the configuration's model")
-    p.add_argument("--seeds", help="comma-separated judge seeds (default: the configuration's)")
+    p.add_argument("--seeds", type=_seeds, help="comma-separated judge seeds (default: the configuration's)")
     p.add_argument("--concurrency", type=int, default=8, help="parallel calls (default 8)")
     p.add_argument("--format", choices=["table", "json"], default="table", help="how to print the row")
     p.set_defaults(func=run)
@@ -110,14 +111,13 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CliError(str(exc)) from None
     parsed, reference, generator = _read(args)
-    seeds = cmd_judge._seeds(args.seeds) if args.seeds else None
     store = cmd_judge.open_named_store(args.db)
     try:
         for file_report in import_parsed(store, parsed).files:
             print(file_report.summary(), file=sys.stderr)
         cmd_judge.prepare_scope(store, reference, [generator])
         options = JudgeOptions(config=config, model=args.model, base_url=args.base_url, reference=reference,
-                               generators=(generator,), seeds=seeds, concurrency=max(1, args.concurrency))  # fmt: skip
+                               generators=(generator,), seeds=args.seeds, concurrency=max(1, args.concurrency))  # fmt: skip
         bar = cmd_judge.ProgressBar()
         try:
             summary, run_id = run_judge(store, options, api_key=resolve_api_key(), progress=bar)

@@ -114,43 +114,23 @@ def run(args: argparse.Namespace) -> int:
         CancelToken,
         ConfigError,
         JudgeError,
-        JudgeOptions,
         annotator_name,
-        load_config,
         resolve_api_key,
         run_judge,
-    )  # fmt: skip
+    )
     from tiebreak.core.judge.batch import run_batch
     from tiebreak.core.judge.report import format_summary
 
     if args.list_configs:
-        from tiebreak.core.judge.alpaca_config import installed_alpaca_names
-
-        for name, config in sorted(_configs().items()):
-            print(f"{name:28} {config.source:8} {config.model:28} {config.description}")
-        for name in installed_alpaca_names():
-            print(f"{name:28} alpaca_eval (installed AlpacaEval evaluator configuration)")
-        return 0
-    if not args.config:
-        raise CliError("judge: --config NAME is required (see --list-configs)")
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
-    if args.both_orders and config.alpaca is not None:
-        raise CliError("judge: --both-orders is not available with an AlpacaEval configuration "
-                       "(AlpacaEval asks one order per seed)")  # fmt: skip
+        return _list_configs()
+    options = _options(args)
+    config = options.config
     store = open_named_store(args.db)
     try:
         prepare_scope(store, args.reference, list(args.generator), args.labelled_by)
     except BaseException:
         store.close()
         raise
-    options = JudgeOptions(
-        config=config, model=args.model, base_url=args.base_url, reference=args.reference,
-        generators=tuple(args.generator), seeds=args.seeds, both_orders=args.both_orders,
-        concurrency=args.concurrency, limit=args.limit, force=args.force, labelled_by=args.labelled_by,
-    )  # fmt: skip
     cancel, bar = CancelToken(), ProgressBar()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
@@ -170,6 +150,36 @@ def run(args: argparse.Namespace) -> int:
     if summary.cancelled:
         return 130
     return 1 if summary.failed else 0
+
+
+def _list_configs() -> int:
+    from tiebreak.core.judge.alpaca_config import installed_alpaca_names
+
+    for name, config in sorted(_configs().items()):
+        print(f"{name:28} {config.source:8} {config.model:28} {config.description}")
+    for name in installed_alpaca_names():
+        print(f"{name:28} alpaca_eval (installed AlpacaEval evaluator configuration)")
+    return 0
+
+
+def _options(args: argparse.Namespace) -> Any:
+    """The run's JudgeOptions from the arguments (the configuration loaded and checked)."""
+    from tiebreak.core.judge import ConfigError, JudgeOptions, load_config
+
+    if not args.config:
+        raise CliError("judge: --config NAME is required (see --list-configs)")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if args.both_orders and config.alpaca is not None:
+        raise CliError("judge: --both-orders is not available with an AlpacaEval configuration "
+                       "(AlpacaEval asks one order per seed)")  # fmt: skip
+    return JudgeOptions(
+        config=config, model=args.model, base_url=args.base_url, reference=args.reference,
+        generators=tuple(args.generator), seeds=args.seeds, both_orders=args.both_orders,
+        concurrency=args.concurrency, limit=args.limit, force=args.force, labelled_by=args.labelled_by,
+    )  # fmt: skip
 
 
 def open_named_store(db_arg: str | None) -> Any:

@@ -260,6 +260,7 @@ class JudgeJob:
             return
         if self.config.alpaca is not None:
             price = self._alpaca_price(prompt_tokens, completion_tokens)
+            price = None if price is None else price_factor * price
             self.summary.dollars += price or 0.0
         elif prompt_tokens is not None and completion_tokens is not None:
             price = price_factor * (prompt_tokens * self.config.price_per_input_token

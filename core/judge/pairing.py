@@ -113,8 +113,9 @@ def check_scope(store: Store, reference: str | None, generators: list[str], n_ca
     if n_candidates > 0:
         return
     gens = store.generators()
-    rows = store.conn.execute("SELECT name, kind FROM annotators ORDER BY name").fetchall()
-    annotators = ", ".join(f"{n} ({k})" for n, k in rows) or "none"
+    rows = store.conn.execute("SELECT group_name, kind, count(*) FROM annotators GROUP BY 1, 2 ORDER BY 1").fetchall()
+    annotators = ", ".join(f"{g} ({k}{f', {n} members' if n > 1 else ''})" for g, k, n in rows[:20]) or "none"
+    annotators += f" and {len(rows) - 20} more" if len(rows) > 20 else ""
     pairs = store.conn.execute(
         "SELECT o1.generator, o2.generator, count(*) FROM comparisons c JOIN outputs o1 ON o1.id = c.output_1_id "
         "JOIN outputs o2 ON o2.id = c.output_2_id GROUP BY 1, 2 ORDER BY 1, 2").fetchall()  # fmt: skip

@@ -126,3 +126,23 @@ def test_duplicates_that_disagree_are_refused_and_nothing_changes(tmp_path, fake
     assert store.counts() == before
     store.close()
     assert fake_openai.chat_requests == 0
+
+
+def test_judge_never_loads_the_bundled_sample(tmp_path, fake_openai, capsys):
+    """Regression: on a database without comparisons the judge loaded the sample and judged it."""
+    from tiebreak.core.formats.importer import import_files
+
+    ref = [{"instruction": "Say hi", "output": "hi", "generator": "r"}]
+    (tmp_path / "r.json").write_text(json.dumps(ref))
+    db = tmp_path / "fresh.sqlite"
+    store = Store(db)
+    import_files(store, [tmp_path / "r.json"])  # outputs only: no comparison yet
+    store.close()
+    code = main(["judge", "--db", str(db), "--config", "weighted_alpaca_eval_gpt4_turbo",
+                 "--base-url", fake_openai.base_url])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "no comparison matches" in err and "Generators: r." in err
+    store = Store(db)
+    assert store.generators() == ["r"] and store.counts()["comparisons"] == 0
+    store.close()
+    assert fake_openai.chat_requests == 0

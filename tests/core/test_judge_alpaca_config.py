@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from tiebreak.core.judge import ConfigError, load_config
-from tiebreak.core.judge.alpaca_config import alpaca_dir, installed_alpaca_names, prompt_to_chatml, render_prompt
+from tiebreak.core.judge.alpaca_config import (
+    alpaca_dir,
+    installed_alpaca_names,
+    prompt_to_chatml,
+    render_prompt,
+)
 from tiebreak.core.judge.alpaca_parsers import parse_alpaca
 from tiebreak.core.judge.prompts import request_body
 
