@@ -129,3 +129,28 @@ def test_unknown_name_lists_both_kinds():
         load_config("no_such_judge")
     text = str(info.value)
     assert "tiebreak-ranking" in text and "weighted_alpaca_eval_gpt4_turbo" in text
+
+
+def test_batch_api_run_gives_the_online_verdicts(fake_openai):
+    from tests.support.judge_data import add_comparisons
+    from tiebreak.core.judge import JudgeOptions, run_judge
+    from tiebreak.core.judge.batch import run_batch
+    from tiebreak.core.store import Store
+
+    config = load_config("alpaca_eval_gpt4_turbo_fn")
+    frames = []
+    for mode in ("online", "batch"):
+        store = Store(memory=True)
+        add_comparisons(store, 6)
+        options = JudgeOptions(config=config, base_url=fake_openai.base_url, seeds=(0, 1))
+        if mode == "online":
+            summary, _ = run_judge(store, options, api_key="k")
+        else:
+            summary, _ = run_batch(store, options, api_key="k", poll_interval=0.01)
+        assert summary.judged == 12 and summary.failed == 0
+        frames.append(store.annotations_frame(sources=["judge"]).sort_values(["comparison_id", "seed"]))
+        store.close()
+    online, batch = frames
+    assert list(online["preference"]) == list(batch["preference"])
+    assert list(online["raw_completion"]) == list(batch["raw_completion"])
+    assert set(online["annotator"]) == {"alpaca_eval_gpt4_turbo_fn"}
