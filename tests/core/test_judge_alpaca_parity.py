@@ -139,10 +139,13 @@ def test_the_order_rule_is_alpaca_evals_and_the_judge_is_position_biased(alpaca_
         assert ours == expected and 5 < sum(ours) < 35
         tiebreak_coin = [shown_swapped(r["instruction"], r["output"], m["output"], seed) for r, m in zip(ref, mod, strict=True)]
         assert tiebreak_coin != ours  # the built-in rule differs: using it would break parity
-    r, m = ref[0], mod[0]
-    p_ab = alpaca_rule(request_body(config, r["instruction"], r["output"], m["output"]))[0]
-    p_ba = alpaca_rule(request_body(config, r["instruction"], m["output"], r["output"]))[0]
-    assert abs(p_ab + p_ba - 1) > 0.05  # P(first) in both orders does not add up to 1: position bias
+    first_wins_both_ways = 0
+    for r, m in zip(ref, mod, strict=True):
+        p_ab = alpaca_rule(request_body(config, r["instruction"], r["output"], m["output"]))[0]
+        p_ba = alpaca_rule(request_body(config, r["instruction"], m["output"], r["output"]))[0]
+        assert abs(p_ab + p_ba - 1) > 0.05  # P(first) in both orders does not add up to 1: position bias
+        first_wins_both_ways += p_ab >= 0.5 and p_ba >= 0.5
+    assert first_wins_both_ways >= 8  # so even a binary judge's verdict depends on the order shown
 
 
 def test_exported_annotations_are_an_alpaca_eval_cache(alpaca_dir, tmp_path, biased_fake):

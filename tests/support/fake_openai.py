@@ -28,7 +28,7 @@ from typing import Any
 _BLOCK_RE = re.compile(r"<<<\n(.*?)\n>>>", re.DOTALL)
 _TRIPLE_RE = re.compile(r'"""(.*?)"""', re.DOTALL)
 #: Log-odds bonus of the output shown first in the AlpacaEval-style judge (its position bias).
-POSITION_BIAS = 0.8
+POSITION_BIAS = 0.7
 
 
 def alpaca_rule(body: dict[str, Any]) -> tuple[float, str] | None:
@@ -43,7 +43,7 @@ def alpaca_rule(body: dict[str, Any]) -> tuple[float, str] | None:
     if len(blocks) != 3:
         return None
     instruction, first, second = blocks
-    score = 3.0 * (len(first) - len(second)) / (len(first) + len(second) + 1) + POSITION_BIAS
+    score = (len(first) - len(second)) / (len(first) + len(second) + 1) + POSITION_BIAS
     return 1.0 / (1.0 + math.exp(-score)), instruction
 
 
