@@ -4,6 +4,7 @@ humans labelled, side by side in AlpacaEval's evaluator-leaderboard layout, with
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -96,6 +97,13 @@ def test_versions_side_by_side_in_alpaca_evals_layout(gold_db, tmp_path, fake_op
     got = table[COLUMNS].replace("", float("nan")).astype(float)
     pd.testing.assert_frame_equal(got, want[COLUMNS].astype(float), check_names=False, rtol=1e-12)
     assert set(table["mode"]) == {"minimal"} and table.loc["my_judge", "# parsed"] > 0
+
+    assert main(["agreement", "--db", db, "--gold", "humans", "--format", "json"]) == 0
+    rows = {r["annotator"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert (rows["my_judge.v2"]["version"], rows["my_judge.v2"]["config_hash"]) == ("2", stored["my_judge.v2"])
+    assert "version" not in rows["humans"]
+    assert main(["agreement", "--db", db, "--gold", "humans"]) == 0
+    assert f"my_judge.v2 = v2 ({stored['my_judge.v2']})" in capsys.readouterr().out
 
     assert main(["configs", "diff", "--db", db, "my_judge"]) == 0
     diff = capsys.readouterr().out
