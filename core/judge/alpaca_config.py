@@ -15,7 +15,7 @@ from tiebreak.core.judge.config import ConfigError, JudgeConfig
 
 __all__ = ["AlpacaSpec", "alpaca_dir", "installed_alpaca_names", "find_alpaca_config",
            "load_alpaca_config", "alpaca_switched", "render_prompt", "prompt_to_chatml",
-           "alpaca_request_body", "price_per_token"]  # fmt: skip
+           "alpaca_request_body", "price_per_token", "processor_columns"]  # fmt: skip
 
 #: completions_kwargs keys that go into the request as they are.
 REQUEST_KEYS = ("temperature", "max_tokens", "top_p", "logprobs", "top_logprobs", "tools",
@@ -31,6 +31,8 @@ _CONFIG_KEYS = ("prompt_template", "fn_completions", "completions_kwargs", "fn_c
                 "packages_for_which_to_show_version")  # fmt: skip
 _PLACEHOLDER_RE = re.compile(r"{([^ \s]+?)}")  # AlpacaEval's utils.make_prompts
 PROMPT_FIELDS = ("instruction", "output_1", "output_2")
+#: Processors that only add columns read from the raw completion (the preference is unchanged).
+PROCESSORS = ("ChainOfThoughtProcessor", "JsonKeysToColumnProcessor")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class AlpacaSpec:
     randomize: bool
     seed_columns: tuple[str, ...]
     price_per_token: float | None
+    processors: str = "{}"  # JSON of processors_to_kwargs (column-adding processors only)
 
     def request_kwargs(self) -> dict[str, Any]:
         """The decoding arguments sent with every request (a fresh copy)."""
@@ -57,7 +60,7 @@ class AlpacaSpec:
         return {"alpaca_name": self.name, "template": self.template, "request": json.loads(self.request),
                 "parser": self.parser, "parser_kwargs": json.loads(self.parser_kwargs),
                 "completion_key": self.completion_key, "randomize": self.randomize,
-                "seed_columns": list(self.seed_columns)}  # fmt: skip
+                "seed_columns": list(self.seed_columns), "processors": json.loads(self.processors)}  # fmt: skip
 
 
 def alpaca_dir() -> Path | None:
@@ -163,8 +166,10 @@ def _check_entry(entry: Any, where: str) -> dict[str, Any]:
     for key in entry:
         if key not in _CONFIG_KEYS and key != "processors_to_kwargs":
             raise ConfigError(f"{where}: field {key}: not supported by Tiebreak")
-    if entry.get("processors_to_kwargs"):
-        raise ConfigError(f"{where}: field processors_to_kwargs: not supported by Tiebreak")
+    for name in entry.get("processors_to_kwargs") or {}:
+        if name not in PROCESSORS:
+            raise ConfigError(f"{where}: field processors_to_kwargs.{name}: not supported by Tiebreak "
+                              f"(supported: {', '.join(PROCESSORS)})")  # fmt: skip
     if entry.get("fn_completions", "openai_completions") != "openai_completions":
         raise ConfigError(f"{where}: field fn_completions: only openai_completions (an OpenAI-compatible "
                           f"endpoint) is supported, got {entry['fn_completions']!r}")  # fmt: skip
@@ -209,7 +214,7 @@ def load_alpaca_config(path: Path) -> JudgeConfig:
         parser_kwargs=json.dumps(parser_kwargs, sort_keys=True),
         completion_key=entry.get("completion_key", "completions"),
         randomize=bool(entry.get("is_randomize_output_order", True)), seed_columns=seed_columns,
-        price_per_token=price,
+        price_per_token=price, processors=json.dumps(entry.get("processors_to_kwargs") or {}),
     )  # fmt: skip
     if spec.completion_key not in ("completions", "completions_all"):
         raise ConfigError(f"{where}: field completion_key: 'completions' or 'completions_all'")
@@ -281,3 +286,33 @@ def price_per_token(spec: AlpacaSpec) -> float | None:
 def spec_hash(spec: AlpacaSpec) -> str:
     """Short sha256 of the spec's identity."""
     return hashlib.sha256(json.dumps(spec.identity(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def processor_columns(spec: AlpacaSpec, raw: str | None, preference: float | None) -> dict[str, Any]:
+    """The columns AlpacaEval's ChainOfThoughtProcessor / JsonKeysToColumnProcessor add.
+
+    ``concise_explanation`` (and the JSON keys asked for) from the raw completion read as JSON;
+    ``referenced_models`` maps the shown model names to output_1 / output_2 by the canonical
+    preference (the processors run after the order is undone).
+    """
+    processors = json.loads(spec.processors)
+    if not processors:
+        return {}
+    try:
+        loaded = json.loads(raw) if raw is not None else None
+    except ValueError:
+        loaded = None
+    data = loaded if isinstance(loaded, dict) else {}
+    out: dict[str, Any] = {}
+    for name, kwargs in processors.items():
+        if name == "JsonKeysToColumnProcessor":
+            out.update({key: data.get(key) for key in (kwargs or {}).get("json_keys_to_keep", [])})
+            continue
+        out["concise_explanation"] = data.get("concise_explanation")
+        out["referenced_models"] = None
+        if "concise_explanation" in data and "ordered_models" in data and preference in (1.0, 2.0):
+            ranks = {m.get("rank"): m.get("model") for m in data["ordered_models"] if isinstance(m, dict)}
+            if 1 in ranks and 2 in ranks:
+                p = int(preference or 1)
+                out["referenced_models"] = {ranks[1]: f"output_{p}", ranks[2]: f"output_{3 - p}"}
+    return out

@@ -330,8 +330,14 @@ class JudgeJob:
                                 "preference": p} for o, p in zip(task.orders, canon, strict=True)]  # fmt: skip
             extra["position_consistent"] = side[0] == side[1]
         extra["cached"] = not task.called
-        if self.config.alpaca is not None and self.config.alpaca.completion_key == "completions_all":
-            extra[RAW_JSON_KEY] = "json"  # the raw completion is AlpacaEval's choice dict
+        rationale = primary.rationale
+        if self.config.alpaca is not None:
+            from tiebreak.core.judge.alpaca_config import processor_columns
+
+            if self.config.alpaca.completion_key == "completions_all":
+                extra[RAW_JSON_KEY] = "json"  # the raw completion is AlpacaEval's choice dict
+            extra.update(processor_columns(self.config.alpaca, primary.raw_completion, preference))
+            rationale = extra.get("concise_explanation") or rationale
         if task.called:
             s.judged += 1
         else:
@@ -339,7 +345,7 @@ class JudgeJob:
         price = sum(a.price or 0.0 for a in task.answers.values())
         seconds = sum(a.seconds or 0.0 for a in task.answers.values())
         self._add(task, preference, primary.raw_preference, primary.raw_completion,
-                  primary.rationale, price, seconds, extra)  # fmt: skip
+                  rationale, price, seconds, extra)  # fmt: skip
 
     def _add(self, task: Task, preference: float, raw: float, completion: str | None,
              rationale: str | None, price: float, seconds: float, extra: dict[str, Any]) -> None:  # fmt: skip

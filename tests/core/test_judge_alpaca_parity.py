@@ -86,6 +86,7 @@ def biased_fake(monkeypatch):
     ("weighted_alpaca_eval_gpt4_turbo", 3),   # another seed: another order per pair
     ("alpaca_eval_gpt4_turbo_fn", 0),         # tools + pipeline_meta_parser(json, ranking)
     ("alpaca_eval_gpt4", 0),                  # ranking_parser on a Python-literal text
+    ("alpaca_eval_cot_gpt4_turbo_fn", 1),     # + ChainOfThoughtProcessor's columns
 ])  # fmt: skip
 def test_same_preferences_as_alpaca_eval(alpaca_dir, tmp_path, biased_fake, config, seed, capsys):
     ref, mod = _pairs(alpaca_dir)
@@ -93,9 +94,11 @@ def test_same_preferences_as_alpaca_eval(alpaca_dir, tmp_path, biased_fake, conf
     alpaca_bodies = sorted(json.dumps(b, sort_keys=True) for b in biased_fake.bodies)
     assert biased_fake.chat_requests == N_PAIRS - 1  # the identical pair is 1.5 without a call
     biased_fake.bodies.clear()
-    _, frame = _run_tiebreak(ref, mod, config, seed, biased_fake, tmp_path)
+    db, frame = _run_tiebreak(ref, mod, config, seed, biased_fake, tmp_path)
     out = capsys.readouterr().out
     assert f"judge {config}, run" in out
+    if config.startswith("alpaca_eval_cot"):
+        _same_processor_columns(db, config, annotations, tmp_path)
 
     # the very same requests (prompt, roles, completions_kwargs, defaults such as top_p)
     assert sorted(json.dumps(b, sort_keys=True) for b in biased_fake.bodies) == alpaca_bodies
@@ -123,6 +126,25 @@ def test_same_preferences_as_alpaca_eval(alpaca_dir, tmp_path, biased_fake, conf
     ours_wr = 100 * (frame.loc[keep, "preference"] - 1).mean()
     assert ours_wr == pytest.approx(lb["win_rate"], abs=1e-9)
     assert int(lb["n_total"]) == int(keep.sum()) == N_PAIRS - 1
+
+
+def _same_processor_columns(db, config, annotations, tmp_path):
+    """concise_explanation / referenced_models in the exported file equal AlpacaEval's."""
+    exported = tmp_path / "export.json"
+    assert main(["export", "--db", str(db), "--format", "alpaca-eval", "--annotator", config,
+                 "-o", str(exported)]) == 0  # fmt: skip
+    ours = {r["instruction"]: r for r in json.loads(exported.read_text())}
+    checked = 0
+    for a in annotations:
+        if a["preference"] is None or pd.isna(a["preference"]):
+            continue
+        row = ours[a["instruction"]]
+        for column in ("concise_explanation", "referenced_models"):
+            theirs = a.get(column)
+            theirs = None if not isinstance(theirs, (str, dict)) else theirs  # NaN: not annotated (a tie)
+            assert row.get(column) == theirs, (a["instruction"], column)
+        checked += isinstance(a.get("referenced_models"), dict)
+    assert checked == N_PAIRS - 2  # every parsed, non-identical pair
 
 
 def test_the_order_rule_is_alpaca_evals_and_the_judge_is_position_biased(alpaca_dir):

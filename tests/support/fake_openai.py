@@ -72,7 +72,10 @@ def alpaca_completion(fake: FakeOpenAI, body: dict[str, Any], p_first: float, in
     elif body.get("tools"):
         name = body["tools"][0]["function"]["name"]
         ranks = [{"model": "m", "rank": 1 if first_wins else 2}, {"model": "M", "rank": 2 if first_wins else 1}]
-        args = "not json at all" if nonsense else json.dumps({"ordered_models": ranks})
+        answer: dict[str, Any] = {"ordered_models": ranks}
+        if "concise_explanation" in json.dumps(body["tools"]):  # the chain-of-thought schema
+            answer = {"concise_explanation": f"Output {'m' if first_wins else 'M'} is better.", **answer}
+        args = "not json at all" if nonsense else json.dumps(answer)
         message["tool_calls"] = [{"id": fake.new_id("call"), "type": "function",
                                   "function": {"name": name, "arguments": args}}]  # fmt: skip
         choice["finish_reason"] = "tool_calls"
