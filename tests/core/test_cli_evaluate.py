@@ -146,3 +146,31 @@ def test_judge_never_loads_the_bundled_sample(tmp_path, fake_openai, capsys):
     assert store.generators() == ["r"] and store.counts()["comparisons"] == 0
     store.close()
     assert fake_openai.chat_requests == 0
+
+
+def test_imported_alpaca_eval_annotations_count_as_that_judges_cache(alpaca_dir, tmp_path, fake_openai, capsys):
+    """AlpacaEval's own annotations under the evaluator's name are reused, as its cache would be."""
+    name = "weighted_alpaca_eval_gpt4_turbo"
+    rows = json.loads((alpaca_dir / "results" / GEN / name / "annotations.json").read_text())[:12]
+    (tmp_path / "annotations.json").write_text(json.dumps(rows[:10]))
+    for gen, key in ((REF, "output_1"), (GEN, "output_2")):
+        outputs = [{"instruction": r["instruction"], "output": r[key], "generator": gen} for r in rows]
+        (tmp_path / f"{gen}.json").write_text(json.dumps(outputs))
+    db = seeded_db(tmp_path / "t.sqlite")
+    files = [str(tmp_path / f) for f in ("annotations.json", f"{REF}.json", f"{GEN}.json")]
+    assert main(["import", "--db", db, *files]) == 0
+    code = main(["judge", "--db", db, "--config", name, "--base-url", fake_openai.base_url,
+                 "--reference", REF, "--generator", GEN])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "already judged:      10" in out and "done (new verdicts): 2" in out
+    assert fake_openai.chat_requests == 2
+    store = Store(db)
+    config = store.annotator_row(name=name)["config"]
+    store.close()
+    assert json.loads(config)["alpaca_name"] == name  # the version that judged the rest is recorded
+
+
+def test_both_orders_is_refused_for_alpaca_eval_configurations(tmp_path, capsys):
+    db = seeded_db(tmp_path / "t.sqlite")
+    assert main(["judge", "--db", db, "--config", "weighted_alpaca_eval_gpt4_turbo", "--both-orders"]) == 2
+    assert "--both-orders is not available with an AlpacaEval configuration" in capsys.readouterr().err
