@@ -255,9 +255,6 @@ class JudgeJob:
         """Cache one parsed answer (committed at once) and complete the task if it was the last."""
         prompt_tokens, completion_tokens = usage_tokens(completion)
         price = None
-        if math.isnan(parsed.raw_preference):  # AlpacaEval's unparsable answer: no verdict, no cache
-            self._unparsed(task, swapped)
-            return
         if self.config.alpaca is not None:
             price = self._alpaca_price(prompt_tokens, completion_tokens)
             price = None if price is None else price_factor * price
@@ -266,6 +263,9 @@ class JudgeJob:
             price = price_factor * (prompt_tokens * self.config.price_per_input_token
                                     + completion_tokens * self.config.price_per_output_token)  # fmt: skip
             self.summary.dollars += price
+        if math.isnan(parsed.raw_preference):  # AlpacaEval's unparsable answer: no verdict, no cache
+            self._unparsed(task, swapped)  # (the call's price counts in the run's dollars)
+            return
         entry = CacheEntry(parsed.raw_preference, parsed.raw_completion, parsed.rationale,
                            prompt_tokens, completion_tokens, price, seconds)  # fmt: skip
         task.answers[swapped] = entry

@@ -154,3 +154,24 @@ def test_batch_api_run_gives_the_online_verdicts(fake_openai):
     assert list(online["preference"]) == list(batch["preference"])
     assert list(online["raw_completion"]) == list(batch["raw_completion"])
     assert set(online["annotator"]) == {"alpaca_eval_gpt4_turbo_fn"}
+
+
+def test_unparsable_answer_is_a_null_verdict_not_asked_again(fake_openai):
+    from tests.support.judge_data import add_comparisons
+    from tiebreak.core.judge import JudgeOptions, run_judge
+    from tiebreak.core.store import Store
+
+    store = Store(memory=True)
+    add_comparisons(store, 2)
+    add_comparisons(store, 1, prefix="NONSENSE")  # the fake answers without any m/M logprob
+    options = JudgeOptions(config=load_config("weighted_alpaca_eval_gpt4_turbo"), base_url=fake_openai.base_url)
+    summary, _ = run_judge(store, options, api_key="k")
+    assert (summary.judged, summary.unparsed, summary.failed) == (2, 1, 0) and summary.dollars > 0
+    frame = store.annotations_frame(sources=["judge"])
+    bad = frame[frame["instruction"].str.startswith("NONSENSE")].iloc[0]
+    import pandas as pd
+
+    assert all(pd.isna(bad[c]) for c in ("preference", "raw_completion", "price_per_example", "time_per_example"))
+    again, _ = run_judge(store, options, api_key="k")
+    assert again.already == 3 and fake_openai.chat_requests == 3  # AlpacaEval caches it (-1) too
+    store.close()
