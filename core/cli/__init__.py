@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 COMMANDS: dict[str, tuple[str, str]] = {
     "agreement": (f"{__name__}.cmd_agreement", "judge metrics vs human cross-annotations (AlpacaEval evaluator columns)"),
     "annotators": (f"{__name__}.cmd_annotators", "annotator quality (agreement, Dawid-Skene, speed) and item overlap"),
+    "check": (f"{__name__}.cmd_check", "full integrity check of the database"),
     "compare": (f"{__name__}.cmd_compare", "paired comparison of models on the same instructions"),
+    "configs": (f"{__name__}.cmd_configs", "versions of a judge configuration and the diff between them"),
+    "coordinator": (f"{__name__}.cmd_coordinator", "show or change what labellers see (pooled statistics)"),
+    "demo": (f"{__name__}.cmd_demo", "load the bundled AlpacaEval sample (only ever on request)"),
+    "evaluate": (f"{__name__}.cmd_evaluate", "import, pair, judge and print the leaderboard row (AlpacaEval's evaluate)"),
     "export": (f"{__name__}.cmd_export", "export annotations (alpaca-eval, cross-annotations, csv, jsonl)"),
     "import": (f"{__name__}.cmd_import", "import AlpacaEval files (model outputs, annotations, cross-annotations, CSV, JSONL)"),
     "info": (f"{__name__}.cmd_info", "show the database path, the log path and what the database holds"),

@@ -81,23 +81,62 @@ def run(args: argparse.Namespace) -> int:
     store = cli.open_store(args.db, create=args.create)
     try:
         table = compute(store, args.gold, args.judges, args.hourly_rate)
+        versions = _versions(store, table, args.gold)
+        if args.format == "csv":
+            table = alpaca_csv_table(store, table, args.gold)
     finally:
         store.close()
     notes = table.attrs["notes"]
     if args.format == "csv":
-        out = table.copy()
-        out.index.name = None
-        print(out.to_csv(), end="")
+        print(table.to_csv(), end="")
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
     elif args.format == "json":
-        rows = [{"annotator": name, **{k: _json(v) for k, v in row.items()}} for name, row in table.iterrows()]
+        rows = [{"annotator": name, **{k: _json(v) for k, v in row.items()}, **versions.get(str(name), {})}
+                for name, row in table.iterrows()]  # fmt: skip
         print(json.dumps({"rows": rows, "notes": notes, "tie_rule": TIE_RULE}, indent=2))
     else:
         print(render_table(table))
-        for note in [*notes, f"majority tie rule: {TIE_RULE}"]:
+        described = [f"{n} = v{v['version']} ({v['config_hash']})" for n, v in versions.items()]
+        for note in [*notes, *(["configuration versions: " + ", ".join(described)] if described else []),
+                     f"majority tie rule: {TIE_RULE}"]:  # fmt: skip
             print(f"note: {note}")
     return 0
+
+
+#: AlpacaEval's evaluators_leaderboard.csv columns, in its order (its last one is ``mode``).
+ALPACA_COLUMNS = ("Human agreement", "Price [$/1000 examples]", "Time [seconds/1000 examples]",
+                  "Spearman corr.", "Pearson corr.", "Bias", "Variance", "Proba. prefer longer",
+                  "Proba. prefer lists", "Proba. prefer 1", "# parsed", "mode")  # fmt: skip
+
+
+def _versions(store: Store, table: pd.DataFrame, gold: str) -> dict[str, dict[str, str]]:
+    """{judge: {"version", "config_hash"}} of the judge rows (the configuration version of their verdicts)."""
+    from tiebreak.core.judge.versions import group_versions
+
+    found = group_versions(store, [str(i) for i in table.index if i != gold])
+    return {name: {"version": v, "config_hash": h} for name, (v, h) in found.items()}
+
+
+def alpaca_csv_table(store: Store, table: pd.DataFrame, gold: str) -> pd.DataFrame:
+    """The table in AlpacaEval's evaluator-leaderboard layout, then the configuration versions.
+
+    Columns: AlpacaEval's (``mode`` is "minimal", the tag ``alpaca_eval analyze_evaluators``
+    gives), then ``version`` and ``config_hash`` (which version of each judge's configuration
+    produced its verdicts; empty for the humans), then Tiebreak's extra agreement columns.
+    """
+    from tiebreak.core.judge.versions import group_versions
+
+    out = table.copy()
+    out["mode"] = "minimal"
+    found = group_versions(store, [str(i) for i in out.index if i != gold])
+    out["version"] = [found.get(str(i), ("", ""))[0] for i in out.index]
+    out["config_hash"] = [found.get(str(i), ("", ""))[1] for i in out.index]
+    extra = [c for c in table.columns if c not in ALPACA_COLUMNS]
+    out = out[[*ALPACA_COLUMNS, "version", "config_hash", *extra]]
+    out.index.name = None
+    out.attrs = table.attrs
+    return out
 
 
 def _json(v: object) -> object:

@@ -185,7 +185,7 @@ class _BatchRun:
             return
         body = response.get("body") or {}
         try:
-            parsed = parse_completion(job.config.parser, body)
+            parsed = parse_completion(job.config, body)
         except ParseError as exc:
             job.fail(task, order, "unparsed", redact(str(exc), self.key))
             return

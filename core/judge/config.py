@@ -1,4 +1,5 @@
-"""Judge configurations: TOML files (built-in in resources/judges, user ones in the config dir)."""
+"""Judge configurations: TOML files (built-in in resources/judges, user ones in the config dir),
+and AlpacaEval evaluator configurations read as they are (see alpaca_config)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ class JudgeConfig:
     max_retries: int = 6
     source: str = "builtin"
     path: Path | None = field(default=None, compare=False)
+    #: An AlpacaEval evaluator (parser "alpaca"): an ``alpaca_config.AlpacaSpec``.
+    alpaca: Any = None
 
     def with_model(self, model: str | None) -> JudgeConfig:
         """The same configuration with another model (None keeps it)."""
@@ -58,6 +61,8 @@ class JudgeConfig:
 
     def identity(self) -> dict[str, Any]:
         """Everything that changes what the judge answers (the cache and provenance key)."""
+        if self.alpaca is not None:
+            return {"parser": "alpaca", "model": self.model, **self.alpaca.identity()}
         return {
             "parser": self.parser,
             "model": self.model,
@@ -78,6 +83,8 @@ class JudgeConfig:
         """What is stored with the annotator: identity, prices and order handling (no secrets)."""
         return {
             "name": self.name,
+            "source": self.source,
+            **({"file": str(self.path)} if self.alpaca is not None and self.path else {}),
             **self.identity(),
             "both_orders": self.both_orders,
             "price_per_input_token": self.price_per_input_token,
@@ -230,15 +237,32 @@ def list_configs() -> dict[str, JudgeConfig]:
 
 
 def load_config(name_or_path: str) -> JudgeConfig:
-    """A configuration by name (user first, then built-in) or by path to a ``.toml`` file."""
+    """A configuration by name or path.
+
+    A ``.toml`` path, then a Tiebreak name (user first, then built-in), then an AlpacaEval
+    evaluator: a ``configs.yaml`` path (or its folder), or the name of a configuration of the
+    installed ``alpaca_eval`` package (read in place, never copied).
+    """
+    from tiebreak.core.judge.alpaca_config import (
+        find_alpaca_config,
+        installed_alpaca_names,
+        load_alpaca_config,
+    )  # fmt: skip
+
     path = Path(name_or_path)
     if path.suffix == ".toml" and path.is_file():
         return _load_file(path, "file")
     configs = list_configs()
-    if name_or_path not in configs:
-        known = ", ".join(sorted(configs)) or "none"
-        raise ConfigError(f"judge configuration {name_or_path!r} not found (known: {known})")
-    return configs[name_or_path]
+    if name_or_path in configs:
+        return configs[name_or_path]
+    alpaca = find_alpaca_config(name_or_path)
+    if alpaca is not None:
+        return load_alpaca_config(alpaca)
+    known = ", ".join(sorted(configs)) or "none"
+    names = installed_alpaca_names()
+    hint = (f"; AlpacaEval configurations: {', '.join(names)}" if names else
+            "; AlpacaEval configurations need alpaca_eval installed, or a path to a configs.yaml")
+    raise ConfigError(f"judge configuration {name_or_path!r} not found (known: {known}{hint})")
 
 
 def save_user_config(text: str, *, overwrite: bool = True) -> JudgeConfig:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from collections import Counter
@@ -11,10 +10,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from tiebreak.core.domain import unswap
+from tiebreak.core.formats.records import RAW_JSON_KEY
 from tiebreak.core.judge import sql
 from tiebreak.core.judge.config import ConfigError, JudgeConfig
 from tiebreak.core.judge.parsers import Parsed, usage_tokens
-from tiebreak.core.judge.prompts import request_body, shown_swapped
+from tiebreak.core.judge.prompts import order_swapped, request_body
 from tiebreak.core.judge.sql import CacheEntry, CacheKey, Candidate
 from tiebreak.core.store import Store, Transaction
 
@@ -35,6 +35,7 @@ class JudgeOptions:
     concurrency: int = 8
     limit: int | None = None
     force: bool = False
+    labelled_by: str | None = None
 
     def effective_config(self) -> JudgeConfig:
         """The configuration with the model and both-orders overrides applied."""
@@ -94,6 +95,7 @@ class Summary:
     judged: int = 0
     cached: int = 0
     ties: int = 0
+    unparsed: int = 0
     failed: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     dollars: float = 0.0
@@ -109,7 +111,7 @@ class Summary:
     @property
     def finished(self) -> int:
         """Tasks that reached an end (verdict or failure)."""
-        return self.judged + self.cached + self.ties + self.failed
+        return self.judged + self.cached + self.ties + self.unparsed + self.failed
 
     def position_consistency(self) -> float | None:
         """Fraction of both-order verdicts whose two orders agree (None without any)."""
@@ -171,27 +173,39 @@ class JudgeJob:
         )  # fmt: skip
 
     def _annotator(self, tx: Transaction) -> int:
+        """The annotator of this configuration version: ``NAME`` for the first, ``NAME.vK`` after edits.
+
+        An edit of a configuration (prompt, model, settings) is a new version: its verdicts go to
+        a new annotator whose stored config (text and hash) says which version made them.
+        """
         provenance = self.config.provenance()
         found = self.store.annotator_row(name=self.name)
         row = None if found is None else (found["kind"], found["config"])
+        if found is not None and row is not None and row[0] == "judge" and not row[1] and self.config.alpaca is not None:
+            # imported AlpacaEval annotations under this evaluator's name: the same judge (as in
+            # AlpacaEval's own cache); its verdicts count as done and this version is recorded
+            sql.adopt_annotator(tx, found["id"], provenance)
+            return int(found["id"])
         if row is not None and (row[0] != "judge" or not row[1]):
             raise ConfigError(f"annotator {self.name!r} already exists ({row[0]}, not made by "
                               "`tiebreak judge`); save the configuration under another name")  # fmt: skip
-        if row is not None:
-            old = json.loads(row[1])
-            keys = [*self.config.identity(), "both_orders"]
-            if any(old.get(k) != provenance.get(k) for k in keys):
-                raise ConfigError(
-                    f"judge {self.name!r} already has verdicts made with a different prompt, model "
-                    "or settings; save the edited configuration under a new name"
-                )
+        keys = [*self.config.identity(), "both_orders"]
+        versions = sql.judge_versions(self.store, self.name)
+        for name, config in versions:
+            if all(config.get(k) == provenance.get(k) for k in keys):
+                self.name = name
+                return tx.annotator_id(name, "judge")
+        if versions:
+            self.name = f"{self.name}.v{len(versions) + 1}"
+        provenance["version"] = len(versions) + 1
+        provenance["version_of"] = versions[0][0] if versions else self.name
         return tx.annotator_id(self.name, "judge", config=provenance)
 
     def _options_record(self) -> dict[str, Any]:
         o = self.options
         return {"reference": o.reference, "generators": list(o.generators), "seeds": list(self.seeds),
                 "both_orders": self.config.both_orders, "concurrency": o.concurrency,
-                "limit": o.limit, "force": o.force}  # fmt: skip
+                "limit": o.limit, "force": o.force, "labelled_by": o.labelled_by}  # fmt: skip
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -202,9 +216,10 @@ class JudgeJob:
     def plan(self) -> list[Task]:
         """Tasks still to do; judged (comparison, seed) pairs are skipped unless ``force``."""
         o = self.options
-        done = sql.judged(self.store, self.annotator_id)
+        sources = ("judge", "import") if self.config.alpaca is not None else ("judge",)
+        done = sql.judged(self.store, self.annotator_id, sources)
         cands = sql.candidates(self.store, reference=o.reference, generators=list(o.generators) or None,
-                               limit=o.limit)  # fmt: skip
+                               limit=o.limit, labelled_by=o.labelled_by)  # fmt: skip
         tasks = []
         for cand in cands:
             for seed in self.seeds:
@@ -212,7 +227,7 @@ class JudgeJob:
                 if previous is not None and not o.force:
                     self.summary.already += 1
                     continue
-                swapped = shown_swapped(cand.instruction, cand.output_1, cand.output_2, seed)
+                swapped = order_swapped(self.config, cand.instruction, cand.output_1, cand.output_2, seed)
                 orders = (swapped, not swapped) if self.config.both_orders else (swapped,)
                 tasks.append(Task(cand, seed, swapped, orders, replaces=previous))
         self.summary.planned = len(tasks)
@@ -247,10 +262,17 @@ class JudgeJob:
         """Cache one parsed answer (committed at once) and complete the task if it was the last."""
         prompt_tokens, completion_tokens = usage_tokens(completion)
         price = None
-        if prompt_tokens is not None and completion_tokens is not None:
+        if self.config.alpaca is not None:
+            price = self._alpaca_price(prompt_tokens, completion_tokens)
+            price = None if price is None else price_factor * price
+            self.summary.dollars += price or 0.0
+        elif prompt_tokens is not None and completion_tokens is not None:
             price = price_factor * (prompt_tokens * self.config.price_per_input_token
                                     + completion_tokens * self.config.price_per_output_token)  # fmt: skip
             self.summary.dollars += price
+        if math.isnan(parsed.raw_preference):  # AlpacaEval's unparsable answer: no verdict, no cache
+            self._unparsed(task, swapped)  # (the call's price counts in the run's dollars)
+            return
         entry = CacheEntry(parsed.raw_preference, parsed.raw_completion, parsed.rationale,
                            prompt_tokens, completion_tokens, price, seconds)  # fmt: skip
         task.answers[swapped] = entry
@@ -264,6 +286,31 @@ class JudgeJob:
         if len(task.answers) == len(task.orders):
             with self.store.transaction() as tx:
                 self._commit(tx, task)
+
+    def _alpaca_price(self, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
+        """AlpacaEval's price of one call: total tokens x its price per token."""
+        from tiebreak.core.judge.alpaca_config import price_per_token
+
+        per_token = price_per_token(self.config.alpaca)
+        if per_token is None or prompt_tokens is None or completion_tokens is None:
+            return None
+        return (prompt_tokens + completion_tokens) * per_token
+
+    def _unparsed(self, task: Task, swapped: bool) -> None:
+        """Record an unparsable answer as AlpacaEval does: a row whose preference (and raw
+        completion, price and time) are null; it is not asked again (AlpacaEval caches it as -1)."""
+        self.summary.unparsed += 1
+        self.summary.calls += 1
+        task.called = True
+        with self.store.transaction() as tx:
+            if task.replaces is not None:
+                tx.retract_annotation(task.replaces)
+            tx.add_annotation(
+                comparison_id=task.candidate.comparison_id, annotator_id=self.annotator_id,
+                preference=None, raw_preference=None, swapped=int(swapped), seed=task.seed,
+                run_id=self.run_id, source="judge",
+                extra={"config_hash": self.config_hash, "unparsed": True},
+            )  # fmt: skip
 
     def complete_from_cache(self, task: Task) -> None:
         """Store the verdict of a task whose answers all came from the cache (or a tie)."""
@@ -291,6 +338,14 @@ class JudgeJob:
                                 "preference": p} for o, p in zip(task.orders, canon, strict=True)]  # fmt: skip
             extra["position_consistent"] = side[0] == side[1]
         extra["cached"] = not task.called
+        rationale = primary.rationale
+        if self.config.alpaca is not None:
+            from tiebreak.core.judge.alpaca_config import processor_columns
+
+            if self.config.alpaca.completion_key == "completions_all":
+                extra[RAW_JSON_KEY] = "json"  # the raw completion is AlpacaEval's choice dict
+            extra.update(processor_columns(self.config.alpaca, primary.raw_completion, preference))
+            rationale = extra.get("concise_explanation") or rationale
         if task.called:
             s.judged += 1
         else:
@@ -298,7 +353,7 @@ class JudgeJob:
         price = sum(a.price or 0.0 for a in task.answers.values())
         seconds = sum(a.seconds or 0.0 for a in task.answers.values())
         self._add(tx, task, preference, primary.raw_preference, primary.raw_completion,
-                  primary.rationale, price, seconds, extra)  # fmt: skip
+                  rationale, price, seconds, extra)  # fmt: skip
 
     def _add(self, tx: Transaction, task: Task, preference: float, raw: float, completion: str | None,
              rationale: str | None, price: float, seconds: float, extra: dict[str, Any]) -> None:  # fmt: skip

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from tiebreak.core.errors import TiebreakError
+from tiebreak.core.judge.config import JudgeConfig
 from tiebreak.core.judge.prompts import TOOL_NAME
 
 __all__ = ["Parsed", "ParseError", "LogprobsUnsupported", "parse_completion", "parse_ranking",
-           "parse_weighted", "usage_tokens"]  # fmt: skip
+           "parse_weighted", "parse_alpaca_completion", "usage_tokens"]  # fmt: skip
 
 
 class ParseError(TiebreakError, ValueError):
@@ -133,8 +134,38 @@ def parse_weighted(completion: dict[str, Any], first: str = "m", second: str = "
     return Parsed(2.0 - mass[first] / total, raw, None)
 
 
-def parse_completion(parser: str, completion: dict[str, Any]) -> Parsed:
-    """Dispatch on the configuration's ``parser`` ('ranking' or 'weighted')."""
+def parse_alpaca_completion(config: JudgeConfig, completion: dict[str, Any]) -> Parsed:
+    """Parse with the AlpacaEval configuration's own parser; NaN = unparsable (as AlpacaEval).
+
+    The raw completion is what AlpacaEval stores as ``preference_raw_completion``: the text
+    (content, or the tool call's arguments) or, with ``completion_key: completions_all``, the
+    choice as the openai SDK dumps it (JSON text).
+    """
+    from tiebreak.core.judge.alpaca_parsers import alpaca_choice, alpaca_text, parse_alpaca
+
+    spec = config.alpaca
+    choices = completion.get("choices") or []
+    if not choices:
+        raise ParseError("the completion has no choices")
+    if spec.completion_key == "completions_all":
+        try:
+            choice = alpaca_choice(completion)
+        except ValueError as exc:  # pydantic's ValidationError
+            raise ParseError(f"not a chat completion: {str(exc)[:200]}") from None
+        value = parse_alpaca(spec.parser, json.loads(spec.parser_kwargs), choice)
+        raw = json.dumps(choice)
+    else:
+        raw = alpaca_text(choices[0])
+        value = parse_alpaca(spec.parser, json.loads(spec.parser_kwargs), raw)
+    return Parsed(value, raw, None)
+
+
+def parse_completion(parser: str | JudgeConfig, completion: dict[str, Any]) -> Parsed:
+    """Dispatch on the configuration (or its ``parser``: 'ranking' or 'weighted')."""
+    if isinstance(parser, JudgeConfig):
+        if parser.alpaca is not None:
+            return parse_alpaca_completion(parser, completion)
+        parser = parser.parser
     if parser == "ranking":
         return parse_ranking(completion)
     if parser == "weighted":

@@ -8,7 +8,7 @@ from typing import Any
 
 from tiebreak.core.judge.config import JudgeConfig
 
-__all__ = ["TOOL_NAME", "VERDICT_TOOL", "shown_swapped", "render_messages", "request_body"]
+__all__ = ["TOOL_NAME", "VERDICT_TOOL", "shown_swapped", "order_swapped", "render_messages", "request_body"]
 
 TOOL_NAME = "submit_verdict"
 
@@ -56,6 +56,17 @@ def shown_swapped(instruction: str, output_1: str, output_2: str, seed: int) -> 
     return digest.digest()[0] & 1 == 1
 
 
+def order_swapped(config: JudgeConfig, instruction: str, output_1: str, output_2: str, seed: int) -> bool:
+    """The shown order of one (comparison, seed): AlpacaEval's own rule for its configurations,
+    Tiebreak's sha256 coin (:func:`shown_swapped`) for Tiebreak's."""
+    if config.alpaca is not None:
+        from tiebreak.core.judge.alpaca_config import alpaca_switched
+
+        values = {"instruction": instruction, "output_1": output_1, "output_2": output_2}
+        return alpaca_switched(config.alpaca, values, seed)
+    return shown_swapped(instruction, output_1, output_2, seed)
+
+
 def render_messages(config: JudgeConfig, instruction: str, first: str, second: str) -> list[dict[str, str]]:
     """Chat messages of one judgement, ``first`` being the output shown first.
 
@@ -72,6 +83,10 @@ def render_messages(config: JudgeConfig, instruction: str, first: str, second: s
 
 def request_body(config: JudgeConfig, instruction: str, first: str, second: str) -> dict[str, Any]:
     """Keyword arguments of ``chat.completions.create`` (also the Batch API request body)."""
+    if config.alpaca is not None:
+        from tiebreak.core.judge.alpaca_config import alpaca_request_body
+
+        return {**alpaca_request_body(config.alpaca, instruction, first, second), "model": config.model}
     body: dict[str, Any] = {
         "model": config.model,
         "messages": render_messages(config, instruction, first, second),

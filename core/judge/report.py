@@ -20,6 +20,8 @@ def format_summary(name: str, run_id: int, s: Summary) -> str:
         f"  ties (identical):    {s.ties}",
         f"  already judged:      {s.already}",
         f"  failed:              {s.failed}  ({reasons})",
+        *([f"  unparsed:            {s.unparsed}  (recorded with a null preference, as AlpacaEval does)"]
+          if s.unparsed else []),
         f"  dollars spent:       ${s.dollars:.4f}",
         f"  requests:            {s.requests}  ({s.retries} retries)",
     ]

@@ -120,7 +120,7 @@ class _OnlineRun:
         for order in missing:
             try:
                 completion, seconds = await self._ask(job.request(task, order))
-                parsed = parse_completion(job.config.parser, completion)
+                parsed = parse_completion(job.config, completion)
             except LogprobsUnsupported as exc:
                 raise FatalJudgeError(f"{job.config.name}: {exc}") from None
             except ParseError as exc:

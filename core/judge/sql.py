@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ __all__ = [
     "CacheEntry", "CacheKey", "Candidate", "candidates", "create_run", "finish_run",
     "set_run_batch", "open_batch_run", "cache_entries", "cache_put", "judged", "add_failure",
     "failure_reasons", "run_row", "reap_dead_runs", "set_run_status", "run_owner",
+    "judge_versions", "adopt_annotator",
 ]  # fmt: skip
 
 #: (instruction text id, first shown text id, second shown text id, config hash, seed)
@@ -55,6 +57,7 @@ def candidates(
     reference: str | None = None,
     generators: list[str] | None = None,
     limit: int | None = None,
+    labelled_by: str | None = None,
 ) -> list[Candidate]:
     """Comparisons whose output_1 is by ``reference`` and output_2 by one of ``generators``.
 
@@ -66,6 +69,8 @@ def candidates(
         Filters on generator_1 and generator_2 (None = all).
     limit : int, optional
         At most this many comparisons, by comparison id.
+    labelled_by : str, optional
+        Only comparisons with a live label of this annotator group (e.g. the humans' gold).
 
     Returns
     -------
@@ -79,6 +84,10 @@ def candidates(
     if generators:
         where.append(f"o2.generator IN ({', '.join('?' * len(generators))})")
         args.extend(generators)
+    if labelled_by:
+        where.append("c.id IN (SELECT a.comparison_id FROM annotations a JOIN annotators an ON "
+                     "an.id = a.annotator_id WHERE an.group_name = ? AND a.retracted_at IS NULL)")
+        args.append(labelled_by)
     sql = f"""
         SELECT c.id, i.text_id, o1.text_id, o2.text_id, ti.body, t1.body, t2.body,
                o1.generator, o2.generator
@@ -224,12 +233,12 @@ def cache_put(tx: Transaction, key: CacheKey, entry: CacheEntry, run_id: int | N
     )  # fmt: skip
 
 
-def judged(store: Store, annotator_id: int) -> dict[tuple[int, int], int]:
-    """Live judge annotations of this annotator: (comparison_id, seed) -> annotation id."""
+def judged(store: Store, annotator_id: int, sources: tuple[str, ...] = ("judge",)) -> dict[tuple[int, int], int]:
+    """Live annotations of this annotator from ``sources``: (comparison_id, seed) -> annotation id."""
     rows = store.conn.execute(
         "SELECT comparison_id, seed, id FROM annotations WHERE annotator_id = ?"
-        " AND source = 'judge' AND retracted_at IS NULL",
-        (annotator_id,),
+        f" AND source IN ({', '.join('?' * len(sources))}) AND retracted_at IS NULL",
+        (annotator_id, *sources),
     )
     return {(int(c), int(s)): int(i) for c, s, i in rows}
 
@@ -252,3 +261,28 @@ def failure_reasons(store: Store, run_id: int) -> Counter[str]:
         "SELECT reason, count(*) FROM judge_failures WHERE run_id = ? GROUP BY reason", (run_id,)
     )
     return Counter({r: int(n) for r, n in rows})
+
+
+def judge_versions(store: Store, name: str) -> list[tuple[str, dict[str, Any]]]:
+    """(annotator name, stored config) of every version of the judge ``name``, oldest first.
+
+    Version 1 is the annotator ``name`` itself; later versions are ``name.v2``, ``name.v3``...
+    """
+    rows = store.conn.execute(
+        "SELECT name, config FROM annotators WHERE kind = 'judge' AND config IS NOT NULL "
+        "AND (name = ? OR name GLOB ?) ORDER BY id", (name, f"{name}.v[0-9]*"),
+    ).fetchall()
+    out = []
+    for row_name, text in rows:
+        suffix = row_name[len(name):]
+        if suffix == "" or (suffix[:2] == ".v" and suffix[2:].isdigit()):
+            out.append((row_name, json.loads(text)))
+    return out
+
+
+def adopt_annotator(tx: Transaction, annotator_id: int, config: dict[str, Any]) -> None:
+    """Record ``config`` (text and hash) on a judge annotator that was imported without one."""
+    text = json.dumps(config, sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    tx.execute("UPDATE annotators SET config = ?, config_hash = ? WHERE id = ? AND config IS NULL",
+                       (text, digest, annotator_id))  # fmt: skip

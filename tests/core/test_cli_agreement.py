@@ -61,8 +61,10 @@ def test_csv_equals_judge_metrics_on_the_same_labels(db: str, synthetic: pd.Data
     assert code == 0
     got = pd.read_csv(io.StringIO(out), index_col=0)
     assert list(got.index) == ["humans", "judge", "one_seed"]
-    assert list(got.columns) == COLUMNS + EXTRA_COLUMNS
+    assert list(got.columns) == [*COLUMNS, "mode", "version", "config_hash", *EXTRA_COLUMNS]
+    assert set(got["mode"]) == {"minimal"}
     want = judge_metrics(synthetic, "humans", hourly_rate=18.0)
+    got = got[COLUMNS + EXTRA_COLUMNS]
     np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12, atol=1e-12)
     assert "unparsed label(s) on the gold comparisons not counted in # parsed" in err
 
@@ -120,4 +122,5 @@ def test_csv_header_matches_alpaca_eval_evaluators_leaderboard(db: str, alpaca_d
     _, out, _ = run(capsys, "--db", db, "--gold", "humans", "--format", "csv")
     ours = out.splitlines()[0].split(",")
     theirs = published.split(",")
-    assert ours[: len(theirs) - 1] == theirs[:-1]  # AlpacaEval's last column is its `mode` tag
+    assert ours[: len(theirs)] == theirs  # AlpacaEval's columns, its `mode` tag included
+    assert ours[len(theirs): len(theirs) + 2] == ["version", "config_hash"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 
 import pytest
@@ -203,12 +204,20 @@ def test_cancel_then_resume_completes_without_duplicates(store, fake_openai):
     assert sorted(df["comparison_id"]) == sorted(ids)  # exactly one verdict each
 
 
-def test_edited_config_under_same_name_is_refused(store, fake_openai):
+def test_edited_config_is_a_new_version_with_its_own_verdicts(store, fake_openai):
     add_comparisons(store, 1)
     run_judge(store, options(fake_openai), api_key="k", policy=FAST)
     edited = replace(load_config("tiebreak-ranking"), temperature=0.7)
-    with pytest.raises(ConfigError, match="new name"):
-        run_judge(store, JudgeOptions(config=edited, base_url=fake_openai.base_url), api_key="k")
+    summary, _ = run_judge(store, JudgeOptions(config=edited, base_url=fake_openai.base_url), api_key="k")
+    assert summary.judged == 1 and summary.already == 0  # the edit does not reuse v1's verdicts
+    rows = store.conn.execute("SELECT name, config, config_hash FROM annotators WHERE kind = 'judge' "
+                              "ORDER BY id").fetchall()  # fmt: skip
+    assert [r[0] for r in rows] == ["tiebreak-ranking", "tiebreak-ranking.v2"]
+    v1, v2 = (json.loads(r[1]) for r in rows)
+    assert (v1["version"], v2["version"], v2["version_of"]) == (1, 2, "tiebreak-ranking")
+    assert (v1["temperature"], v2["temperature"]) == (0.0, 0.7) and rows[0][2] != rows[1][2]
+    again, _ = run_judge(store, options(fake_openai), api_key="k", policy=FAST)  # the original again
+    assert again.already == 1 and again.judged == 0
 
 
 def test_name_clash_with_an_imported_or_human_annotator_is_refused(store, fake_openai):

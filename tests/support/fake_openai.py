@@ -1,7 +1,9 @@
 """A small OpenAI-compatible HTTP server for tests and benchmarks (chat, files, batches).
 
 The fake judge follows a known rule: it prefers the *longer* of the two shown outputs (the
-prompt's second and third ``<<< ... >>>`` blocks; instruction first). Faults can be injected:
+prompt's second and third ``<<< ... >>>`` blocks; instruction first). Prompts in AlpacaEval's
+format (the three texts in triple quotes) get AlpacaEval-shaped answers with a position bias
+(see :func:`alpaca_rule`). Faults can be injected:
 ``inject("429", retry_after=1)``, ``inject("500")``, ``inject("slow", seconds=5)`` and
 ``inject("nonsense")`` apply to the next chat requests in arrival order; instructions containing
 ``nonsense_marker`` always get a nonsense answer. Batches report ``request_counts`` progressively
@@ -24,6 +26,68 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _BLOCK_RE = re.compile(r"<<<\n(.*?)\n>>>", re.DOTALL)
+_TRIPLE_RE = re.compile(r'"""(.*?)"""', re.DOTALL)
+#: Log-odds bonus of the output shown first in the AlpacaEval-style judge (its position bias).
+POSITION_BIAS = 0.7
+
+
+def alpaca_rule(body: dict[str, Any]) -> tuple[float, str] | None:
+    """(P(first shown is better), instruction) for an AlpacaEval-style prompt, else None.
+
+    AlpacaEval's templates quote the instruction and the two outputs in triple quotes. The fake
+    judge prefers the longer output, smoothly, plus a bias towards the output shown first, so
+    swapping the order changes the answer (as with real judges).
+    """
+    text = "\n".join(m["content"] for m in body["messages"] if isinstance(m.get("content"), str))
+    blocks = _TRIPLE_RE.findall(text)
+    if len(blocks) != 3:
+        return None
+    instruction, first, second = blocks
+    score = (len(first) - len(second)) / (len(first) + len(second) + 1) + POSITION_BIAS
+    return 1.0 / (1.0 + math.exp(-score)), instruction
+
+
+def alpaca_completion(fake: FakeOpenAI, body: dict[str, Any], p_first: float, instruction: str,
+                      nonsense: bool) -> dict[str, Any]:
+    """An AlpacaEval-style answer: logprobs over m/M, a ranking tool call, or a ranking text.
+
+    Instructions whose length is a multiple of 3 add a " M" token (with a leading space) to the
+    top logprobs: AlpacaEval matches tokens exactly, so it must not count as "M".
+    """
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "message": message, "logprobs": None}
+    first_wins = p_first >= 0.5
+    if body.get("logprobs"):
+        if nonsense:
+            top = [("I", -0.1), ("The", -2.5), ("Sure", -3.0)]
+        else:
+            top = sorted([("m", math.log(p_first)), ("M", math.log(1 - p_first)), ("The", -9.0)],
+                         key=lambda t: -t[1])  # fmt: skip
+            if len(instruction) % 3 == 0:
+                top.insert(1, (" M", math.log(0.3 * (1 - p_first) + 1e-6)))
+        message["content"] = top[0][0]
+        content = [{"token": top[0][0], "logprob": top[0][1], "bytes": None,
+                    "top_logprobs": [{"token": t, "logprob": lp, "bytes": None} for t, lp in top]}]  # fmt: skip
+        choice["logprobs"] = {"content": content, "refusal": None}
+    elif body.get("tools"):
+        name = body["tools"][0]["function"]["name"]
+        ranks = [{"model": "m", "rank": 1 if first_wins else 2}, {"model": "M", "rank": 2 if first_wins else 1}]
+        answer: dict[str, Any] = {"ordered_models": ranks}
+        if "concise_explanation" in json.dumps(body["tools"]):  # the chain-of-thought schema
+            answer = {"concise_explanation": f"Output {'m' if first_wins else 'M'} is better.", **answer}
+        args = "not json at all" if nonsense else json.dumps(answer)
+        message["tool_calls"] = [{"id": fake.new_id("call"), "type": "function",
+                                  "function": {"name": name, "arguments": args}}]  # fmt: skip
+        choice["finish_reason"] = "tool_calls"
+    else:
+        ranks = [{"model": "model_1", "rank": 1 if first_wins else 2},
+                 {"model": "model_2", "rank": 2 if first_wins else 1}]  # fmt: skip
+        message["content"] = "I cannot rank these." if nonsense else repr(ranks)
+    prompt = sum(len(m["content"]) for m in body["messages"]) // 4
+    out = 1 if body.get("logprobs") else 20
+    return {"id": fake.new_id("chatcmpl"), "object": "chat.completion", "created": 1700000000,
+            "model": body.get("model", "fake"), "choices": [choice],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}}  # fmt: skip
 
 
 def judge_rule(body: dict[str, Any]) -> tuple[int, str, str]:
@@ -55,6 +119,7 @@ class FakeOpenAI:
         self.lose_batch_answers = 0  # > 0: create the next batch(es) but answer HTTP 500
         self.delay_batch_create = 0.0  # seconds between creating a batch and answering
         self.seen_auth: set[str] = set()
+        self.bodies: list[dict[str, Any]] = []  # every chat request body answered, in order
         self.lock = threading.Lock()
         self._ids = 0
         self._httpd: ThreadingHTTPServer | None = None
@@ -105,6 +170,11 @@ class FakeOpenAI:
 
     # -- the fake judge -------------------------------------------------------------------
     def completion(self, body: dict[str, Any], nonsense: bool = False) -> dict[str, Any]:
+        self.bodies.append(body)
+        alpaca = alpaca_rule(body)
+        if alpaca is not None:
+            nonsense = nonsense or self.nonsense_marker in alpaca[1]
+            return alpaca_completion(self, body, alpaca[0], alpaca[1], nonsense)
         winner, instruction, _ = judge_rule(body)
         nonsense = nonsense or self.nonsense_marker in instruction
         message: dict[str, Any] = {"role": "assistant", "content": None}
