@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 COMMANDS: dict[str, tuple[str, str]] = {
     "agreement": (f"{__name__}.cmd_agreement", "judge metrics vs human cross-annotations (AlpacaEval evaluator columns)"),
     "annotators": (f"{__name__}.cmd_annotators", "annotator quality (agreement, Dawid-Skene, speed) and item overlap"),
-    "check": (f"{__name__}.cmd_check", "full integrity check of the database"),
+    "check": (f"{__name__}.cmd_check", "run the full integrity check of the database"),
     "compare": (f"{__name__}.cmd_compare", "paired comparison of models on the same instructions"),
     "configs": (f"{__name__}.cmd_configs", "versions of a judge configuration and the diff between them"),
     "coordinator": (f"{__name__}.cmd_coordinator", "show or change what labellers see (pooled statistics)"),
-    "demo": (f"{__name__}.cmd_demo", "load the bundled AlpacaEval sample (only ever on request)"),
+    "demo": (f"{__name__}.cmd_demo", "load the bundled AlpacaEval sample (creates the database if needed)"),
     "evaluate": (f"{__name__}.cmd_evaluate", "import, pair, judge and print the leaderboard row (AlpacaEval's evaluate)"),
     "export": (f"{__name__}.cmd_export", "export annotations (alpaca-eval, cross-annotations, csv, jsonl)"),
     "import": (f"{__name__}.cmd_import", "import AlpacaEval files (model outputs, annotations, cross-annotations, CSV, JSONL)"),
@@ -70,13 +70,9 @@ def open_store(db_arg: str | None, *, create: bool = False) -> Store:
 
     from tiebreak.core.paths import default_db_path
     from tiebreak.core.sample import open_database
-    from tiebreak.core.store import StoreError
 
     named = bool(db_arg) or bool(os.environ.get("TIEBREAK_DB"))
-    try:
-        return open_database(default_db_path(db_arg), create=create or not named)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
+    return open_database(default_db_path(db_arg), create=create or not named)
 
 
 class _VersionAction(argparse.Action):

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """List the versions or print the diff."""
     from tiebreak.core.cli.cmd_judge import open_named_store
-    from tiebreak.core.judge.versions import VersionError, diff_versions, versions
+    from tiebreak.core.judge.versions import diff_versions, versions
 
     store = open_named_store(args.db, getattr(args, "create", False))
     try:
@@ -39,7 +39,5 @@ def run(args: argparse.Namespace) -> int:
         for version in versions(store, args.name):
             print(f"v{version.number:<7} {version.name:40} {version.config_hash:17} {version.verdicts}")
         return 0
-    except VersionError as exc:
-        raise cli.CliError(str(exc)) from None
     finally:
         store.close()

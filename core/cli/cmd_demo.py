@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from tiebreak.core.cli import CliError
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``demo`` subcommand."""
@@ -26,13 +24,9 @@ def run(args: argparse.Namespace) -> int:
     """Load the sample and say what it added."""
     from tiebreak.core.paths import default_db_path
     from tiebreak.core.sample import load_sample, open_database
-    from tiebreak.core.store import StoreError
 
     path = default_db_path(args.db)
-    try:
-        store = open_database(path, create=True)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
+    store = open_database(path, create=True)
     try:
         report = load_sample(store)
     finally:

@@ -54,14 +54,10 @@ def _generator(path: str, parsed: Any) -> str:
 
 
 def _read(args: argparse.Namespace) -> tuple[list[Any], str, str]:
-    from tiebreak.core.formats.errors import FormatError
     from tiebreak.core.formats.readers import read_file
 
-    try:
-        model = read_file(args.model_outputs, "model-outputs")
-        reference = read_file(args.reference_outputs, "model-outputs")
-    except FormatError as exc:
-        raise CliError(str(exc)) from None
+    model = read_file(args.model_outputs, "model-outputs")
+    reference = read_file(args.reference_outputs, "model-outputs")
     gen, ref = _generator(args.model_outputs, model), _generator(args.reference_outputs, reference)
     if gen == ref:
         raise CliError(f"the model and the reference are both named {gen!r}")
@@ -97,8 +93,6 @@ def run(args: argparse.Namespace) -> int:
     from tiebreak.core.cli import cmd_judge
     from tiebreak.core.formats.importer import import_parsed
     from tiebreak.core.judge import (
-        ConfigError,
-        JudgeError,
         JudgeOptions,
         load_config,
         resolve_api_key,
@@ -106,10 +100,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from tiebreak.core.judge.report import format_summary
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+    config = load_config(args.config)
     parsed, reference, generator = _read(args)
     store = cmd_judge.open_named_store(args.db, getattr(args, "create", False))
     try:
@@ -126,8 +117,6 @@ def run(args: argparse.Namespace) -> int:
         name = cmd_judge.run_annotator(store, run_id) or config.name
         print(format_summary(name, run_id, summary), file=sys.stderr)
         row = leaderboard_row(store, reference, generator, name)
-    except (JudgeError, ConfigError) as exc:
-        raise CliError(str(exc)) from None
     finally:
         store.close()
     _print(row, args.format)

@@ -112,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the judge described by ``args`` and print the summary."""
     from tiebreak.core.judge import (
         CancelToken,
-        ConfigError,
-        JudgeError,
         annotator_name,
         resolve_api_key,
         run_judge,
@@ -140,8 +138,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             summary, run_id = run_judge(store, options, **kwargs)
         name = run_annotator(store, run_id) or annotator_name(config, args.model, args.both_orders)
-    except (JudgeError, ConfigError) as exc:
-        raise CliError(str(exc)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
@@ -164,14 +160,11 @@ def _list_configs() -> int:
 
 def _options(args: argparse.Namespace) -> Any:
     """The run's JudgeOptions from the arguments (the configuration loaded and checked)."""
-    from tiebreak.core.judge import ConfigError, JudgeOptions, load_config
+    from tiebreak.core.judge import JudgeOptions, load_config
 
     if not args.config:
         raise CliError("judge: --config NAME is required (see --list-configs)")
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+    config = load_config(args.config)
     if args.both_orders and config.alpaca is not None:
         raise CliError("judge: --both-orders is not available with an AlpacaEval configuration "
                        "(AlpacaEval asks one order per seed)")  # fmt: skip
@@ -200,21 +193,18 @@ def prepare_scope(store: Any, reference: str | None, generators: list[str], labe
         message lists the generators, comparisons and annotators that exist).
     """
     from tiebreak.core.judge import sql
-    from tiebreak.core.judge.pairing import PairingError, ScopeError, check_scope, pair_generators
+    from tiebreak.core.judge.pairing import check_scope, pair_generators
 
     known = set(store.generators())
     unknown = sorted(n for n in {reference, *generators} - known if n is not None)
     if unknown:
         raise CliError(f"unknown generator(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    try:
-        if reference:
-            for generator in generators:
-                print(pair_generators(store, reference, generator).describe(), file=sys.stderr)
-        found = sql.candidates(store, reference=reference, generators=generators or None, limit=1,
-                               labelled_by=labelled_by)  # fmt: skip
-        check_scope(store, reference, generators, len(found), labelled_by)
-    except (PairingError, ScopeError) as exc:
-        raise CliError(str(exc)) from None
+    if reference:
+        for generator in generators:
+            print(pair_generators(store, reference, generator).describe(), file=sys.stderr)
+    found = sql.candidates(store, reference=reference, generators=generators or None, limit=1,
+                           labelled_by=labelled_by)  # fmt: skip
+    check_scope(store, reference, generators, len(found), labelled_by)
 
 
 def run_annotator(store: Any, run_id: int) -> str | None:

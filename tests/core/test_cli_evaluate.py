@@ -29,7 +29,7 @@ def subset(alpaca_dir, tmp_path, n=N, drop_ref=(), drop_gen=()):
 
 def seeded_db(path):
     """A database holding one unrelated comparison (no command treats it as new)."""
-    store = Store(path)
+    store = Store(path, create=True)
     add_comparisons(store, 1, reference="other-ref", generator="other-model", prefix="Unrelated")
     store.close()
     return str(path)
@@ -135,7 +135,7 @@ def test_judge_never_loads_the_bundled_sample(tmp_path, fake_openai, capsys):
     ref = [{"instruction": "Say hi", "output": "hi", "generator": "r"}]
     (tmp_path / "r.json").write_text(json.dumps(ref))
     db = tmp_path / "fresh.sqlite"
-    store = Store(db)
+    store = Store(db, create=True)
     import_files(store, [tmp_path / "r.json"])  # outputs only: no comparison yet
     store.close()
     code = main(["judge", "--db", str(db), "--config", "weighted_alpaca_eval_gpt4_turbo",

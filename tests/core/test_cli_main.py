@@ -28,6 +28,8 @@ def _register_crash(sub: argparse._SubParsersAction) -> None:
 
 def test_expected_error_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "t.sqlite"
+    assert main(["demo", "--db", str(db)]) == 0
+    capsys.readouterr()
     assert main(["leaderboard", "--db", str(db), "--annotator", "nobody"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("tiebreak: error: ") and "nobody" in err
@@ -68,7 +70,7 @@ def test_stdout_closed_early_prints_no_traceback(tmp_path: Path, args: list[str]
     """`tiebreak info | head -1`: the reader is gone before the first write; no BrokenPipe traceback."""
     db = tmp_path / "t.sqlite"
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg"), "TIEBREAK_DB": str(db)}
-    assert _cli(["info"], env, subprocess.DEVNULL).returncode == 0  # creates the database
+    assert _cli(["demo"], env, subprocess.DEVNULL).returncode == 0  # creates the database, with the sample
     read_end, write_end = os.pipe()
     os.close(read_end)  # like `head` that has exited: every write to the pipe fails (EPIPE)
     try:
@@ -82,6 +84,7 @@ def test_stdout_closed_early_prints_no_traceback(tmp_path: Path, args: list[str]
 def test_stdout_closed_after_the_first_line(tmp_path: Path) -> None:
     """The real `| head -1` shape: one line read, then the pipe closed while the command writes."""
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg"), "TIEBREAK_DB": str(tmp_path / "t.sqlite")}
+    assert _cli(["demo"], env, subprocess.DEVNULL).returncode == 0
     code = "import sys; from tiebreak.gui.launcher import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.Popen([sys.executable, "-c", code, "leaderboard", "--resamples", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
@@ -95,7 +98,7 @@ def test_stdout_closed_after_the_first_line(tmp_path: Path) -> None:
 
 def test_info_shows_the_log_path(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIEBREAK_LOG", str(tmp_path / "here.log"))
-    assert main(["info", "--db", str(tmp_path / "t.sqlite"), "--format", "json"]) == 0
+    assert main(["info", "--db", str(tmp_path / "t.sqlite"), "--create", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["log"] == str(tmp_path / "here.log")
     monkeypatch.delenv("TIEBREAK_LOG")
     assert main(["info", "--db", str(tmp_path / "t.sqlite")]) == 0

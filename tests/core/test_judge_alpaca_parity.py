@@ -51,7 +51,7 @@ def _run_alpaca(ref, mod, config, seed, fake, tmp_path, cache):
 
 def seeded_db(path):
     """A database that already holds one unrelated comparison (so no command treats it as new)."""
-    store = Store(path)
+    store = Store(path, create=True)
     add_comparisons(store, 1, reference="other-ref", generator="other-model", prefix="Unrelated")
     store.close()
     return path

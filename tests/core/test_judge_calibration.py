@@ -53,10 +53,10 @@ def gold_db(tmp_path):
     humans = synthetic_crossannotations(16)
     humans = humans[humans["annotator_kind"] == "human"]
     path = tmp_path / "gold.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     fill(store, humans)
-    add_other = store.instruction_id("Not labelled by anyone")  # must not be judged (--labelled-by)
     with store.transaction() as tx:
+        add_other = tx.instruction_id("Not labelled by anyone")  # must not be judged (--labelled-by)
         tx.comparison_id(add_other, tx.output_id(add_other, "x", "one"), tx.output_id(add_other, "y", "two"))
     store.close()
     return str(path), humans
