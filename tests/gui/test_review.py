@@ -146,7 +146,8 @@ def test_review_and_dashboard_tabs_build_in_the_main_window(store, make_window, 
         window.tabs.setCurrentIndex(titles.index(title))
         assert isinstance(window.tabs.currentWidget(), cls)
     dash = window.tabs.currentWidget()
-    assert dash.result is not None and dash.result.n_overlap == 8
+    qtbot.waitUntil(lambda: dash.result is not None, timeout=10000)  # computed off the GUI thread once shown
+    assert dash.result.n_overlap == 8
 
 
 def test_redo_after_accept_restores_both_decisions_and_moves_on(review_screen, qtbot, store):
