@@ -43,7 +43,7 @@ SUMMARY_NAMES = {
     "mean position effect (slot 1, both orders)": "position_effect",
     "win rate of output_2": "win_rate",
 }
-_KNOWN = {"agreement", "exact_agreement", "exact_agreement_no_ties", "cohen_kappa", *SUMMARY_NAMES.values()}
+_KNOWN = {"agreement", "raw_agreement", "raw_agreement_no_ties", "cohen_kappa", *SUMMARY_NAMES.values()}
 
 
 def _pct(v: float | None) -> str:
@@ -60,8 +60,8 @@ def summary_rows(snap: DashboardSnapshot) -> list[dict]:
     n = res.n_overlap
     rows = [{"name": "agreement", "judge": None if a is None else a.value, "human": None,
              "n_judge": 0 if a is None else a.n_labels, "n_human": 0 if a is None else a.n_items},
-            {"name": "exact_agreement", "judge": res.agreement, "human": None, "n_judge": n, "n_human": n},
-            {"name": "exact_agreement_no_ties", "judge": res.agreement_no_ties, "human": None, "n_judge": n, "n_human": n},
+            {"name": "raw_agreement", "judge": res.agreement, "human": None, "n_judge": n, "n_human": n},
+            {"name": "raw_agreement_no_ties", "judge": res.agreement_no_ties, "human": None, "n_judge": n, "n_human": n},
             {"name": "cohen_kappa", "judge": res.kappa, "human": None, "n_judge": n, "n_human": n}]  # fmt: skip
     for row in res.summary.itertuples():
         rows.append({"name": SUMMARY_NAMES.get(str(row.metric), str(row.metric)), "judge": row.judge,
@@ -106,7 +106,7 @@ class Dashboard(QWidget):
         self.panels = {
             "summary": Panel("Agreement and biases", self.summary),
             "confusion": Panel("Confusion matrix", ConfusionCanvas()),
-            "datasets": Panel("Exact agreement by dataset category", CategoryCanvas()),
+            "datasets": Panel("Raw agreement by dataset category", CategoryCanvas()),
             "calibration": Panel("Calibration", CalibrationCanvas()),
         }
         top = QHBoxLayout()

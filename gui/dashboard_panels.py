@@ -88,7 +88,7 @@ def _axes(p: QPainter, plot: QRectF, xlabel: str, ylabel: str, *, y_axis: bool =
         if y_axis:
             y = plot.bottom() - t * plot.height()
             p.drawText(QRectF(plot.left() - 34, y - 7, 30, 14), Qt.AlignmentFlag.AlignRight, f"{t:g}")
-    p.drawText(QRectF(plot.left(), plot.bottom() + 16, plot.width(), 14), Qt.AlignmentFlag.AlignCenter, xlabel)
+    p.drawText(QRectF(plot.left() - 44, plot.bottom() + 16, plot.width() + 88, 14), Qt.AlignmentFlag.AlignCenter, xlabel)
     if ylabel:
         p.save()
         p.translate(plot.left() - 40, plot.center().y())

@@ -175,20 +175,19 @@ def leaderboard(
 
 _FINAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",
                   "discrete_win_rate", "n_dropped", "note"]  # fmt: skip
+_FLOAT_COLUMNS = {"win_rate", "standard_error", "discrete_win_rate"}
 
 
-def _finalised(sums: Mapping[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
-    """Leaderboard columns from per-group sums, each group through :func:`accumulate.finalise`."""
+def _finalised(sums: Mapping[str, np.ndarray], index: pd.Index, extra: dict | None = None) -> pd.DataFrame:
+    """Leaderboard columns (then ``extra``) from per-group sums, each group through :func:`accumulate.finalise`."""
     order = ("n_total", "n_dropped", "sum_x", "sum_x2", "n_wins", "n_wins_base", "n_draws")
-    columns = [sums[k].tolist() for k in order]
-    rows = [finalise(*group) for group in zip(*columns, strict=True)]
-    data = {c: [getattr(r, c) for r in rows] for c in _FINAL_COLUMNS}
-    out = pd.DataFrame(data, index=index, columns=_FINAL_COLUMNS)
-    for c in ("n_wins", "n_wins_base", "n_draws", "n_total", "n_dropped"):
-        out[c] = out[c].astype(np.int64)
-    for c in ("win_rate", "standard_error", "discrete_win_rate"):
-        out[c] = out[c].astype(float)
-    return out
+    rows = [finalise(*group) for group in zip(*(sums[k].tolist() for k in order), strict=True)]
+    data: dict[str, object] = {}
+    for c in _FINAL_COLUMNS:
+        values = [getattr(r, c) for r in rows]
+        data[c] = values if c == "note" else np.array(values, dtype=float if c in _FLOAT_COLUMNS else np.int64)
+    data.update(extra or {})
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def from_sums(
@@ -226,13 +225,13 @@ def from_sums(
         "sum_x2": col["sum_x2"],
         **{c: col[c].astype(np.int64) for c in ("n_wins", "n_wins_base", "n_draws")},
     }
-    out = _finalised(final, sums.index)
+    extra = {}
     if avg_lengths is not None:
         names = sums.index.get_level_values("generator_2")
-        out["avg_length"] = np.array(
+        extra["avg_length"] = np.array(
             [np.nan if avg_lengths.get(g) is None else avg_lengths[g] for g in names], dtype=float
         )
-    return out
+    return _finalised(final, sums.index, extra)
 
 
 def avg_length(lengths: Sequence[int] | np.ndarray) -> int | None:

@@ -3,7 +3,7 @@
 ``agreement`` here is the metric of that name everywhere (``tiebreak.core.metrics.consensus``,
 docs/metrics.md): the labelling panel and the dashboard feed the same accumulator, so they show
 the same number for the same items. The category match ``compare`` computes is shown under its
-own name, *exact agreement*. Reading and computing are split so the GUI can run both off its
+own name, *raw agreement*. Reading and computing are split so the GUI can run both off its
 thread (:func:`snapshot_at` opens its own connection).
 """
 

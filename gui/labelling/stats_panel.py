@@ -128,7 +128,7 @@ class StatsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("statsPanel")
         self.win_table = _Table(["candidate", "by", "n", "win rate", "95% CI"],
-                                [None, "humans", "8888", "100.0%", TOO_FEW_LABELS])
+                                [None, None, "8888", "100.0%", TOO_FEW_LABELS])
         self.win_table.set_header_tips(["the model compared with the reference", "the annotator group",
                                         tooltip("n_labels"), tooltip("win_rate"), tooltip("win_rate_interval")])
         self.agree_table = _Table(["judge", "n", "agreement"], [None, "88888", "100.0%"])
