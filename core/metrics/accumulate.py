@@ -76,7 +76,7 @@ def wilson_bounds(n: int, mean: float, v: float, z: float) -> tuple[float, float
     b = 2 * n * mean + z * z
     root = math.sqrt(max(b * b - 4 * (n + z * z) * (n * mean * mean + z * z * v), 0.0))
     den = 2 * (n + z * z)
-    return (b - root) / den, (b + root) / den
+    return max((b - root) / den, 0.0), min((b + root) / den, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
