@@ -13,13 +13,13 @@ import pandas as pd
 from scipy import stats
 
 from tiebreak.core.metrics import EmptySelection, MetricsError
-from tiebreak.core.metrics.winrate import leaderboard
 from tiebreak.core.metrics.agreement import (
     _majority,
     categories,
     cohen_kappa,
     krippendorff_alpha_nominal,
 )
+from tiebreak.core.metrics.winrate import leaderboard
 
 __all__ = [
     "COLUMNS",
