@@ -93,16 +93,14 @@ class LabellingStats:
         stats = cls(spec, group, lambda ids: q.judge_label_rows(store, ids))
         humans = q.human_label_rows(store, spec.reference, spec.candidates)
         stats._count_judges({int(r["comparison_id"]) for r in humans})
-        for row in humans:
-            stats.human_groups.add(row["annotator"])
-            stats.live.add(row)
+        stats.human_groups.update(row["annotator"] for row in humans)
+        stats.live.add_many(humans)
         return stats
 
     def _count_judges(self, comparison_ids: set[int]) -> None:
         new = comparison_ids - self._judged
         if new:
-            for row in self._judge_rows(new):
-                self.live.add(row)
+            self.live.add_many(self._judge_rows(new))
             self._judged |= new
 
     def is_counted(self, annotation_id: int) -> bool:
