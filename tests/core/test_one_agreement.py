@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from alpaca_eval.metrics.helpers import AbsoluteScoringRule
 
-from tests.gui.test_dashboard import JUDGE, simulate_reviews
+from tests.support.reviews import JUDGE, simulate_reviews
 from tiebreak.core.labelling.session import QueueSpec
 from tiebreak.core.labelling.stats import LabellingStats
 from tiebreak.core.metrics import MetricsError
