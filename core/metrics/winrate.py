@@ -178,7 +178,7 @@ _FINAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draw
 _FLOAT_COLUMNS = {"win_rate", "standard_error", "discrete_win_rate"}
 
 
-def _finalised(sums: Mapping[str, np.ndarray], index: pd.Index, extra: dict | None = None) -> pd.DataFrame:
+def _finalised(sums: Mapping[str, np.ndarray], index: pd.Index, extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Leaderboard columns (then ``extra``) from per-group sums, each group through :func:`accumulate.finalise`."""
     order = ("n_total", "n_dropped", "sum_x", "sum_x2", "n_wins", "n_wins_base", "n_draws")
     rows = [finalise(*group) for group in zip(*(sums[k].tolist() for k in order), strict=True)]
@@ -225,7 +225,7 @@ def from_sums(
         "sum_x2": col["sum_x2"],
         **{c: col[c].astype(np.int64) for c in ("n_wins", "n_wins_base", "n_draws")},
     }
-    extra = {}
+    extra: dict[str, np.ndarray] = {}
     if avg_lengths is not None:
         names = sums.index.get_level_values("generator_2")
         extra["avg_length"] = np.array(
