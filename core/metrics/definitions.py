@@ -55,6 +55,9 @@ _ENTRIES = [
     Definition("n_agreement_items", "same items", "Comparisons that have both a parsed judge label and a parsed "
                "human label (the items agreement is computed on).", "count(comparisons labelled by both)",
                "docs/metrics.md#judge-evaluator-metrics-against-human-cross-annotations"),
+    Definition("n_judge_labels", "n judge labels", "Parsed judge labels scored by agreement: those on comparisons "
+               "that have a parsed human label (seeds pooled).", "count(judge labels on human-labelled comparisons)",
+               "docs/metrics.md#agreement-which-one-is-which"),
     Definition("raw_agreement", "raw agreement", "Share of comparisons where the judge (mean over seeds) and the "
                "human majority fall in the same category: reference, tie or model.",
                "mean(category(judge) == category(human majority))", "docs/statistics.md#5-agreement-coefficients-for-3-way-labels-with-missing-data"),

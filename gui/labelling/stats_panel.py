@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.labelling.session import SessionFigures
 from tiebreak.core.labelling.stats import AgreementLine, StatsSnapshot, WinRateLine
-from tiebreak.core.metrics.definitions import TOO_FEW_LABELS, interval_text, tooltip
+from tiebreak.core.metrics.definitions import TOO_FEW_LABELS, define, interval_text, tooltip
 from tiebreak.gui.labelling.style import TextStrip
 
 
@@ -116,7 +116,7 @@ def _agree_cells(line: AgreementLine) -> tuple[tuple[str, ...], tuple[str, ...]]
     """Cells and tooltips of one agreement line."""
     basis = f"{line.n_overlap} judge labels on {line.n_items} comparisons labelled by both"
     cells = (line.judge, str(line.n_overlap), _pct(line.agreement))
-    tips = (line.judge, tooltip("n_agreement_items", line.n_items, what="comparisons", note=basis),
+    tips = (line.judge, tooltip("n_judge_labels", line.n_overlap, what="judge labels", note=basis),
             tooltip("agreement", line.n_overlap, what="judge labels", note=basis))  # fmt: skip
     return cells, tips
 
@@ -127,12 +127,12 @@ class StatsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("statsPanel")
-        self.win_table = _Table(["candidate", "by", "n", "win rate", "95% CI"],
+        self.win_table = _Table(["candidate", "by", *(define(k).label for k in ("n_labels", "win_rate", "win_rate_interval"))],
                                 [None, None, "8888", "100.0%", TOO_FEW_LABELS])
         self.win_table.set_header_tips(["the model compared with the reference", "the annotator group",
                                         tooltip("n_labels"), tooltip("win_rate"), tooltip("win_rate_interval")])
-        self.agree_table = _Table(["judge", "n", "agreement"], [None, "88888", "100.0%"])
-        self.agree_table.set_header_tips(["the judge group", tooltip("n_agreement_items"), tooltip("agreement")])
+        self.agree_table = _Table(["judge", "n", define("agreement").label], [None, "88888", "100.0%"])
+        self.agree_table.set_header_tips(["the judge group", tooltip("n_judge_labels"), tooltip("agreement")])
         self.session_label = TextStrip(4)
         self._row_cache: dict[WinRateLine | AgreementLine, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self.status = QLabel("statistics: loading…")

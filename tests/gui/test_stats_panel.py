@@ -27,6 +27,8 @@ def test_one_label_says_too_few_labels_and_tooltips_carry_definition_and_n(qtbot
     assert a.item(0, 2).text() == "75.0%"
     assert define("agreement").sentence in a.item(0, 2).toolTip()
     assert "12 judge labels on 10 comparisons" in a.item(0, 2).toolTip()
+    assert a.item(0, 1).text() == "12" and define("n_judge_labels").sentence in a.item(0, 1).toolTip()
+    assert a.horizontalHeaderItem(2).text() == define("agreement").label
     # a new snapshot changes the cells and their tooltips in place
     more = WinRateLine.of("model_a", "humans", WinRateSums.of([1.5, 2.0]).finalise())
     panel.show_snapshot(StatsSnapshot(2, (more, many), (AgreementLine("gpt", 12, 0.75, 10),)))
