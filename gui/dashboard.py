@@ -1,11 +1,17 @@
-"""Human-vs-judge dashboard: agreement, kappa, confusion, biases, categories, calibration; live."""
+"""Human-vs-judge dashboard: agreement, kappa, confusion, biases, categories, calibration.
+
+Renders :class:`tiebreak.core.review.dashboard.DashboardSnapshot` objects computed off the GUI
+thread. New labels only mark it dirty: it recomputes when shown (or at once when visible), so a
+hidden dashboard costs nothing per label.
+"""
 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pandas as pd
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -16,33 +22,91 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tiebreak.core.review.compare import Comparison, compare, paired_labels
+from tiebreak.core.metrics.definitions import define, tooltip
+from tiebreak.core.review.compare import Comparison
+from tiebreak.core.review.dashboard import DashboardSnapshot, read_labels, snapshot_at, summarise
 from tiebreak.gui.context import AppContext
-from tiebreak.gui.dashboard_panels import CalibrationCanvas, CategoryCanvas, ConfusionCanvas, Panel
+from tiebreak.gui.dashboard_panels import (
+    CalibrationCanvas,
+    CategoryCanvas,
+    ConfusionCanvas,
+    Panel,
+    StatTable,
+)
+from tiebreak.gui.snapshot_runner import SnapshotRunner
+
+#: compare()'s summary rows -> the statistic's registry name.
+SUMMARY_NAMES = {
+    "prefers the longer output": "prefers_longer",
+    "prefers the output shown first": "prefers_first",
+    "position consistency (judged in both orders)": "position_consistency",
+    "mean position effect (slot 1, both orders)": "position_effect",
+    "win rate of output_2": "win_rate",
+}
+_KNOWN = {"agreement", "raw_agreement", "raw_agreement_no_ties", "cohen_kappa", *SUMMARY_NAMES.values()}
 
 
 def _pct(v: float | None) -> str:
     return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
 
 
+def _num(v: float | None) -> str:
+    return "–" if v is None or math.isnan(v) else f"{v:.3f}"
+
+
+def summary_rows(snap: DashboardSnapshot) -> list[dict]:
+    """One dict per statistic: name, judge, human, n_judge, n_human (fractions; the CSV export)."""
+    res, a = snap.comparison, snap.agreement
+    n = res.n_overlap
+    rows = [{"name": "agreement", "judge": None if a is None else a.value, "human": None,
+             "n_judge": 0 if a is None else a.n_labels, "n_human": 0 if a is None else a.n_items},
+            {"name": "raw_agreement", "judge": res.agreement, "human": None, "n_judge": n, "n_human": n},
+            {"name": "raw_agreement_no_ties", "judge": res.agreement_no_ties, "human": None, "n_judge": n, "n_human": n},
+            {"name": "cohen_kappa", "judge": res.kappa, "human": None, "n_judge": n, "n_human": n}]  # fmt: skip
+    for row in res.summary.itertuples():
+        rows.append({"name": SUMMARY_NAMES.get(str(row.metric), str(row.metric)), "judge": row.judge,
+                     "human": row.human, "n_judge": int(row.n_judge), "n_human": int(row.n_human)})  # fmt: skip
+    for row in rows:
+        row["metric"] = define(row["name"]).label if row["name"] in _KNOWN else row["name"]
+    return rows
+
+
+def _cells(row: dict) -> tuple[list[str], list[str]]:
+    """Cells and tooltips of one summary row."""
+    fmt = _num if row["name"] == "cohen_kappa" else _pct
+    name = row["name"]
+    if name == "agreement":
+        basis = f"{row['n_judge']} judge labels on {row['n_human']} comparisons labelled by both"
+        tip = tooltip(name, row["n_judge"], what="judge labels", note=basis)
+        return [row["metric"], fmt(row["judge"]), ""], [tip, tip, ""]
+    judge_tip = tooltip(name, row["n_judge"], what="comparisons (judge)") if name in _KNOWN else ""
+    human_tip = tooltip(name, row["n_human"], what="comparisons (humans)") if name in _KNOWN else ""
+    human = "" if row["human"] is None else f"{fmt(row['human'])} (n={row['n_human']})"
+    judge = fmt(row["judge"]) if row["human"] is None else f"{fmt(row['judge'])} (n={row['n_judge']})"
+    return [row["metric"], judge, human], [judge_tip or row["metric"], judge_tip, human_tip]
+
+
 class Dashboard(QWidget):
-    """Pick a judge group and a human group; every panel follows new labels within a moment."""
+    """Pick a judge group and a human group; the panels follow new labels while visible."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.result: Comparison | None = None
+        self.snapshot: DashboardSnapshot | None = None
+        self.dirty = True
+        self.runner = SnapshotRunner(self)
+        self.runner.ready.connect(self._show)
+        self.runner.failed.connect(self._failed)
         self.judge, self.humans = QComboBox(), QComboBox()
         self.refresh_button = QPushButton("Refresh")
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.summary_text = QLabel()
-        self.summary_text.setTextFormat(Qt.TextFormat.RichText)
-        self.summary_text.setWordWrap(True)
+        self.summary = StatTable(["statistic", "judge", "humans"])
         self.panels = {
-            "summary": Panel("Agreement and biases", self.summary_text),
+            "summary": Panel("Agreement and biases", self.summary),
             "confusion": Panel("Confusion matrix", ConfusionCanvas()),
-            "datasets": Panel("Agreement by dataset category", CategoryCanvas()),
+            "datasets": Panel("Raw agreement by dataset category", CategoryCanvas()),
             "calibration": Panel("Calibration", CalibrationCanvas()),
         }
         top = QHBoxLayout()
@@ -56,14 +120,12 @@ class Dashboard(QWidget):
         col.addLayout(top)
         col.addWidget(self.status)
         col.addLayout(grid, 1)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(250)
+        self._timer = QTimer(self, singleShot=True, interval=250)
         self._timer.timeout.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
-        self.judge.currentTextChanged.connect(lambda _t: self._timer.start())
-        self.humans.currentTextChanged.connect(lambda _t: self._timer.start())
-        ctx.events.annotations_changed.connect(lambda _c: self._timer.start())
+        self.judge.currentTextChanged.connect(lambda _t: self.mark_dirty())
+        self.humans.currentTextChanged.connect(lambda _t: self.mark_dirty())
+        ctx.events.annotations_changed.connect(lambda _c: self.mark_dirty())
         self.reload_groups()
 
     def reload_groups(self) -> None:
@@ -78,50 +140,60 @@ class Dashboard(QWidget):
             if current in names:
                 box.setCurrentText(current)
             box.blockSignals(False)
-        self.refresh()
+        self.mark_dirty()
+
+    def mark_dirty(self) -> None:
+        """Labels or the choice changed: recompute soon when visible, else when next shown."""
+        self.dirty = True
+        if self.isVisible():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Recompute on show when something changed while hidden."""
+        super().showEvent(event)
+        if self.dirty:
+            self._timer.start(0)
 
     def refresh(self) -> None:
-        """Recompute every figure from the store (one query; a few ms for thousands of labels)."""
+        """Recompute every figure off the GUI thread (the newest request wins)."""
         judge, humans = self.judge.currentText(), self.humans.currentText()
+        self.dirty = False
         if not judge or not humans:
             self.status.setText("Needs a judge group and a human group: import labels, or review judge "
                                 "verdicts in the Review tab.")  # fmt: skip
-            self._show(None)
+            self._clear()
             return
-        try:
-            ann = self.ctx.store.annotations_frame(groups=[judge, humans], with_texts=False)
-            self._show(compare(paired_labels(ann, judge, humans)))
-        except Exception as exc:  # noqa: BLE001 (shown, never a crash)
-            self.status.setText(f"Dashboard: {exc}")
-            self.ctx.events.status_message.emit(f"Dashboard: {exc}")
-            return
-        self.status.setText(f"{judge} vs {humans}: {self.result.n_overlap} comparisons labelled by both."
-                            + "".join(f"  Note: {n}." for n in self.result.notes))  # fmt: skip
+        if self.ctx.db_path is not None:
+            compute = partial(snapshot_at, self.ctx.db_path, judge, humans)
+        else:  # an in-memory database has one connection: read here, compute in the worker
+            compute = partial(summarise, read_labels(self.ctx.store, judge, humans), judge, humans)
+        self.status.setText(f"{judge} vs {humans}: computing…")
+        self.runner.request(compute)
 
-    def _show(self, res: Comparison | None) -> None:
-        self.result = res
-        if res is None:
-            for panel in self.panels.values():
-                panel.set_data(pd.DataFrame())
-            self.summary_text.setText("")
-            return
-        head = pd.DataFrame([
-            {"metric": "raw agreement (with ties)", "judge": res.agreement, "n_judge": res.n_overlap},
-            {"metric": "raw agreement (without ties)", "judge": res.agreement_no_ties, "n_judge": res.n_overlap},
-            {"metric": "Cohen's kappa", "judge": res.kappa, "n_judge": res.n_overlap},
-        ])  # fmt: skip
-        summary = pd.concat([head, res.summary], ignore_index=True)
-        self.panels["summary"].set_data(summary)
-        kappa = "–" if res.kappa is None or math.isnan(res.kappa) else f"{res.kappa:.3f}"
-        lines = [f"<tr><td>Raw agreement, with ties</td><td><b>{_pct(res.agreement)}</b></td><td></td></tr>",
-                 f"<tr><td>Raw agreement, without ties</td><td><b>{_pct(res.agreement_no_ties)}</b></td><td></td></tr>",
-                 f"<tr><td>Cohen's kappa</td><td><b>{kappa}</b></td><td></td></tr>",
-                 "<tr><td></td><td><i>judge</i></td><td><i>humans</i></td></tr>"]  # fmt: skip
-        for row in res.summary.itertuples():
-            lines.append(f"<tr><td>{row.metric}</td><td>{_pct(row.judge)} (n={row.n_judge})</td>"
-                         f"<td>{_pct(row.human)} (n={row.n_human})</td></tr>")
-        self.summary_text.setText(f"<table cellpadding='4'>{''.join(lines)}</table>"
-                                  f"<p>{res.n_overlap} comparisons labelled by both.</p>")  # fmt: skip
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"Dashboard: {message}")
+        self.ctx.events.status_message.emit(f"Dashboard: {message}")
+
+    def _clear(self) -> None:
+        self.result = self.snapshot = None
+        for panel in self.panels.values():
+            panel.set_data(pd.DataFrame())
+        self.summary.set_rows([], [])
+
+    def _show(self, snap: DashboardSnapshot) -> None:
+        """Render one snapshot (numbers, tooltips with definitions and n)."""
+        self.snapshot, self.result = snap, snap.comparison
+        res = snap.comparison
+        rows = summary_rows(snap)
+        cells = [_cells(r) for r in rows]
+        self.summary.set_rows([c[0] for c in cells], [c[1] for c in cells])
+        self.panels["summary"].set_data(pd.DataFrame(rows, columns=["metric", "name", "judge", "human", "n_judge", "n_human"]))
         self.panels["confusion"].set_data(res.confusion)
         self.panels["datasets"].set_data(res.by_dataset)
         self.panels["calibration"].set_data(res.calibration)
+        n = res.n_overlap
+        for key, name in (("confusion", "confusion"), ("datasets", "agreement_by_dataset"), ("calibration", "calibration")):
+            self.panels[key].setToolTip(tooltip(name, n, what="comparisons labelled by both"))
+        agree = "" if snap.agreement is None else f" Agreement {_pct(snap.agreement.value)}."
+        self.status.setText(f"{snap.judge} vs {snap.humans}: {n} comparisons labelled by both.{agree}"
+                            + "".join(f"  Note: {note}." for note in res.notes))  # fmt: skip

@@ -9,11 +9,15 @@ import pandas as pd
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -84,7 +88,7 @@ def _axes(p: QPainter, plot: QRectF, xlabel: str, ylabel: str, *, y_axis: bool =
         if y_axis:
             y = plot.bottom() - t * plot.height()
             p.drawText(QRectF(plot.left() - 34, y - 7, 30, 14), Qt.AlignmentFlag.AlignRight, f"{t:g}")
-    p.drawText(QRectF(plot.left(), plot.bottom() + 16, plot.width(), 14), Qt.AlignmentFlag.AlignCenter, xlabel)
+    p.drawText(QRectF(plot.left() - 44, plot.bottom() + 16, plot.width() + 88, 14), Qt.AlignmentFlag.AlignCenter, xlabel)
     if ylabel:
         p.save()
         p.translate(plot.left() - 40, plot.center().y())
@@ -138,6 +142,36 @@ class CalibrationCanvas(Canvas):
         for row in pts:
             radius = 3 + 7 * math.sqrt(row.n / top_n)
             p.drawEllipse(at(row), radius, radius)
+
+
+class StatTable(QTableWidget):
+    """A read-only table of statistics, each cell with its own tooltip (definition and n)."""
+
+    def __init__(self, headers: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(0, len(headers), parent)
+        self.setHorizontalHeaderLabels(headers)
+        self.verticalHeader().hide()
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setWordWrap(True)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(headers)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+
+    def set_rows(self, rows: list[list[str]], tips: list[list[str]]) -> None:
+        """Show ``rows``; ``tips`` holds a tooltip per cell (empty: none)."""
+        self.setRowCount(len(rows))
+        for r, (values, row_tips) in enumerate(zip(rows, tips, strict=True)):
+            for c, (value, tip) in enumerate(zip(values, row_tips, strict=True)):
+                item = QTableWidgetItem(value)
+                if tip:
+                    item.setToolTip(tip)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.setItem(r, c, item)
+        self.resizeRowsToContents()
 
 
 class Panel(QFrame):

@@ -17,9 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
+from tiebreak.core.metrics.definitions import tooltip
 from tiebreak.core.review.audit import AuditEstimate, estimate_audit
-from tiebreak.core.store import Store
 
+#: column -> the statistic's registry name (tooltips: definition and n).
+STATISTIC = {"estimate": "estimate", "lower": "estimate_interval", "upper": "estimate_interval",
+             "n_labelled": "n_reviewed", "n_total": "n_population", "lam": "ppi_lambda",
+             "more_reviews": "more_reviews"}  # fmt: skip
 COLUMNS = [("model", "Model"), ("method", "Method"), ("estimate", "Win rate"), ("lower", "95% low"),
            ("upper", "95% high"), ("n_labelled", "n"), ("n_total", "N"), ("lam", "λ"),
            ("more_reviews", "More reviews"), ("notes", "Notes")]  # fmt: skip
@@ -53,6 +57,9 @@ class EstimatesView(QWidget):
         self.warnings.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels([title for _, title in COLUMNS])
+        for j, (key, _) in enumerate(COLUMNS):
+            if key in STATISTIC:
+                self.table.horizontalHeaderItem(j).setToolTip(tooltip(STATISTIC[key]))
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
         row = QHBoxLayout()
@@ -64,7 +71,7 @@ class EstimatesView(QWidget):
         col.addWidget(self.warnings)
         col.addWidget(self.table, 1)
 
-    def estimate(self, store: Store, judge: str, audit: str) -> AuditEstimate:
+    def estimate(self, store, judge: str, audit: str) -> AuditEstimate:
         """Compute and show the estimates of ``audit`` (a stream or a human group)."""
         est = estimate_audit(store, judge, audit, label=self.label.currentText(),
                              target_width=self.width_box.value())
@@ -79,6 +86,10 @@ class EstimatesView(QWidget):
         for i, rec in enumerate(est.rows):
             for j, (key, _) in enumerate(COLUMNS):
                 item = QTableWidgetItem(_cell(key, rec.get(key)))
+                if key in STATISTIC:
+                    n = rec.get("n_labelled")
+                    item.setToolTip(tooltip(STATISTIC[key], None if n is None else int(n), what="reviewed items",
+                                            note=f"method: {rec.get('method', '')}"))  # fmt: skip
                 if key not in ("model", "method", "notes"):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, j, item)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
-
 import numpy as np
 
 from tiebreak.core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics.consensus import TIE_RULE, majority, mode_of_counts
 
 __all__ = [
     "TIE_RULE",
@@ -24,12 +22,6 @@ __all__ = [
     "agreement_with_others",
 ]
 
-#: The tie rule of :func:`majority_vote`, in words (shown in docs and CLI notes).
-TIE_RULE = (
-    "mode of the labels when all are 1, 1.5 or 2 (else the median); a two-way tie between modes "
-    "(2-2 or 1-1 split) goes to the larger value, a three-way tie (1, 1.5, 2 once each) to 1 "
-    "- exactly what AlpacaEval's _random_mode(seed=123) draws"
-)
 _DISCRETE = (1.0, 1.5, 2.0)
 # None as a 0-d object array: what np.equal(arr, None) compares against, spelled so the numpy
 # stubs (whose ArrayLike excludes a bare None) accept it.
@@ -96,30 +88,25 @@ def majority_vote(matrix: object) -> np.ndarray:
 
 
 def _majority(m: np.ndarray) -> np.ndarray:
-    """:func:`majority_vote` on a float matrix (no validation)."""
+    """:func:`majority_vote` on a float matrix (no validation).
+
+    The rule itself is :func:`tiebreak.core.metrics.consensus.majority` (the one implementation):
+    rows whose labels are all 1, 1.5 or 2 are reduced to their counts here and the rule's
+    :func:`~tiebreak.core.metrics.consensus.mode_of_counts` is applied once per distinct count
+    triple; other rows go through ``majority`` one by one.
+    """
     m = np.where(m == 0, 1.5, m)
     present = ~np.isnan(m)
     counts = np.stack([(m == v).sum(axis=1) for v in _DISCRETE], axis=1)
-    discrete = counts.sum(axis=1) == present.sum(axis=1)
-    top = counts.max(axis=1)
-    is_top = (counts == top[:, None]) & (top[:, None] > 0)
-    n_top = is_top.sum(axis=1)
-    values = np.asarray(_DISCRETE)
-    largest = values[2 - np.argmax(is_top[:, ::-1], axis=1)]
-    mode = np.where(n_top == 3, 1.0, largest)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: handled below
-        median = np.nanmedian(m, axis=1) if m.shape[1] else np.full(len(m), np.nan)
-    out = np.where(discrete, mode, median)
-    return np.where(present.any(axis=1), out, np.nan)
-
-
-def majority(labels: Sequence[float | None]) -> float:
-    """Majority (mode, else median) of the labels of one comparison; see :func:`majority_vote`.
-
-    Returns NaN when no label is present.
-    """
-    return float(majority_vote(np.asarray([list(labels)], dtype=object))[0]) if len(labels) else np.nan
+    discrete = (counts.sum(axis=1) == present.sum(axis=1)) & present.any(axis=1)
+    out = np.full(len(m), np.nan)
+    if discrete.any():
+        triples, inverse = np.unique(counts[discrete], axis=0, return_inverse=True)
+        modes = np.array([mode_of_counts(*map(int, t)) for t in triples])
+        out[discrete] = modes[np.ravel(inverse)]
+    for i in np.flatnonzero(~discrete & present.any(axis=1)):
+        out[i] = majority(m[i][present[i]].tolist())
+    return out
 
 
 def absolute_agreement(prediction: object, target: object) -> float:

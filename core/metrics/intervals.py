@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from tiebreak.core.metrics import EmptySelection
+from tiebreak.core.metrics.accumulate import wilson_bounds
 from tiebreak.core.metrics.winrate import DEFAULT_KEYS, clean_preferences
 
 __all__ = ["Interval", "wilson_interval", "t_interval", "bca_interval", "interval_table"]
@@ -53,17 +54,8 @@ def wilson_interval(s: Sequence[float] | np.ndarray, confidence: float = 0.95) -
         Two-sided coverage, default 0.95.
     """
     arr = _scores(s, "wilson_interval")
-    lo, hi = _wilson(arr.size, arr.mean(), np.mean(arr * (1 - arr)), _z(confidence))
+    lo, hi = wilson_bounds(arr.size, float(arr.mean()), float(np.mean(arr * (1 - arr))), _z(confidence))
     return Interval(float(lo), float(hi))
-
-
-def _wilson(n: np.ndarray | int, s_bar: np.ndarray | float, v: np.ndarray | float, z: float):
-    """Vectorised roots of the tie-adjusted Wilson quadratic."""
-    b = 2 * n * s_bar + z**2
-    disc = np.maximum(b**2 - 4 * (n + z**2) * (n * s_bar**2 + z**2 * v), 0.0)
-    root = np.sqrt(disc)
-    den = 2 * (n + z**2)
-    return (b - root) / den, (b + root) / den
 
 
 def t_interval(s: Sequence[float] | np.ndarray, confidence: float = 0.95) -> Interval:

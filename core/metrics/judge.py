@@ -19,6 +19,7 @@ from tiebreak.core.metrics.agreement import (
     cohen_kappa,
     krippendorff_alpha_nominal,
 )
+from tiebreak.core.metrics.winrate import leaderboard
 
 __all__ = [
     "COLUMNS",
@@ -168,9 +169,12 @@ def _mean_scores(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, flo
 
 
 def _win_rates(rows: pd.DataFrame) -> pd.Series:
-    """Per generator_2: 100 * mean(p - 1) over parsed labels."""
+    """Per generator_2: 100 x the win rate (the one leaderboard computation) over parsed labels."""
     parsed = rows[~np.isnan(rows["p"].to_numpy())]
-    return (parsed["p"] - 1.0).groupby(parsed["generator_2"]).mean() * 100
+    if not len(parsed):
+        return pd.Series(dtype=float)
+    table = leaderboard(pd.DataFrame({"generator_2": parsed["generator_2"], "preference": parsed["p"]}), keys=("generator_2",))
+    return table["win_rate"] * 100
 
 
 def _correlations(judge: pd.DataFrame, gold: pd.DataFrame) -> tuple[float, float]:

@@ -7,12 +7,14 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from tiebreak.core.metrics.accumulate import SCALE, SUMS_FIELDS, WinRateSums
 from tiebreak.core.store import Store, UnknownName, text_sha1
 
 __all__ = [
     "metric_frame",
     "winrate_sums",
     "winrate_sums_scan",
+    "winrate_accumulators",
     "generator_lengths",
     "avg_lengths",
     "instruction_ids_by_text",
@@ -97,7 +99,7 @@ def _filters(
 
 SUMS_COLUMNS = ("n_rows", "n_total", "sum_x", "sum_x2", "n_wins", "n_wins_base", "n_draws")
 _KEYS = ["generator_2", "generator_1", "annotator"]
-_FIXED_SCALE = 2.0**-32  # winrate_sums keeps round(x * 2^32) as INTEGER plus a REAL remainder
+_FIXED_SCALE = 1.0 / SCALE  # winrate_sums keeps round(x * 2^32) as INTEGER plus a REAL remainder
 
 _AGG_SQL = """
     SELECT generator_2, generator_1, annotator, n_total + n_dropped, n_total,
@@ -141,6 +143,23 @@ def winrate_sums(
         {c: np.asarray(v, dtype=float if c.startswith("sum") else np.int64) for c, v in data.items()},
         index=_sorted_index([g2, g1, an]),
     )
+
+
+def winrate_accumulators(store: Store) -> dict[tuple[str, str, str], WinRateSums]:
+    """The ``winrate_sums`` table as :class:`~tiebreak.core.metrics.accumulate.WinRateSums` objects.
+
+    The table holds exactly the accumulator's fields (the triggers add a label's contribution
+    with the same rounding as :meth:`WinRateSums.add`), so ``acc.finalise()`` here, a live
+    accumulator and :func:`winrate_sums` + ``from_sums`` all give the same row.
+
+    Returns
+    -------
+    dict
+        (generator_2, generator_1, annotator) -> sums.
+    """
+    cols = ", ".join(SUMS_FIELDS)
+    rows = store.conn.execute(f"SELECT generator_2, generator_1, annotator, {cols} FROM winrate_sums ORDER BY 1, 2, 3")
+    return {(g2, g1, an): WinRateSums(*values) for g2, g1, an, *values in rows}
 
 
 def _sorted_index(columns: list[Sequence[str]]) -> pd.MultiIndex:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tiebreak.core.metrics import EmptySelection, MetricsError
+from tiebreak.core.metrics.accumulate import finalise
 
 __all__ = [
     "ALPACA_COLUMNS",
@@ -96,17 +97,6 @@ def leaderboard_row(preferences: Sequence[float] | np.ndarray | pd.Series) -> di
     return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
 
 
-def _note(n_total: int, n_dropped: int) -> str:
-    parts = []
-    if n_total == 0:
-        parts.append("no parsed labels: rates undefined")
-    elif n_total == 1:
-        parts.append("one label: standard error undefined")
-    if n_dropped:
-        parts.append(f"{n_dropped} unparsed row(s) dropped")
-    return "; ".join(parts)
-
-
 def _group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.Index]:
     """Group number of every row and the sorted group index (a lean ``groupby().ngroup()``)."""
     if any(frame[key].hasnans for key in keys):  # NA keys: let pandas handle them
@@ -170,34 +160,34 @@ def leaderboard(
     p = np.where(p == 0, 1.5, p)
     keep = (p >= 1) & (p <= 2)
     c, x = codes[keep], p[keep] - 1.0
-    n_rows = np.bincount(codes, minlength=n_groups)
     n_total = np.bincount(c, minlength=n_groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(c, weights=x, minlength=n_groups) / n_total
-        dev2 = (x - mean[c]) ** 2
-        var = np.bincount(c, weights=dev2, minlength=n_groups) / (n_total - 1)
-        se = np.sqrt(var / n_total)
-        n_wins = np.bincount(c, weights=(x > 0.5), minlength=n_groups).astype(int)
-        n_base = np.bincount(c, weights=(x < 0.5), minlength=n_groups).astype(int)
-        n_draws = np.bincount(c, weights=(x == 0.5), minlength=n_groups).astype(int)
-        discrete = (n_wins + 0.5 * n_draws) / n_total
-    se = np.where(n_total > 1, se, np.nan)
-    n_dropped = n_rows - n_total
-    out = pd.DataFrame(
-        {
-            "win_rate": mean,
-            "standard_error": se,
-            "n_wins": n_wins,
-            "n_wins_base": n_base,
-            "n_draws": n_draws,
-            "n_total": n_total,
-            "discrete_win_rate": discrete,
-            "n_dropped": n_dropped,
-            "note": [_note(int(t), int(d)) for t, d in zip(n_total, n_dropped, strict=True)],
-        },
-        index=index,
-    )
-    return out
+    sums = {
+        "n_total": n_total,
+        "n_dropped": np.bincount(codes, minlength=n_groups) - n_total,
+        "sum_x": np.bincount(c, weights=x, minlength=n_groups),
+        "sum_x2": np.bincount(c, weights=x * x, minlength=n_groups),
+        "n_wins": np.bincount(c[x > 0.5], minlength=n_groups),
+        "n_wins_base": np.bincount(c[x < 0.5], minlength=n_groups),
+        "n_draws": np.bincount(c[x == 0.5], minlength=n_groups),
+    }
+    return _finalised(sums, index)
+
+
+_FINAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",
+                  "discrete_win_rate", "n_dropped", "note"]  # fmt: skip
+_FLOAT_COLUMNS = {"win_rate", "standard_error", "discrete_win_rate"}
+
+
+def _finalised(sums: Mapping[str, np.ndarray], index: pd.Index, extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Leaderboard columns (then ``extra``) from per-group sums, each group through :func:`accumulate.finalise`."""
+    order = ("n_total", "n_dropped", "sum_x", "sum_x2", "n_wins", "n_wins_base", "n_draws")
+    rows = [finalise(*group) for group in zip(*(sums[k].tolist() for k in order), strict=True)]
+    data: dict[str, object] = {}
+    for c in _FINAL_COLUMNS:
+        values = [getattr(r, c) for r in rows]
+        data[c] = values if c == "note" else np.array(values, dtype=float if c in _FLOAT_COLUMNS else np.int64)
+    data.update(extra or {})
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def from_sums(
@@ -225,34 +215,23 @@ def from_sums(
     if missing:
         raise MetricsError(f"from_sums: sums lack column(s) {', '.join(missing)}")
     block = sums if tuple(sums.columns) == SUMS_COLUMNS else sums[list(SUMS_COLUMNS)]
-    pos = {c: i for i, c in enumerate(block.columns)}
     values = block.to_numpy(dtype=float)  # one block: column access by position is cheap
-    n, sx, sx2 = (values[:, pos[c]] for c in ("n_total", "sum_x", "sum_x2"))
-    counts = {c: values[:, pos[c]].astype(np.int64) for c in ("n_rows", "n_wins", "n_wins_base", "n_draws")}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = sx / n
-        var = np.maximum(sx2 - sx * mean, 0.0) / (n - 1)
-        se = np.where(n > 1, np.sqrt(var / n), np.nan)
-        discrete = (counts["n_wins"] + 0.5 * counts["n_draws"]) / n
-    n_total = n.astype(np.int64)
-    n_dropped = counts["n_rows"] - n_total
-    columns = {
-        "win_rate": mean,
-        "standard_error": se,
-        "n_wins": counts["n_wins"],
-        "n_wins_base": counts["n_wins_base"],
-        "n_draws": counts["n_draws"],
+    col = {c: values[:, i] for i, c in enumerate(SUMS_COLUMNS)}
+    n_total = col["n_total"].astype(np.int64)
+    final = {
         "n_total": n_total,
-        "discrete_win_rate": discrete,
-        "n_dropped": n_dropped,
-        "note": [_note(int(t), int(d)) for t, d in zip(n_total, n_dropped, strict=True)],
+        "n_dropped": col["n_rows"].astype(np.int64) - n_total,
+        "sum_x": col["sum_x"],
+        "sum_x2": col["sum_x2"],
+        **{c: col[c].astype(np.int64) for c in ("n_wins", "n_wins_base", "n_draws")},
     }
+    extra: dict[str, np.ndarray] = {}
     if avg_lengths is not None:
         names = sums.index.get_level_values("generator_2")
-        columns["avg_length"] = np.array(
+        extra["avg_length"] = np.array(
             [np.nan if avg_lengths.get(g) is None else avg_lengths[g] for g in names], dtype=float
         )
-    return pd.DataFrame(columns, index=sums.index)
+    return _finalised(final, sums.index, extra)
 
 
 def avg_length(lengths: Sequence[int] | np.ndarray) -> int | None:

@@ -1,9 +1,8 @@
-"""Live statistics beside the workspace: win rates with intervals, agreement, session figures."""
+"""Live statistics beside the workspace: renders core snapshots (win rates, agreement, session), each cell with a tooltip."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -19,28 +18,9 @@ from PySide6.QtWidgets import (
 )  # fmt: skip
 
 from tiebreak.core.labelling.session import SessionFigures
+from tiebreak.core.labelling.stats import AgreementLine, StatsSnapshot, WinRateLine
+from tiebreak.core.metrics.definitions import TOO_FEW_LABELS, define, interval_text, tooltip
 from tiebreak.gui.labelling.style import TextStrip
-
-
-@dataclass(frozen=True)
-class WinRateLine:
-    """One row of the win-rate table (fractions; percentages only when shown)."""
-
-    candidate: str
-    group: str
-    n: int
-    win_rate: float | None
-    low: float | None
-    high: float | None
-
-
-@dataclass(frozen=True)
-class AgreementLine:
-    """Agreement of one judge group with the human labels on the same comparisons."""
-
-    judge: str
-    n_overlap: int
-    agreement: float | None
 
 
 def _pct(x: float | None) -> str:
@@ -86,16 +66,21 @@ class _Table(QTableWidget):
         if event.type() == event.Type.FontChange:
             self._fit_columns()
 
-    def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]]) -> None:
-        """Show ``rows``; a new shape rebuilds the table, otherwise only changed cells are set."""
+    def set_header_tips(self, tips: Sequence[str]) -> None:
+        """Tooltips of the column headers (the statistic's definition)."""
+        for column, tip in enumerate(tips):
+            self.horizontalHeaderItem(column).setToolTip(tip)
+
+    def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]], tips: Sequence[Sequence[str]] | None = None) -> None:
+        """Show ``rows`` (``tips``: a tooltip per cell); a new shape rebuilds the table, else only changed rows are set."""
+        tips = tips or [[""] * len(r) for r in rows]
         shown = self.shown
         if shown is None or len(rows) != len(shown) or any(len(a) != len(b) for a, b in zip(rows, shown, strict=True)):
             self.setRowCount(len(rows))
             for r, values in enumerate(rows):
                 for c, value in enumerate(values):
                     item = QTableWidgetItem(value)
-                    if c == 0:
-                        item.setToolTip(value)  # full name when the column elides it
+                    item.setToolTip(tips[r][c] or value)  # the name in full when the column elides it
                     self.setItem(r, c, item)
             visible = min(len(rows), self.MAX_VISIBLE_ROWS)
             height = self.horizontalHeader().height() + 2 * self.frameWidth()
@@ -105,22 +90,51 @@ class _Table(QTableWidget):
                 if new == old:
                     continue
                 for c, (value, before) in enumerate(zip(new, old, strict=True)):
+                    item = self.item(r, c)
                     if value != before:
-                        self.item(r, c).setText(value)
+                        item.setText(value)
+                    item.setToolTip(tips[r][c] or value)
         self.shown = [tuple(r) for r in rows]
 
 
+def _win_cells(line: WinRateLine) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Cells and tooltips of one win-rate line."""
+    n = line.n
+    ci = interval_text(line.low, line.high, n)
+    counts = f"{line.n_wins} wins, {line.n_draws} ties, {line.n_wins_base} losses"
+    se = "" if line.standard_error is None else f"SE {100 * line.standard_error:.1f} points; "
+    note = TOO_FEW_LABELS if ci == TOO_FEW_LABELS else ""
+    cells = (line.candidate, line.group, str(n), _pct(line.win_rate), ci)
+    tips = (line.candidate, f"labels by the group {line.group!r}",
+            tooltip("n_labels", n, note=counts + (f"; {line.n_dropped} unparsed left out" if line.n_dropped else "")),
+            tooltip("win_rate", n, note=se + counts),
+            tooltip("win_rate_interval", n, note=note))  # fmt: skip
+    return cells, tips
+
+
+def _agree_cells(line: AgreementLine) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Cells and tooltips of one agreement line."""
+    basis = f"{line.n_overlap} judge labels on {line.n_items} comparisons labelled by both"
+    cells = (line.judge, str(line.n_overlap), _pct(line.agreement))
+    tips = (line.judge, tooltip("n_judge_labels", line.n_overlap, what="judge labels", note=basis),
+            tooltip("agreement", line.n_overlap, what="judge labels", note=basis))  # fmt: skip
+    return cells, tips
+
+
 class StatsPanel(QWidget):
-    """Formats what it is given; computes nothing (statistics come from ``tiebreak.core.labelling.live``)."""
+    """Renders :class:`~tiebreak.core.labelling.stats.StatsSnapshot` objects; computes nothing."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("statsPanel")
-        self.win_table = _Table(["candidate", "by", "n", "win rate", "95% CI"],
-                                [None, "humans", "8888", "100.0%", "100–100%"])
-        self.agree_table = _Table(["judge", "same items", "agreement"], [None, "88888", "100.0%"])
+        self.win_table = _Table(["candidate", "by", *(define(k).label for k in ("n_labels", "win_rate", "win_rate_interval"))],
+                                [None, None, "8888", "100.0%", TOO_FEW_LABELS])
+        self.win_table.set_header_tips(["the model compared with the reference", "the annotator group",
+                                        tooltip("n_labels"), tooltip("win_rate"), tooltip("win_rate_interval")])
+        self.agree_table = _Table(["judge", "n", define("agreement").label], [None, "88888", "100.0%"])
+        self.agree_table.set_header_tips(["the judge group", tooltip("n_judge_labels"), tooltip("agreement")])
         self.session_label = TextStrip(4)
-        self._row_cache: dict[WinRateLine | AgreementLine, tuple[str, ...]] = {}
+        self._row_cache: dict[WinRateLine | AgreementLine, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self.status = QLabel("statistics: loading…")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -133,23 +147,24 @@ class StatsPanel(QWidget):
         layout.addWidget(self.status)
         layout.addStretch(1)
 
+    def show_snapshot(self, snapshot: StatsSnapshot) -> None:
+        """Render a snapshot of the live statistics."""
+        self.show_stats(snapshot.wins, snapshot.agreement)
+
     def show_stats(self, wins: Iterable[WinRateLine], agreement: Iterable[AgreementLine]) -> None:
         """Fill the win-rate and agreement tables (rows of unchanged lines are not formatted again)."""
         cache, self._row_cache = self._row_cache, {}
-        self.win_table.set_rows([self._row(line, cache) for line in wins])
+        win_rows = [self._row(line, cache) for line in wins]
+        self.win_table.set_rows([r[0] for r in win_rows], [r[1] for r in win_rows])
         agree = [self._row(line, cache) for line in agreement]
-        self.agree_table.set_rows(agree)
+        self.agree_table.set_rows([r[0] for r in agree], [r[1] for r in agree])
         self.status.setText("" if agree else "no judge verdicts on the items labelled by humans yet")
 
-    def _row(self, line: WinRateLine | AgreementLine, cache: dict) -> tuple[str, ...]:
-        """Cells of one line, from ``cache`` (the previous call's rows) when the line is unchanged."""
+    def _row(self, line: WinRateLine | AgreementLine, cache: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Cells and tooltips of one line, from ``cache`` (the previous call's rows) when unchanged."""
         row = cache.get(line)
         if row is None:
-            if isinstance(line, WinRateLine):
-                ci = "—" if line.low is None else f"{100 * line.low:.0f}–{100 * line.high:.0f}%"
-                row = (line.candidate, line.group, str(line.n), _pct(line.win_rate), ci)
-            else:
-                row = (line.judge, str(line.n_overlap), _pct(line.agreement))
+            row = _win_cells(line) if isinstance(line, WinRateLine) else _agree_cells(line)
         self._row_cache[line] = row
         return row
 
@@ -170,3 +185,6 @@ class StatsPanel(QWidget):
             f"tie good {c.get('tie_good', 0)} · tie bad {c.get('tie_bad', 0)}"
             f" · can't judge {c.get('cant_judge', 0)}"
         )
+        n = figures.items_done
+        self.session_label.setToolTip(f"{tooltip('items_done', n, what='items')}\n\n"
+                                      f"{tooltip('median_seconds', n, what='items')}")  # fmt: skip

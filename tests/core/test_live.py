@@ -48,7 +48,7 @@ def batch(rows: list[dict]) -> tuple[dict, dict]:
         records = dict(zip(table.index, table.to_dict("records"), strict=True))
         for key, ps in by_key.items():
             s = np.array([p - 1 for p in ps if p is not None])
-            interval = wilson_interval(s) if len(s) else (math.nan, math.nan)
+            interval = wilson_interval(s) if len(s) >= 2 else (math.nan, math.nan)  # one label: no interval
             wins[key] = (records[key], interval, sum(p is None for p in ps))
     humans: dict = defaultdict(list)
     for r in rows:
@@ -73,15 +73,15 @@ def check(snap: LiveSnapshot, rows: list[dict]) -> None:
     assert set(snap.win_rates) == set(wins)
     for key, (row, interval, n_null) in wins.items():
         got = snap.win_rates[key]
-        assert (got.n, got.n_unparsed) == (row["n_total"], n_null)
-        assert (got.n_wins, got.n_losses, got.n_ties) == (row["n_wins"], row["n_wins_base"], row["n_draws"])
+        assert (got.n_total, got.n_dropped) == (row["n_total"], n_null)
+        assert (got.n_wins, got.n_wins_base, got.n_draws) == (row["n_wins"], row["n_wins_base"], row["n_draws"])
         for mine, theirs in [(got.win_rate, row["win_rate"]), (got.standard_error, row["standard_error"]),
-                             (got.wilson_low, interval[0]), (got.wilson_high, interval[1])]:  # fmt: skip
+                             (got.low, interval[0]), (got.high, interval[1])]:  # fmt: skip
             assert mine == pytest.approx(theirs, abs=1e-12, nan_ok=True)
     assert set(snap.agreement) == set(agree)
     for group, (n, value) in agree.items():
-        assert snap.agreement[group].n_overlap == n
-        assert snap.agreement[group].agreement == pytest.approx(value, abs=1e-12)
+        assert snap.agreement[group].n_labels == n
+        assert snap.agreement[group].value == pytest.approx(value, abs=1e-12)
 
 
 OPS = st.lists(
@@ -121,8 +121,8 @@ def test_worked_wilson_example() -> None:
     live = LiveStats.from_frame(pd.DataFrame([make_row(i, 0, 2, p) for i, p in enumerate(prefs)]))
     got = live.snapshot().win_rates[("model_0", "gpt")]
     assert got.win_rate == pytest.approx(0.525)
-    assert (round(got.wilson_low, 3), round(got.wilson_high, 3)) == (0.336, 0.706)
-    assert (got.n_wins, got.n_ties, got.n_losses) == (9, 3, 8)
+    assert (round(got.low, 3), round(got.high, 3)) == (0.336, 0.706)
+    assert (got.n_wins, got.n_draws, got.n_wins_base) == (9, 3, 8)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -164,14 +164,14 @@ def test_agreement_follows_human_majority() -> None:
     live.add(make_row(1, 7, 2, 2.0))  # judge says 2; no humans yet
     assert live.snapshot().agreement == {}
     live.add(make_row(2, 7, 0, 1.0))
-    assert live.snapshot().agreement["gpt"].agreement == 0.0
+    assert live.snapshot().agreement["gpt"].value == 0.0
     live.add(make_row(3, 7, 1, 2.0))  # 1-1 split -> 2 (tie rule)
-    assert live.snapshot().agreement["gpt"].agreement == 1.0
+    assert live.snapshot().agreement["gpt"].value == 1.0
     live.add(make_row(4, 7, 0, 1.5))  # 1, 2, 1.5 -> three-way tie -> 1
     snap = live.snapshot()
-    assert (snap.agreement["gpt"].n_overlap, snap.agreement["gpt"].agreement) == (1, 0.0)
+    assert (snap.agreement["gpt"].n_labels, snap.agreement["gpt"].value) == (1, 0.0)
     live.retract({"annotation_id": 2})
-    assert live.snapshot().agreement["gpt"].agreement == 1.0  # 2 vs 1.5 -> tie rule: 2
+    assert live.snapshot().agreement["gpt"].value == 1.0  # 2 vs 1.5 -> tie rule: 2
     assert snap.version < live.snapshot().version
 
 
@@ -180,18 +180,18 @@ def test_snapshot_is_frozen() -> None:
     live.add(make_row(1, 0, 2, 2.0))
     snap = live.snapshot()
     live.add(make_row(2, 0, 2, 1.0))
-    assert snap.win_rates[("model_0", "gpt")].n == 1 and snap.n_labels == 1
+    assert snap.win_rates[("model_0", "gpt")].n_total == 1 and snap.n_labels == 1
     with pytest.raises(TypeError):
         snap.win_rates[("x", "y")] = None  # type: ignore[index]
     frame = live.snapshot().win_rate_frame()
-    assert frame.loc[("model_0", "gpt"), "n"] == 2
+    assert frame.loc[("model_0", "gpt"), "n_total"] == 2
 
 
 def test_bad_input_is_named() -> None:
     live = LiveStats()
     live.add(make_row(1, 0, 2, None))
     snap = live.snapshot().win_rates[("model_0", "gpt")]
-    assert snap.n == 0 and snap.n_unparsed == 1 and math.isnan(snap.win_rate)
+    assert snap.n_total == 0 and snap.n_dropped == 1 and math.isnan(snap.win_rate)
     with pytest.raises(LiveStatsError, match="annotation 1 is already counted"):
         live.add(make_row(1, 0, 2, 2.0))
     with pytest.raises(LiveStatsError, match="annotation 99 is not counted"):

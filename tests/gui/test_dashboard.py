@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from PySide6.QtGui import QImage
 
-from tiebreak.core.domain import Choice
+from tests.support.reviews import JUDGE, simulate_reviews
 from tiebreak.core.review.audit import sample_audit
-from tiebreak.core.review.session import ReviewSession
 from tiebreak.core.sample import open_database
-
-JUDGE = "weighted_alpaca_eval_gpt4_turbo"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-def simulate_reviews(store, n, seed=0):
-    """A seeded stand-in reviewer: follows the judge's side 75% of the time, else answers at random."""
-    rng = np.random.default_rng(seed)
-    session = ReviewSession.open_review(store, "sim-reviewer", JUDGE)
-    for _ in range(n):
-        shown = session.current()
-        if shown is None:
-            break
-        f = session.verdicts[shown.pair.comparison_id]["f"]
-        model_wins = f > 0.5 if rng.random() < 0.75 else rng.random() < 0.5
-        model_left = shown.swapped
-        choice = Choice.TIE_GOOD if rng.random() < 0.08 else (
-            Choice.LEFT if model_wins == model_left else Choice.RIGHT)
-        blind = session.record(choice)
-        session.accept(session.reveal(blind))
-    return session
 
 
 def distinct_colours(image: QImage) -> int:
@@ -61,6 +37,7 @@ def test_dashboard_renders_on_bundled_sample(sample_store, qtbot, tmp_path):
     dash.resize(1280, 860)
     dash.show()
     qtbot.waitExposed(dash)
+    qtbot.waitUntil(lambda: dash.result is not None, timeout=10000)
     assert dash.judge.currentText() == JUDGE and dash.humans.currentText() == "reviewers"
     res = dash.result
     assert res.n_overlap == 60 and 0.5 < res.agreement <= 1 and res.kappa > 0
@@ -68,8 +45,7 @@ def test_dashboard_renders_on_bundled_sample(sample_store, qtbot, tmp_path):
     assert set(res.by_dataset["dataset"]) <= {"helpful_base", "koala"}
     image = dash.grab().toImage()
     assert distinct_colours(image) > 50  # text, bars, heat map and dots: not blank
-    SCREENSHOTS.mkdir(exist_ok=True)
-    assert image.save(str(SCREENSHOTS / "dashboard.png"))
+    assert image.save(str(tmp_path / "dashboard.png"))  # never into the repository
     for key, panel in dash.panels.items():
         png, csv = tmp_path / f"{key}.png", tmp_path / f"{key}.csv"
         assert panel.export_png(png) and QImage(str(png)).width() > 100
@@ -77,16 +53,78 @@ def test_dashboard_renders_on_bundled_sample(sample_store, qtbot, tmp_path):
         assert len(pd.read_csv(csv)) >= 1
 
 
-def test_dashboard_is_live(sample_store, qtbot):
+def _shown_dashboard(qtbot, store):
     from tiebreak.gui.context import AppContext
     from tiebreak.gui.dashboard import Dashboard
 
-    ctx = AppContext(store=sample_store, db_path=None)
+    ctx = AppContext(store=store, db_path=None)
     dash = Dashboard(ctx)
     qtbot.addWidget(dash)
+    dash.show()
+    qtbot.waitUntil(lambda: dash.result is not None, timeout=10000)
+    return ctx, dash
+
+
+def test_dashboard_is_live(sample_store, qtbot):
+    ctx, dash = _shown_dashboard(qtbot, sample_store)
     before = dash.result.n_overlap
     sample_audit(sample_store, JUDGE, 5, "uniform", seed=2)
     simulate_reviews(sample_store, 5, seed=3)
-    with qtbot.waitSignal(dash._timer.timeout, timeout=2000):
+    ctx.events.annotations_changed.emit(None)
+    qtbot.waitUntil(lambda: dash.result.n_overlap == before + 5, timeout=10000)
+
+
+def test_hidden_dashboard_does_not_recompute_per_label_and_refreshes_when_shown(sample_store, qtbot):
+    ctx, dash = _shown_dashboard(qtbot, sample_store)
+    started, before = dash.runner.started, dash.result.n_overlap
+    dash.hide()
+    sample_audit(sample_store, JUDGE, 5, "uniform", seed=2)
+    for seed in range(5):  # five labels, one event each, while another screen is shown
+        simulate_reviews(sample_store, 1, seed=10 + seed)
         ctx.events.annotations_changed.emit(None)
-    assert dash.result.n_overlap == before + 5
+    qtbot.wait(600)  # longer than the debounce: nothing may start
+    assert dash.runner.started == started and dash.dirty and dash.result.n_overlap == before
+    dash.show()
+    qtbot.waitUntil(lambda: dash.result.n_overlap == before + 5, timeout=10000)
+    assert dash.runner.started == started + 1 and not dash.dirty
+
+
+def test_every_shown_statistic_has_a_definition_and_its_n(sample_store, qtbot):
+    from tiebreak.core.metrics.definitions import define
+
+    _, dash = _shown_dashboard(qtbot, sample_store)
+    table = dash.summary
+    names = [dash.panels["summary"].data["name"].iloc[r] for r in range(table.rowCount())]
+    assert names[0] == "agreement"
+    for r, name in enumerate(names):
+        tip = table.item(r, 1).toolTip()
+        assert define(name).sentence in tip and "n = " in tip, (name, tip)
+    shown = table.item(0, 1).text()
+    assert shown == f"{100 * dash.snapshot.agreement.value:.1f}%"
+    assert "n = 60 judge labels" in table.item(0, 1).toolTip()
+    for key in ("confusion", "datasets", "calibration"):
+        assert "n = 60" in dash.panels[key].toolTip()
+
+
+def test_runner_drops_stale_results_and_runs_one_job_at_a_time(qtbot):
+    import threading
+
+    from tiebreak.gui.snapshot_runner import SnapshotRunner
+
+    gate, running = threading.Event(), []
+    runner = SnapshotRunner()
+
+    def job(value):
+        running.append(value)
+        gate.wait(5)
+        return value
+
+    results = []
+    runner.ready.connect(results.append)
+    runner.request(lambda: job(1))
+    qtbot.waitUntil(lambda: running == [1])
+    runner.request(lambda: job(2))  # superseded before it starts: never runs
+    runner.request(lambda: job(3))
+    gate.set()
+    qtbot.waitUntil(lambda: results == [3], timeout=5000)
+    assert running == [1, 3] and runner.started == 2 and not runner.busy

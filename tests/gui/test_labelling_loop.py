@@ -70,7 +70,7 @@ def test_key_to_sqlite_to_stats_and_undo_in_both_orientations(workspace, qtbot, 
     # the incremental statistics equal a rebuild from the database
     feed = ws.stats_feed
     rebuilt = LiveStats.from_frame(store.annotations_frame(with_texts=False)).snapshot()
-    live = feed.stats.snapshot()
+    live = feed.live.snapshot()
     humans = [key for key in rebuilt.win_rates if key[1] == "humans"]
     assert humans
     for key in humans:

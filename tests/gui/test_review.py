@@ -141,7 +141,8 @@ def test_review_and_dashboard_tabs_build_in_the_main_window(store, make_window, 
         window.tabs.setCurrentIndex(titles.index(title))
         assert isinstance(window.tabs.currentWidget(), cls)
     dash = window.tabs.currentWidget()
-    assert dash.result is not None and dash.result.n_overlap == 8
+    qtbot.waitUntil(lambda: dash.result is not None, timeout=10000)  # computed off the GUI thread once shown
+    assert dash.result.n_overlap == 8
 
 
 def test_undo_walks_back_through_decided_revealed_blind_and_redo_forward(review_screen, qtbot, store):
