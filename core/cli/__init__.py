@@ -31,6 +31,25 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_exclude_argument(parser: argparse.ArgumentParser) -> None:
+    """The shared ``--exclude WORKER`` option (repeatable; workers excluded in a crowd round are always left out)."""
+    parser.add_argument(
+        "--exclude", metavar="WORKER", action="append", default=[],
+        help="leave out this annotator's labels (repeatable; workers removed from a crowd round are always left out)",
+    )  # fmt: skip
+
+
+def excluded(store: Store, names: list[str] | None) -> set[str]:
+    """Checked ``--exclude`` names plus the workers removed from crowd rounds (CliError for unknown names)."""
+    from tiebreak.core.crowd.selection import excluded_workers
+    from tiebreak.core.store import UnknownName
+
+    try:
+        return excluded_workers(store, names)
+    except UnknownName as exc:
+        raise CliError(str(exc)) from exc
+
+
 def open_store(db_arg: str | None) -> Store:
     """Open ``--db`` (else $TIEBREAK_DB, else the data directory) the way every command does.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tiebreak.core.cli import CliError, add_db_argument, open_store
+from tiebreak.core.cli import CliError, add_db_argument, add_exclude_argument, excluded, open_store
 
 #: ``tiebreak.core.formats.exporter.EXPORT_FORMATS`` (that module loads the store; tests keep the two equal).
 EXPORT_FORMATS = ("alpaca-eval", "cross-annotations", "csv", "jsonl")
@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep this annotator group (a judge's name or e.g. 'humans'); repeatable")  # fmt: skip
     p.add_argument("--generator", action="append", metavar="NAME",
                    help="keep comparisons involving this generator; repeatable")  # fmt: skip
+    add_exclude_argument(p)
     add_db_argument(p)
     p.set_defaults(func=run)
 
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     store = open_store(args.db)
     try:
-        n = export_annotations(store, args.output, args.format, args.annotator, args.generator)
+        n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
+                               exclude=excluded(store, args.exclude))
     except UnknownName as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:

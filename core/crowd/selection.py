@@ -11,7 +11,9 @@ from tiebreak.core.store import Store, UnknownName
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PER_ITEM_RULE", "excluded_workers", "drop_workers", "gold_comparisons", "keep_per_item"]
+__all__ = [
+    "PER_ITEM_RULE", "excluded_workers", "drop_workers", "gold_comparisons", "keep_per_item", "annotation_ids_of",
+]  # fmt: skip
 
 #: The documented rule of :func:`keep_per_item`.
 PER_ITEM_RULE = (
@@ -72,3 +74,14 @@ def keep_per_item(frame: pd.DataFrame, group: str, n: int) -> tuple[pd.DataFrame
 
     out = pd.concat([frame[~mine], kept]).sort_index()
     return out, int(len(rows) - len(kept))
+
+
+def annotation_ids_of(store: Store, names: set[str]) -> set[int]:
+    """Ids of every annotation written by the named annotators (to filter frames without names)."""
+    if not names:
+        return set()
+    marks = ", ".join("?" * len(names))
+    return {r[0] for r in store.conn.execute(
+        f"SELECT a.id FROM annotations a JOIN annotators an ON an.id = a.annotator_id WHERE an.name IN ({marks})",
+        sorted(names),
+    )}  # fmt: skip

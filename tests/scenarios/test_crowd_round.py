@@ -191,6 +191,7 @@ def test_whole_round(round_dir: Path) -> None:
     db = str(round_dir / "coordinator.sqlite")
     coord.close()
     _agreement_and_export(db, round_dir)
+    _commands_honour_exclusion(db)
 
 
 def _coord_cid(store, change) -> int:
@@ -213,3 +214,33 @@ def _agreement_and_export(db: str, round_dir: Path) -> None:
     assert len(an.df_gold_crossannotations) > 0
     variance = an.estimate_variance(an.df_gold_crossannotations)
     assert 0 <= variance < 0.5
+
+
+def _run_json(argv: list[str]) -> dict | list:
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert cli_main(argv) == 0
+    return json.loads(buf.getvalue())
+
+
+def _commands_honour_exclusion(db: str) -> None:
+    base = ["--db", db, "--format", "json"]
+    agree = _run_json(["agreement", "--gold", "humans", "--judge", JUDGE, "--per-item", "3", *base])
+    notes = " ".join(agree["notes"])
+    # rex was removed from the round, so it is left out even without --exclude
+    assert "excluded worker(s) rex" in notes and "more than 3 labels of humans" in notes
+    no_gold = _run_json(["agreement", "--gold", "humans", "--judge", JUDGE, "--per-item", "3", "--exclude-gold",
+                         "--exclude", FAST, *base])  # fmt: skip
+    assert "on 10 gold item(s) left out" in " ".join(no_gold["notes"])
+    assert "excluded worker(s) rex, zed" in " ".join(no_gold["notes"])
+    human = {r["annotator"]: r for r in agree["rows"]}["humans"]
+    human_ng = {r["annotator"]: r for r in no_gold["rows"]}["humans"]
+    assert human["Human agreement"] != human_ng["Human agreement"]
+    people = _run_json(["annotators", "--group", "humans", "--exclude", FAST, *base])
+    assert {a["annotator"] for a in people["annotators"]} == set(CAREFUL)
+    board = _run_json(["leaderboard", "--annotator", "humans", "--resamples", "0", "--exclude", FAST, *base])
+    full_n = sum(r["n_total"] for r in _run_json(["leaderboard", "--annotator", "humans", "--resamples", "0", *base]))
+    assert 0 < sum(r["n_total"] for r in board) < full_n
