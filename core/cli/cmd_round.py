@@ -127,7 +127,7 @@ def run_status(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
     from tiebreak.core.crowd.status import load_round, round_status
 
     data = load_round(store, args.name)
-    status = round_status(store, args.name, data)
+    status = round_status(store, args.name)
     quality = round_quality(store, args.name, data)
     if args.format == "json":
         out = status.to_json()

@@ -107,6 +107,9 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
     annotator_id = worker[0]
     seen = {r[0] for r in conn.execute("SELECT uuid FROM crowd_events WHERE pack_uuid = ?", (info.pack_uuid,))}
     new = [e for e in data.events if e["uuid"] not in seen]
+    n_before = conn.execute(
+        "SELECT count(*) FROM crowd_events WHERE round_id = ? AND annotator_id = ?", (round_id, annotator_id)
+    ).fetchone()[0]  # fmt: skip
     now = utcnow()
     if new:
         cols = [c for c in EVENT_FIELDS if c != "seq"]
@@ -118,10 +121,16 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
     changed = 0
     if any(e["kind"] in ("label", "retraction", "redo") for e in new):
-        changed = _sync_labels(tx, round_id, info.round, annotator_id)
+        # A worker's first merge holds all its events in memory; later ones read them back.
+        events = _events(conn, round_id, annotator_id, _LABEL_KINDS) if n_before else [
+            {**e, "annotator": annotator_id} for e in new if e["kind"] in _LABEL_KINDS]  # fmt: skip
+        changed = _sync_labels(tx, round_id, info.round, annotator_id, events)
     if any(e["kind"] in ("flag", "retraction", "redo") for e in new):
         _sync_flags(tx, round_id, annotator_id)
     return len(new), changed
+
+
+_LABEL_KINDS = ("label", "retraction", "redo")
 
 
 def _events(conn: sqlite3.Connection, round_id: int, annotator_id: int, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -134,50 +143,62 @@ def _events(conn: sqlite3.Connection, round_id: int, annotator_id: int, kinds: t
     return [{**dict(zip(cols, r, strict=True)), "annotator": annotator_id} for r in cur]
 
 
-def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int) -> int:
-    """Make the annotations of one worker equal the winning label events; returns rows changed."""
+def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, events: list[dict[str, Any]]) -> int:
+    """Make one worker's winning labels (``crowd_labels``) and annotations follow its events.
+
+    Returns the number of annotation rows inserted or retracted.
+    """
     conn = tx.conn
-    events = _events(conn, round_id, annotator_id, ("label", "retraction", "redo"))
     winners = {k[1]: ev for k, ev in live_labels(events).items()}
     items = dict(conn.execute(
         "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')", (round_id,)
     ).fetchall())  # fmt: skip
     current = {r[0]: (r[1], r[2]) for r in conn.execute(
-        "SELECT e.item_key, e.uuid, e.local_id FROM crowd_events e JOIN annotations a ON a.id = e.local_id"
-        " WHERE e.round_id = ? AND e.annotator_id = ? AND e.kind = 'label' AND a.retracted_at IS NULL",
+        "SELECT item_key, uuid, annotation_id FROM crowd_labels WHERE round_id = ? AND annotator_id = ?",
         (round_id, annotator_id),
     )}  # fmt: skip
-    retract, insert = [], []
+    retract, insert, gone = [], [], []
     for key in set(current) | set(winners):
-        if key not in items:
-            continue
         win, cur = winners.get(key), current.get(key)
         if cur is not None and win is not None and cur[0] == win["uuid"]:
             continue
-        if cur is not None:
+        if cur is not None and cur[1] is not None:
             retract.append(cur[1])
         if win is not None:
             insert.append(win)
+        elif cur is not None:
+            gone.append(key)
     now = utcnow()
     tx.executemany("UPDATE annotations SET retracted_at = ? WHERE id = ?", [(now, a) for a in retract])
-    if insert:
-        session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": now})
-        next_id = (conn.execute("SELECT max(id) FROM annotations").fetchone()[0] or 0) + 1
-        rows, links = [], []
-        for n, ev in enumerate(insert):
-            swapped = bool(ev["swapped"])
-            extra = json.dumps({"crowd_event": ev["uuid"], "round": round_name}, sort_keys=True)
-            rows.append((next_id + n, items[ev["item_key"]], annotator_id, canonical_preference(ev["choice"], swapped),
-                         ev["choice"], canonical_preference(ev["choice"], False), int(swapped), ev["note"] or None,
-                         ev["seconds"], session_id, extra, ev["shown_at"], ev["submitted_at"], ev["at"]))  # fmt: skip
-            links.append((next_id + n, ev["uuid"]))
-        tx.executemany(
-            "INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,"
-            " swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'label', ?, ?, ?, ?)", rows,
-        )  # fmt: skip
-        tx.executemany("UPDATE crowd_events SET local_id = ? WHERE uuid = ?", links)
-    return len(retract) + len(insert)
+    tx.executemany("DELETE FROM crowd_labels WHERE round_id = ? AND annotator_id = ? AND item_key = ?",
+                   [(round_id, annotator_id, k) for k in gone])  # fmt: skip
+    rows, links = [], []
+    next_id = (conn.execute("SELECT max(id) FROM annotations").fetchone()[0] or 0) + 1
+    session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": now}) if insert else None
+    for ev in insert:
+        ann_id = None
+        if ev["item_key"] in items:  # checks (repeats, identical outputs) are not annotations
+            ann_id, next_id = next_id, next_id + 1
+            rows.append(_annotation_row(ann_id, items[ev["item_key"]], annotator_id, session_id, round_name, ev))
+        links.append((round_id, annotator_id, ev["item_key"], ev["uuid"], ann_id))
+    tx.executemany(
+        "INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,"
+        " swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'label', ?, ?, ?, ?)", rows,
+    )  # fmt: skip
+    tx.executemany("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
+                   " VALUES (?, ?, ?, ?, ?)", links)  # fmt: skip
+    return len(retract) + len(rows)
+
+
+def _annotation_row(ann_id: int, cid: int, annotator_id: int, session_id: int | None, round_name: str,
+                    ev: dict[str, Any]) -> tuple[Any, ...]:  # fmt: skip
+    """An annotations row for a winning label event (canonical preference from the shown choice)."""
+    swapped = bool(ev["swapped"])
+    extra = json.dumps({"crowd_event": ev["uuid"], "round": round_name}, sort_keys=True)
+    return (ann_id, cid, annotator_id, canonical_preference(ev["choice"], swapped), ev["choice"],
+            canonical_preference(ev["choice"], False), int(swapped), ev["note"] or None, ev["seconds"],
+            session_id, extra, ev["shown_at"], ev["submitted_at"], ev["at"])  # fmt: skip
 
 
 def _sync_flags(tx: Any, round_id: int, annotator_id: int) -> None:

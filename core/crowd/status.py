@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tiebreak.core.crowd.events import live_labels
 from tiebreak.core.crowd.round import PlanItem, RoundError, round_row
 from tiebreak.core.labelling.queue import is_swapped
 from tiebreak.core.store import Store, utcnow
@@ -57,14 +55,14 @@ def load_round(store: Store, name: str) -> RoundData:
         "SELECT s.annotator_id, i.item_key FROM crowd_assignments s JOIN crowd_items i ON i.id = s.item_id"
         " WHERE i.round_id = ?", (rid,)):  # fmt: skip
         assigned.setdefault(aid, set()).add(key)
-    cols = ("annotator", "uuid", "kind", "item_key", "choice", "swapped", "seconds", "refers_to", "at", "seq")
-    events = [dict(zip(cols, r, strict=True)) for r in conn.execute(
-        f"SELECT {', '.join(cols).replace('annotator,', 'annotator_id,', 1)} FROM crowd_events"
-        " WHERE round_id = ? AND kind IN ('label', 'retraction', 'redo')", (rid,))]  # fmt: skip
+    cols = ("annotator", "item_key", "uuid", "choice", "swapped", "seconds", "seq")
+    winners = {(r[0], r[1]): dict(zip(cols, r, strict=True)) for r in conn.execute(
+        "SELECT l.annotator_id, l.item_key, l.uuid, e.choice, e.swapped, e.seconds, e.seq FROM crowd_labels l"
+        " JOIN crowd_events e ON e.uuid = l.uuid WHERE l.round_id = ?", (rid,))}  # fmt: skip
     last = dict(conn.execute(
         "SELECT annotator_id, max(last_merged_at) FROM crowd_packs WHERE round_id = ? GROUP BY annotator_id", (rid,)
     ).fetchall())  # fmt: skip
-    return RoundData(rnd, workers, items, assigned, live_labels(events), last)
+    return RoundData(rnd, workers, items, assigned, winners, last)
 
 
 @dataclass
@@ -85,23 +83,51 @@ class RoundStatus:
                 "flags": self.flags}  # fmt: skip
 
 
-def round_status(store: Store, name: str, data: RoundData | None = None) -> RoundStatus:
-    """Assigned / done / last merged per annotator, items below K (unlabelled ones too), open flags."""
-    d = data or load_round(store, name)
+def round_status(store: Store, name: str) -> RoundStatus:
+    """Assigned / done / last merged per annotator, items below K (unlabelled ones too), open flags.
+
+    Counts come from SQL over the winning labels kept by the merge (``crowd_labels``); labels of
+    excluded workers do not count towards K.
+    """
+    conn = store.conn
+    rnd = round_row(store, name)
+    rid, k_target = rnd["id"], int(rnd["overlap"])
+    assigned = dict(conn.execute(_ASSIGNED_SQL, (rid,)).fetchall())
+    done = dict(conn.execute(_DONE_SQL, (rid, rid)).fetchall())
+    last = dict(conn.execute(
+        "SELECT annotator_id, max(last_merged_at) FROM crowd_packs WHERE round_id = ? GROUP BY 1", (rid,)
+    ).fetchall())  # fmt: skip
     rows = []
-    for aid, w in d.workers.items():
-        keys = d.assigned.get(aid, set())
-        done = sum((aid, k) in d.winners for k in keys)
-        rows.append({"annotator": w["name"], "assigned": len(keys), "done": done,
-                     "remaining": len(keys) - done, "last_merged": d.last_merged.get(aid),
-                     "excluded": w["excluded_at"] is not None})  # fmt: skip
-    counts: Counter[str] = Counter(k for (aid, k) in d.winners if d.workers.get(aid, {}).get("excluded_at") is None)
-    k_target = int(d.round["overlap"])
-    plain = [(k, it) for k, it in d.items.items() if it["kind"] == "item"]
-    below = [{"item_key": k, "comparison_id": it["comparison_id"], "n_labels": counts.get(k, 0)}
-             for k, it in plain if counts.get(k, 0) < k_target]  # fmt: skip
-    below.sort(key=lambda r: (r["n_labels"], r["comparison_id"]))
-    return RoundStatus(name, k_target, rows, len(plain), below, open_flags(store, int(d.round["id"])))
+    for aid, name_, excluded in conn.execute(
+        "SELECT w.annotator_id, a.name, w.excluded_at FROM crowd_workers w JOIN annotators a ON a.id = w.annotator_id"
+        " WHERE w.round_id = ? ORDER BY a.name", (rid,),
+    ):  # fmt: skip
+        n, d = assigned.get(aid, 0), done.get(aid, 0)
+        rows.append({"annotator": name_, "assigned": n, "done": d, "remaining": n - d,
+                     "last_merged": last.get(aid), "excluded": excluded is not None})  # fmt: skip
+    below = [{"item_key": k, "comparison_id": c, "n_labels": n} for k, c, n in conn.execute(_BELOW_SQL, (rid, k_target))]
+    n_items = conn.execute("SELECT count(*) FROM crowd_items WHERE round_id = ? AND kind = 'item'", (rid,)).fetchone()[0]
+    return RoundStatus(name, k_target, rows, n_items, below, open_flags(store, rid))
+
+
+_ASSIGNED_SQL = """
+    SELECT s.annotator_id, count(*) FROM crowd_items i JOIN crowd_assignments s ON s.item_id = i.id
+    WHERE i.round_id = ? GROUP BY 1
+"""
+_DONE_SQL = """
+    SELECT s.annotator_id, count(*) FROM crowd_items i JOIN crowd_assignments s ON s.item_id = i.id
+    JOIN crowd_labels l ON l.round_id = ? AND l.annotator_id = s.annotator_id AND l.item_key = i.item_key
+    WHERE i.round_id = ? GROUP BY 1
+"""
+_BELOW_SQL = """
+    WITH c AS (
+        SELECT item_key, count(*) AS n FROM crowd_labels WHERE round_id = ?1 AND annotator_id NOT IN
+            (SELECT annotator_id FROM crowd_workers WHERE round_id = ?1 AND excluded_at IS NOT NULL)
+        GROUP BY item_key
+    )
+    SELECT i.item_key, i.comparison_id, coalesce(c.n, 0) AS n FROM crowd_items i LEFT JOIN c ON c.item_key = i.item_key
+    WHERE i.round_id = ?1 AND i.kind = 'item' AND coalesce(c.n, 0) < ?2 ORDER BY n, i.comparison_id
+"""
 
 
 def open_flags(store: Store, round_id: int) -> list[dict[str, Any]]:
@@ -144,7 +170,7 @@ def reissue(store: Store, name: str, to: str, out_dir: str | Path, *, from_: str
     if from_ is not None:
         keys = [k for k in d.assigned[names[from_]] if d.items[k]["kind"] == "item"]
     else:
-        keys = [r["item_key"] for r in round_status(store, name, d).below]
+        keys = [r["item_key"] for r in round_status(store, name).below]
     keys = sorted(k for k in keys if k not in mine)
     if not keys:
         raise RoundError(f"nothing to reissue to {to!r} in round {name!r}" + (f" from {from_!r}" if from_ else ""))

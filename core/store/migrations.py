@@ -543,8 +543,17 @@ def m0007_crowd_rounds(db: Database) -> None:
             local_id INTEGER,
             merged_at TEXT NOT NULL
         ) WITHOUT ROWID;
-        CREATE INDEX crowd_events_worker_item ON crowd_events(round_id, annotator_id, item_key);
+        CREATE INDEX crowd_events_worker ON crowd_events(round_id, annotator_id);
         CREATE INDEX crowd_events_pack ON crowd_events(pack_uuid);
+        CREATE TABLE crowd_labels (
+            round_id INTEGER NOT NULL REFERENCES crowd_rounds(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            item_key TEXT NOT NULL,
+            uuid TEXT NOT NULL,
+            annotation_id INTEGER REFERENCES annotations(id),
+            PRIMARY KEY (round_id, annotator_id, item_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX crowd_labels_item ON crowd_labels(round_id, item_key);
         CREATE TABLE crowd_merges (
             id INTEGER PRIMARY KEY,
             round_id INTEGER REFERENCES crowd_rounds(id),
