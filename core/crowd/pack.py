@@ -22,7 +22,10 @@ from tiebreak.core.labelling.queue import LabelQueue
 from tiebreak.core.labelling.session import LabellingSession
 from tiebreak.core.store import Store, StoreError, utcnow
 
-__all__ = ["PACK_SUFFIX", "PackInfo", "PackQueue", "pack_name", "issue_pack", "read_identity", "open_pack_session"]
+__all__ = [
+    "PACK_SUFFIX", "PackInfo", "PackQueue", "pack_name", "issue_pack", "read_identity", "open_pack_session",
+    "start_pack_session", "is_pack",
+]  # fmt: skip
 
 PACK_SUFFIX = ".tiebreak"
 PACK_FORMAT = "1"
@@ -156,9 +159,10 @@ def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem
                 r = pairs[p.comparison_id]
                 for tid, sha, body in ((r[3], r[4], r[5]), (r[8], r[9], r[10]), (r[13], r[14], r[15])):
                     texts[tid] = (tid, sha, body, len(body))
-                instructions[r[1]] = (r[1], r[3], r[2])
-                outputs[r[6]] = (r[6], r[1], r[7], r[8])
-                outputs[r[11]] = (r[11], r[1], r[12], r[13])
+                instructions[r[1]] = (r[1], r[3], None)
+                # Model names are not in a pack: nothing (not even a gold item's names) tells items apart.
+                outputs[r[6]] = (r[6], r[1], f"model {r[6]}", r[8])
+                outputs[r[11]] = (r[11], r[1], f"model {r[11]}", r[13])
                 if p.kind in ("item", "gold"):
                     cid, o1, o2 = r[0], r[6], r[11]
                 else:
@@ -237,17 +241,28 @@ def open_pack_session(path: str | Path, **kwargs: Any) -> tuple[Store, Labelling
     except (sqlite3.Error, StoreError) as exc:
         raise RoundError(f"{p}: not a Tiebreak pack ({exc})") from exc
     try:
-        info = read_identity(store.conn, p)
-        store.conn.execute("PRAGMA journal_mode = DELETE")
-        rows = store.conn.execute("SELECT comparison_id, swapped FROM crowd_pack_items ORDER BY position").fetchall()
-        annotator_id = store.annotator_id(info.annotator)
-        with store.transaction() as tx:
-            session_id = tx.start_session(annotator_id, "crowd", {"round": info.round, "pack": info.pack_uuid})
-        queue = PackQueue([r[0] for r in rows], {r[0]: bool(r[1]) for r in rows}, info.annotator,
-                          done=lq.finished_comparisons(store, annotator_id),
-                          skipped=lq.skipped_comparisons(store, annotator_id))  # fmt: skip
+        session, info = start_pack_session(store, **kwargs)
     except Exception:
         store.close()
         raise
-    session = LabellingSession(store, annotator_id, queue, session_id=session_id, group=info.group, **kwargs)
     return store, session, info
+
+
+def start_pack_session(store: Store, **kwargs: Any) -> tuple[LabellingSession, PackInfo]:
+    """A labelling session on an open pack: fixed annotator and queue (resumes where it stopped)."""
+    p = store.path or Path(":memory:")
+    info = read_identity(store.conn, p)
+    store.conn.execute("PRAGMA journal_mode = DELETE")  # every answer lands in the one file
+    rows = store.conn.execute("SELECT comparison_id, swapped FROM crowd_pack_items ORDER BY position").fetchall()
+    annotator_id = store.annotator_id(info.annotator)
+    with store.transaction() as tx:
+        session_id = tx.start_session(annotator_id, "crowd", {"round": info.round, "pack": info.pack_uuid})
+    queue = PackQueue([r[0] for r in rows], {r[0]: bool(r[1]) for r in rows}, info.annotator,
+                      done=lq.finished_comparisons(store, annotator_id),
+                      skipped=lq.skipped_comparisons(store, annotator_id))  # fmt: skip
+    return LabellingSession(store, annotator_id, queue, session_id=session_id, group=info.group, **kwargs), info
+
+
+def is_pack(path: str | Path) -> bool:
+    """True when ``path`` names a pack file (by its extension)."""
+    return str(path).lower().endswith(PACK_SUFFIX)
