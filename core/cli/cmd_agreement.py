@@ -64,7 +64,7 @@ def compute(
     from tiebreak.core.metrics import MetricsError
     from tiebreak.core.metrics.judge import judge_metrics
 
-    names, notes = select_judges(store, gold, judges), []
+    names, notes = select_judges(store, gold, judges), list[str]()
     frame = select_labels(store, store.annotations_frame(groups=[gold, *names]), gold, exclude, exclude_gold,
                           per_item, notes)  # fmt: skip
     gold_cids = set(frame.loc[frame["annotator"] == gold, "comparison_id"])
@@ -95,7 +95,12 @@ def select_labels(
     Without --per-item, comparisons with more gold labels than the usual number are capped by the
     same documented rule (never by label order), and the note says so.
     """
-    from tiebreak.core.crowd.selection import PER_ITEM_RULE, drop_workers, gold_comparisons, keep_per_item
+    from tiebreak.core.crowd.selection import (
+        PER_ITEM_RULE,
+        drop_workers,
+        gold_comparisons,
+        keep_per_item,
+    )
 
     names = cli.excluded(store, exclude)
     before = len(frame)

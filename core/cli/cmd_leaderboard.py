@@ -63,8 +63,9 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
         lengths = q.avg_lengths(store)
         rows = from_sums(sums, lengths)
         dropped = annotation_ids_of(store, cli.excluded(store, getattr(args, "exclude", None)))
+    stored_rows: pd.DataFrame | None = rows
     if dropped:  # the stored sums include the excluded workers: recompute the rows from the frame
-        frame, rows = frame[~frame["annotation_id"].isin(dropped)], None
+        frame, stored_rows = frame[~frame["annotation_id"].isin(dropped)], None
     if frame.empty:
         raise cli.CliError(
             "no annotations in this selection (import some, or check --annotator/--reference)"
@@ -87,7 +88,7 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
         ids = functools.partial(q.instruction_ids_by_text, store)
         published = PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids)
     return full_leaderboard(
-        frame, rows=rows, avg_lengths=lengths, published=published, min_models=args.min_models,
+        frame, rows=stored_rows, avg_lengths=lengths, published=published, min_models=args.min_models,
         bootstrap=bootstrap and args.resamples > 0, n_resamples=max(args.resamples, 1),
         seed=DEFAULT_SEED,
     )  # fmt: skip

@@ -6,8 +6,15 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tiebreak.core.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         cli.add_db_argument(parser)
 
 
-def _guard(fn):  # type: ignore[no-untyped-def]
+def _guard(fn: Callable[[Store, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Run ``fn(store, args)`` on the opened database; expected failures become CliError."""
     from tiebreak.core.errors import TiebreakError
 
@@ -76,7 +83,7 @@ def _guard(fn):  # type: ignore[no-untyped-def]
 
 
 @_guard
-def run_create(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_create(store: Store, args: argparse.Namespace) -> int:
     """Create the round and write the packs."""
     from pathlib import Path
 
@@ -121,7 +128,7 @@ def _plain(v: object) -> object:
 
 
 @_guard
-def run_status(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_status(store: Store, args: argparse.Namespace) -> int:
     """Print the round's status (and quality)."""
     from tiebreak.core.crowd.quality import round_quality
     from tiebreak.core.crowd.status import load_round, round_status
@@ -148,7 +155,7 @@ def run_status(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
     return 0
 
 
-def quality_table(q) -> str:  # type: ignore[no-untyped-def]
+def quality_table(q: pd.DataFrame) -> str:
     """Fixed-width quality table with status and reasons."""
     def f(v: object, fmt: str) -> str:
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
@@ -164,7 +171,7 @@ def quality_table(q) -> str:  # type: ignore[no-untyped-def]
 
 
 @_guard
-def run_reissue(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_reissue(store: Store, args: argparse.Namespace) -> int:
     """Write a top-up pack."""
     from tiebreak.core.crowd.status import reissue
 
@@ -174,7 +181,7 @@ def run_reissue(store, args: argparse.Namespace) -> int:  # type: ignore[no-unty
 
 
 @_guard
-def run_exclude(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_exclude(store: Store, args: argparse.Namespace) -> int:
     """Exclude (or re-include) a worker."""
     from tiebreak.core.crowd.status import exclude_worker
 
@@ -197,7 +204,7 @@ def run_events(args: argparse.Namespace) -> int:
 
 
 @_guard
-def run_setting(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_setting(store: Store, args: argparse.Namespace) -> int:
     """Show or change a coordinator setting."""
     from tiebreak.core.crowd.settings import set_show_pooled_statistics, show_pooled_statistics
 

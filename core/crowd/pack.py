@@ -134,7 +134,7 @@ def issue_pack(tx: Any, round_id: int, worker: str, plan: list[PlanItem], ids: d
         "INSERT INTO crowd_packs (uuid, round_id, annotator_id, path, n_items, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         (pack_uuid, round_id, annotator_id, str(path), len(keyed), utcnow()),
     )
-    pack_id = int(cur.lastrowid)  # type: ignore[arg-type]
+    pack_id = int(cur.lastrowid)
     tx.executemany(
         "INSERT INTO crowd_assignments (item_id, annotator_id, pack_id, swapped, position) VALUES (?, ?, ?, ?, ?)",
         [(ids[key], annotator_id, pack_id, int(p.swapped), n) for n, (p, key) in enumerate(keyed)],

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.metrics.agreement import agreement_with_others, categories, dawid_skene_one_coin
+
+if TYPE_CHECKING:
+    from tiebreak.core.crowd.status import RoundData
+    from tiebreak.core.store import Store
 
 __all__ = [
     "DEFAULT_OVERLAP",
@@ -212,13 +217,13 @@ ROUND_COLUMNS = (
 )  # fmt: skip
 
 
-def _labels_frame(data: object, names: dict[int, str], group: str) -> pd.DataFrame:
+def _labels_frame(data: RoundData, names: dict[int, str], group: str) -> pd.DataFrame:
     """Winning labels on ordinary and gold items as an annotations-like frame."""
     from tiebreak.core.domain import canonical_preference
 
     rows = []
-    for (aid, key), ev in data.winners.items():  # type: ignore[attr-defined]
-        item = data.items.get(key)  # type: ignore[attr-defined]
+    for (aid, key), ev in data.winners.items():
+        item = data.items.get(key)
         if item is None or item["kind"] not in ("item", "gold") or aid not in names:
             continue
         rows.append((int(ev["seq"] or 0), item["comparison_id"], group, names[aid],
@@ -227,7 +232,7 @@ def _labels_frame(data: object, names: dict[int, str], group: str) -> pd.DataFra
     return pd.DataFrame(rows, columns=cols)
 
 
-def _worker_row(q: pd.Series | None, checks: dict[str, int], lefts: tuple[int, int], excluded: bool, name: str) -> dict:
+def _worker_row(q: pd.Series | None, checks: dict[str, int], lefts: list[int], excluded: bool, name: str) -> dict[str, Any]:
     from tiebreak.core.crowd.gold import wilson
 
     gn, gk = checks.get("gold_n", 0), checks.get("gold_ok", 0)
@@ -236,7 +241,7 @@ def _worker_row(q: pd.Series | None, checks: dict[str, int], lefts: tuple[int, i
     n_left, n_sided = lefts
     shared = int(q["n_shared"]) if q is not None else 0
     enough = shared >= MIN_SHARED
-    row = {"annotator": name, "excluded": excluded, "n_labels": int(q["n_labels"]) if q is not None else 0,
+    row: dict[str, Any] = {"annotator": name, "excluded": excluded, "n_labels": int(q["n_labels"]) if q is not None else 0,
            "gold_n": gn, "gold_accuracy": gk / gn if gn else np.nan, "gold_low": low, "gold_high": high,
            "repeat_n": rn, "self_consistency": rk / rn if rn else np.nan,
            "left_share": n_left / n_sided if n_sided else np.nan,
@@ -257,7 +262,7 @@ def _worker_row(q: pd.Series | None, checks: dict[str, int], lefts: tuple[int, i
     return row
 
 
-def round_quality(store: object, name: str, data: object = None) -> pd.DataFrame:
+def round_quality(store: Store, name: str, data: RoundData | None = None) -> pd.DataFrame:
     """Per worker of a round: gold accuracy (Wilson 95%), self-consistency, left share, speed,
     leave-one-out agreement and one-coin Dawid-Skene accuracy, with a status (ok / FLAGGED /
     not enough overlap) and the reasons.
@@ -269,7 +274,7 @@ def round_quality(store: object, name: str, data: object = None) -> pd.DataFrame
     from tiebreak.core.crowd.gold import check_scores
     from tiebreak.core.crowd.status import load_round
 
-    d = data or load_round(store, name)  # type: ignore[arg-type]
+    d = data or load_round(store, name)
     group = d.round["group_name"]
     kept = {a: w["name"] for a, w in d.workers.items() if w["excluded_at"] is None}
     out = {a: w["name"] for a, w in d.workers.items() if w["excluded_at"] is not None}
@@ -289,6 +294,6 @@ def round_quality(store: object, name: str, data: object = None) -> pd.DataFrame
         for a, n in members.items():
             if n in q.index and (a in out or a not in tables):
                 tables[a] = q.loc[n]
-    rows = [_worker_row(tables.get(a), checks.get(a, {}), tuple(lefts.get(a, (0, 0))), a in out, w["name"])
+    rows = [_worker_row(tables.get(a), checks.get(a, {}), lefts.get(a, [0, 0]), a in out, w["name"])
             for a, w in d.workers.items()]  # fmt: skip
     return pd.DataFrame(rows, columns=list(ROUND_COLUMNS))

@@ -137,7 +137,7 @@ _ITEMS_SQL = """
 """
 
 
-def select_items(store: Store, flt: ItemFilter, exclude: set[int] = frozenset()) -> list[tuple[int, str]]:  # type: ignore[assignment]
+def select_items(store: Store, flt: ItemFilter, exclude: set[int] | frozenset[int] = frozenset()) -> list[tuple[int, str]]:
     """(comparison_id, item_key) of the comparisons the filter selects, in id order."""
     where, args = [], []
     if flt.reference:
@@ -193,14 +193,7 @@ def create_round(
     from tiebreak.core.crowd import gold as gold_mod
     from tiebreak.core.crowd import pack as pack_mod
 
-    if not name.strip() or "/" in name:
-        raise RoundError(f"round name {name!r} must be non-empty and contain no '/'")
-    if store.conn.execute("SELECT 1 FROM crowd_rounds WHERE name = ?", (name,)).fetchone():
-        raise RoundError(f"a round called {name!r} already exists")
-    if not workers or any(not w.strip() for w in workers):
-        raise RoundError("--annotators: give at least one non-empty name")
-    if repeats < 0 or identical < 0:
-        raise RoundError("--repeats and --identical must not be negative")
+    _check_args(store, name, workers, repeats, identical)
     flt = parse_filter(items)
     gold = gold_mod.read_gold(gold_file) if gold_file else []
     out = Path(out_dir)
@@ -215,6 +208,18 @@ def create_round(
         for path in targets.values():  # the database rolled back: take the packs back too
             path.unlink(missing_ok=True)
         raise
+
+
+def _check_args(store: Store, name: str, workers: Sequence[str], repeats: int, identical: int) -> None:
+    """RoundError for a bad or taken name, empty annotator names or negative check counts."""
+    if not name.strip() or "/" in name:
+        raise RoundError(f"round name {name!r} must be non-empty and contain no '/'")
+    if store.conn.execute("SELECT 1 FROM crowd_rounds WHERE name = ?", (name,)).fetchone():
+        raise RoundError(f"a round called {name!r} already exists")
+    if not workers or any(not w.strip() for w in workers):
+        raise RoundError("--annotators: give at least one non-empty name")
+    if repeats < 0 or identical < 0:
+        raise RoundError("--repeats and --identical must not be negative")
 
 
 def _build(
@@ -234,7 +239,7 @@ def _build(
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (name, overlap, group, flt.text(), guidelines, seed, utcnow()),
     )
-    round_id = int(cur.lastrowid)  # type: ignore[arg-type]
+    round_id = int(cur.lastrowid)
     tx.executemany(
         "INSERT INTO crowd_items (round_id, item_key, comparison_id, kind, expected) VALUES (?, ?, ?, ?, ?)",
         [(round_id, key, cid, "item", None) for cid, key in chosen]

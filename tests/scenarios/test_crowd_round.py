@@ -115,7 +115,7 @@ def test_whole_round(round_dir: Path) -> None:
     rng = random.Random(7)
     coord = open_database(round_dir / "coordinator.sqlite")
     gold = gold_file(round_dir / "gold.jsonl")
-    made = create_round(coord, "r1", WORKERS, 4, round_dir / "packs", items=f"reference=gpt4_1106_preview,limit=100", gold_file=gold)
+    made = create_round(coord, "r1", WORKERS, 4, round_dir / "packs", items="reference=gpt4_1106_preview,limit=100", gold_file=gold)
     assert made.n_items == 100 and made.n_gold == 10
     loads = sorted(made.loads.values())
     assert loads[-1] - loads[0] <= 1 and sum(loads) == 400
