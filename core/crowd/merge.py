@@ -18,7 +18,7 @@ from typing import Any
 
 from tiebreak.core.crowd.events import EVENT_FIELDS, PackEvents, live_labels, read_events
 from tiebreak.core.crowd.round import RoundError
-from tiebreak.core.domain import canonical_preference
+from tiebreak.core.domain import Choice, canonical_preference
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store import Store, utcnow
 
@@ -122,8 +122,12 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
     changed = 0
     if any(e["kind"] in ("label", "retraction", "redo") for e in new):
         # A worker's first merge holds all its events in memory; later ones read them back.
-        events = _events(conn, round_id, annotator_id, _LABEL_KINDS) if n_before else [
-            {**e, "annotator": annotator_id} for e in new if e["kind"] in _LABEL_KINDS]  # fmt: skip
+        if n_before:
+            events = _events(conn, round_id, annotator_id, _LABEL_KINDS)
+        else:
+            events = [e for e in new if e["kind"] in _LABEL_KINDS]
+            for e in events:  # read_events made these dicts for this merge alone
+                e["annotator"] = annotator_id
         changed = _sync_labels(tx, round_id, info.round, annotator_id, events)
     if any(e["kind"] in ("flag", "retraction", "redo") for e in new):
         _sync_flags(tx, round_id, annotator_id)
@@ -191,13 +195,17 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, eve
     return len(retract) + len(rows)
 
 
+#: (shown choice, swapped) -> canonical preference, for every choice a label can carry.
+_PREF = {(c.value, sw): canonical_preference(c, sw) for c in Choice if c is not Choice.SKIP for sw in (False, True)}
+
+
 def _annotation_row(ann_id: int, cid: int, annotator_id: int, session_id: int | None, round_name: str,
                     ev: dict[str, Any]) -> tuple[Any, ...]:  # fmt: skip
     """An annotations row for a winning label event (canonical preference from the shown choice)."""
     swapped = bool(ev["swapped"])
-    extra = json.dumps({"crowd_event": ev["uuid"], "round": round_name}, sort_keys=True)
-    return (ann_id, cid, annotator_id, canonical_preference(ev["choice"], swapped), ev["choice"],
-            canonical_preference(ev["choice"], False), int(swapped), ev["note"] or None, ev["seconds"],
+    extra = f'{{"crowd_event": {json.dumps(ev["uuid"])}, "round": {json.dumps(round_name)}}}'  # sorted keys
+    return (ann_id, cid, annotator_id, _PREF.get((ev["choice"], swapped)), ev["choice"],
+            _PREF.get((ev["choice"], False)), int(swapped), ev["note"] or None, ev["seconds"],
             session_id, extra, ev["shown_at"], ev["submitted_at"], ev["at"])  # fmt: skip
 
 

@@ -8,8 +8,11 @@ start / end to ``crowd_pack_events`` with a random 128-bit id.
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from tiebreak.core.labelling.session import LabellingSession
 from tiebreak.core.store import Store, StoreError, utcnow
 
 __all__ = [
-    "PACK_SUFFIX", "PackInfo", "PackQueue", "pack_name", "issue_pack", "read_identity", "open_pack_session",
+    "pairs_of", "PACK_SUFFIX", "PackInfo", "PackQueue", "pack_name", "issue_pack", "read_identity", "open_pack_session",
     "start_pack_session", "is_pack",
 ]  # fmt: skip
 
@@ -91,6 +94,11 @@ _PAIRS_SQL = """
 """
 
 
+def pairs_of(store: Store, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """Texts and ids of the given comparisons as the pack writer needs them (one read)."""
+    return _pairs(store, ids)
+
+
 def _pairs(store: Store, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     out: dict[int, tuple[Any, ...]] = {}
     unique = sorted(set(ids))
@@ -110,12 +118,18 @@ def _check_key(p: PlanItem, row: tuple[Any, ...]) -> str:
     return p.key
 
 
-def issue_pack(tx: Any, round_id: int, worker: str, plan: list[PlanItem], ids: dict[str, int], path: Path) -> Path:
-    """Record the pack and its assignments (inside ``tx``) and write the pack file to ``path``."""
+def issue_pack(
+    tx: Any, round_id: int, worker: str, plan: list[PlanItem], ids: dict[str, int], path: Path,
+    pairs: dict[int, tuple[Any, ...]] | None = None,
+) -> Path:  # fmt: skip
+    """Record the pack and its assignments (inside ``tx``) and write the pack file to ``path``.
+
+    ``pairs`` may hold the texts of the plan's comparisons already (one read for all packs).
+    """
     store: Store = tx.store
     rnd = store.conn.execute("SELECT name, group_name, guidelines FROM crowd_rounds WHERE id = ?", (round_id,)).fetchone()
     annotator_id = store.annotator_id(worker)
-    pairs = _pairs(store, [p.comparison_id for p in plan])
+    pairs = pairs if pairs is not None else _pairs(store, [p.comparison_id for p in plan])
     keyed, seen = [], set()
     for p in plan:  # two identical-output checks of one instruction share a key: keep one
         key = _check_key(p, pairs[p.comparison_id])
@@ -150,6 +164,7 @@ def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     tmp.unlink(missing_ok=True)
+    shutil.copyfile(_template(), tmp)  # an empty pack schema, migrated once per process
     pack = Store(tmp)
     try:
         with pack.transaction() as tx:
@@ -183,6 +198,21 @@ def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem
     finally:
         pack.close()
     tmp.replace(path)
+
+
+_TEMPLATE: list[Path] = []
+
+
+def _template() -> Path:
+    """An empty database migrated to head (copying it is much cheaper than migrating every pack)."""
+    if not _TEMPLATE or not _TEMPLATE[0].exists():
+        folder = Path(tempfile.mkdtemp(prefix="tiebreak-pack-"))
+        atexit.register(shutil.rmtree, folder, True)
+        store = Store(folder / "template.tiebreak")
+        store.conn.execute("PRAGMA journal_mode = DELETE")
+        store.close()
+        _TEMPLATE[:] = [folder / "template.tiebreak"]
+    return _TEMPLATE[0]
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,7 @@ def _build(
         for w in names:
             mine[w].append((cid, key))
     created = Created(round_id, len(chosen), len(gold_items))
+    pairs = pack_mod.pairs_of(store, [c for c, _ in chosen] + [c for c, _, _ in gold_items])
     for w in workers:
         tx.annotator_id(w, "human", group=group, member=w)
         tx.execute(
@@ -258,7 +259,7 @@ def _build(
             (round_id, w),
         )
         plan = plan_pack(mine[w], [(c, k) for c, k, _ in gold_items], w, seed, repeats, identical)
-        created.packs[w] = pack_mod.issue_pack(tx, round_id, w, plan, ids, targets[w])
+        created.packs[w] = pack_mod.issue_pack(tx, round_id, w, plan, ids, targets[w], pairs)
         created.loads[w] = len(mine[w])
     return created
 

@@ -28,18 +28,19 @@ class Snapshot:
 
 
 class CoordinatorModel:
-    """Builds snapshots for one store; caches the quality table per round until events change."""
+    """Builds snapshots for one store; caches status and quality per round until the data changes."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._quality: dict[str, tuple[Any, pd.DataFrame]] = {}
+        self._cache: dict[str, tuple[Any, RoundStatus, pd.DataFrame]] = {}
 
     def _version(self, round_id: int) -> tuple[Any, ...]:
-        """Changes whenever a merge, an exclusion or a reissue changes what quality depends on."""
+        """Changes whenever a merge, an exclusion, a reissue or a flag changes what the screen shows."""
         return tuple(self.store.conn.execute(
-            "SELECT (SELECT count(*) FROM crowd_events WHERE round_id = ?1),"
-            " (SELECT max(merged_at) FROM crowd_events WHERE round_id = ?1),"
-            " (SELECT group_concat(annotator_id || ':' || coalesce(excluded_at, '')) FROM crowd_workers WHERE round_id = ?1)",
+            "SELECT (SELECT max(id) FROM crowd_merges),"
+            " (SELECT count(*) FROM crowd_packs WHERE round_id = ?1),"
+            " (SELECT group_concat(annotator_id || ':' || coalesce(excluded_at, '')) FROM crowd_workers WHERE round_id = ?1),"
+            " (SELECT max(id) FROM flags), (SELECT count(*) FROM flags WHERE retracted_at IS NULL)",
             (round_id,),
         ).fetchone())  # fmt: skip
 
@@ -52,8 +53,8 @@ class CoordinatorModel:
         if name is None:
             return Snapshot(rounds, None, None, None, show)
         version = self._version(round_row(self.store, name)["id"])
-        cached = self._quality.get(name)
-        if cached is None or cached[0] != version:
-            cached = (version, round_quality(self.store, name))
-            self._quality[name] = cached
-        return Snapshot(rounds, name, round_status(self.store, name), cached[1], show)
+        cached = self._cache.get(name)
+        if cached is None or cached[0] != version:  # recompute only what a change can have moved
+            cached = (version, round_status(self.store, name), round_quality(self.store, name))
+            self._cache[name] = cached
+        return Snapshot(rounds, name, cached[1], cached[2], show)
