@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from tiebreak.core.errors import TiebreakError
-from tiebreak.core.labelling.queue import is_swapped
 from tiebreak.core.store import Store, utcnow
 
 __all__ = [
@@ -286,15 +285,21 @@ def plan_pack(
     An identical-output check shows the reference output on both sides (expected: a tie).
     """
     rng = random.Random(f"{seed}:{worker}")
-    base = [PlanItem(c, k, "item", is_swapped(c, worker, seed)) for c, k in items]
-    base += [PlanItem(c, k, "gold", is_swapped(c, worker, seed)) for c, k in gold]
+    base = [PlanItem(c, k, "item", rng.random() < 0.5) for c, k in items]
+    base += [PlanItem(c, k, "gold", rng.random() < 0.5) for c, k in gold]
     rng.shuffle(base)
     plain = [p for p in base if p.kind == "item"]
-    picks = rng.sample(plain, min(repeats, len(plain)))
-    checks = [(p, PlanItem(p.comparison_id, p.key, "repeat", p.swapped, mirrored=True)) for p in picks]
-    src = [p for p in plain if p not in picks] or plain
+    picks = rng.sample(range(len(plain)), min(repeats, len(plain)))
+    checks = [(plain[i], PlanItem(plain[i].comparison_id, plain[i].key, "repeat", plain[i].swapped, mirrored=True))
+              for i in picks]  # fmt: skip
+    taken = set(picks)
+    src = [p for i, p in enumerate(plain) if i not in taken] or plain
     checks += [(p, PlanItem(p.comparison_id, p.key, "identical", False)) for p in rng.sample(src, min(identical, len(src)))]
-    for source, check in checks:
-        after = base.index(source) + 1
-        base.insert(rng.randint(min(after + 3, len(base)), len(base)), check)
+    where = {id(p): n for n, p in enumerate(base)}
+    inserts = []
+    for source, check in checks:  # at least three items after the source (or at the end)
+        after = where[id(source)] + 1
+        inserts.append((rng.randint(min(after + 3, len(base)), len(base)), check))
+    for pos, check in sorted(inserts, key=lambda t: -t[0]):
+        base.insert(pos, check)
     return base

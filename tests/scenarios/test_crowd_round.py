@@ -81,7 +81,7 @@ def label_pack(path: Path, truth: dict[str, float], style: str, rng: random.Rand
         p = session.shown_pair_truth = truth[item_key(shown.pair.instruction, shown.pair.output_1, shown.pair.output_2)]
         if style == "careful":
             now.t += rng.uniform(12, 40)
-            choice = shown_choice(p, shown.swapped) if rng.random() < 0.92 else rng.choice(["left", "right"])
+            choice = shown_choice(p, shown.swapped) if rng.random() < 0.95 else rng.choice(["left", "right"])
         elif style == "random":
             now.t += rng.uniform(6, 20)
             choice = rng.choice(["left", "right", "tie_good"])
