@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtGui import QAction, QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -121,6 +121,17 @@ class CoordinatorScreen(QWidget):
             self.buttons[name].clicked.connect(lambda _c=False, h=handler: h())
         ctx.events.annotations_changed.connect(lambda _c: self.refresh() if self.isVisible() else None)
         self.refresh()
+
+    def menu_actions(self) -> list[tuple[str, QAction]]:
+        """File ▸ Open annotator pack… (crowd mode in a window of its own)."""
+        action = QAction("Open annotator pack…", self)
+        action.triggered.connect(self._open_pack)
+        return [("&File", action)]
+
+    def _open_pack(self) -> None:
+        from tiebreak.gui.crowd_labelling import open_pack_window
+
+        self._pack_window = open_pack_window(self)
 
     def _layout(self) -> None:
         top = QHBoxLayout()

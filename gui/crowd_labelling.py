@@ -48,6 +48,9 @@ class CrowdLabellingScreen(QWidget):
         stats.show_unavailable(HIDDEN_NOTE)
         for table in (stats.win_table, stats.agree_table):  # pooled figures: not even their frames
             table.parentWidget().hide()
+        if self.info.guidelines.strip():  # the round's guidelines replace the built-in ones (H)
+            body = "<pre style='white-space: pre-wrap'>" + html.escape(self.info.guidelines) + "</pre>"
+            self.workspace._do_guidelines = lambda: self.workspace._dialog("guidelines", "Guidelines", body)  # type: ignore[method-assign]  # noqa: SLF001
 
     def menu_actions(self) -> list[tuple[str, QAction]]:
         """The workspace's actions in the main window's menus."""
@@ -68,6 +71,18 @@ def build_crowd_window(pack: str | Path):  # type: ignore[no-untyped-def]
         ctx, error = None, f"Could not open the pack {pack}: {exc}"
     window = MainWindow(ctx, settings, screens=CROWD_SCREENS, error=error)
     window.setWindowTitle(f"Tiebreak — crowd pack {Path(pack).name}")
+    return window
+
+
+def open_pack_window(parent: QWidget | None = None):  # type: ignore[no-untyped-def]
+    """Ask for a pack and open it in a crowd-mode window (returned, or None when cancelled)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    path, _ = QFileDialog.getOpenFileName(parent, "Open annotator pack", "", "Tiebreak packs (*.tiebreak)")
+    if not path:
+        return None
+    window = build_crowd_window(path)
+    window.show()
     return window
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from tiebreak.core.crowd.pack import PackInfo, read_identity
 from tiebreak.core.crowd.round import RoundError
 
-__all__ = ["EVENT_FIELDS", "EVENT_KINDS", "PackEvents", "read_events", "write_events", "live_labels"]
+__all__ = ["EVENT_FIELDS", "EVENT_KINDS", "PackEvents", "read_events", "write_events", "live_labels", "pack_summary"]
 
 EVENT_FIELDS = ("seq", "uuid", "kind", "item_key", "choice", "swapped", "shown_at", "submitted_at",
                 "seconds", "note", "refers_to", "at")  # fmt: skip
@@ -41,6 +41,28 @@ def _from_pack(path: Path) -> PackEvents:
     finally:
         conn.close()
     return PackEvents(info, events)
+
+
+def pack_summary(path: str | Path) -> tuple[PackInfo, int, int] | None:
+    """(identity, number of events, last sequence number) of a pack file; None for other files.
+
+    Events in a pack are only ever appended, so equal counts and last numbers mean nothing new.
+    """
+    p = Path(path)
+    try:
+        if not p.is_file() or p.read_bytes()[:16] != _SQLITE_MAGIC:
+            return None
+        conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+    except (OSError, sqlite3.Error):
+        return None
+    try:
+        info = read_identity(conn, p)
+        n, last = conn.execute("SELECT count(*), coalesce(max(seq), 0) FROM crowd_pack_events").fetchone()
+    except (sqlite3.Error, RoundError):
+        return None
+    finally:
+        conn.close()
+    return info, int(n), int(last)
 
 
 def _from_jsonl(path: Path, text: str) -> PackEvents:

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tiebreak.core.crowd.events import EVENT_FIELDS, PackEvents, live_labels, read_events
+from tiebreak.core.crowd.events import (
+    EVENT_FIELDS,
+    PackEvents,
+    live_labels,
+    pack_summary,
+    read_events,
+)
 from tiebreak.core.crowd.round import RoundError
 from tiebreak.core.domain import Choice, canonical_preference
 from tiebreak.core.errors import TiebreakError
@@ -57,6 +63,13 @@ def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     for path in paths:
         result = FileResult(str(path), ok=False)
         try:
+            uuid = _nothing_new(store, path, result)
+            if uuid is not None:
+                with store.transaction() as tx:
+                    tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (utcnow(), uuid))
+                    _log(tx, None, result, "ok", "nothing new")
+                report.files.append(result)
+                continue
             data = read_events(path)
             result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.events)
             with store.transaction() as tx:
@@ -68,6 +81,21 @@ def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
             _log_failure(store, result)
         report.files.append(result)
     return report
+
+
+def _nothing_new(store: Store, path: str | Path, result: FileResult) -> str | None:
+    """The pack uuid (and ``result`` filled in) when its events are all merged already: a cheap re-merge."""
+    summary = pack_summary(path)
+    if summary is None:
+        return None
+    info, n, last = summary
+    stored = store.conn.execute(
+        "SELECT count(*), coalesce(max(seq), 0) FROM crowd_events WHERE pack_uuid = ?", (info.pack_uuid,)
+    ).fetchone()  # fmt: skip
+    if (int(stored[0]), int(stored[1])) != (n, last) or n == 0:
+        return None
+    result.ok, result.round, result.annotator, result.n_events = True, info.round, info.annotator, n
+    return info.pack_uuid
 
 
 def _log(tx: Any, data: PackEvents | None, result: FileResult, status: str, message: str) -> None:

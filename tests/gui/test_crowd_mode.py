@@ -50,3 +50,16 @@ def test_launcher_opens_a_pack_in_crowd_mode(tmp_path, monkeypatch):
     monkeypatch.setattr(crowd, "run_pack", lambda pack, screenshot=None: seen.append(pack) or 0)
     assert launcher_main([str(tmp_path / "r-ann.tiebreak")]) == 0
     assert seen == [str(tmp_path / "r-ann.tiebreak")]
+
+
+def test_round_guidelines_travel_in_the_pack(qtbot, tmp_path, settings):
+    _store, made = small_round(tmp_path, ["ann"], 1, repeats=0, identical=0,
+                               guidelines="Prefer the more helpful answer.\nIgnore formatting.")  # fmt: skip
+    window = build_crowd_window(made.packs["ann"])
+    qtbot.addWidget(window)
+    screen = window.screen(0)
+    assert "Prefer the more helpful answer." in screen.banner.text()
+    screen.workspace.trigger("guidelines")
+    assert "Ignore formatting." in screen.workspace._dialogs["guidelines"].browser.toPlainText()
+    window.close()
+    window.ctx.store.close()
