@@ -59,14 +59,16 @@ class CrowdLabellingScreen(QWidget):
 
 def build_crowd_window(pack: str | Path):  # type: ignore[no-untyped-def]
     """The main window in crowd mode on ``pack`` (an error page when it is not a pack)."""
-    from tiebreak.core.store import Store
+    from tiebreak.core.sample import open_database
     from tiebreak.gui import settings as app_settings
     from tiebreak.gui.main_window import MainWindow
 
     settings = app_settings.current()
     app_settings.install(settings)
     try:
-        ctx, error = AppContext(store=Store(pack), db_path=Path(pack)), None
+        if not Path(pack).is_file():
+            raise FileNotFoundError("no such file")
+        ctx, error = AppContext(store=open_database(pack, sample=False), db_path=Path(pack)), None
     except Exception as exc:  # noqa: BLE001 (shown in the window, never a crash)
         ctx, error = None, f"Could not open the pack {pack}: {exc}"
     window = MainWindow(ctx, settings, screens=CROWD_SCREENS, error=error)

@@ -63,3 +63,17 @@ def test_round_guidelines_travel_in_the_pack(qtbot, tmp_path, settings):
     assert "Ignore formatting." in screen.workspace._dialogs["guidelines"].browser.toPlainText()
     window.close()
     window.ctx.store.close()
+
+
+def test_a_missing_or_foreign_file_shows_an_error_page(qtbot, tmp_path, settings):
+    missing = build_crowd_window(tmp_path / "nope.tiebreak")
+    qtbot.addWidget(missing)
+    assert missing.tabs.tabText(0) == "Error" and not (tmp_path / "nope.tiebreak").exists()
+    plain = tmp_path / "plain.tiebreak"
+    from tiebreak.core.store import Store
+
+    Store(plain).close()  # a Tiebreak database that is not a pack
+    window = build_crowd_window(plain)
+    qtbot.addWidget(window)
+    assert "not a Tiebreak pack" in window.tabs.widget(0).text()
+    window.ctx.store.close()
