@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from tiebreak.core.crowd.round import RoundError, item_key
-from tiebreak.core.domain import canonical_preference, normalize_preference
+from tiebreak.core.domain import Choice, canonical_preference, normalize_preference
 
-__all__ = ["GoldPair", "read_gold", "add_gold", "wilson", "category", "check_scores"]
+__all__ = ["GoldPair", "PREFERENCE", "read_gold", "add_gold", "wilson", "category", "check_scores", "preference_of"]
 
 _REQUIRED = ("instruction", "output_1", "output_2", "preference")
 
@@ -87,6 +87,15 @@ def add_gold(tx: Any, gold: list[GoldPair]) -> list[tuple[int, str, float]]:
     return out
 
 
+#: (shown choice, swapped) -> canonical preference for every answer a label event can carry.
+PREFERENCE = {(c.value, sw): canonical_preference(c, sw) for c in Choice if c is not Choice.SKIP for sw in (False, True)}
+
+
+def preference_of(choice: str | None, swapped: object) -> float | None:
+    """Canonical preference of a label event (``canonical_preference`` by table lookup; None if unknown)."""
+    return PREFERENCE.get((choice, bool(swapped)))  # type: ignore[arg-type]
+
+
 def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     """Wilson score interval of a proportion k / n (NaN, NaN when n = 0)."""
     if n == 0:
@@ -124,7 +133,7 @@ def check_scores(labels: dict[tuple[int, str], dict[str, Any]], items: dict[str,
         if item is None:
             continue
         s = out.setdefault(worker, {"gold_n": 0, "gold_ok": 0, "repeat_n": 0, "repeat_ok": 0})
-        p = canonical_preference(ev["choice"], bool(ev["swapped"]))
+        p = preference_of(ev["choice"], ev["swapped"])
         if item["kind"] in ("gold", "identical"):
             s["gold_n"] += 1
             s["gold_ok"] += int(category(p) == category(item["expected"]))
@@ -132,7 +141,7 @@ def check_scores(labels: dict[tuple[int, str], dict[str, Any]], items: dict[str,
             original = labels.get((worker, item["source_key"]))
             if original is None:
                 continue
-            first = canonical_preference(original["choice"], bool(original["swapped"]))
+            first = preference_of(original["choice"], original["swapped"])
             s["repeat_n"] += 1
             s["repeat_ok"] += int(p is not None and category(3 - p) == category(first))
     return out

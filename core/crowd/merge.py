@@ -23,8 +23,8 @@ from tiebreak.core.crowd.events import (
     pack_summary,
     read_events,
 )
+from tiebreak.core.crowd.gold import PREFERENCE
 from tiebreak.core.crowd.round import RoundError
-from tiebreak.core.domain import Choice, canonical_preference
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store import Store, utcnow
 
@@ -223,8 +223,7 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, eve
     return len(retract) + len(rows)
 
 
-#: (shown choice, swapped) -> canonical preference, for every choice a label can carry.
-_PREF = {(c.value, sw): canonical_preference(c, sw) for c in Choice if c is not Choice.SKIP for sw in (False, True)}
+_PREF = PREFERENCE
 
 
 def _annotation_row(ann_id: int, cid: int, annotator_id: int, session_id: int | None, round_name: str,

@@ -219,7 +219,7 @@ ROUND_COLUMNS = (
 
 def _labels_frame(data: RoundData, names: dict[int, str], group: str) -> pd.DataFrame:
     """Winning labels on ordinary and gold items as an annotations-like frame."""
-    from tiebreak.core.domain import canonical_preference
+    from tiebreak.core.crowd.gold import preference_of
 
     rows = []
     for (aid, key), ev in data.winners.items():
@@ -227,7 +227,7 @@ def _labels_frame(data: RoundData, names: dict[int, str], group: str) -> pd.Data
         if item is None or item["kind"] not in ("item", "gold") or aid not in names:
             continue
         rows.append((int(ev["seq"] or 0), item["comparison_id"], group, names[aid],
-                     canonical_preference(ev["choice"], bool(ev["swapped"])), ev["seconds"]))  # fmt: skip
+                     preference_of(ev["choice"], ev["swapped"]), ev["seconds"]))  # fmt: skip
     cols = ["annotation_id", "comparison_id", "annotator", "annotator_name", "preference", "time_per_example"]
     return pd.DataFrame(rows, columns=cols)
 
