@@ -77,6 +77,7 @@ def _fill(table: QTableWidget, columns: Sequence[tuple[str, str, Callable[[Any],
         color = STATUS_COLORS.get(str(row.get("status")))
         for c, (key, _h, text) in enumerate(columns):
             item = QTableWidgetItem(text(row.get(key)))
+            item.setToolTip(item.text())  # long reasons are cut at small widths
             if color is not None:
                 item.setBackground(QBrush(color))
                 item.setForeground(QBrush(QColor("#1a1a1a")))
