@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +142,11 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
     now = utcnow()
     if new:
         cols = [c for c in EVENT_FIELDS if c != "seq"]
+        get = itemgetter(*cols)
         tx.executemany(
             f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, seq, merged_at, {', '.join(cols)})"
             f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(cols))})",
-            [(round_id, info.pack_uuid, annotator_id, e["seq"] or 0, now, *(e[c] for c in cols)) for e in new],
+            [(round_id, info.pack_uuid, annotator_id, e["seq"] or 0, now, *get(e)) for e in new],
         )
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
     changed = 0
@@ -207,11 +209,12 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, eve
     rows, links = [], []
     next_id = (conn.execute("SELECT max(id) FROM annotations").fetchone()[0] or 0) + 1
     session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": now}) if insert else None
+    round_json = json.dumps(round_name)
     for ev in insert:
         ann_id = None
         if ev["item_key"] in items:  # checks (repeats, identical outputs) are not annotations
             ann_id, next_id = next_id, next_id + 1
-            rows.append(_annotation_row(ann_id, items[ev["item_key"]], annotator_id, session_id, round_name, ev))
+            rows.append(_annotation_row(ann_id, items[ev["item_key"]], annotator_id, session_id, round_json, ev))
         links.append((round_id, annotator_id, ev["item_key"], ev["uuid"], ann_id))
     tx.executemany(
         "INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,"
@@ -226,11 +229,11 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, eve
 _PREF = PREFERENCE
 
 
-def _annotation_row(ann_id: int, cid: int, annotator_id: int, session_id: int | None, round_name: str,
+def _annotation_row(ann_id: int, cid: int, annotator_id: int, session_id: int | None, round_json: str,
                     ev: dict[str, Any]) -> tuple[Any, ...]:  # fmt: skip
     """An annotations row for a winning label event (canonical preference from the shown choice)."""
     swapped = bool(ev["swapped"])
-    extra = f'{{"crowd_event": {json.dumps(ev["uuid"])}, "round": {json.dumps(round_name)}}}'  # sorted keys
+    extra = f'{{"crowd_event": {json.dumps(ev["uuid"])}, "round": {round_json}}}'  # = json.dumps(sort_keys=True)
     return (ann_id, cid, annotator_id, _PREF.get((ev["choice"], swapped)), ev["choice"],
             _PREF.get((ev["choice"], False)), int(swapped), ev["note"] or None, ev["seconds"],
             session_id, extra, ev["shown_at"], ev["submitted_at"], ev["at"])  # fmt: skip

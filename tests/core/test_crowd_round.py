@@ -103,6 +103,10 @@ def test_merge_is_idempotent_across_packs_and_event_files(tmp_path):
     again = merge_files(store, [made.packs["ann"], events])
     assert [f.n_new for f in again.files] == [0, 0]
     assert store.conn.execute("SELECT count(*) FROM annotations WHERE source = 'label'").fetchone()[0] == 12
+    extra = store.conn.execute("SELECT extra FROM annotations WHERE source = 'label' LIMIT 1").fetchone()[0]
+    uuids = {e["uuid"] for e in read_events(events).events}
+    assert json.loads(extra)["round"] == "r" and json.loads(extra)["crowd_event"] in uuids
+    assert extra == json.dumps(json.loads(extra), sort_keys=True)
 
 
 def test_a_revised_label_never_aborts_a_merge_and_bad_files_are_reported(tmp_path):
