@@ -30,6 +30,10 @@ def _run_gui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch ``tiebreak [COMMAND]``; no command means ``gui``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].lower().endswith(".tiebreak"):  # an annotator pack: crowd mode
+        from tiebreak.gui.crowd_labelling import run_pack
+
+        return run_pack(argv[0])
     if not argv or argv[0].startswith("--db"):
         argv = ["gui", *argv]
     if argv[0] == "gui" and not {"-h", "--help"} & set(argv):

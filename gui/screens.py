@@ -23,6 +23,7 @@ SCREENS: list[tuple[str, str]] = [
     ("Human vs judge", "tiebreak.gui.dashboard:Dashboard"),
     ("Browse", "tiebreak.gui.browse:BrowseScreen"),
     ("Annotators", "tiebreak.gui.annotators:AnnotatorsScreen"),
+    ("Coordinator", "tiebreak.gui.coordinator:CoordinatorScreen"),
 ]
 
 

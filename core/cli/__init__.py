@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": (f"{__name__}.cmd_info", "show the database path, the log path and what the database holds"),
     "judge": (f"{__name__}.cmd_judge", "run an LLM judge over comparisons"),
     "leaderboard": (f"{__name__}.cmd_leaderboard", "model win rates vs a reference (AlpacaEval columns)"),
+    "round": (f"{__name__}.cmd_round", "crowd rounds: assignment, annotator packs, merge, status, reissue"),
     "spotcheck": (f"{__name__}.cmd_spotcheck", "spot-check judge verdicts: audit samples, estimates, export"),
 }  # fmt: skip
 
@@ -56,6 +57,21 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="create the database named by --db / $TIEBREAK_DB if it does not exist (never implicit)",
     )
+
+
+def add_exclude_argument(parser: argparse.ArgumentParser) -> None:
+    """The shared ``--exclude WORKER`` option (repeatable; workers excluded in a crowd round are always left out)."""
+    parser.add_argument(
+        "--exclude", metavar="WORKER", action="append", default=[],
+        help="leave out this annotator's labels (repeatable; workers removed from a crowd round are always left out)",
+    )  # fmt: skip
+
+
+def excluded(store: Store, names: list[str] | None) -> set[str]:
+    """Checked ``--exclude`` names plus the workers removed from crowd rounds (CliError for unknown names)."""
+    from tiebreak.core.crowd.selection import excluded_workers
+
+    return excluded_workers(store, names)
 
 
 def open_store(db_arg: str | None, *, create: bool = False) -> Store:

@@ -32,6 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="pay per hour of human labelling, for the humans' price (default 18)",
     )  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    cli.add_exclude_argument(p)
+    p.add_argument("--exclude-gold", action="store_true", help="leave out the gold (known-answer) items of crowd rounds")
+    p.add_argument(
+        "--per-item", metavar="N", type=int,
+        help="use N labels of the gold group per comparison (AlpacaEval uses 4), chosen by a fixed hash rule",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -48,14 +54,18 @@ def select_judges(store: Store, gold: str, judges: list[str] | None) -> list[str
     return [g for g, kind in sorted(known.items()) if kind == "judge" and g != gold]
 
 
-def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: float) -> pd.DataFrame:
+def compute(
+    store: Store, gold: str, judges: list[str] | None, hourly_rate: float, *,
+    exclude: list[str] | None = None, exclude_gold: bool = False, per_item: int | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """The judge-metrics table for the CLI selection (notes in ``.attrs['notes']``)."""
     import numpy as np
 
     from tiebreak.core.metrics.judge import judge_metrics
 
-    names, notes = select_judges(store, gold, judges), []
-    frame = store.annotations_frame(groups=[gold, *names])
+    names, notes = select_judges(store, gold, judges), list[str]()
+    frame = select_labels(store, store.annotations_frame(groups=[gold, *names]), gold, exclude, exclude_gold,
+                          per_item, notes)  # fmt: skip
     gold_cids = set(frame.loc[frame["annotator"] == gold, "comparison_id"])
     overlap = frame[frame["comparison_id"].isin(gold_cids)].groupby("annotator").size()
     keep = [n for n in names if n in overlap.index]
@@ -72,6 +82,43 @@ def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: floa
     return table
 
 
+def select_labels(
+    store: Store, frame: pd.DataFrame, gold: str, exclude: list[str] | None, exclude_gold: bool,
+    per_item: int | None, notes: list[str],
+) -> pd.DataFrame:  # fmt: skip
+    """Apply --exclude, --exclude-gold and --per-item; every label left out is counted in a note.
+
+    Without --per-item, comparisons with more gold labels than the usual number are capped by the
+    same documented rule (never by label order), and the note says so.
+    """
+    from tiebreak.core.crowd.selection import (
+        PER_ITEM_RULE,
+        drop_workers,
+        gold_comparisons,
+        keep_per_item,
+    )
+
+    names = cli.excluded(store, exclude)
+    before = len(frame)
+    frame = drop_workers(frame, names)
+    if names and before > len(frame):
+        notes.append(f"excluded worker(s) {', '.join(sorted(names))}: {before - len(frame)} label(s) left out")
+    if exclude_gold:
+        ids = gold_comparisons(store)
+        n_gold_rows = int(frame["comparison_id"].isin(ids).sum())
+        frame = frame[~frame["comparison_id"].isin(ids)]
+        notes.append(f"--exclude-gold: {n_gold_rows} label(s) on {len(ids)} gold item(s) left out")
+    if per_item is not None and per_item < 1:
+        raise cli.CliError(f"--per-item must be at least 1, got {per_item}")
+    counts = frame[frame["annotator"] == gold].groupby("comparison_id").size()
+    n = per_item or (int(counts.mode().max()) if len(counts) else 0)
+    if n and (counts > n).any():
+        frame, dropped = keep_per_item(frame, gold, n)
+        notes.append(f"{int((counts > n).sum())} comparison(s) have more than {n} labels of {gold}: {dropped} "
+                     f"label(s) not used here (rule: {PER_ITEM_RULE}); annotator quality uses all labels")  # fmt: skip
+    return frame
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the judge metrics."""
     from tiebreak.core.metrics.agreement import TIE_RULE
@@ -80,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
         raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")
     store = cli.open_store(args.db, create=args.create)
     try:
-        table = compute(store, args.gold, args.judges, args.hourly_rate)
+        table = compute(store, args.gold, args.judges, args.hourly_rate, exclude=args.exclude,
+                        exclude_gold=args.exclude_gold, per_item=args.per_item)
         versions = _versions(store, table, args.gold)
         if args.format == "csv":
             table = alpaca_csv_table(store, table, args.gold)

@@ -32,16 +32,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="flag annotators whose median active time per label is below this (default 5)",
     )  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    cli.add_exclude_argument(p)
     p.set_defaults(func=run)
 
 
-def compute(db: str | None, group: str, overlap: int, too_fast: float) -> CrowdReport:
-    """The crowd report of ``group`` in the database (bad choices raise CrowdError)."""
+def compute(db: str | None, group: str, overlap: int, too_fast: float, exclude: list[str] | None = None) -> CrowdReport:
+    """The crowd report of ``group`` in the database (without excluded workers)."""
     from tiebreak.core.crowd.quality import crowd_report
+    from tiebreak.core.crowd.selection import drop_workers
 
     store = cli.open_store(db)
     try:
-        frame = store.annotations_frame(with_texts=False)
+        frame = drop_workers(store.annotations_frame(with_texts=False), cli.excluded(store, exclude))
     finally:
         store.close()
     return crowd_report(frame, group, overlap=overlap, too_fast=too_fast)
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise cli.CliError(f"--overlap must be at least 1, got {args.overlap}")
     if not args.too_fast >= 0:
         raise cli.CliError(f"--too-fast must be a non-negative number of seconds, got {args.too_fast}")
-    report = compute(args.db, args.group, args.overlap, args.too_fast)
+    report = compute(args.db, args.group, args.overlap, args.too_fast, args.exclude)
     under = [int(c) for c in report.under_annotated["comparison_id"]]
     if args.format == "csv":
         print(report.annotators.to_csv(index=False), end="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tiebreak.core.cli import add_db_argument, open_store
+from tiebreak.core.cli import add_db_argument, add_exclude_argument, excluded, open_store
 from tiebreak.core.formats.exporter import EXPORT_FORMATS, export_annotations
 
 
@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep this annotator group (a judge's name or e.g. 'humans'); repeatable")  # fmt: skip
     p.add_argument("--generator", action="append", metavar="NAME",
                    help="keep comparisons involving this generator; repeatable")  # fmt: skip
+    add_exclude_argument(p)
     add_db_argument(p)
     p.set_defaults(func=run)
 
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.db, create=args.create)
     try:
         n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
-                               force=args.force)
+                               exclude=excluded(store, args.exclude), force=args.force)
     finally:
         store.close()
     print(f"wrote {n} annotations to {args.output} ({args.format})")

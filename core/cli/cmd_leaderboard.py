@@ -39,11 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resamples", type=int, default=CLI_RESAMPLES, help="bootstrap resamples (0: no BCa)"
     )
+    cli.add_exclude_argument(p)
     p.set_defaults(func=run)
 
 
 def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> pd.DataFrame:
     """The full leaderboard for the selection in ``args`` (fraction scale)."""
+    from tiebreak.core.crowd.selection import annotation_ids_of
     from tiebreak.core.metrics import sql as q
     from tiebreak.core.metrics.intervals import DEFAULT_SEED
     from tiebreak.core.metrics.lc import PublishedLC
@@ -57,7 +59,12 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
     with store.snapshot():
         sums = q.winrate_sums(store, groups=groups, references=refs)
         frame = q.metric_frame(store, groups=groups, references=refs)
-        rows = from_sums(sums, q.avg_lengths(store))
+        lengths = q.avg_lengths(store)
+        rows = from_sums(sums, lengths)
+        dropped = annotation_ids_of(store, cli.excluded(store, getattr(args, "exclude", None)))
+    stored_rows: pd.DataFrame | None = rows
+    if dropped:  # the stored sums include the excluded workers: recompute the rows from the frame
+        frame, stored_rows = frame[~frame["annotation_id"].isin(dropped)], None
     if frame.empty:
         raise cli.CliError(
             "no annotations in this selection (import some, or check --annotator/--reference)"
@@ -80,7 +87,7 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
         ids = functools.partial(q.instruction_ids_by_text, store)
         published = PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids)
     return full_leaderboard(
-        frame, rows=rows, published=published, min_models=args.min_models,
+        frame, rows=stored_rows, avg_lengths=lengths, published=published, min_models=args.min_models,
         bootstrap=bootstrap and args.resamples > 0, n_resamples=max(args.resamples, 1),
         seed=DEFAULT_SEED,
     )  # fmt: skip

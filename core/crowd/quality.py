@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.metrics.agreement import agreement_with_others, categories, dawid_skene_one_coin
+
+if TYPE_CHECKING:
+    from tiebreak.core.crowd.status import RoundData
+    from tiebreak.core.store import Store
 
 __all__ = [
     "DEFAULT_OVERLAP",
@@ -21,6 +26,8 @@ __all__ = [
     "annotator_quality",
     "item_coverage",
     "crowd_report",
+    "round_quality",
+    "NOT_ENOUGH",
 ]
 
 #: Target number of labels per item.
@@ -192,3 +199,101 @@ def crowd_report(
         f"(items without any label from {group} are not counted)"
     )
     return CrowdReport(group, table, items, overlap, too_fast, notes)
+
+
+# -- per-round quality (gold, self-consistency, position bias, agreement, Dawid-Skene) ---------------
+#: A worker is FLAGGED when one of these holds (documented in docs/crowd.md):
+#: gold accuracy's Wilson upper bound below GOLD_FLAG (at least GOLD_MIN gold answers);
+#: leave-one-out agreement below AGREEMENT_FLAG (at least MIN_SHARED shared items);
+#: a share of "left" answers outside [1 - LEFT_FLAG, LEFT_FLAG] (at least LEFT_MIN answers);
+#: median active seconds below DEFAULT_TOO_FAST.
+GOLD_FLAG, GOLD_MIN = 0.75, 5
+AGREEMENT_FLAG = 0.65
+LEFT_FLAG, LEFT_MIN = 0.8, 20
+NOT_ENOUGH = "not enough overlap"
+ROUND_COLUMNS = (
+    "annotator", "excluded", "n_labels", "gold_n", "gold_accuracy", "gold_low", "gold_high", "repeat_n",
+    "self_consistency", "left_share", "median_seconds", "n_shared", "agreement", "ds_accuracy", "status", "reasons",
+)  # fmt: skip
+
+
+def _labels_frame(data: RoundData, names: dict[int, str], group: str) -> pd.DataFrame:
+    """Winning labels on ordinary and gold items as an annotations-like frame."""
+    from tiebreak.core.crowd.gold import preference_of
+
+    rows = []
+    for (aid, key), ev in data.winners.items():
+        item = data.items.get(key)
+        if item is None or item["kind"] not in ("item", "gold") or aid not in names:
+            continue
+        rows.append((int(ev["seq"] or 0), item["comparison_id"], group, names[aid],
+                     preference_of(ev["choice"], ev["swapped"]), ev["seconds"]))  # fmt: skip
+    cols = ["annotation_id", "comparison_id", "annotator", "annotator_name", "preference", "time_per_example"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _worker_row(q: pd.Series | None, checks: dict[str, int], lefts: list[int], excluded: bool, name: str) -> dict[str, Any]:
+    from tiebreak.core.crowd.gold import wilson
+
+    gn, gk = checks.get("gold_n", 0), checks.get("gold_ok", 0)
+    low, high = wilson(gk, gn)
+    rn, rk = checks.get("repeat_n", 0), checks.get("repeat_ok", 0)
+    n_left, n_sided = lefts
+    shared = int(q["n_shared"]) if q is not None else 0
+    enough = shared >= MIN_SHARED
+    row: dict[str, Any] = {"annotator": name, "excluded": excluded, "n_labels": int(q["n_labels"]) if q is not None else 0,
+           "gold_n": gn, "gold_accuracy": gk / gn if gn else np.nan, "gold_low": low, "gold_high": high,
+           "repeat_n": rn, "self_consistency": rk / rn if rn else np.nan,
+           "left_share": n_left / n_sided if n_sided else np.nan,
+           "median_seconds": float(q["median_seconds"]) if q is not None else np.nan, "n_shared": shared,
+           "agreement": float(q["agreement"]) if q is not None and enough else np.nan,
+           "ds_accuracy": float(q["ds_accuracy"]) if q is not None and enough else np.nan}  # fmt: skip
+    reasons = []
+    if gn >= GOLD_MIN and high < GOLD_FLAG:
+        reasons.append(f"gold accuracy {gk}/{gn} (95% CI {low:.2f}-{high:.2f}) below {GOLD_FLAG:g}")
+    if enough and row["agreement"] < AGREEMENT_FLAG:
+        reasons.append(f"agreement with the others {row['agreement']:.2f} < {AGREEMENT_FLAG:g}")
+    if n_sided >= LEFT_MIN and not (1 - LEFT_FLAG <= row["left_share"] <= LEFT_FLAG):
+        reasons.append(f"position bias: {row['left_share']:.0%} of answers 'left'")
+    if not np.isnan(row["median_seconds"]) and row["median_seconds"] < DEFAULT_TOO_FAST:
+        reasons.append(f"too fast: median {row['median_seconds']:.1f} s < {DEFAULT_TOO_FAST:g} s")
+    row["status"] = "FLAGGED" if reasons else ("ok" if enough else NOT_ENOUGH)
+    row["reasons"] = "; ".join(reasons + ([] if enough else [f"{NOT_ENOUGH} ({shared} < {MIN_SHARED} shared items)"]))
+    return row
+
+
+def round_quality(store: Store, name: str, data: RoundData | None = None) -> pd.DataFrame:
+    """Per worker of a round: gold accuracy (Wilson 95%), self-consistency, left share, speed,
+    leave-one-out agreement and one-coin Dawid-Skene accuracy, with a status (ok / FLAGGED /
+    not enough overlap) and the reasons.
+
+    Agreement and Dawid-Skene of the kept workers use only the kept workers; an excluded worker is
+    scored against the kept ones (its labels never enter anyone else's majority). Gold items count
+    for everyone (all labels, no per-item cap).
+    """
+    from tiebreak.core.crowd.gold import check_scores
+    from tiebreak.core.crowd.status import load_round
+
+    d = data or load_round(store, name)
+    group = d.round["group_name"]
+    kept = {a: w["name"] for a, w in d.workers.items() if w["excluded_at"] is None}
+    out = {a: w["name"] for a, w in d.workers.items() if w["excluded_at"] is not None}
+    checks = check_scores(d.winners, d.items)
+    lefts: dict[int, list[int]] = {}
+    for (aid, _key), ev in d.winners.items():
+        if ev["choice"] in ("left", "right", "tie_good", "tie_bad"):
+            c = lefts.setdefault(aid, [0, 0])
+            c[0] += ev["choice"] == "left"
+            c[1] += 1
+    tables: dict[int, pd.Series] = {}
+    for members in [kept] + [{**kept, a: n} for a, n in out.items()]:
+        frame = _labels_frame(d, members, group)
+        if frame.empty:
+            continue
+        q = annotator_quality(frame, group).set_index("annotator")
+        for a, n in members.items():
+            if n in q.index and (a in out or a not in tables):
+                tables[a] = q.loc[n]
+    rows = [_worker_row(tables.get(a), checks.get(a, {}), lefts.get(a, [0, 0]), a in out, w["name"])
+            for a, w in d.workers.items()]  # fmt: skip
+    return pd.DataFrame(rows, columns=list(ROUND_COLUMNS))

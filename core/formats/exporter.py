@@ -128,6 +128,7 @@ def export_records(
     fmt: str,
     annotators: Sequence[str] | None = None,
     generators: Sequence[str] | None = None,
+    exclude: set[str] | frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """The records ``export_annotations`` would write, as Python dicts.
 
@@ -139,6 +140,8 @@ def export_records(
         Annotator group names to keep (all by default).
     generators : sequence of str, optional
         Keep comparisons where output_1 or output_2 comes from one of these generators.
+    exclude : set of str
+        Annotator names whose labels are left out (``--exclude``).
 
     Raises
     ------
@@ -150,7 +153,7 @@ def export_records(
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(EXPORT_FORMATS)})")
     _check_names(store, annotators, generators)
-    rows = sql.export_rows(store, annotators, generators)
+    rows = [r for r in sql.export_rows(store, annotators, generators) if r["annotator_name"] not in exclude]
     if fmt == "alpaca-eval":  # annotator_index only when some row needs it, then on every row
         with_index = any(_index(r) not in (None, 0) or r["member"] is not None for r in rows)
         return [_alpaca_record(r, with_index) for r in rows]
@@ -165,6 +168,7 @@ def export_annotations(
     fmt: str,
     annotators: Sequence[str] | None = None,
     generators: Sequence[str] | None = None,
+    exclude: set[str] | frozenset[str] = frozenset(),
     *,
     force: bool = False,
 ) -> int:
@@ -176,7 +180,7 @@ def export_annotations(
     database or any SQLite file, an existing file only with ``force``, nothing left on error.
     """
     check_target(path, force=force, protect=[store.path])  # refuse before reading anything
-    records = export_records(store, fmt, annotators, generators)
+    records = export_records(store, fmt, annotators, generators, exclude)
 
     def write(fh: IO[str]) -> None:
         if fmt in ("alpaca-eval", "cross-annotations"):

@@ -534,3 +534,126 @@ def m0007_guiint_database_id(db: Database) -> None:
 
     db.execute("CREATE TABLE database_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute("INSERT INTO database_info (key, value) VALUES ('id', ?)", [uuid.uuid4().hex])
+
+
+@migrations(name="0008_crowd_rounds")
+def m0008_crowd_rounds(db: Database) -> None:
+    """Crowd rounds: items keyed by content, balanced assignments, packs, merged events, exclusions;
+    and the pack-side tables (identity, items, outgoing events)."""
+    _run(
+        db,
+        """
+        CREATE TABLE crowd_rounds (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            overlap INTEGER NOT NULL CHECK (overlap >= 1),
+            group_name TEXT NOT NULL,
+            items_filter TEXT,
+            guidelines TEXT,
+            seed INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE crowd_items (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL REFERENCES crowd_rounds(id),
+            item_key TEXT NOT NULL,
+            comparison_id INTEGER REFERENCES comparisons(id),
+            kind TEXT NOT NULL CHECK (kind IN ('item', 'gold', 'repeat', 'identical')),
+            mirrored INTEGER NOT NULL DEFAULT 0,
+            expected REAL,
+            UNIQUE (round_id, item_key)
+        );
+        CREATE INDEX crowd_items_comparison ON crowd_items(comparison_id);
+        CREATE TABLE crowd_workers (
+            round_id INTEGER NOT NULL REFERENCES crowd_rounds(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            excluded_at TEXT,
+            PRIMARY KEY (round_id, annotator_id)
+        );
+        CREATE TABLE crowd_packs (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            round_id INTEGER NOT NULL REFERENCES crowd_rounds(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            path TEXT,
+            n_items INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            last_merged_at TEXT
+        );
+        CREATE TABLE crowd_assignments (
+            item_id INTEGER NOT NULL REFERENCES crowd_items(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            pack_id INTEGER NOT NULL REFERENCES crowd_packs(id),
+            swapped INTEGER NOT NULL DEFAULT 0,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (item_id, annotator_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX crowd_assignments_pack ON crowd_assignments(pack_id);
+        CREATE TABLE crowd_events (
+            uuid TEXT PRIMARY KEY,
+            round_id INTEGER NOT NULL REFERENCES crowd_rounds(id),
+            pack_uuid TEXT NOT NULL,
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            item_key TEXT,
+            kind TEXT NOT NULL,
+            choice TEXT,
+            swapped INTEGER,
+            shown_at TEXT,
+            submitted_at TEXT,
+            seconds REAL,
+            note TEXT,
+            refers_to TEXT,
+            at TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            local_id INTEGER,
+            merged_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX crowd_events_worker ON crowd_events(round_id, annotator_id);
+        CREATE INDEX crowd_events_pack ON crowd_events(pack_uuid);
+        CREATE TABLE crowd_labels (
+            round_id INTEGER NOT NULL REFERENCES crowd_rounds(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            item_key TEXT NOT NULL,
+            uuid TEXT NOT NULL,
+            annotation_id INTEGER REFERENCES annotations(id),
+            PRIMARY KEY (round_id, annotator_id, item_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX crowd_labels_item ON crowd_labels(round_id, item_key);
+        CREATE TABLE crowd_merges (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER REFERENCES crowd_rounds(id),
+            path TEXT NOT NULL,
+            pack_uuid TEXT,
+            n_events INTEGER NOT NULL,
+            n_new INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            message TEXT,
+            merged_at TEXT NOT NULL
+        );
+        CREATE TABLE crowd_pack (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        );
+        CREATE TABLE crowd_pack_items (
+            comparison_id INTEGER PRIMARY KEY REFERENCES comparisons(id),
+            item_key TEXT NOT NULL UNIQUE,
+            position INTEGER NOT NULL,
+            swapped INTEGER NOT NULL
+        );
+        CREATE TABLE crowd_pack_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            item_key TEXT,
+            choice TEXT,
+            swapped INTEGER,
+            shown_at TEXT,
+            submitted_at TEXT,
+            seconds REAL,
+            note TEXT,
+            local_ref INTEGER,
+            refers_to TEXT,
+            at TEXT NOT NULL
+        )
+        """,
+    )

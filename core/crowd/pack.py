@@ -1,0 +1,299 @@
+"""Annotator packs: one SQLite file per annotator (identity, queue, texts) that records its work as events.
+
+A pack is an ordinary Tiebreak database (the labelling session works on it unchanged) holding
+only that annotator's items, plus ``crowd_pack`` (identity), ``crowd_pack_items`` (content key,
+position, side) and triggers that append every label, retraction, redo, skip, flag and session
+start / end to ``crowd_pack_events`` with a random 128-bit id.
+"""
+
+from __future__ import annotations
+
+import atexit
+import re
+import shutil
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tiebreak.core.crowd.round import PlanItem, RoundError, item_key
+from tiebreak.core.labelling import sql as lq
+from tiebreak.core.labelling.queue import LabelQueue
+from tiebreak.core.labelling.session import LabellingSession
+from tiebreak.core.store import Store, StoreError, utcnow
+
+__all__ = [
+    "pairs_of", "PACK_SUFFIX", "PackInfo", "PackQueue", "pack_name", "issue_pack", "read_identity", "open_pack_session",
+    "start_pack_session", "is_pack",
+]  # fmt: skip
+
+PACK_SUFFIX = ".tiebreak"
+PACK_FORMAT = "1"
+_NEW_UUID = "lower(hex(randomblob(16)))"
+_NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"
+
+
+def pack_name(round_name: str, worker: str, number: int) -> str:
+    """File name of an annotator's ``number``-th pack of a round (unsafe characters replaced)."""
+    safe = re.sub(r"[^\w.-]+", "_", f"{round_name}-{worker}")
+    return f"{safe}{'' if number == 1 else f'-{number}'}{PACK_SUFFIX}"
+
+
+def _state_trigger(table: str, kind: str) -> str:
+    """Retraction / redo of a label, skip or flag as an event referring to the original one."""
+    return f"""
+        CREATE TRIGGER crowd_pack_{table}_state AFTER UPDATE OF retracted_at ON {table}
+            WHEN (OLD.retracted_at IS NULL) != (NEW.retracted_at IS NULL)
+        BEGIN
+            INSERT INTO crowd_pack_events (uuid, kind, item_key, local_ref, refers_to, at)
+            VALUES ({_NEW_UUID}, CASE WHEN NEW.retracted_at IS NULL THEN 'redo' ELSE 'retraction' END,
+                    (SELECT item_key FROM crowd_pack_items WHERE comparison_id = NEW.comparison_id), NEW.id,
+                    (SELECT uuid FROM crowd_pack_events WHERE kind = '{kind}' AND local_ref = NEW.id), {_NOW});
+        END"""
+
+
+_TRIGGERS = [
+    f"""CREATE TRIGGER crowd_pack_label AFTER INSERT ON annotations BEGIN
+        INSERT INTO crowd_pack_events (uuid, kind, item_key, choice, swapped, shown_at, submitted_at,
+            seconds, note, local_ref, at)
+        VALUES ({_NEW_UUID}, 'label', (SELECT item_key FROM crowd_pack_items WHERE comparison_id = NEW.comparison_id),
+            NEW.raw_choice, NEW.swapped, NEW.shown_at, NEW.submitted_at, NEW.seconds, NEW.rationale, NEW.id,
+            NEW.created_at);
+    END""",
+    f"""CREATE TRIGGER crowd_pack_skip AFTER INSERT ON skips BEGIN
+        INSERT INTO crowd_pack_events (uuid, kind, item_key, swapped, shown_at, submitted_at, seconds, local_ref, at)
+        VALUES ({_NEW_UUID}, 'skip', (SELECT item_key FROM crowd_pack_items WHERE comparison_id = NEW.comparison_id),
+            NEW.swapped, NEW.shown_at, NEW.submitted_at, NEW.seconds, NEW.id, NEW.created_at);
+    END""",
+    f"""CREATE TRIGGER crowd_pack_flag AFTER INSERT ON flags BEGIN
+        INSERT INTO crowd_pack_events (uuid, kind, item_key, note, local_ref, at)
+        VALUES ({_NEW_UUID}, 'flag', (SELECT item_key FROM crowd_pack_items WHERE comparison_id = NEW.comparison_id),
+            NEW.note, NEW.id, NEW.created_at);
+    END""",
+    f"""CREATE TRIGGER crowd_pack_session_start AFTER INSERT ON sessions BEGIN
+        INSERT INTO crowd_pack_events (uuid, kind, local_ref, at) VALUES ({_NEW_UUID}, 'session_start', NEW.id, NEW.started_at);
+    END""",
+    f"""CREATE TRIGGER crowd_pack_session_end AFTER UPDATE OF ended_at ON sessions WHEN NEW.ended_at IS NOT NULL BEGIN
+        INSERT INTO crowd_pack_events (uuid, kind, local_ref, at) VALUES ({_NEW_UUID}, 'session_end', NEW.id, NEW.ended_at);
+    END""",
+    _state_trigger("annotations", "label"),
+    _state_trigger("skips", "skip"),
+    _state_trigger("flags", "flag"),
+]
+
+_PAIRS_SQL = """
+    SELECT c.id, i.id, i.dataset, ti.id, ti.sha1, ti.body, o1.id, o1.generator, t1.id, t1.sha1, t1.body,
+           o2.id, o2.generator, t2.id, t2.sha1, t2.body
+    FROM comparisons c JOIN instructions i ON i.id = c.instruction_id JOIN texts ti ON ti.id = i.text_id
+    JOIN outputs o1 ON o1.id = c.output_1_id JOIN texts t1 ON t1.id = o1.text_id
+    JOIN outputs o2 ON o2.id = c.output_2_id JOIN texts t2 ON t2.id = o2.text_id
+    WHERE c.id IN ({marks})
+"""
+
+
+def pairs_of(store: Store, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """Texts and ids of the given comparisons as the pack writer needs them (one read)."""
+    return _pairs(store, ids)
+
+
+def _pairs(store: Store, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    out: dict[int, tuple[Any, ...]] = {}
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        for row in store.conn.execute(_PAIRS_SQL.format(marks=", ".join("?" * len(chunk))), chunk):
+            out[row[0]] = row
+    return out
+
+
+def _check_key(p: PlanItem, row: tuple[Any, ...]) -> str:
+    """Content key of a check item as shown in the pack (mirrored repeat, identical outputs)."""
+    if p.kind == "repeat":
+        return item_key(row[5], row[15], row[10])
+    if p.kind == "identical":
+        return item_key(row[5], row[10], row[10])
+    return p.key
+
+
+def issue_pack(
+    tx: Any, round_id: int, worker: str, plan: list[PlanItem], ids: dict[str, int], path: Path,
+    pairs: dict[int, tuple[Any, ...]] | None = None,
+) -> Path:  # fmt: skip
+    """Record the pack and its assignments (inside ``tx``) and write the pack file to ``path``.
+
+    ``pairs`` may hold the texts of the plan's comparisons already (one read for all packs).
+    """
+    store: Store = tx.store
+    rnd = store.conn.execute("SELECT name, group_name, guidelines FROM crowd_rounds WHERE id = ?", (round_id,)).fetchone()
+    annotator_id = tx.annotator_id(worker)
+    pairs = pairs if pairs is not None else _pairs(store, [p.comparison_id for p in plan])
+    keyed, seen = [], set()
+    for p in plan:  # two identical-output checks of one instruction share a key: keep one
+        key = _check_key(p, pairs[p.comparison_id])
+        if key not in seen:
+            seen.add(key)
+            keyed.append((p, key))
+    for p, key in keyed:
+        if p.kind in ("repeat", "identical") and key not in ids:
+            cur = tx.execute(
+                "INSERT INTO crowd_items (round_id, item_key, comparison_id, kind, mirrored, expected) VALUES (?, ?, ?, ?, ?, ?)",
+                (round_id, key, p.comparison_id, p.kind, int(p.mirrored), 1.5 if p.kind == "identical" else None),
+            )
+            ids[key] = int(cur.lastrowid)
+    pack_uuid = str(uuid.uuid4())
+    cur = tx.execute(
+        "INSERT INTO crowd_packs (uuid, round_id, annotator_id, path, n_items, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (pack_uuid, round_id, annotator_id, str(path), len(keyed), utcnow()),
+    )
+    pack_id = int(cur.lastrowid)
+    tx.executemany(
+        "INSERT INTO crowd_assignments (item_id, annotator_id, pack_id, swapped, position) VALUES (?, ?, ?, ?, ?)",
+        [(ids[key], annotator_id, pack_id, int(p.swapped), n) for n, (p, key) in enumerate(keyed)],
+    )
+    identity = {"round": rnd[0], "annotator": worker, "group": rnd[1], "pack_uuid": pack_uuid,
+                "guidelines": rnd[2] or "", "created_at": utcnow(), "format": PACK_FORMAT}  # fmt: skip
+    _write_file(path, identity, keyed, pairs)
+    return path
+
+
+def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem, str]], pairs: dict[int, tuple[Any, ...]]) -> None:
+    """Build the pack database next to ``path`` and move it into place when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.unlink(missing_ok=True)
+    shutil.copyfile(_template(), tmp)  # an empty pack schema, migrated once per process
+    pack = Store(tmp)
+    try:
+        with pack.transaction() as tx:
+            texts, instructions, outputs, comparisons, items = {}, {}, {}, [], []
+            next_id = max(pairs) + 1 if pairs else 1
+            for n, (p, key) in enumerate(keyed):
+                r = pairs[p.comparison_id]
+                for tid, sha, body in ((r[3], r[4], r[5]), (r[8], r[9], r[10]), (r[13], r[14], r[15])):
+                    texts[tid] = (tid, sha, body, len(body))
+                instructions[r[1]] = (r[1], r[3], None)
+                # Model names are not in a pack: nothing (not even a gold item's names) tells items apart.
+                outputs[r[6]] = (r[6], r[1], f"model {r[6]}", r[8])
+                outputs[r[11]] = (r[11], r[1], f"model {r[11]}", r[13])
+                if p.kind in ("item", "gold"):
+                    cid, o1, o2 = r[0], r[6], r[11]
+                else:
+                    cid, next_id = next_id, next_id + 1
+                    o1, o2 = (r[11], r[6]) if p.kind == "repeat" else (r[6], r[6])
+                comparisons.append((cid, r[1], o1, o2))
+                items.append((cid, key, n, int(p.swapped)))
+            tx.executemany("INSERT INTO texts (id, sha1, body, length) VALUES (?, ?, ?, ?)", list(texts.values()))
+            tx.executemany("INSERT INTO instructions (id, text_id, dataset) VALUES (?, ?, ?)", list(instructions.values()))
+            tx.executemany("INSERT INTO outputs (id, instruction_id, generator, text_id) VALUES (?, ?, ?, ?)", list(outputs.values()))
+            tx.executemany("INSERT INTO comparisons (id, instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?, ?)", comparisons)
+            tx.executemany("INSERT INTO crowd_pack_items (comparison_id, item_key, position, swapped) VALUES (?, ?, ?, ?)", items)
+            tx.executemany("INSERT INTO crowd_pack (key, value) VALUES (?, ?)", list(identity.items()))
+            tx.execute("UPDATE database_info SET value = ? WHERE key = 'id'", (uuid.uuid4().hex,))  # its own identity
+            tx.annotator_id(identity["annotator"], "human", group=identity["group"], member=identity["annotator"])
+            for sql in _TRIGGERS:
+                tx.execute(sql)
+        pack.conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to send
+    finally:
+        pack.close()
+    tmp.replace(path)
+
+
+_TEMPLATE: list[Path] = []
+
+
+def _template() -> Path:
+    """An empty database migrated to head (copying it is much cheaper than migrating every pack)."""
+    if not _TEMPLATE or not _TEMPLATE[0].exists():
+        folder = Path(tempfile.mkdtemp(prefix="tiebreak-pack-"))
+        atexit.register(shutil.rmtree, folder, True)
+        store = Store(folder / "template.tiebreak", create=True)
+        store.conn.execute("PRAGMA journal_mode = DELETE")
+        store.close()
+        _TEMPLATE[:] = [folder / "template.tiebreak"]
+    return _TEMPLATE[0]
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """Identity of a pack: round, annotator, group, pack id, guidelines."""
+
+    path: Path
+    round: str
+    annotator: str
+    group: str
+    pack_uuid: str
+    guidelines: str
+
+
+def read_identity(conn: sqlite3.Connection, path: Path) -> PackInfo:
+    """The identity stored in a pack (RoundError when the file is not a pack)."""
+    try:
+        values = dict(conn.execute("SELECT key, value FROM crowd_pack"))
+    except sqlite3.Error as exc:
+        raise RoundError(f"{path}: not a Tiebreak pack ({exc})") from exc
+    missing = [k for k in ("round", "annotator", "pack_uuid") if not values.get(k)]
+    if missing:
+        raise RoundError(f"{path}: not a Tiebreak pack (no {', '.join(missing)} in its identity)")
+    return PackInfo(path, values["round"], values["annotator"], values.get("group") or "humans",
+                    values["pack_uuid"], values.get("guidelines") or "")  # fmt: skip
+
+
+class PackQueue(LabelQueue):
+    """The pack's fixed queue: the coordinator's order and screen sides, skips at the end."""
+
+    def __init__(self, order: list[int], swaps: dict[int, bool], annotator: str, *, done: set[int], skipped: list[int]):
+        super().__init__(order, annotator, 0, done=done, skipped=skipped)
+        self._swaps = swaps
+        tail = [c for c in dict.fromkeys(skipped) if c in swaps and c not in self._done]
+        held = set(tail)
+        self._pending = [c for c in order if c not in self._done and c not in held] + tail
+
+    def swapped(self, comparison_id: int) -> bool:
+        """The side chosen when the round was created (repeats keep the original's side)."""
+        return self._swaps[int(comparison_id)]
+
+
+def open_pack_session(path: str | Path, **kwargs: Any) -> tuple[Store, LabellingSession, PackInfo]:
+    """Open a pack for labelling: its store, a session with the fixed identity and queue, the identity.
+
+    Raises
+    ------
+    RoundError
+        The file is missing or is not a pack.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise RoundError(f"pack {p} does not exist")
+    try:
+        store = Store(p)
+    except (sqlite3.Error, StoreError) as exc:
+        raise RoundError(f"{p}: not a Tiebreak pack ({exc})") from exc
+    try:
+        session, info = start_pack_session(store, **kwargs)
+    except Exception:
+        store.close()
+        raise
+    return store, session, info
+
+
+def start_pack_session(store: Store, **kwargs: Any) -> tuple[LabellingSession, PackInfo]:
+    """A labelling session on an open pack: fixed annotator and queue (resumes where it stopped)."""
+    p = store.path or Path(":memory:")
+    info = read_identity(store.conn, p)
+    store.conn.execute("PRAGMA journal_mode = DELETE")  # every answer lands in the one file
+    rows = store.conn.execute("SELECT comparison_id, swapped FROM crowd_pack_items ORDER BY position").fetchall()
+    with store.transaction() as tx:
+        annotator_id = tx.annotator_id(info.annotator)
+        session_id = tx.start_session(annotator_id, "crowd", {"round": info.round, "pack": info.pack_uuid})
+    queue = PackQueue([r[0] for r in rows], {r[0]: bool(r[1]) for r in rows}, info.annotator,
+                      done=lq.finished_comparisons(store, annotator_id),
+                      skipped=lq.skipped_comparisons(store, annotator_id))  # fmt: skip
+    return LabellingSession(store, annotator_id, queue, session_id=session_id, group=info.group, **kwargs), info
+
+
+def is_pack(path: str | Path) -> bool:
+    """True when ``path`` names a pack file (by its extension)."""
+    return str(path).lower().endswith(PACK_SUFFIX)

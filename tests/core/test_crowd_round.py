@@ -1,0 +1,229 @@
+"""Crowd rounds in core: assignment, filter, keys, packs, events, merge, status, quality, selection, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from tests.support.crowd_data import label_all, right_always, seeded_random, small_round
+from tiebreak.core.cli import main as cli_main
+from tiebreak.core.crowd.events import live_labels, read_events, write_events
+from tiebreak.core.crowd.merge import merge_files
+from tiebreak.core.crowd.pack import open_pack_session
+from tiebreak.core.crowd.quality import round_quality
+from tiebreak.core.crowd.round import (
+    RoundError,
+    balanced_assignment,
+    create_round,
+    item_key,
+    parse_filter,
+)
+from tiebreak.core.crowd.selection import keep_per_item
+from tiebreak.core.crowd.settings import set_show_pooled_statistics, show_pooled_statistics
+from tiebreak.core.crowd.status import reissue, round_status
+
+
+@pytest.mark.parametrize(("n_items", "n_workers", "k"), [(100, 6, 4), (7, 3, 3), (13, 5, 2), (1, 4, 1), (50, 10, 7)])
+def test_balanced_assignment(n_items, n_workers, k):
+    workers = [f"w{i}" for i in range(n_workers)]
+    plan = balanced_assignment(n_items, workers, k, seed=3)
+    assert all(len(set(p)) == k for p in plan)  # K distinct annotators, nobody twice
+    loads = pd.Series([w for p in plan for w in p]).value_counts().reindex(workers, fill_value=0)
+    assert loads.max() - loads.min() <= 1 and loads.sum() == n_items * k
+
+
+def test_assignment_rejects_bad_overlap_and_duplicates():
+    with pytest.raises(RoundError, match="between 1 and the number of annotators"):
+        balanced_assignment(3, ["a", "b"], 3)
+    with pytest.raises(RoundError, match="twice"):
+        balanced_assignment(3, ["a", "a", "b"], 1)
+
+
+def test_parse_filter():
+    f = parse_filter("reference=r, generator=a|b,dataset=d,limit=5")
+    assert (f.reference, f.generators, f.dataset, f.limit) == ("r", ("a", "b"), "d", 5)
+    assert parse_filter(f.text()) == f
+    for bad, msg in (("colour=red", "unknown key"), ("limit=0", "positive"), ("reference", "key=value")):
+        with pytest.raises(RoundError, match=msg):
+            parse_filter(bad)
+
+
+def test_item_key_depends_on_order_and_boundaries():
+    assert item_key("q", "a", "b") != item_key("q", "b", "a")
+    assert item_key("q", "ab", "c") != item_key("q", "a", "bc")
+    assert item_key("q", "a", "b") == item_key("q", "a", "b")
+
+
+def test_create_writes_balanced_packs_and_bad_gold_changes_nothing(tmp_path):
+    store, made = small_round(tmp_path, ["ann", "ben", "cho"], 2, repeats=2, identical=1)
+    assert made.n_items == 24 and sorted(made.loads.values()) == [16, 16, 16]
+    conn = sqlite3.connect(made.packs["ann"])
+    kinds = dict(conn.execute("SELECT key, value FROM crowd_pack").fetchall())
+    assert kinds["annotator"] == "ann" and kinds["round"] == "r"
+    assert conn.execute("SELECT count(*) FROM crowd_pack_items").fetchone()[0] == 16 + 2 + 1
+    assert conn.execute("SELECT count(*) FROM annotations").fetchone()[0] == 0
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"instruction": "q", "output_1": "a", "output_2": "b", "preference": 1}\n{"instruction": "q2"}\n')
+    with pytest.raises(RoundError, match="record 2 lacks output_1, output_2, preference"):
+        create_round(store, "r2", ["ann"], 1, tmp_path / "p2", gold_file=gold)
+    with pytest.raises(RoundError, match="already exists"):
+        create_round(store, "r", ["ann"], 1, tmp_path / "p3")
+    with pytest.raises(RoundError, match="no comparison"):
+        create_round(store, "r4", ["ann"], 1, tmp_path / "p4", items="dataset=nothing")
+    assert not (tmp_path / "p2").exists() or not list((tmp_path / "p2").iterdir())
+    assert [r[0] for r in store.conn.execute("SELECT name FROM crowd_rounds")] == ["r"]
+
+
+def test_live_labels_latest_live_label_wins():
+    ev = [
+        {"annotator": 1, "item_key": "k", "kind": "label", "uuid": "a", "refers_to": None, "at": "1", "seq": 1},
+        {"annotator": 1, "item_key": "k", "kind": "label", "uuid": "b", "refers_to": None, "at": "2", "seq": 2},
+        {"annotator": 1, "item_key": "k", "kind": "retraction", "uuid": "c", "refers_to": "b", "at": "3", "seq": 3},
+    ]
+    assert live_labels(ev)[(1, "k")]["uuid"] == "a"  # b retracted: the older live label stands
+    ev.append({"annotator": 1, "item_key": "k", "kind": "redo", "uuid": "d", "refers_to": "b", "at": "4", "seq": 4})
+    assert live_labels(ev)[(1, "k")]["uuid"] == "b"
+    ev.append({"annotator": 1, "item_key": "k", "kind": "retraction", "uuid": "e", "refers_to": "a", "at": "5", "seq": 5})
+    ev.append({"annotator": 1, "item_key": "k", "kind": "retraction", "uuid": "f", "refers_to": "b", "at": "6", "seq": 6})
+    assert (1, "k") not in live_labels(ev)
+
+
+def test_merge_is_idempotent_across_packs_and_event_files(tmp_path):
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    label_all(made.packs["ann"], right_always)
+    events = tmp_path / "ann.jsonl"
+    n = write_events(made.packs["ann"], events)
+    assert n == len(read_events(made.packs["ann"]).events) and n == 12 + 2  # labels + session start / end
+    first = merge_files(store, [events])
+    assert first.files[0].n_new == n and first.files[0].n_changed == 12
+    again = merge_files(store, [made.packs["ann"], events])
+    assert [f.n_new for f in again.files] == [0, 0]
+    assert store.conn.execute("SELECT count(*) FROM annotations WHERE source = 'label'").fetchone()[0] == 12
+    extra = store.conn.execute("SELECT extra FROM annotations WHERE source = 'label' LIMIT 1").fetchone()[0]
+    uuids = {e["uuid"] for e in read_events(events).events}
+    assert json.loads(extra)["round"] == "r" and json.loads(extra)["crowd_event"] in uuids
+    assert extra == json.dumps(json.loads(extra), sort_keys=True)
+
+
+def test_a_revised_label_never_aborts_a_merge_and_bad_files_are_reported(tmp_path):
+    """Regression: one revised label aborted the whole (JSONL) merge; now it is a later event."""
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    label_all(made.packs["ann"], right_always)
+    label_all(made.packs["ben"], right_always)
+    merge_files(store, [made.packs["ann"]])
+    pstore, session, _ = open_pack_session(made.packs["ann"])
+    cid = pstore.conn.execute("SELECT comparison_id FROM annotations ORDER BY id DESC LIMIT 1").fetchone()[0]
+    ann_id = pstore.conn.execute("SELECT id FROM annotations ORDER BY id DESC LIMIT 1").fetchone()[0]
+    with pstore.transaction() as tx:  # the app's undo: retract, then a new answer on the same item
+        tx.retract_annotation(ann_id)
+        tx.add_annotation(comparison_id=cid, annotator_id=1, preference=1.0, raw_choice="left", swapped=0)
+    session.close()
+    pstore.close()
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"pack": {"round": "nope", "annotator": "x", "pack_uuid": "u"}}) + "\n")
+    report = merge_files(store, [other, made.packs["ann"], tmp_path / "missing.tiebreak", made.packs["ben"]])
+    assert [f.ok for f in report.files] == [False, True, False, True]
+    assert "round 'nope' is not in this database" in report.files[0].message
+    assert report.files[1].n_changed == 2
+    rows = store.conn.execute(
+        "SELECT raw_choice, retracted_at IS NULL FROM annotations a JOIN annotators n ON n.id = a.annotator_id"
+        " WHERE n.name = 'ann' AND a.comparison_id = (SELECT comparison_id FROM annotations a2"
+        " JOIN annotators n2 ON n2.id = a2.annotator_id WHERE n2.name = 'ann' AND a2.retracted_at IS NOT NULL)"
+        " ORDER BY a.id").fetchall()  # fmt: skip
+    assert rows == [("right", 0), ("left", 1)]  # the history stays; the later label is live
+    logged = store.conn.execute("SELECT status, count(*) FROM crowd_merges GROUP BY 1 ORDER BY 1").fetchall()
+    assert logged == [("error", 2), ("ok", 3)]
+
+
+def test_status_counts_unlabelled_items_below_k_and_reissue_tops_up(tmp_path):
+    store, made = small_round(tmp_path, ["ann", "ben", "cho"], 2, repeats=0, identical=0)
+    label_all(made.packs["ann"], right_always)
+    merge_files(store, [made.packs["ann"]])
+    st = round_status(store, "r")
+    assert len(st.below) == 24 and sum(b["n_labels"] == 0 for b in st.below) == 8
+    path, n = reissue(store, "r", "dee", tmp_path / "packs")
+    assert n == 24 and path.name == "r-dee.tiebreak"
+    with pytest.raises(RoundError, match="nothing to reissue to 'dee'"):  # dee already has every item
+        reissue(store, "r", "dee", tmp_path / "packs", from_="ben")
+    path, n = reissue(store, "r", "eve", tmp_path / "packs", from_="ben")
+    assert n == 16 and round_status(store, "r").annotators[-1]["annotator"] == "eve"
+
+
+def test_not_enough_overlap_instead_of_perfect_scores(tmp_path):
+    """Regression: a worker without shared items showed 100% agreement / Dawid-Skene accuracy."""
+    store, made = small_round(tmp_path, ["ann", "ben", "cho"], 1, repeats=0, identical=0)
+    for w in ("ann", "ben", "cho"):
+        label_all(made.packs[w], right_always)
+    merge_files(store, list(made.packs.values()))
+    q = round_quality(store, "r").set_index("annotator")
+    assert (q["status"] == "not enough overlap").all()
+    assert q["agreement"].isna().all() and q["ds_accuracy"].isna().all()
+    assert (q["n_shared"] == 0).all()
+
+
+def test_random_clicker_is_flagged(tmp_path):
+    """Regression: a random clicker ranked last but carried no flag."""
+    store, made = small_round(tmp_path, ["ann", "ben", "cho", "rex"], 4, repeats=0, identical=0)
+    truth = {}
+
+    def careful(shown):
+        key = (shown.pair.instruction, shown.pair.output_1)
+        want = truth.setdefault(key, 2.0 if "Answer" in shown.pair.output_2 else 1.0)
+        return "left" if (want == 1.0) != shown.swapped else "right"
+
+    for w in ("ann", "ben", "cho"):
+        label_all(made.packs[w], careful)
+    label_all(made.packs["rex"], seeded_random(5))
+    merge_files(store, list(made.packs.values()))
+    q = round_quality(store, "r").set_index("annotator")
+    assert q.loc["rex", "status"] == "FLAGGED" and "agreement with the others" in q.loc["rex", "reasons"]
+    assert (q.loc[["ann", "ben", "cho"], "status"] == "ok").all()
+    assert math.isclose(q.loc["ann", "agreement"], 1.0)
+
+
+def test_keep_per_item_is_deterministic_and_counts_drops():
+    rows = [dict(annotation_id=i, comparison_id=i // 5, annotator="humans", annotator_name=f"w{i % 5}",
+                 instruction=f"q{i // 5}", output_1="a", output_2="b", preference=1.0) for i in range(20)]  # fmt: skip
+    rows.append(dict(annotation_id=99, comparison_id=0, annotator="judge", annotator_name="j", instruction="q0",
+                     output_1="a", output_2="b", preference=2.0))  # fmt: skip
+    frame = pd.DataFrame(rows)
+    kept, dropped = keep_per_item(frame, "humans", 3)
+    shuffled, dropped2 = keep_per_item(frame.sample(frac=1.0, random_state=1), "humans", 3)
+    assert dropped == dropped2 == 8
+    assert sorted(kept["annotation_id"]) == sorted(shuffled["annotation_id"])
+    assert 99 in set(kept["annotation_id"]) and (kept[kept.annotator == "humans"].groupby("comparison_id").size() == 3).all()
+
+
+def test_pooled_statistics_setting_is_off_by_default(store):
+    assert show_pooled_statistics(store) is False
+    set_show_pooled_statistics(store, True)
+    assert show_pooled_statistics(store) is True
+    set_show_pooled_statistics(store, False)
+    assert show_pooled_statistics(store) is False
+
+
+def test_round_cli(tmp_path, capsys):
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    store.close()
+    db = str(tmp_path / "coord.sqlite")
+    assert cli_main(["round", "create", "r2", "--db", db, "--annotators", "x,y", "--overlap", "2",
+                     "--out", str(tmp_path / "p2"), "--items", "limit=4"]) == 0  # fmt: skip
+    assert "x: 4 items" in capsys.readouterr().out
+    label_all(tmp_path / "p2" / "r2-x.tiebreak", right_always)
+    assert cli_main(["round", "merge", "--db", db, str(tmp_path / "p2" / "r2-x.tiebreak"), str(tmp_path / "nope")]) == 1
+    out = capsys.readouterr()
+    assert "4 label(s) changed" in out.out and "NOT MERGED" in out.err
+    assert cli_main(["round", "status", "r2", "--db", db, "--format", "json"]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert [(a["annotator"], a["done"] == a["assigned"]) for a in st["annotators"]] == [("x", True), ("y", False)]
+    assert st["n_below"] == 4 and {q["annotator"] for q in st["quality"]} == {"x", "y"}
+    assert cli_main(["round", "status", "zz", "--db", db]) == 2
+    assert "unknown round 'zz'" in capsys.readouterr().err
+    assert cli_main(["round", "setting", "show-pooled-stats", "--db", db]) == 0
+    assert "off" in capsys.readouterr().out
+    assert cli_main(["export", "--db", db, "--format", "jsonl", "-o", str(tmp_path / "e.jsonl"), "--exclude", "nobody"]) == 2
+    assert "unknown annotator(s) nobody" in capsys.readouterr().err
