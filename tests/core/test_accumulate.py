@@ -24,7 +24,7 @@ PREF = st.one_of(st.sampled_from([1.0, 1.5, 2.0, 0.0, None, float("nan"), -1.0])
 
 @pytest.fixture(scope="module")
 def sample():
-    store = open_database(None)
+    store = open_database(None, sample=True)
     yield store
     store.close()
 

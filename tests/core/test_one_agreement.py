@@ -32,7 +32,7 @@ from tiebreak.core.sample import open_database
 
 @pytest.fixture(scope="module")
 def reviewed():
-    store = open_database(None)
+    store = open_database(None, sample=True)
     sample_audit(store, JUDGE, 60, "uniform", seed=1)
     simulate_reviews(store, 60)
     yield store
