@@ -26,7 +26,7 @@ def screen(qtbot, settings):
     from tiebreak.gui.context import AppContext
     from tiebreak.gui.review import ReviewScreen
 
-    store = open_database(None)
+    store = open_database(None, sample=True)
     rows = store.conn.execute(
         """SELECT a.comparison_id, a.raw_completion IS NULL FROM annotations a
            JOIN annotators n ON n.id = a.annotator_id WHERE n.name = ? ORDER BY a.comparison_id""", (JUDGE,)
