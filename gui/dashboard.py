@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from tiebreak.core.review.compare import Comparison, compare, paired_labels
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.dashboard_panels import CalibrationCanvas, CategoryCanvas, ConfusionCanvas, Panel
+from tiebreak.gui.safe_text import display_name, escape, plain_label
 
 
 def _pct(v: float | None) -> str:
@@ -34,7 +35,7 @@ class Dashboard(QWidget):
         self.result: Comparison | None = None
         self.judge, self.humans = QComboBox(), QComboBox()
         self.refresh_button = QPushButton("Refresh")
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
         self.summary_text = QLabel()
         self.summary_text.setTextFormat(Qt.TextFormat.RichText)
@@ -95,7 +96,7 @@ class Dashboard(QWidget):
             self.status.setText(f"Dashboard: {exc}")
             self.ctx.events.status_message.emit(f"Dashboard: {exc}")
             return
-        self.status.setText(f"{judge} vs {humans}: {self.result.n_overlap} comparisons labelled by both."
+        self.status.setText(f"{display_name(judge)} vs {display_name(humans)}: {self.result.n_overlap} comparisons labelled by both."
                             + "".join(f"  Note: {n}." for n in self.result.notes))  # fmt: skip
 
     def _show(self, res: Comparison | None) -> None:
@@ -118,7 +119,7 @@ class Dashboard(QWidget):
                  f"<tr><td>Cohen's kappa</td><td><b>{kappa}</b></td><td></td></tr>",
                  "<tr><td></td><td><i>judge</i></td><td><i>humans</i></td></tr>"]  # fmt: skip
         for row in res.summary.itertuples():
-            lines.append(f"<tr><td>{row.metric}</td><td>{_pct(row.judge)} (n={row.n_judge})</td>"
+            lines.append(f"<tr><td>{escape(row.metric)}</td><td>{_pct(row.judge)} (n={row.n_judge})</td>"
                          f"<td>{_pct(row.human)} (n={row.n_human})</td></tr>")
         self.summary_text.setText(f"<table cellpadding='4'>{''.join(lines)}</table>"
                                   f"<p>{res.n_overlap} comparisons labelled by both.</p>")  # fmt: skip

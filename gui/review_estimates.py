@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.review.audit import AuditEstimate, estimate_audit
 from tiebreak.core.store import Store
+from tiebreak.gui.safe_text import plain_label
 
 COLUMNS = [("model", "Model"), ("method", "Method"), ("estimate", "Win rate"), ("lower", "95% low"),
            ("upper", "95% high"), ("n_labelled", "n"), ("n_total", "N"), ("lam", "λ"),
@@ -48,7 +49,7 @@ class EstimatesView(QWidget):
         self.label.addItems(["blind", "final"])
         self.label.setToolTip("human label: the blind decision (default) or the verdict after the reveal")
         self.button = QPushButton("Estimate win rates")
-        self.warnings = QLabel()
+        self.warnings = plain_label()
         self.warnings.setObjectName("estimateWarnings")
         self.warnings.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QFrame,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QWidget,
@@ -20,6 +19,7 @@ from tiebreak.core.review.session import REASONS, Reveal, ReviewSession
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ActionSpec
 from tiebreak.gui.labelling.workspace import CHOICE_TEXT, VOTES, Workspace, WorkspaceMode
+from tiebreak.gui.safe_text import display_name, plain_label
 
 REVIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "Accept judge", ("A",), "&Review", True,
@@ -51,7 +51,7 @@ class RevealPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("revealPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.verdict = QLabel()
+        self.verdict = plain_label()
         self.verdict.setObjectName("judgeVerdict")
         self.verdict.setWordWrap(True)
         self.rationale = QPlainTextEdit()
@@ -63,7 +63,7 @@ class RevealPanel(QFrame):
         self.reason.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.reason_text = ReasonEdit()
         self.reason_text.setPlaceholderText("custom reason (click to type; Esc leaves)")
-        self.prompt = QLabel()
+        self.prompt = plain_label()
         self.prompt.setObjectName("reviewPrompt")
         form = QFormLayout(self)
         form.addRow("Judge", self.verdict)
@@ -78,7 +78,7 @@ class RevealPanel(QFrame):
         mine = CHOICE_TEXT.get(reveal.blind.choice, str(reveal.blind.choice))
         judge = CHOICE_TEXT[reveal.judge_choice]
         agree = "agrees with you" if reveal.agrees else "DISAGREES with you"
-        self.verdict.setText(f"{reveal.judge}: {judge} (preference {reveal.judge_preference:.2f}, "
+        self.verdict.setText(f"{display_name(reveal.judge)}: {judge} (preference {reveal.judge_preference:.2f}, "
                              f"confidence {reveal.confidence:.2f}) - {agree} (you: {mine})")  # fmt: skip
         text = reveal.rationale or reveal.raw_completion or "(the judge gave no rationale)"
         self.rationale.setPlainText(text)

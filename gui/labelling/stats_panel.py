@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
     QHeaderView,
-    QLabel,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.labelling.session import SessionFigures
 from tiebreak.gui.labelling.style import TextStrip
+from tiebreak.gui.safe_text import display_name, plain_label, plain_tooltip
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,9 @@ class _Table(QTableWidget):
             self.setRowCount(len(rows))
             for r, values in enumerate(rows):
                 for c, value in enumerate(values):
-                    item = QTableWidgetItem(value)
+                    item = QTableWidgetItem(display_name(value) if c == 0 else value)
                     if c == 0:
-                        item.setToolTip(value)  # full name when the column elides it
+                        item.setToolTip(plain_tooltip(value))  # full name when the column elides it
                     self.setItem(r, c, item)
             visible = min(len(rows), self.MAX_VISIBLE_ROWS)
             height = self.horizontalHeader().height() + 2 * self.frameWidth()
@@ -106,7 +106,7 @@ class _Table(QTableWidget):
                     continue
                 for c, (value, before) in enumerate(zip(new, old, strict=True)):
                     if value != before:
-                        self.item(r, c).setText(value)
+                        self.item(r, c).setText(display_name(value) if c == 0 else value)
         self.shown = [tuple(r) for r in rows]
 
 
@@ -121,7 +121,7 @@ class StatsPanel(QWidget):
         self.agree_table = _Table(["judge", "same items", "agreement"], [None, "88888", "100.0%"])
         self.session_label = TextStrip(4)
         self._row_cache: dict[WinRateLine | AgreementLine, tuple[str, ...]] = {}
-        self.status = QLabel("statistics: loading…")
+        self.status = plain_label("statistics: loading…")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         for title, widget in (("Win rate against the reference", self.win_table),
