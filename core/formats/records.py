@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ RAW_JSON_KEY = "_tiebreak_raw_completion"
 #: Key in a CSV ``extra`` cell listing the fields that are '' rather than missing.
 EMPTY_KEY = "_tiebreak_empty"
 _STANDARD = frozenset(ANNOTATION_REQUIRED + ANNOTATION_OPTIONAL)
+#: Text fields that name something or are the question itself: never empty or only blanks.
+NON_BLANK = frozenset(("instruction", "generator", "generator_1", "generator_2", "annotator"))
+#: SQLite integers are signed 64-bit.
+INT64 = (-(2**63), 2**63 - 1)
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 @dataclass(slots=True)
@@ -82,6 +88,8 @@ class RecordReader:
         value = rec[field]
         if not isinstance(value, str):
             raise self.fail(n, field, f"expected a string, got {_describe(value)}")
+        if field in NON_BLANK and not value.strip():
+            raise self.fail(n, field, "empty or only blanks (a name or an instruction is required)")
         if not value.isascii():
             self.check_unicode(n, field, value)
         return value
@@ -105,8 +113,8 @@ class RecordReader:
             self.check_unicode(n, field, value)
         return value
 
-    def number(self, n: int, rec: dict[str, Any], field: str) -> float | None:
-        """An optional number (null, NaN and '' in CSV = missing)."""
+    def number(self, n: int, rec: dict[str, Any], field: str, minimum: float | None = None) -> float | None:
+        """An optional finite number (null, NaN and '' in CSV = missing), at least ``minimum``."""
         value = rec.get(field)
         if value is None:
             return None
@@ -120,8 +128,17 @@ class RecordReader:
                 raise self.fail(n, field, f"expected a number, got {text[:40]!r}") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(n, field, f"expected a number or null, got {_describe(value)}")
-        value = float(value)
-        return None if math.isnan(value) else value
+        try:
+            value = float(value)
+        except OverflowError:
+            raise self.fail(n, field, "a number too large for a float") from None
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            raise self.fail(n, field, f"{value!r} is not a finite number")
+        if minimum is not None and value < minimum:
+            raise self.fail(n, field, f"{value!r} is negative (must be at least {minimum:g})")
+        return value
 
     def index(self, n: int, rec: dict[str, Any]) -> int | str | None:
         """``annotator_index``: an integer (worker or seed) or a worker name."""
@@ -133,9 +150,20 @@ class RecordReader:
         if isinstance(value, float):
             if not value.is_integer():
                 raise self.fail(n, "annotator_index", f"expected an integer, got {value!r}")
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+            value = int(value)
+        elif isinstance(value, str):
+            digits = value.strip()
+            if not digits:
+                raise self.fail(n, "annotator_index", "empty or only blanks (a worker name or a number)")
+            if not _INTEGER.fullmatch(digits):
+                if not value.isascii():
+                    self.check_unicode(n, "annotator_index", value)
+                return value
+            if len(digits) > 20:
+                raise self.fail(n, "annotator_index", f"integer of {len(digits)} digits is beyond 64 bits")
+            value = int(digits)
+        if not INT64[0] <= value <= INT64[1]:
+            raise self.fail(n, "annotator_index", f"{value} is beyond 64 bits")
         return value
 
     def flag(self, n: int, rec: dict[str, Any], field: str) -> bool:
@@ -173,8 +201,8 @@ class RecordReader:
         return AnnotationRecord(
             record=n, dataset=self.opt_text(n, rec, "dataset", empty), group=values.pop("annotator"),
             kind=kind, index=index, preference=preference, raw_preference=raw_pref, swapped=swapped,
-            price=self.number(n, rec, "price_per_example"),
-            seconds=self.number(n, rec, "time_per_example"),
+            price=self.number(n, rec, "price_per_example", minimum=0.0),
+            seconds=self.number(n, rec, "time_per_example", minimum=0.0),
             raw_completion=raw_completion, rationale=self.opt_text(n, rec, "rationale", empty),
             extra=extra, **values,
         )
