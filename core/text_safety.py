@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
+from typing import Any, TextIO
 
 #: Characters that change the direction of the text that follows them.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -65,25 +67,61 @@ def display_name(name: object) -> str:
     return f"{FSI}{text}{PDI}"
 
 
-def terminal_safe(text: object) -> str:
+def terminal_safe(text: object, keep_lines: bool = False) -> str:
     """``text`` for a terminal: escape sequences removed, other control characters escaped.
 
     Parameters
     ----------
     text : object
         A value about to be printed (converted with ``str``).
+    keep_lines : bool
+        Keep newlines and tabs (whole output); by default they become escapes too, so one
+        name or cell stays on one line.
 
     Returns
     -------
     str
-        No ESC/CSI sequence and no C0/C1 control survive (newlines and tabs become escapes
-        too, so one cell stays on one line); bidi and zero-width characters are escaped.
+        No ESC/CSI sequence and no other C0/C1 control survives; bidi and zero-width
+        characters are escaped.
     """
     s = str(text)
     if s.isascii() and s.isprintable():
         return s
     s = _ANSI.sub("", s)
+    if keep_lines:
+        return "".join(_escape(ch) if is_invisible(ch) else ch for ch in s)
     return "".join(_escape(ch) if is_invisible(ch) or ch in "\n\t" else ch for ch in s)
+
+
+class SafeWriter(io.TextIOBase):
+    """A text stream that passes everything through ``terminal_safe(..., keep_lines=True)``:
+    installed over stdout by the CLI, so no printer can emit an imported escape sequence."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, s: str) -> int:
+        """Write ``s`` made safe; returns ``len(s)`` as a stream must."""
+        self.inner.write(terminal_safe(s, keep_lines=True))
+        return len(s)
+
+    def flush(self) -> None:
+        """Flush the wrapped stream."""
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        """Whether the wrapped stream is a terminal."""
+        return self.inner.isatty()
+
+    def writable(self) -> bool:
+        """Always True."""
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        """The wrapped stream's encoding."""
+        return getattr(self.inner, "encoding", "utf-8")
 
 
 def csv_cell(value: object) -> object:
@@ -92,6 +130,22 @@ def csv_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _csv_label(value: object) -> object:
+    return tuple(csv_cell(v) for v in value) if isinstance(value, tuple) else csv_cell(value)
+
+
+def csv_frame(frame: Any) -> Any:
+    """A copy of a pandas DataFrame ready for ``to_csv``: every text cell, row label and column
+    label that a spreadsheet would run as a formula gets a leading apostrophe (see ``csv_cell``)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(csv_cell)
+    out.index = out.index.map(_csv_label)
+    out.columns = out.columns.map(_csv_label)
+    return out
 
 
 def redact_url(text: str) -> str:

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tiebreak.core.text_safety import csv_frame
+
 ACCENT = QColor("#3b6fb6")
 WARM = QColor("#c0504d")
 
@@ -176,7 +178,7 @@ class Panel(QFrame):
 
     def export_csv(self, path: str | Path) -> None:
         """Save the panel's numbers as CSV."""
-        self.data.to_csv(path, index=not isinstance(self.data.index, pd.RangeIndex))
+        csv_frame(self.data).to_csv(path, index=not isinstance(self.data.index, pd.RangeIndex))
 
     def _ask(self, kind: str) -> None:
         name = self.title.lower().replace(" ", "_").replace("'", "")

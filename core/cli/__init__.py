@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 
 from tiebreak.core.errors import TiebreakError
+from tiebreak.core.text_safety import SafeWriter, terminal_safe
 
 
 class CliError(TiebreakError):
@@ -78,11 +79,16 @@ def main(
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    stdout = sys.stdout
+    sys.stdout = SafeWriter(stdout)  # imported names cannot drive the terminal
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
-        print(f"tiebreak: error: {exc}", file=sys.stderr)
+        print(f"tiebreak: error: {terminal_safe(exc, keep_lines=True)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tiebreak: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout

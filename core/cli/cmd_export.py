@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep this annotator group (a judge's name or e.g. 'humans'); repeatable")  # fmt: skip
     p.add_argument("--generator", action="append", metavar="NAME",
                    help="keep comparisons involving this generator; repeatable")  # fmt: skip
+    p.add_argument("--raw-csv", action="store_true",
+                   help="CSV: write cells as stored, even those a spreadsheet would run as formulas "
+                   "(by default a cell starting with = + - @ tab or CR gets a leading ')")  # fmt: skip
     add_db_argument(p)
     p.set_defaults(func=run)
 
@@ -35,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     store = open_store(args.db)
     try:
-        n = export_annotations(store, args.output, args.format, args.annotator, args.generator)
+        n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
+                               raw_csv=args.raw_csv)  # fmt: skip
     except UnknownName as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:

@@ -26,6 +26,8 @@ OUTPUT_REQUIRED = ("instruction", "output", "generator")
 RAW_JSON_KEY = "_tiebreak_raw_completion"
 #: Key in a CSV ``extra`` cell listing the fields that are '' rather than missing.
 EMPTY_KEY = "_tiebreak_empty"
+#: Key in a CSV ``extra`` cell listing the cells our exporter prefixed with ' (formula guard).
+QUOTED_KEY = "_tiebreak_quoted"
 _STANDARD = frozenset(ANNOTATION_REQUIRED + ANNOTATION_OPTIONAL)
 #: Text fields that name something or are the question itself: never empty or only blanks.
 NON_BLANK = frozenset(("instruction", "generator", "generator_1", "generator_2", "annotator"))
@@ -178,7 +180,7 @@ class RecordReader:
     # -- records -------------------------------------------------------------------------
     def annotation(self, n: int, rec: dict[str, Any], need_index: bool) -> AnnotationRecord:
         """Validate one annotation record (AlpacaEval or cross-annotation columns)."""
-        rec = _resolve_aliases(rec)
+        rec = _resolve_aliases(self.unquote(n, rec) if self.textual else rec)
         values = {f: self.text(n, rec, f) for f in ANNOTATION_REQUIRED[:-1]}
         if "preference" not in rec:
             raise self.fail(n, "preference", "missing")
@@ -215,6 +217,23 @@ class RecordReader:
             output=self.text(n, rec, "output"),
         )
 
+    def unquote(self, n: int, rec: dict[str, Any]) -> dict[str, Any]:
+        """Undo the formula guard of a Tiebreak CSV export: the cells its ``extra`` lists as
+        quoted lose the apostrophe the exporter added (any other cell is taken as written)."""
+        cell = rec.get("extra")
+        if not cell or QUOTED_KEY not in cell:
+            return rec
+        try:
+            quoted = json.loads(cell).get(QUOTED_KEY, ())
+        except (json.JSONDecodeError, AttributeError, RecursionError):
+            return rec  # extras() reports the bad cell
+        out = dict(rec)
+        for name in quoted if isinstance(quoted, list) else ():
+            value = out.get(name) if isinstance(name, str) else None
+            if isinstance(value, str) and value.startswith("'"):
+                out[name] = value[1:]
+        return out
+
     def extras(self, n: int, rec: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None, frozenset[str]]:
         """Raw completion as stored text, every non-standard field (kept, never dropped), and
         (CSV) the fields whose '' means an empty string, not a missing value."""
@@ -232,6 +251,8 @@ class RecordReader:
             if key not in _STANDARD:
                 extra[key] = value
         empty = frozenset(extra.pop(EMPTY_KEY, ()) if self.textual else ())
+        if self.textual:
+            extra.pop(QUOTED_KEY, None)
         raw = rec.get("raw_completion")
         if raw is None or (self.textual and raw == "" and "raw_completion" not in empty):
             raw_text = None

@@ -11,6 +11,7 @@ import pandas as pd
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.review import sql as rs
 from tiebreak.core.store import Store
+from tiebreak.core.text_safety import csv_frame
 
 __all__ = ["EXPORT_FORMATS", "ExportError", "reviewed_items", "alpaca_annotations", "write_export"]
 
@@ -87,7 +88,7 @@ def write_export(items: pd.DataFrame, path: str | Path, fmt: str, label: str = "
         raise ExportError(f"export: unknown format {fmt!r} (choose from {', '.join(EXPORT_FORMATS)})")
     path = Path(path)
     if fmt == "csv":
-        items.to_csv(path, index=False)
+        csv_frame(items).to_csv(path, index=False)
         return len(items), 0
     if fmt == "jsonl":
         with path.open("w", encoding="utf-8") as fh:
