@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from typing import Any, TextIO
 
 #: Characters that change the direction of the text that follows them.
@@ -27,16 +26,24 @@ _ANSI = re.compile(
 _CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<auth>[^/\s@?#]+)@")
 
 
+#: Every control (Cc but tab and newline) and format (Cf) character, and the other invisibles.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
+    "\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+
+
 def _escape(ch: str) -> str:
     code = ord(ch)
     return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
 
 
 def is_invisible(ch: str) -> bool:
-    """True for a control, bidi or zero-width character (tab and newline are not invisible)."""
-    if ch in "\n\t":
-        return False
-    return ch in BIDI_CONTROLS or ch in ZERO_WIDTH or unicodedata.category(ch) in ("Cc", "Cf")
+    """True for a control, format (bidi, zero-width, tag) or blank-looking filler character;
+    tab and newline are not invisible."""
+    return _INVISIBLE.match(ch) is not None
 
 
 def show_invisible(text: str) -> str:
@@ -55,7 +62,7 @@ def show_invisible(text: str) -> str:
     """
     if text.isascii() and text.isprintable():
         return text
-    return "".join(_escape(ch) if is_invisible(ch) else ch for ch in text)
+    return _INVISIBLE.sub(lambda m: _escape(m.group()), text)
 
 
 def display_name(name: object) -> str:
@@ -88,9 +95,8 @@ def terminal_safe(text: object, keep_lines: bool = False) -> str:
     if s.isascii() and s.isprintable():
         return s
     s = _ANSI.sub("", s)
-    if keep_lines:
-        return "".join(_escape(ch) if is_invisible(ch) else ch for ch in s)
-    return "".join(_escape(ch) if is_invisible(ch) or ch in "\n\t" else ch for ch in s)
+    s = _INVISIBLE.sub(lambda m: _escape(m.group()), s)
+    return s if keep_lines else s.replace("\n", "\\x0a").replace("\t", "\\x09")
 
 
 class SafeWriter(io.TextIOBase):
