@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.gui.labelling.render import Rendered, SafeBrowser, install, show_diff, show_text
 from tiebreak.gui.labelling.style import TextStrip, emphasise
+from tiebreak.gui.safe_text import display_name
 
 
 class OutputPane(QWidget):
@@ -84,7 +85,7 @@ class OutputPane(QWidget):
         """Header text: side, then the model name once revealed, then the optional length badge."""
         parts = [self.side]
         if model:
-            parts.append(f"— {model}")
+            parts.append(f"— {display_name(model)}")  # bidi-isolated, invisible characters shown
         if length is not None:
             parts.append(f"[{length:,} chars]")
         self.header.setText("  ".join(parts))

@@ -41,6 +41,7 @@ from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import LABELLING_ACTIONS, ActionSpec, make_actions
 from tiebreak.gui.labelling.cheatsheet import GUIDELINES, TextDialog, cheatsheet_html
 from tiebreak.gui.labelling.workspace_view import WorkspaceView
+from tiebreak.gui.safe_text import display_name
 from tiebreak.gui.undo import ChangeCommand
 
 VOTES = {"left": Choice.LEFT, "right": Choice.RIGHT, "tie_good": Choice.TIE_GOOD,
@@ -296,7 +297,7 @@ def _describe(change: Change) -> str:
     ref = shown.pair.generator_1
 
     def name(g: str) -> str:
-        return f"{g} (reference)" if g == ref else g
+        return f"{display_name(g)} (reference)" if g == ref else display_name(g)
 
     secs = "" if change.seconds is None else f" · {change.seconds:.1f} s"
     return (f"Previous item: you chose “{CHOICE_TEXT[change.choice]}”. "

@@ -96,6 +96,9 @@ def test_review_verdict_names_the_judge_literally(store, qtbot, settings):
     assert MARKUP in verdict.text()  # the name as written, every character of it
     assert verdict.textFormat() == Qt.TextFormat.PlainText
     assert rendered_markup(screen) == []
+    headers = ws.view.left.header.text() + ws.view.right.header.text() + ws.view.reveal.text()
+    assert "gpt\\u202eevil\\u202c-4" in headers  # the override is shown, so it reverses nothing
+    assert "\u202e" not in headers
 
 
 def test_plain_tooltip_is_escaped_rich_text():
