@@ -390,8 +390,15 @@ class _FileImport:
                 continue
             rows.append((comp, annotator, r.preference, r.raw_preference, int(r.swapped), r.rationale,
                          r.raw_completion, r.price, r.seconds, seed, self.rep.import_id,
-                         sql.dumps_extra(r.extra)))  # fmt: skip
+                         _extra_text(self.src.path, r)))  # fmt: skip
         return rows
+
+
+def _extra_text(path: Path, r: AnnotationRecord) -> str | None:
+    try:
+        return sql.dumps_extra(r.extra)
+    except (RecursionError, ValueError) as exc:
+        raise FormatError(path, r.record, "extra", f"cannot be stored ({exc})") from None
 
 
 def _check_same(path: Path, r: AnnotationRecord, before: float | None, where: str) -> None:

@@ -225,7 +225,7 @@ class RecordReader:
             return rec
         try:
             quoted = json.loads(cell).get(QUOTED_KEY, ())
-        except (json.JSONDecodeError, AttributeError, RecursionError):
+        except (ValueError, AttributeError, RecursionError):
             return rec  # extras() reports the bad cell
         out = dict(rec)
         for name in quoted if isinstance(quoted, list) else ():
@@ -241,8 +241,8 @@ class RecordReader:
         if self.textual and rec.get("extra"):
             try:
                 extra = json.loads(rec["extra"])
-            except json.JSONDecodeError as exc:
-                raise self.fail(n, "extra", f"invalid JSON ({exc.msg})") from None
+            except (ValueError, RecursionError) as exc:  # bad JSON, 4300+ digit integers, deep nesting
+                raise self.fail(n, "extra", f"invalid JSON ({getattr(exc, 'msg', None) or exc})") from None
             if not isinstance(extra, dict):
                 raise self.fail(n, "extra", "expected a JSON object")
         elif "extra" in rec and rec["extra"] is not None and not self.textual:

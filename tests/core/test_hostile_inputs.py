@@ -199,3 +199,10 @@ def test_detection_reads_nothing_from_a_pipe(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(FormatError, match="not a regular file"):
         open_records(fifo)
+
+
+def test_csv_extra_cell_with_a_huge_integer(db: Path, tmp_path: Path) -> None:
+    """Found by the torture grid: the CSV ``extra`` JSON cell is parsed too."""
+    row = "Say hi,hi,hello,ref,model,judge_x,1.5"
+    path = write(tmp_path / "extra.csv", f"{HEADER},extra\n{row},{{}}\n{row},{'9' * 5000}\n")
+    refused(db, path, 2, "extra", "invalid JSON")

@@ -95,12 +95,17 @@ json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.t
 json_value = st.recursive(json_leaf, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)), max_leaves=8)
 record = st.dictionaries(st.sampled_from(FIELDS), json_value, max_size=len(FIELDS)).map(lambda r: {**BASE, **r})
+#: Values the issue names: beyond 64 bits, too big for a float, infinite, negative, blank.
+hostile_leaf = st.sampled_from([2**64, -(2**63) - 1, 10**400, 1e300, float("inf"), float("-inf"), -1, -1e-9,
+                                "", " ", "\t", "9" * 30, "\u202e", "\x00"])  # fmt: skip
+one_field = st.tuples(st.sampled_from(FIELDS), st.one_of(hostile_leaf, json_leaf)).map(
+    lambda kv: {**BASE, kv[0]: kv[1]})  # every other field valid
 
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
 def test_json_records_of_any_shape(harness: Harness, suffix: str) -> None:
     @FUZZ
-    @given(st.lists(st.one_of(record, json_value), min_size=0, max_size=4))
+    @given(st.lists(st.one_of(one_field, record, json_value), min_size=0, max_size=4))
     def check(records: list) -> None:
         if suffix == ".json":
             data = json.dumps(records)
@@ -154,3 +159,26 @@ def test_mutated_valid_files(harness: Harness, suffix: str) -> None:
         harness.feed(data, suffix)
 
     check()
+
+
+HOSTILE_VALUES = [2**64, -(2**63) - 1, 10**400, 1e300, float("inf"), float("-inf"), float("nan"), -1, -1e-9,
+                  "", " ", "\t", "9" * 30, "9" * 5000, "\u202e", "\x00", "inf", "-1", [], {}, None, True]  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_every_field_with_every_hostile_value(harness: Harness, suffix: str) -> None:
+    """The grid the issue lists (64-bit overflow, infinities, negatives, blanks...) in every field."""
+    import csv
+    import io
+
+    for name in FIELDS:
+        for value in HOSTILE_VALUES:
+            rec = {**BASE, name: value}
+            if suffix == ".json":
+                harness.feed(json.dumps([BASE, rec]).encode(), suffix)
+                continue
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=list(rec))
+            writer.writeheader()
+            writer.writerow({k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in rec.items()})
+            harness.feed(out.getvalue().encode("utf-8", "surrogatepass"), suffix)
