@@ -29,6 +29,7 @@ from tiebreak.core.crowd.quality import (
     crowd_report,
 )
 from tiebreak.gui.context import AppContext
+from tiebreak.gui.safe_text import plain_label
 
 #: (frame column, header, text of a value).
 COLUMNS = (
@@ -61,7 +62,7 @@ class AnnotatorsScreen(QWidget):
         self.too_fast.setRange(0.0, 3600.0)
         self.too_fast.setSuffix(" s")
         self.too_fast.setValue(DEFAULT_TOO_FAST)
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.summary.setObjectName("annotatorsSummary")
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))

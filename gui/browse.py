@@ -24,6 +24,7 @@ from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
+from tiebreak.gui.safe_text import plain_label, plain_tooltip
 
 ALL = "(all)"
 NEXT_KEYS, PREV_KEYS = ("N", "Alt+Right"), ("P", "Alt+Left")
@@ -56,11 +57,11 @@ class BrowseScreen(QWidget):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.prev_button = QPushButton(f"◀ Previous [{_keys(PREV_KEYS)}]")
         self.next_button = QPushButton(f"Next ▶ [{_keys(NEXT_KEYS)}]")
-        self.position = QLabel()
+        self.position = plain_label()
         self.position.setObjectName("browsePosition")
         self.position.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.position.setMinimumWidth(self.fontMetrics().horizontalAdvance("88,888 / 88,888") + 16)
-        self.dataset = QLabel()
+        self.dataset = plain_label()
         self.instruction = SafeBrowser()
         self.instruction.setObjectName("browseInstruction")
         self.left, self.right = OutputPane("Output 1"), OutputPane("Output 2")
@@ -71,7 +72,7 @@ class BrowseScreen(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.empty = QLabel()
+        self.empty = plain_label()
         self.empty.setObjectName("browseEmpty")
         self._layout()
         self.prev_button.clicked.connect(self.previous)
@@ -209,7 +210,7 @@ class BrowseScreen(QWidget):
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(str(text))
                 if col == len(cells) - 1 and note:
-                    cell.setToolTip(note[:4000])
+                    cell.setToolTip(plain_tooltip(note[:4000]))
                 self.table.setItem(row, col, cell)
         if not item.verdicts:
             self.table.setRowCount(1)

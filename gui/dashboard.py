@@ -33,6 +33,7 @@ from tiebreak.gui.dashboard_panels import (
     Panel,
     StatTable,
 )
+from tiebreak.gui.safe_text import display_name, plain_label
 from tiebreak.gui.snapshot_runner import SnapshotRunner
 
 #: compare()'s summary rows -> the statistic's registry name.
@@ -100,7 +101,7 @@ class Dashboard(QWidget):
         self.runner.failed.connect(self._failed)
         self.judge, self.humans = QComboBox(), QComboBox()
         self.refresh_button = QPushButton("Refresh")
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
         self.summary = StatTable(["statistic", "judge", "humans"])
         self.panels = {
@@ -167,7 +168,7 @@ class Dashboard(QWidget):
             compute = partial(snapshot_at, self.ctx.db_path, judge, humans)
         else:  # an in-memory database has one connection: read here, compute in the worker
             compute = partial(summarise, read_labels(self.ctx.store, judge, humans), judge, humans)
-        self.status.setText(f"{judge} vs {humans}: computing…")
+        self.status.setText(f"{display_name(judge)} vs {display_name(humans)}: computing…")
         self.runner.request(compute)
 
     def _failed(self, message: str) -> None:

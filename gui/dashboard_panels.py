@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tiebreak.core.text_safety import csv_frame
+
 ACCENT = QColor("#3b6fb6")
 WARM = QColor("#c0504d")
 
@@ -214,7 +216,7 @@ class Panel(QFrame):
 
         index = not isinstance(self.data.index, pd.RangeIndex)
         # the save dialog has asked before replacing a file; a database is never written over
-        write_safely(path, lambda fh: self.data.to_csv(fh, index=index), force=True)
+        write_safely(path, lambda fh: csv_frame(self.data).to_csv(fh, index=index), force=True)
 
     def _ask(self, kind: str) -> None:
         name = self.title.lower().replace(" ", "_").replace("'", "")

@@ -22,6 +22,7 @@ from tiebreak.core.judge.config import (
     save_user_config,
     user_dir,
 )
+from tiebreak.gui.safe_text import plain_label, plain_tooltip
 
 NAME_ROLE = 0x0100  # Qt.ItemDataRole.UserRole
 
@@ -50,7 +51,7 @@ class JudgeConfigEditor(QWidget):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.save_button = QPushButton("Save as user configuration")
         self.revert_button = QPushButton("Revert")
-        self.message = QLabel()
+        self.message = plain_label()
         self.message.setObjectName("judgeConfigMessage")
         self.message.setWordWrap(True)
         buttons = QHBoxLayout()
@@ -80,7 +81,7 @@ class JudgeConfigEditor(QWidget):
         for name, config in sorted(self.configs.items()):
             item = QListWidgetItem(f"{name}  ({config.source}, {config.model})")
             item.setData(NAME_ROLE, name)
-            item.setToolTip(config.description or str(config.path))
+            item.setToolTip(plain_tooltip(config.description or str(config.path)))
             self.list.addItem(item)
             if name == current:
                 self.list.setCurrentItem(item)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QProgressBar,
@@ -24,6 +23,7 @@ from tiebreak.core.judge import JudgeOptions, Progress, Summary, annotator_name,
 from tiebreak.core.judge.report import format_summary
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.judge_configs import JudgeConfigEditor
+from tiebreak.gui.safe_text import plain_label
 from tiebreak.gui.workers import JudgeWorker
 
 ANY = "(any)"
@@ -102,9 +102,9 @@ class JudgePanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.bar = QProgressBar()
         self.bar.setFormat("%v / %m")
-        self.cost = QLabel("$0.0000")
+        self.cost = plain_label("$0.0000")
         self.cost.setObjectName("judgeCost")
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setObjectName("judgeStatus")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

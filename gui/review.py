@@ -30,6 +30,7 @@ from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.review_estimates import EstimatesView
 from tiebreak.gui.review_mode import ReviewWorkspace
+from tiebreak.gui.safe_text import plain_label
 
 EXPORTS = {"CSV (*.csv)": "csv", "JSON Lines (*.jsonl)": "jsonl", "AlpacaEval annotations (*.json)": "alpaca"}
 
@@ -73,7 +74,7 @@ class ReviewForm(QWidget):
         self.adhoc_n.setValue(20)
         self.adhoc_button = QPushButton("Add most uncertain to the ad-hoc stream")
         self.estimates = EstimatesView()
-        self.message = QLabel()
+        self.message = plain_label()
         self.message.setObjectName("reviewMessage")
         self.message.setWordWrap(True)
         self._layout()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.metrics.definitions import tooltip
 from tiebreak.core.review.audit import AuditEstimate, estimate_audit
+from tiebreak.gui.safe_text import plain_label
 
 #: column -> the statistic's registry name (tooltips: definition and n).
 STATISTIC = {"estimate": "estimate", "lower": "estimate_interval", "upper": "estimate_interval",
@@ -52,7 +53,7 @@ class EstimatesView(QWidget):
         self.label.addItems(["blind", "final"])
         self.label.setToolTip("human label: the blind decision (default) or the verdict after the reveal")
         self.button = QPushButton("Estimate win rates")
-        self.warnings = QLabel()
+        self.warnings = plain_label()
         self.warnings.setObjectName("estimateWarnings")
         self.warnings.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))

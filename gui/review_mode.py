@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QWidget,
@@ -22,6 +21,7 @@ from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ActionSpec
 from tiebreak.gui.labelling.describe import CHOICE_TEXT, VOTES
 from tiebreak.gui.labelling.workspace import Workspace, WorkspaceMode
+from tiebreak.gui.safe_text import display_name, plain_label
 
 REVIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "Accept judge", ("A",), "&Review", True,
@@ -53,7 +53,7 @@ class RevealPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("revealPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.verdict = QLabel()
+        self.verdict = plain_label()
         self.verdict.setObjectName("judgeVerdict")
         self.verdict.setWordWrap(True)
         self.rationale = QPlainTextEdit()
@@ -65,7 +65,7 @@ class RevealPanel(QFrame):
         self.reason.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.reason_text = ReasonEdit()
         self.reason_text.setPlaceholderText("custom reason (click to type; Esc leaves)")
-        self.prompt = QLabel()
+        self.prompt = plain_label()
         self.prompt.setObjectName("reviewPrompt")
         self.decide_row = QHBoxLayout()  # reason, custom text, then the A / X / E buttons (added later)
         self.decide_row.addWidget(self.reason)
@@ -83,7 +83,7 @@ class RevealPanel(QFrame):
         mine = CHOICE_TEXT.get(reveal.blind.choice, str(reveal.blind.choice))
         judge = CHOICE_TEXT[reveal.judge_choice]
         agree = "agrees with you" if reveal.agrees else "DISAGREES with you"
-        self.verdict.setText(f"{reveal.judge}: {judge} (preference {reveal.judge_preference:.2f}, "
+        self.verdict.setText(f"{display_name(reveal.judge)}: {judge} (preference {reveal.judge_preference:.2f}, "
                              f"confidence {reveal.confidence:.2f}) - {agree} (you: {mine})")  # fmt: skip
         self.rationale.setPlainText(reveal.text)
         self.reason.setCurrentIndex(0)

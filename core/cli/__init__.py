@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from tiebreak.core.errors import TiebreakError
+from tiebreak.core.text_safety import SafeWriter, terminal_safe
 
 if TYPE_CHECKING:
     from tiebreak.core.store import Store
@@ -157,12 +158,23 @@ def run_guarded(func: Callable[[argparse.Namespace], int | None], args: argparse
     from tiebreak.core.logs import log_unexpected, setup_logging
 
     log_file = setup_logging()
+    stdout = sys.stdout
+    sys.stdout = SafeWriter(stdout)  # imported names cannot drive the terminal
+    try:
+        return _guarded(func, args, log_file, log_unexpected)
+    finally:
+        sys.stdout = stdout
+
+
+def _guarded(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace, log_file: object,
+             log_unexpected: Callable[..., object]) -> int:  # fmt: skip
+    """The error boundary itself: one line for an expected failure, the log for a bug."""
     try:
         status = int(func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return status
     except TiebreakError as exc:
-        print(f"tiebreak: error: {exc}", file=sys.stderr)
+        print(f"tiebreak: error: {terminal_safe(exc, keep_lines=True)}", file=sys.stderr)
         return EXIT_ERROR
     except sqlite3.Error as exc:  # a database failure outside a unit of work (a read)
         from tiebreak.core.store.errors import translate
@@ -173,7 +185,7 @@ def run_guarded(func: Callable[[argparse.Namespace], int | None], args: argparse
             print(f"tiebreak: unexpected {type(exc).__name__}: {exc}\n"
                   f"tiebreak: this is a bug; the details are in the log {log_file}", file=sys.stderr)  # fmt: skip
             return EXIT_BUG
-        print(f"tiebreak: error: {translated}", file=sys.stderr)
+        print(f"tiebreak: error: {terminal_safe(translated, keep_lines=True)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("tiebreak: interrupted", file=sys.stderr)
@@ -192,7 +204,7 @@ def _discard_stdout() -> None:
     """Point stdout at /dev/null: Python's final flush must not raise into a closed pipe again."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ is not None else 1)
     except (OSError, ValueError):  # no real file descriptor (captured in tests)
         pass
     finally:

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
+from tiebreak.core.text_safety import csv_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -136,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     notes = table.attrs["notes"]
     if args.format == "csv":
-        print(table.to_csv(), end="")
+        out = table.copy()
+        out.index.name = None
+        print(csv_frame(out).to_csv(), end="")
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
     elif args.format == "json":

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
+from tiebreak.core.text_safety import csv_frame
 
 if TYPE_CHECKING:
     from tiebreak.core.crowd.quality import CrowdReport
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     report = compute(args.db, args.group, args.overlap, args.too_fast, args.exclude)
     under = [int(c) for c in report.under_annotated["comparison_id"]]
     if args.format == "csv":
-        print(report.annotators.to_csv(index=False), end="")
+        print(csv_frame(report.annotators).to_csv(index=False), end="")
         for note in report.notes:
             print(f"note: {note}", file=sys.stderr)
     elif args.format == "json":

@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--generator", action="append", metavar="NAME",
                    help="keep comparisons involving this generator; repeatable")  # fmt: skip
     add_exclude_argument(p)
+    p.add_argument("--raw-csv", action="store_true",
+                   help="CSV: write cells as stored, even those a spreadsheet would run as formulas "
+                   "(by default a cell starting with = + - @ tab or CR gets a leading ')")  # fmt: skip
     add_db_argument(p)
     p.set_defaults(func=run)
 
@@ -36,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.db, create=args.create)
     try:
         n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
-                               exclude=excluded(store, args.exclude), force=args.force)
+                               exclude=excluded(store, args.exclude), force=args.force,
+                               raw_csv=args.raw_csv)  # fmt: skip
     finally:
         store.close()
     print(f"wrote {n} annotations to {args.output} ({args.format})")

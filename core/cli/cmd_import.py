@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tiebreak.core.cli import CliError, add_db_argument, open_store
 from tiebreak.core.formats import FORMATS, FormatError
 from tiebreak.core.formats.importer import import_files
+from tiebreak.core.text_safety import terminal_safe
+
+if TYPE_CHECKING:
+    from tiebreak.core.formats.importer import Progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,13 +36,30 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.db, create=args.create)
     db = store.path
     try:
-        report = import_files(store, args.paths, args.format)
+        report = import_files(store, args.paths, args.format, progress=_progress_printer())
     except FormatError as exc:
         raise CliError(f"{exc}\nnothing was imported; the database is unchanged") from exc
     finally:
         store.close()
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # end the progress line
     for f in report.files:
-        print(f.summary())
+        print(terminal_safe(f.summary()))
     new = ", ".join(f"{n} {t}" for t, n in report.new.items() if n) or "nothing new"
     print(f"total: {report.records} records read; added {new} (database: {db})")
     return 0
+
+
+def _progress_printer() -> Callable[[Progress], None] | None:
+    """A callback drawing one self-overwriting progress line on stderr (a terminal only)."""
+    if not sys.stderr.isatty():
+        return None
+    last = [0.0]
+
+    def show(p: Progress) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.25 or p.done_bytes >= p.total_bytes:
+            last[0] = now
+            print(f"\r{terminal_safe(p.line())}\033[K", end="", file=sys.stderr, flush=True)
+
+    return show

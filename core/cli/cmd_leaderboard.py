@@ -9,6 +9,7 @@ import math
 from typing import TYPE_CHECKING, cast
 
 from tiebreak.core import cli
+from tiebreak.core.text_safety import csv_frame
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         print(render_table(table))
         return 0
     if args.format == "csv":  # compute() checked that there is one annotator and reference
-        print(to_alpaca_eval(table).to_csv(), end="")
+        print(csv_frame(to_alpaca_eval(table)).to_csv(), end="")
         return 0
     print(json.dumps(to_records(table), indent=2))
     return 0

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tiebreak.core.cli import CliError, add_db_argument, open_store
+from tiebreak.core.text_safety import csv_frame
 
 if TYPE_CHECKING:  # pandas, scipy and the store are imported by the actions: `--help` stays fast
     import pandas as pd
@@ -102,7 +103,7 @@ def run_estimate(args: argparse.Namespace) -> int:
                           "rows": json.loads(df.to_json(orient="records"))}, indent=2))  # fmt: skip
     elif args.format == "csv":
         buf = io.StringIO()
-        df.to_csv(buf, index=False)
+        csv_frame(df).to_csv(buf, index=False)
         print(buf.getvalue(), end="")
     else:
         print(f"judge {est.judge} · audit {est.audit} · design {est.design} · 95% intervals")

@@ -8,7 +8,9 @@ from tiebreak.core.formats.readers import (
     AnnotationRecord,
     OutputRecord,
     ParsedFile,
+    RecordStream,
     detect_format,
+    open_records,
     read_file,
 )
 
@@ -18,6 +20,8 @@ __all__ = [
     "FormatError",
     "OutputRecord",
     "ParsedFile",
+    "RecordStream",
     "detect_format",
+    "open_records",
     "read_file",
 ]

@@ -16,9 +16,10 @@ from typing import IO, Any
 
 from tiebreak.core.formats import sql
 from tiebreak.core.formats.importer import group_kind
-from tiebreak.core.formats.records import EMPTY_KEY, RAW_JSON_KEY
+from tiebreak.core.formats.records import EMPTY_KEY, QUOTED_KEY, RAW_JSON_KEY
 from tiebreak.core.formats.safe_write import check_target, write_safely
 from tiebreak.core.store import Store, UnknownName
+from tiebreak.core.text_safety import csv_cell
 
 __all__ = ["EXPORT_FORMATS", "CROSS_COLUMNS", "export_annotations", "export_records"]
 
@@ -112,6 +113,19 @@ def _table_record(row: dict[str, Any], flat_extra: bool) -> dict[str, Any]:
     return rec
 
 
+def _guard_formulas(rec: dict[str, Any]) -> dict[str, Any]:
+    """Prefix cells a spreadsheet would run (=, +, -, @, tab, CR) with ' and list them in
+    ``extra`` so Tiebreak's importer takes the apostrophe off again (OWASP CSV injection)."""
+    quoted = [k for k, v in rec.items() if k != "extra" and csv_cell(v) is not v]
+    if not quoted:
+        return rec
+    out = {k: csv_cell(v) if k in quoted else v for k, v in rec.items()}
+    extra = json.loads(rec["extra"]) if rec["extra"] else {}
+    extra[QUOTED_KEY] = quoted
+    out["extra"] = json.dumps(extra, sort_keys=True, ensure_ascii=False)
+    return out
+
+
 def _check_names(store: Store, annotators: Sequence[str] | None, generators: Sequence[str] | None) -> None:
     groups = {g["group"] for g in store.groups()}
     for name in annotators or ():
@@ -171,13 +185,16 @@ def export_annotations(
     exclude: set[str] | frozenset[str] = frozenset(),
     *,
     force: bool = False,
+    raw_csv: bool = False,
 ) -> int:
     """Write live annotations to ``path`` and return the number of records written.
 
     See ``export_records`` for the parameters. JSON is a list of records (indent 2, ASCII
-    escapes, like AlpacaEval's files); JSONL one record per line; CSV has a header row. The file
-    is written by :func:`~tiebreak.core.formats.safe_write.write_safely`: never over the open
-    database or any SQLite file, an existing file only with ``force``, nothing left on error.
+    escapes, like AlpacaEval's files); JSONL one record per line; CSV has a header row, and
+    its cells that start with =, +, -, @, tab or CR get a leading ' so a spreadsheet shows
+    them instead of running them (``raw_csv=True`` writes them as stored). The file is written
+    by :func:`~tiebreak.core.formats.safe_write.write_safely`: never over the open database or
+    any SQLite file, an existing file only with ``force``, nothing left on error.
     """
     check_target(path, force=force, protect=[store.path])  # refuse before reading anything
     records = export_records(store, fmt, annotators, generators, exclude)
@@ -192,7 +209,7 @@ def export_annotations(
         else:
             writer = csv.DictWriter(fh, fieldnames=[*TABLE_COLUMNS, "extra"])
             writer.writeheader()
-            writer.writerows(records)
+            writer.writerows(records if raw_csv else map(_guard_formulas, records))
 
     write_safely(path, write, force=force, protect=[store.path])
     return len(records)

@@ -1,7 +1,9 @@
 """Import AlpacaEval outputs, annotations and cross-annotations into a Store, atomically.
 
-All files of one ``import_files`` call are read and validated first, then written in ONE
-transaction: after any error the database is exactly as it was. Identities are stable:
+All files of one ``import_files`` call are checked and detected first, then streamed in
+chunks of records and written in ONE transaction: after any error the database is exactly
+as it was, and memory stays bounded whatever the size of the files (progress is reported
+through a callback). Identities are stable:
 texts are stored once (by SHA-1), an output is (instruction, generator, text), a comparison
 is (output_1, output_2) and an imported annotation is (comparison, annotator, seed), so
 importing the same data twice adds nothing; the same key with a different preference is a
@@ -20,15 +22,26 @@ files).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from tiebreak.core.formats import AnnotationRecord, FormatError, ParsedFile, read_file, sql
+from tiebreak.core.formats import (
+    AnnotationRecord,
+    FormatError,
+    OutputRecord,
+    ParsedFile,
+    open_records,
+    sql,
+)
 from tiebreak.core.store import Store, Transaction, text_sha1
 
-__all__ = ["FileReport", "ImportReport", "import_files", "import_parsed", "group_kind"]
+__all__ = ["FileReport", "ImportReport", "Progress", "import_files", "import_parsed", "group_kind"]
+
+#: Records written per step of a streamed import (one transaction for the whole import).
+CHUNK_RECORDS = 5000
 
 TABLES = ("instructions", "outputs", "comparisons", "annotators", "annotations")
 
@@ -48,6 +61,7 @@ class FileReport:
     import_id: int | None = None
     previous_import: int | None = None  # identical bytes were imported before (skipped)
     ignored_fields: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for humans."""
@@ -62,6 +76,8 @@ class FileReport:
             line += f"; {self.duplicates} repeated within the file"
         if self.ignored_fields:
             line += f"; ignored fields: {', '.join(self.ignored_fields)}"
+        for note in self.notes:
+            line += f"; {note}"
         return line
 
 
@@ -87,17 +103,84 @@ class ImportReport:
         return {t: sum(f.new[t] for f in self.files) for t in TABLES}
 
 
-def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = None) -> ImportReport:
-    """Import files into ``store`` in one transaction.
+@dataclass(frozen=True)
+class Progress:
+    """Where a streamed import is: file ``file_index`` of ``n_files``, bytes of that file read."""
+
+    path: str
+    file_index: int  # from 1
+    n_files: int
+    records: int  # records of this file written so far
+    done_bytes: int
+    total_bytes: int
+
+    @property
+    def fraction(self) -> float:
+        """0..1 over all files (each file counts equally)."""
+        part = self.done_bytes / self.total_bytes if self.total_bytes else 1.0
+        return min(1.0, (self.file_index - 1 + part) / max(1, self.n_files))
+
+    def line(self) -> str:
+        """One line for a terminal."""
+        return (f"importing {self.path} ({self.file_index}/{self.n_files}): {self.records} records, "
+                f"{100 * self.fraction:.0f}%")  # fmt: skip
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class Source(Protocol):
+    """What the writer needs of a file: a ``RecordStream`` or a ``ParsedFile`` adapter."""
+
+    path: Path
+    format: str
+    kind: str
+    sha256: str
+    size: int
+    position: int
+    n_records: int
+    ignored_fields: list[str]
+    ends_with_newline: bool
+
+    def records(self) -> Iterator[AnnotationRecord | OutputRecord]: ...
+
+
+@dataclass
+class _Parsed:
+    """A ParsedFile seen as a Source (already in memory)."""
+
+    parsed: ParsedFile
+    position: int = 0
+    ends_with_newline: bool = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.parsed, name)
+
+    @property
+    def size(self) -> int:
+        return self.parsed.n_records
+
+    def records(self) -> Iterator[AnnotationRecord | OutputRecord]:
+        items: list[AnnotationRecord | OutputRecord] = [*self.parsed.annotations, *self.parsed.outputs]
+        for n, r in enumerate(items, 1):
+            self.position = n
+            yield r
+
+
+def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = None,
+                 progress: ProgressFn | None = None) -> ImportReport:  # fmt: skip
+    """Import files into ``store`` in one transaction, streaming their records.
 
     Parameters
     ----------
     store : Store
     paths : iterable of str or Path
         AlpacaEval ``model_outputs.json`` / ``annotations.json``, cross-annotation JSON, CSV
-        or JSONL files (optionally gzipped).
+        or JSONL files (optionally gzipped). Each must be a regular file.
     fmt : str, optional
         Force one of ``tiebreak.core.formats.FORMATS`` for every file; detected by default.
+    progress : callable, optional
+        Called with a ``Progress`` after every chunk of records.
 
     Returns
     -------
@@ -108,36 +191,31 @@ def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = No
     FormatError
         On the first bad record (``FILE: record N: field X: what is wrong``); nothing is kept.
     """
-    parsed = [read_file(p, fmt) for p in paths]
-    return import_parsed(store, parsed)
+    streams = [open_records(p, fmt) for p in paths]
+    return _import(store, streams, progress)
 
 
 def import_parsed(store: Store, parsed: list[ParsedFile]) -> ImportReport:
     """Write already-read files in one transaction (see ``import_files``)."""
+    return _import(store, [_Parsed(pf) for pf in parsed], None)
+
+
+def _import(store: Store, sources: list[Any], progress: ProgressFn | None) -> ImportReport:
     reports = []
     store.ensure_checked()  # never write into a database that fails its integrity check
     with store.transaction() as tx:
-        for pf in parsed:
-            reports.append(_import_one(tx, pf))
+        for k, src in enumerate(sources, 1):
+
+            def tick(n: int, k: int = k, src: Any = src) -> None:
+                if progress is not None:
+                    progress(Progress(str(src.path), k, len(sources), n, src.position, src.size))
+
+            reports.append(_FileImport(tx, src).run(tick))
     return ImportReport(reports)
 
 
-def _import_one(tx: Transaction, pf: ParsedFile) -> FileReport:
-    rep = FileReport(str(pf.path), pf.format, pf.kind, pf.n_records, ignored_fields=pf.ignored_fields)
-    rep.previous_import = sql.previous_import(tx, pf.sha256, pf.format)
-    if rep.previous_import is not None:
-        return rep
-    rep.import_id = sql.start_import(tx, str(pf.path.resolve()), pf.sha256, pf.format, pf.n_records)
-    if pf.kind == "outputs":
-        _import_outputs(tx, pf, rep)
-    else:
-        _import_annotations(tx, pf, rep)
-    sql.finish_import(tx, rep.import_id, rep.added)
-    return rep
-
-
 class _Texts:
-    """Per-file text interning: body -> sha1, then sha1 -> id in one batch."""
+    """Per-chunk text interning: body -> sha1, then sha1 -> id in one batch."""
 
     def __init__(self) -> None:
         self.sha: dict[str, str] = {}
@@ -155,43 +233,6 @@ class _Texts:
         return {body: found[key] for body, key in self.sha.items()}
 
 
-def _import_outputs(tx: Transaction, pf: ParsedFile, rep: FileReport) -> None:
-    texts = _Texts()
-    seen: dict[tuple[str, str], tuple[str, int]] = {}
-    wanted: list[tuple[str, str | None, str, str]] = []
-    for r in pf.outputs:
-        key = (r.instruction, r.generator)
-        prev = seen.get(key)
-        if prev is not None:
-            if prev[0] != r.output:
-                raise FormatError(pf.path, r.record, "output", f"differs from record {prev[1]} "
-                                  f"for the same instruction and generator {r.generator!r}")  # fmt: skip
-            rep.duplicates += 1
-            continue
-        seen[key] = (r.output, r.record)
-        texts.add(r.instruction)
-        texts.add(r.output)
-        wanted.append((r.instruction, r.dataset, r.generator, r.output))
-    text_id = texts.ids(tx)
-    instr = _instruction_ids(tx, text_id, [(w[0], w[1]) for w in wanted], rep)
-    keys = [(instr[w[0]], w[2], text_id[w[3]]) for w in wanted]
-    _, rep.new["outputs"] = sql.output_ids(tx, keys)
-    rep.added = rep.new["outputs"]
-    rep.already_present = len(wanted) - rep.added
-
-
-def _instruction_ids(tx: Transaction, text_id: dict[str, int], items: list[tuple[str, str | None]],
-                     rep: FileReport) -> dict[str, int]:  # fmt: skip
-    """Instruction ids by text; ordinal = order of first appearance in the file."""
-    wanted: dict[int, tuple[str | None, int]] = {}
-    for instruction, dataset in items:
-        tid = text_id[instruction]
-        if tid not in wanted:
-            wanted[tid] = (dataset, len(wanted))
-    by_text, rep.new["instructions"] = sql.instruction_ids(tx, wanted)
-    return {body: by_text[tid] for body, tid in text_id.items() if tid in by_text}
-
-
 def group_kind(group: str, explicit: str | None = None, known: dict[str, str] | None = None) -> str:
     """Kind of an annotator group: the file's ``annotator_kind``, else the kind the database
     already holds for the group, else 'human' when the name starts with "human", else 'judge'."""
@@ -202,87 +243,180 @@ def group_kind(group: str, explicit: str | None = None, known: dict[str, str] | 
     return "human" if group.lower().startswith("human") else "judge"
 
 
-def _annotators(tx: Transaction, pf: ParsedFile, rep: FileReport) -> list[tuple[int, int]]:
-    """(annotator_id, seed) per record."""
-    known = sql.annotator_kinds(tx)
-    kinds: dict[str, str] = {}
-    ids: dict[tuple[str, str | None], int] = {}
-    out = []
-    for r in pf.annotations:
-        kind = group_kind(r.group, r.kind, known)
-        if known.get(r.group, kind) != kind or kinds.setdefault(r.group, kind) != kind:
-            raise FormatError(pf.path, r.record, "annotator_kind",
-                              f"group {r.group!r} is a {known.get(r.group) or kinds[r.group]} group, not {kind}")  # fmt: skip
-        seed, member = _seed_member(pf, r, kind)
-        key = (r.group, member)
-        if key not in ids:
-            ids[key], created = sql.resolve_annotator(tx, r.group, kind, member)
-            rep.new["annotators"] += created
-        out.append((ids[key], seed))
-    return out
+def _chunks(records: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for r in records:
+        chunk.append(r)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
-def _seed_member(pf: ParsedFile, r: AnnotationRecord, kind: str) -> tuple[int, str | None]:
+class _FileImport:
+    """Writes one file chunk by chunk; keeps only ids (never texts) from one chunk to the next."""
+
+    def __init__(self, tx: Transaction, src: Any) -> None:
+        self.store, self.src = tx, src  # every read and write of the import goes through the one unit of work
+        self.rep = FileReport(str(src.path), src.format, src.kind, 0)
+        self.ordinal: dict[int, int] = {}  # instruction text id -> ordinal in this file
+        self.outputs_seen: dict[tuple[int, str], tuple[int, int]] = {}  # (instr text, generator) -> (text, record)
+        self.present: dict[tuple[int, int, int], float | None] = {}  # already stored before this import
+        self.known = sql.annotator_kinds(tx)
+        self.kinds: dict[str, str] = {}
+        self.who_ids: dict[tuple[str, str | None], int] = {}
+
+    def run(self, tick: Callable[[int], None]) -> FileReport:
+        rep, src = self.rep, self.src
+        rep.previous_import = sql.previous_import(self.store, src.sha256, src.format)
+        if rep.previous_import is not None:
+            rep.records = sum(1 for _ in src.records())  # still validated and counted
+            return rep
+        rep.import_id = sql.start_import(self.store, str(src.path.resolve()), src.sha256, src.format, 0)
+        tick(0)
+        step = self._outputs if src.kind == "outputs" else self._annotations
+        for chunk in _chunks(src.records(), CHUNK_RECORDS):
+            step(chunk)
+            rep.records += len(chunk)
+            tick(rep.records)
+        rep.ignored_fields = src.ignored_fields
+        if not src.ends_with_newline and src.format in ("csv", "jsonl"):
+            rep.notes.append("the last line has no line end: check the file was not cut short")
+        sql.finish_import(self.store, rep.import_id, rep.added, rep.records)
+        return rep
+
+    def _instructions(self, text_id: dict[str, int], items: list[tuple[str, str | None]]) -> dict[str, int]:
+        """Instruction ids by text; a new one's ordinal = its first appearance in the file."""
+        wanted: dict[int, tuple[str | None, int]] = {}
+        for instruction, dataset in items:
+            tid = text_id[instruction]
+            if tid not in wanted:
+                wanted[tid] = (dataset, self.ordinal.setdefault(tid, len(self.ordinal)))
+        by_text, created = sql.instruction_ids(self.store, wanted)
+        self.rep.new["instructions"] += created
+        return {body: by_text[tid] for body, tid in text_id.items() if tid in by_text}
+
+    def _outputs(self, chunk: list[OutputRecord]) -> None:
+        texts = _Texts()
+        for r in chunk:
+            texts.add(r.instruction)
+            texts.add(r.output)
+        text_id = texts.ids(self.store)
+        wanted: list[OutputRecord] = []
+        for r in chunk:
+            key = (text_id[r.instruction], sys.intern(r.generator))
+            prev = self.outputs_seen.get(key)
+            if prev is not None:
+                if prev[0] != text_id[r.output]:
+                    raise FormatError(self.src.path, r.record, "output", f"differs from record {prev[1]} "
+                                      f"for the same instruction and generator {r.generator!r}")  # fmt: skip
+                self.rep.duplicates += 1
+                continue
+            self.outputs_seen[key] = (text_id[r.output], r.record)
+            wanted.append(r)
+        instr = self._instructions(text_id, [(w.instruction, w.dataset) for w in wanted])
+        keys = [(instr[w.instruction], w.generator, text_id[w.output]) for w in wanted]
+        _, created = sql.output_ids(self.store, keys)
+        self.rep.new["outputs"] += created
+        self.rep.added += created
+        self.rep.already_present += len(wanted) - created
+
+    def _annotators(self, chunk: list[AnnotationRecord]) -> list[tuple[int, int]]:
+        """(annotator_id, seed) per record."""
+        out = []
+        for r in chunk:
+            kind = group_kind(r.group, r.kind, self.known)
+            if self.known.get(r.group, kind) != kind or self.kinds.setdefault(r.group, kind) != kind:
+                raise FormatError(self.src.path, r.record, "annotator_kind",
+                                  f"group {r.group!r} is a {self.known.get(r.group) or self.kinds[r.group]} group, not {kind}")  # fmt: skip
+            seed, member = _seed_member(self.src.path, r, kind)
+            key = (r.group, member)
+            if key not in self.who_ids:
+                self.who_ids[key], created = sql.resolve_annotator(self.store, r.group, kind, member)
+                self.rep.new["annotators"] += created
+            out.append((self.who_ids[key], seed))
+        return out
+
+    def _annotations(self, chunk: list[AnnotationRecord]) -> None:
+        texts = _Texts()
+        for r in chunk:
+            texts.add(r.instruction)
+            texts.add(r.output_1)
+            texts.add(r.output_2)
+        text_id = texts.ids(self.store)
+        who = self._annotators(chunk)
+        instr = self._instructions(text_id, [(r.instruction, r.dataset) for r in chunk])
+        out_keys = []
+        for r in chunk:
+            i = instr[r.instruction]
+            out_keys.append(((i, r.generator_1, text_id[r.output_1]), (i, r.generator_2, text_id[r.output_2])))
+        outputs, created = sql.output_ids(self.store, [k for pair in out_keys for k in pair])
+        self.rep.new["outputs"] += created
+        comp_keys = [(k1[0], outputs[k1], outputs[k2]) for k1, k2 in out_keys]
+        comps, created = sql.comparison_ids(self.store, comp_keys)
+        self.rep.new["comparisons"] += created
+        rows = self._new_rows(chunk, [comps[(k[1], k[2])] for k in comp_keys], who)
+        added = sql.insert_annotations(self.store, rows)
+        self.rep.new["annotations"] += added
+        self.rep.added += added
+
+    def _new_rows(self, chunk: list[AnnotationRecord], comp_of: list[int],
+                  who: list[tuple[int, int]]) -> list[tuple[Any, ...]]:  # fmt: skip
+        """Rows to insert, after checking duplicates inside the file and against the database."""
+        existing = sql.existing_annotations(self.store, sorted(set(comp_of)))
+        seen: dict[tuple[int, int, int], AnnotationRecord] = {}
+        rows = []
+        for r, comp, (annotator, seed) in zip(chunk, comp_of, who, strict=True):
+            key = (comp, annotator, seed)
+            prev = seen.get(key)
+            if prev is not None:
+                _check_same(self.src.path, r, prev.preference, f"in record {prev.record}")
+                self.rep.duplicates += 1
+                continue
+            seen[key] = r
+            stored = existing.get(key, [])
+            mine = [p for p, imp in stored if imp == self.rep.import_id]
+            if mine or key in self.present:  # an earlier chunk of this file held it
+                _check_same(self.src.path, r, mine[0] if mine else self.present[key], "in an earlier record of this file")
+                self.rep.duplicates += 1
+                continue
+            if stored:
+                if not any(_same(p, r.preference) for p, _ in stored):
+                    first = sorted((p for p, _ in stored), key=str)[0]
+                    raise FormatError(self.src.path, r.record, "preference", f"{r.preference!r} conflicts with "
+                                      f"the stored {first!r} (same comparison, annotator and seed)")  # fmt: skip
+                self.present[key] = r.preference
+                self.rep.already_present += 1
+                continue
+            rows.append((comp, annotator, r.preference, r.raw_preference, int(r.swapped), r.rationale,
+                         r.raw_completion, r.price, r.seconds, seed, self.rep.import_id,
+                         _extra_text(self.src.path, r)))  # fmt: skip
+        return rows
+
+
+def _extra_text(path: Path, r: AnnotationRecord) -> str | None:
+    try:
+        return sql.dumps_extra(r.extra)
+    except (RecursionError, ValueError) as exc:
+        raise FormatError(path, r.record, "extra", f"cannot be stored ({exc})") from None
+
+
+def _check_same(path: Path, r: AnnotationRecord, before: float | None, where: str) -> None:
+    if not _same(before, r.preference):
+        raise FormatError(path, r.record, "preference", f"{r.preference!r} conflicts with "
+                          f"{before!r} {where} (same comparison, annotator and seed)")  # fmt: skip
+
+
+def _seed_member(path: Path, r: AnnotationRecord, kind: str) -> tuple[int, str | None]:
     if kind == "human":
         return 0, None if r.index is None else str(r.index)
     if r.index is None:
         return 0, None
     if not isinstance(r.index, int):
-        raise FormatError(pf.path, r.record, "annotator_index",
+        raise FormatError(path, r.record, "annotator_index",
                           f"a judge's annotator_index is its seed and must be an integer, got {r.index!r}")  # fmt: skip
     return r.index, None
-
-
-def _import_annotations(tx: Transaction, pf: ParsedFile, rep: FileReport) -> None:
-    texts = _Texts()
-    for r in pf.annotations:
-        texts.add(r.instruction)
-        texts.add(r.output_1)
-        texts.add(r.output_2)
-    text_id = texts.ids(tx)
-    who = _annotators(tx, pf, rep)
-    instr = _instruction_ids(tx, text_id, [(r.instruction, r.dataset) for r in pf.annotations], rep)
-    out_keys = []
-    for r in pf.annotations:
-        i = instr[r.instruction]
-        out_keys.append(((i, r.generator_1, text_id[r.output_1]), (i, r.generator_2, text_id[r.output_2])))
-    outputs, rep.new["outputs"] = sql.output_ids(tx, [k for pair in out_keys for k in pair])
-    comp_keys = [(k1[0], outputs[k1], outputs[k2]) for k1, k2 in out_keys]
-    comps, rep.new["comparisons"] = sql.comparison_ids(tx, comp_keys)
-    comp_of = [comps[(k[1], k[2])] for k in comp_keys]
-    rows = _new_annotation_rows(tx, pf, rep, comp_of, who)
-    rep.new["annotations"] = rep.added = sql.insert_annotations(tx, rows)
-
-
-def _new_annotation_rows(tx: Transaction, pf: ParsedFile, rep: FileReport, comp_of: list[int],
-                         who: list[tuple[int, int]]) -> list[tuple[Any, ...]]:  # fmt: skip
-    """Rows to insert, after checking duplicates inside the file and against the database."""
-    existing = sql.existing_preferences(tx, sorted(set(comp_of)))
-    seen: dict[tuple[int, int, int], AnnotationRecord] = {}
-    rows = []
-    for r, comp, (annotator, seed) in zip(pf.annotations, comp_of, who, strict=True):
-        key = (comp, annotator, seed)
-        prev = seen.get(key)
-        if prev is not None:
-            if not _same(prev.preference, r.preference):
-                raise FormatError(pf.path, r.record, "preference", f"{r.preference!r} conflicts with "
-                                  f"{prev.preference!r} in record {prev.record} (same comparison, "
-                                  f"annotator and seed)")  # fmt: skip
-            rep.duplicates += 1
-            continue
-        seen[key] = r
-        stored = existing.get(key)
-        if stored is not None:
-            if not any(_same(p, r.preference) for p in stored):
-                raise FormatError(pf.path, r.record, "preference", f"{r.preference!r} conflicts with "
-                                  f"the stored {sorted(stored, key=str)[0]!r} (same comparison, "
-                                  f"annotator and seed)")  # fmt: skip
-            rep.already_present += 1
-            continue
-        rows.append((comp, annotator, r.preference, r.raw_preference, int(r.swapped), r.rationale,
-                     r.raw_completion, r.price, r.seconds, seed, rep.import_id,
-                     sql.dumps_extra(r.extra)))  # fmt: skip
-    return rows
 
 
 def _same(a: float | None, b: float | None) -> bool:

@@ -1,8 +1,8 @@
-"""Format detection and ``read_file``: one input file to a validated list of records."""
+"""Format detection, ``open_records`` (a validated stream of records) and ``read_file`` (all of them)."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from tiebreak.core.formats.records import (
     OutputRecord,
     RecordReader,
 )
+from tiebreak.core.formats.source import ByteSource, digest_and_head
 
 #: Names accepted by ``--format``.
 FORMATS = ("model-outputs", "alpaca-eval", "cross-annotations", "csv", "jsonl")
@@ -36,6 +37,47 @@ class ParsedFile:
     def n_records(self) -> int:
         """Number of records read."""
         return len(self.annotations) + len(self.outputs)
+
+
+@dataclass
+class RecordStream:
+    """One input file, detected and ready to stream: iterate ``records()`` (it may be called again).
+
+    ``n_records``, ``ignored_fields`` and ``position`` follow the iteration; ``size`` is the
+    file's size on disk (``position`` / ``size`` is the progress).
+    """
+
+    path: Path
+    format: str
+    kind: str
+    sha256: str
+    container: str
+    schema: str
+    size: int
+    n_records: int = 0
+    position: int = 0
+    ends_with_newline: bool = True
+    ignored_fields: list[str] = field(default_factory=list)
+
+    def records(self) -> Iterator[AnnotationRecord | OutputRecord]:
+        """Validated records, in file order; FormatError at the first bad one."""
+        reader = RecordReader(self.path, textual=self.container == "csv")
+        extra: set[str] = set()
+        self.n_records = 0
+        with ByteSource(self.path) as src:
+            for n, rec in raw.LOADERS[self.container](self.path, src):
+                self.position = src.position
+                self.n_records += 1
+                if self.schema == "model-outputs":
+                    extra.update(k for k in rec if k not in _OUTPUT_KEYS)
+                    yield reader.output(n, rec)
+                else:
+                    yield reader.annotation(n, rec, self.schema == "cross-annotations")
+            self.position = src.size
+        self.ignored_fields = sorted(extra)
+
+
+_OUTPUT_KEYS = frozenset((*OUTPUT_REQUIRED, "dataset"))
 
 
 def _container(path: Path, data: bytes) -> str:
@@ -65,13 +107,49 @@ def _schema(keys: set[str]) -> str:
     return "alpaca-eval"
 
 
+def _first_keys(path: Path, container: str) -> set[str]:
+    """The fields of the first record (the schema is detected from them)."""
+    with ByteSource(path) as src:
+        for _, rec in raw.LOADERS[container](path, src):
+            return set(rec)
+    raise FormatError(path, 1, NO_FIELD, "the file is empty (no records)")  # pragma: no cover
+
+
+def open_records(path: str | Path, fmt: str | None = None) -> RecordStream:
+    """Check and detect one file without loading it: see ``read_file`` for ``fmt``.
+
+    Returns
+    -------
+    RecordStream
+        Iterate ``records()`` to validate and read; memory stays bounded by one record.
+
+    Raises
+    ------
+    FormatError
+        For a file that is not a regular file, cannot be read, is corrupt gzip or a
+        decompression bomb, or whose first record is bad.
+    """
+    path = Path(path)
+    if fmt is not None and fmt not in FORMATS:
+        raise FormatError(path, 1, NO_FIELD, f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    sha256, head, last = digest_and_head(path)
+    container = fmt if fmt in ("csv", "jsonl") else _container(path, head)
+    schema = fmt if fmt in ("model-outputs", "alpaca-eval", "cross-annotations") else _schema(_first_keys(path, container))
+    with ByteSource(path) as src:
+        size = src.size
+    return RecordStream(path=path, format=fmt or (container if container != "json" else schema),
+                        kind="outputs" if schema == "model-outputs" else "annotations", sha256=sha256,
+                        container=container, schema=schema, size=size,
+                        ends_with_newline=last in (b"\n", b"\r"))  # fmt: skip
+
+
 def detect_format(path: str | Path) -> str:
     """The format ``read_file`` would use for ``path`` (see FORMATS)."""
-    return read_file(path).format
+    return open_records(path).format
 
 
 def read_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
-    """Read and validate one file.
+    """Read and validate one whole file into memory (``open_records`` streams instead).
 
     Parameters
     ----------
@@ -94,28 +172,9 @@ def read_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
     FormatError
         For any bad record, as ``FILE: record N: field X: what is wrong``.
     """
-    path = Path(path)
-    if fmt is not None and fmt not in FORMATS:
-        raise FormatError(path, 1, NO_FIELD, f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-    try:
-        data = raw.read_bytes(path)
-    except OSError as exc:
-        raise FormatError(path, 1, NO_FIELD, f"cannot read the file ({exc.strerror or exc})") from exc
-    sha256 = hashlib.sha256(data).hexdigest()
-    container = fmt if fmt in ("csv", "jsonl") else _container(path, data)
-    loader = {"json": raw.load_json, "jsonl": raw.load_jsonl, "csv": raw.load_csv}[container]
-    records = loader(path, data)
-    keys = set(records[0][1])
-    schema = fmt if fmt in ("model-outputs", "alpaca-eval", "cross-annotations") else _schema(keys)
-    reader = RecordReader(path, textual=container == "csv")
-    parsed = ParsedFile(path=path, format=fmt or (container if container != "json" else schema),
-                        kind="outputs" if schema == "model-outputs" else "annotations",
-                        sha256=sha256)  # fmt: skip
-    if schema == "model-outputs":
-        parsed.outputs = [reader.output(n, rec) for n, rec in records]
-        parsed.ignored_fields = sorted(set().union(*(r.keys() for _, r in records)) - {*OUTPUT_REQUIRED, "dataset"})
-    else:
-        need_index = schema == "cross-annotations"
-        parsed.annotations = [reader.annotation(n, rec, need_index) for n, rec in records]
+    stream = open_records(path, fmt)
+    parsed = ParsedFile(path=stream.path, format=stream.format, kind=stream.kind, sha256=stream.sha256)
+    target: list = parsed.outputs if stream.kind == "outputs" else parsed.annotations  # type: ignore[type-arg]
+    target.extend(stream.records())
+    parsed.ignored_fields = stream.ignored_fields
     return parsed
-

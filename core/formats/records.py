@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ OUTPUT_REQUIRED = ("instruction", "output", "generator")
 RAW_JSON_KEY = "_tiebreak_raw_completion"
 #: Key in a CSV ``extra`` cell listing the fields that are '' rather than missing.
 EMPTY_KEY = "_tiebreak_empty"
+#: Key in a CSV ``extra`` cell listing the cells our exporter prefixed with ' (formula guard).
+QUOTED_KEY = "_tiebreak_quoted"
 _STANDARD = frozenset(ANNOTATION_REQUIRED + ANNOTATION_OPTIONAL)
+#: Text fields that name something or are the question itself: never empty or only blanks.
+NON_BLANK = frozenset(("instruction", "generator", "generator_1", "generator_2", "annotator"))
+#: SQLite integers are signed 64-bit.
+INT64 = (-(2**63), 2**63 - 1)
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 @dataclass(slots=True)
@@ -82,6 +90,8 @@ class RecordReader:
         value = rec[field]
         if not isinstance(value, str):
             raise self.fail(n, field, f"expected a string, got {_describe(value)}")
+        if field in NON_BLANK and not value.strip():
+            raise self.fail(n, field, "empty or only blanks (a name or an instruction is required)")
         if not value.isascii():
             self.check_unicode(n, field, value)
         return value
@@ -105,8 +115,8 @@ class RecordReader:
             self.check_unicode(n, field, value)
         return value
 
-    def number(self, n: int, rec: dict[str, Any], field: str) -> float | None:
-        """An optional number (null, NaN and '' in CSV = missing)."""
+    def number(self, n: int, rec: dict[str, Any], field: str, minimum: float | None = None) -> float | None:
+        """An optional finite number (null, NaN and '' in CSV = missing), at least ``minimum``."""
         value = rec.get(field)
         if value is None:
             return None
@@ -120,8 +130,17 @@ class RecordReader:
                 raise self.fail(n, field, f"expected a number, got {text[:40]!r}") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(n, field, f"expected a number or null, got {_describe(value)}")
-        value = float(value)
-        return None if math.isnan(value) else value
+        try:
+            value = float(value)
+        except OverflowError:
+            raise self.fail(n, field, "a number too large for a float") from None
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            raise self.fail(n, field, f"{value!r} is not a finite number")
+        if minimum is not None and value < minimum:
+            raise self.fail(n, field, f"{value!r} is negative (must be at least {minimum:g})")
+        return value
 
     def index(self, n: int, rec: dict[str, Any]) -> int | str | None:
         """``annotator_index``: an integer (worker or seed) or a worker name."""
@@ -133,9 +152,20 @@ class RecordReader:
         if isinstance(value, float):
             if not value.is_integer():
                 raise self.fail(n, "annotator_index", f"expected an integer, got {value!r}")
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+            value = int(value)
+        elif isinstance(value, str):
+            digits = value.strip()
+            if not digits:
+                raise self.fail(n, "annotator_index", "empty or only blanks (a worker name or a number)")
+            if not _INTEGER.fullmatch(digits):
+                if not value.isascii():
+                    self.check_unicode(n, "annotator_index", value)
+                return value
+            if len(digits) > 20:
+                raise self.fail(n, "annotator_index", f"integer of {len(digits)} digits is beyond 64 bits")
+            value = int(digits)
+        if not INT64[0] <= value <= INT64[1]:
+            raise self.fail(n, "annotator_index", f"{value} is beyond 64 bits")
         return value
 
     def flag(self, n: int, rec: dict[str, Any], field: str) -> bool:
@@ -150,7 +180,7 @@ class RecordReader:
     # -- records -------------------------------------------------------------------------
     def annotation(self, n: int, rec: dict[str, Any], need_index: bool) -> AnnotationRecord:
         """Validate one annotation record (AlpacaEval or cross-annotation columns)."""
-        rec = _resolve_aliases(rec)
+        rec = _resolve_aliases(self.unquote(n, rec) if self.textual else rec)
         values = {f: self.text(n, rec, f) for f in ANNOTATION_REQUIRED[:-1]}
         if "preference" not in rec:
             raise self.fail(n, "preference", "missing")
@@ -173,8 +203,8 @@ class RecordReader:
         return AnnotationRecord(
             record=n, dataset=self.opt_text(n, rec, "dataset", empty), group=values.pop("annotator"),
             kind=kind, index=index, preference=preference, raw_preference=raw_pref, swapped=swapped,
-            price=self.number(n, rec, "price_per_example"),
-            seconds=self.number(n, rec, "time_per_example"),
+            price=self.number(n, rec, "price_per_example", minimum=0.0),
+            seconds=self.number(n, rec, "time_per_example", minimum=0.0),
             raw_completion=raw_completion, rationale=self.opt_text(n, rec, "rationale", empty),
             extra=extra, **values,
         )
@@ -187,6 +217,23 @@ class RecordReader:
             output=self.text(n, rec, "output"),
         )
 
+    def unquote(self, n: int, rec: dict[str, Any]) -> dict[str, Any]:
+        """Undo the formula guard of a Tiebreak CSV export: the cells its ``extra`` lists as
+        quoted lose the apostrophe the exporter added (any other cell is taken as written)."""
+        cell = rec.get("extra")
+        if not cell or QUOTED_KEY not in cell:
+            return rec
+        try:
+            quoted = json.loads(cell).get(QUOTED_KEY, ())
+        except (ValueError, AttributeError, RecursionError):
+            return rec  # extras() reports the bad cell
+        out = dict(rec)
+        for name in quoted if isinstance(quoted, list) else ():
+            value = out.get(name) if isinstance(name, str) else None
+            if isinstance(value, str) and value.startswith("'"):
+                out[name] = value[1:]
+        return out
+
     def extras(self, n: int, rec: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None, frozenset[str]]:
         """Raw completion as stored text, every non-standard field (kept, never dropped), and
         (CSV) the fields whose '' means an empty string, not a missing value."""
@@ -194,8 +241,8 @@ class RecordReader:
         if self.textual and rec.get("extra"):
             try:
                 extra = json.loads(rec["extra"])
-            except json.JSONDecodeError as exc:
-                raise self.fail(n, "extra", f"invalid JSON ({exc.msg})") from None
+            except (ValueError, RecursionError) as exc:  # bad JSON, 4300+ digit integers, deep nesting
+                raise self.fail(n, "extra", f"invalid JSON ({getattr(exc, 'msg', None) or exc})") from None
             if not isinstance(extra, dict):
                 raise self.fail(n, "extra", "expected a JSON object")
         elif "extra" in rec and rec["extra"] is not None and not self.textual:
@@ -204,6 +251,8 @@ class RecordReader:
             if key not in _STANDARD:
                 extra[key] = value
         empty = frozenset(extra.pop(EMPTY_KEY, ()) if self.textual else ())
+        if self.textual:
+            extra.pop(QUOTED_KEY, None)
         raw = rec.get("raw_completion")
         if raw is None or (self.textual and raw == "" and "raw_completion" not in empty):
             raw_text = None

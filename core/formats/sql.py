@@ -138,6 +138,21 @@ def existing_preferences(tx: Transaction, comparison_ids: Sequence[int]) -> dict
     return out
 
 
+def existing_annotations(
+    tx: Transaction, comparison_ids: Sequence[int]
+) -> dict[AnnotationKey, list[tuple[float | None, int | None]]]:
+    """Like ``existing_preferences`` with the import that stored each preference (None for
+    other sources), so a streamed import tells its own earlier rows from older ones."""
+    sql = (
+        "SELECT comparison_id, annotator_id, seed, preference, import_id FROM annotations"
+        " WHERE comparison_id IN ({marks}) AND (source = 'import' OR retracted_at IS NULL)"
+    )
+    out: dict[AnnotationKey, list[tuple[float | None, int | None]]] = {}
+    for c, a, s, p, i in _select_in(tx, sql, list(comparison_ids)):
+        out.setdefault((c, a, s), []).append((p, i))
+    return out
+
+
 ANNOTATION_COLUMNS = (
     "comparison_id", "annotator_id", "preference", "raw_preference", "swapped", "rationale",
     "raw_completion", "price", "seconds", "seed", "import_id", "source", "extra", "created_at",
@@ -175,9 +190,13 @@ def start_import(tx: Transaction, path: str, sha256: str, fmt: str, n_records: i
     return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
-def finish_import(tx: Transaction, import_id: int, n_added: int) -> None:
-    """Record how many records of an import added something new."""
-    tx.execute("UPDATE imports SET n_added = ? WHERE id = ?", (n_added, import_id))
+def finish_import(tx: Transaction, import_id: int, n_added: int, n_records: int | None = None) -> None:
+    """Record how many records of an import added something new (and, for a streamed file,
+    how many it held: known only at its end)."""
+    if n_records is None:
+        tx.execute("UPDATE imports SET n_added = ? WHERE id = ?", (n_added, import_id))
+    else:
+        tx.execute("UPDATE imports SET n_added = ?, n_records = ? WHERE id = ?", (n_added, n_records, import_id))
 
 
 def dumps_extra(extra: dict[str, Any] | None) -> str | None:

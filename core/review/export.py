@@ -14,6 +14,7 @@ from tiebreak.core.errors import TiebreakError
 from tiebreak.core.formats.safe_write import check_target, write_safely
 from tiebreak.core.review import sql as rs
 from tiebreak.core.store import Store
+from tiebreak.core.text_safety import csv_frame
 
 __all__ = ["EXPORT_FORMATS", "ExportError", "reviewed_items", "alpaca_annotations", "write_export"]
 
@@ -97,7 +98,7 @@ def write_export(items: pd.DataFrame, path: str | Path, fmt: str, label: str = "
     written, missing = len(items), 0
     if fmt == "csv":
         def write(fh: IO[str]) -> None:
-            items.to_csv(fh, index=False)
+            csv_frame(items).to_csv(fh, index=False)
     elif fmt == "jsonl":
         def write(fh: IO[str]) -> None:
             for rec in items.to_dict("records"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tiebreak.core.domain import Choice
 from tiebreak.core.labelling.session import Change
+from tiebreak.gui.safe_text import display_name
 
 __all__ = ["CHOICE_TEXT", "VOTES", "describe"]
 
@@ -34,7 +35,7 @@ def describe(change: Change, held: bool = False) -> str:
     ref = shown.pair.generator_1
 
     def name(g: str) -> str:
-        return f"{g} (reference)" if g == ref else g
+        return f"{display_name(g)} (reference)" if g == ref else display_name(g)
 
     secs = "" if change.seconds is None else f" · {change.seconds:.1f} s"
     which = "You chose" if held else "Previous item: you chose"

@@ -11,7 +11,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollBar,
     QStackedLayout,
     QStackedWidget,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.gui.labelling.render import Rendered, SafeBrowser, install, show_diff, show_text
 from tiebreak.gui.labelling.style import TextStrip, emphasise
+from tiebreak.gui.safe_text import display_name
 
 
 class OutputPane(QWidget):
@@ -37,13 +40,23 @@ class OutputPane(QWidget):
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.hide()
         emphasise(self.notice, panel=True)
+        self.show_all_button = QPushButton("Show all")
+        self.show_all_button.setObjectName("showAll")
+        self.show_all_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the workspace
+        self.show_all_button.setToolTip("Lay out the whole output (a very long one may take a while)")
+        self.show_all_button.hide()
+        self.show_all_button.clicked.connect(self.show_all)
         self.pair = ViewPair()
+        notices = QHBoxLayout()
+        notices.addWidget(self.notice, 1)
+        notices.addWidget(self.show_all_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
-        layout.addWidget(self.notice)
+        layout.addLayout(notices)
         layout.addWidget(self.pair, 1)
         self.rendered = Rendered("plain")
+        self._shown: tuple[str, bool] = ("", False)  # (text, raw) on screen, for "Show all"
 
     @property
     def views(self) -> tuple[SafeBrowser, SafeBrowser]:
@@ -72,7 +85,7 @@ class OutputPane(QWidget):
         """Header text: side, then the model name once revealed, then the optional length badge."""
         parts = [self.side]
         if model:
-            parts.append(f"— {model}")
+            parts.append(f"— {display_name(model)}")  # bidi-isolated, invisible characters shown
         if length is not None:
             parts.append(f"[{length:,} chars]")
         self.header.setText("  ".join(parts))
@@ -82,6 +95,7 @@ class OutputPane(QWidget):
 
         A ``prepared`` document that was staged is shown by raising the spare view.
         """
+        self._shown = (text, raw)
         if prepared is None:
             self.pair.unstage()
             self.rendered = show_text(self.view, text, raw)
@@ -89,6 +103,16 @@ class OutputPane(QWidget):
             self.pair.show_prepared(prepared[0])
             self.rendered = prepared[1]
         self._notice(self.rendered.notice)
+        self.show_all_button.setVisible(self.rendered.capped)
+        return self.rendered
+
+    def show_all(self) -> Rendered:
+        """Lay out the whole of the output on screen (after a capped rendering)."""
+        text, raw = self._shown
+        self.pair.unstage()
+        self.rendered = show_text(self.view, text, raw, full=True)
+        self._notice(self.rendered.notice)
+        self.show_all_button.hide()
         return self.rendered
 
     def show_diff_html(self, diff_html: str) -> None:
@@ -96,6 +120,7 @@ class OutputPane(QWidget):
         self.pair.unstage()
         self.rendered = show_diff(self.view, diff_html)
         self._notice("word diff: highlighted words appear only on this side")
+        self.show_all_button.hide()
 
     def add_notice(self, text: str) -> None:
         """Append a sentence to the notice line (keeps what is already said)."""

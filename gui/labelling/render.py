@@ -1,4 +1,5 @@
-"""Safe rendering of untrusted outputs: no network, no HTML/script, size caps with a notice."""
+"""Safe rendering of untrusted outputs: no network, no HTML/script, invisible characters shown in raw
+mode, and size caps (with a notice and "Show all") so no output can freeze the window."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 
+from tiebreak.core.text_safety import show_invisible
+
 #: Above this many characters markdown is not rendered: the text is shown plain (with a notice).
 MARKDOWN_LIMIT = 100_000
+#: Characters laid out before the reader asks for "Show all" (the rest is not laid out).
+DISPLAY_LIMIT = 30_000
+#: A longer line is cut (with a marker) until "Show all": one huge paragraph lays out slowly.
+LINE_LIMIT = 2_000
+#: Lines laid out before "Show all" (each line is a block with its own layout).
+LINES_LIMIT = 300
 #: Above this many tokens per side the word diff is not computed (difflib is quadratic).
 DIFF_TOKEN_LIMIT = 20_000
 #: Replaced documents a view keeps before deleting them during a press (see :func:`install`).
@@ -52,15 +61,60 @@ class Rendered:
 
     mode: str  # "markdown" | "plain" | "diff"
     notice: str = ""
+    capped: bool = False  # only part of the text is laid out ("Show all" lays out the rest)
 
 
-def prepare(view: SafeBrowser, text: str, raw: bool) -> tuple[QTextDocument, Rendered]:
+def cap(text: str) -> tuple[str, str]:
+    """(what to lay out, notice): the text itself and "" when within DISPLAY_LIMIT and LINE_LIMIT,
+    else its first DISPLAY_LIMIT characters or LINES_LIMIT lines, every line longer than LINE_LIMIT
+    cut (marked).
+    Only the part kept is looked at, so a 5 MB text costs no more than a 50 kB one."""
+    if len(text) <= LINE_LIMIT or (len(text) <= DISPLAY_LIMIT and text.count("\n") < LINES_LIMIT
+                                   and max(map(len, text.split("\n"))) <= LINE_LIMIT):  # fmt: skip
+        return text, ""
+    out: list[str] = []
+    pos = size = cut = 0
+    while pos <= len(text) and size < DISPLAY_LIMIT and len(out) < LINES_LIMIT:
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        line = text[pos : min(end, pos + LINE_LIMIT)]
+        if end - pos > LINE_LIMIT:
+            cut += 1
+            line += f" … [{end - pos - LINE_LIMIT:,} more characters on this line]"
+        out.append(line)
+        size += len(line) + 1
+        pos = end + 1
+    parts = [f"showing {min(pos, len(text)):,} of {len(text):,} characters"] if pos < len(text) else []
+    if cut:
+        parts.append(f"{cut:,} long line(s) cut at {LINE_LIMIT:,} characters")
+    return "\n".join(out), "; ".join(parts) + " (Show all lays out everything)"
+
+
+def prepare(view: SafeBrowser, text: str, raw: bool, full: bool = False) -> tuple[QTextDocument, Rendered]:
     """Build and lay out the document of ``text`` for ``view`` without showing it yet.
 
-    Markdown unless ``raw`` or longer than MARKDOWN_LIMIT (then plain text, in full, with a
-    notice). The document belongs to ``view``, so its resource requests reach
+    Markdown unless ``raw`` or longer than MARKDOWN_LIMIT (then plain text with a notice). In
+    raw mode control, bidi and zero-width characters are shown as escapes (``\\u202e``).
+    Unless ``full``, at most DISPLAY_LIMIT characters and lines of LINE_LIMIT are laid out
+    (see :func:`cap`). The document belongs to ``view``, so its resource requests reach
     :meth:`SafeBrowser.loadResource` (refused).
     """
+    capped = ""
+    if not full:
+        text, capped = cap(text)
+    if raw:
+        text = show_invisible(text)
+        if not full and len(text) > DISPLAY_LIMIT:  # the escapes made it longer
+            text, again = cap(text)
+            capped = capped or again
+    doc, rendered = _document(view, text, raw)
+    if capped:
+        notice = f"{capped} · {rendered.notice}" if rendered.notice else capped
+        rendered = Rendered(rendered.mode, notice, capped=True)
+    return doc, rendered
+
+
+def _document(view: SafeBrowser, text: str, raw: bool) -> tuple[QTextDocument, Rendered]:
     doc = QTextDocument(view)
     doc.setDefaultFont(view.font())
     doc.setDocumentMargin(view.document().documentMargin())
@@ -103,9 +157,9 @@ def release_retired(view: SafeBrowser) -> None:
     view.retired.clear()
 
 
-def show_text(view: SafeBrowser, text: str, raw: bool) -> Rendered:
+def show_text(view: SafeBrowser, text: str, raw: bool, full: bool = False) -> Rendered:
     """Put ``text`` into ``view`` now (see :func:`prepare`)."""
-    doc, rendered = prepare(view, text, raw)
+    doc, rendered = prepare(view, text, raw, full)
     install(view, doc)
     return rendered
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.labelling.choices import candidates, start_choices
 from tiebreak.core.labelling.session import QueueSpec, SessionError
+from tiebreak.gui.safe_text import plain_label
 
 ALL_DATASETS = "(all datasets)"
 
@@ -43,7 +44,7 @@ class StartForm(QWidget):
         self.candidates = QListWidget()
         self.seed = QSpinBox()
         self.seed.setRange(0, 1_000_000)
-        self.message = QLabel()
+        self.message = plain_label()
         self.message.setObjectName("formMessage")
         self.message.setWordWrap(True)
         self.start_button = QPushButton("Start labelling  [Enter]")

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
     QHeaderView,
-    QLabel,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -21,6 +20,7 @@ from tiebreak.core.labelling.session import SessionFigures
 from tiebreak.core.labelling.stats import AgreementLine, StatsSnapshot, WinRateLine
 from tiebreak.core.metrics.definitions import TOO_FEW_LABELS, define, interval_text, tooltip
 from tiebreak.gui.labelling.style import TextStrip
+from tiebreak.gui.safe_text import display_name, plain_label, plain_tooltip
 
 
 def _pct(x: float | None) -> str:
@@ -79,8 +79,8 @@ class _Table(QTableWidget):
             self.setRowCount(len(rows))
             for r, values in enumerate(rows):
                 for c, value in enumerate(values):
-                    item = QTableWidgetItem(value)
-                    item.setToolTip(tips[r][c] or value)  # the name in full when the column elides it
+                    item = QTableWidgetItem(display_name(value) if c == 0 else value)
+                    item.setToolTip(plain_tooltip(tips[r][c] or value))  # the name in full when the column elides it
                     self.setItem(r, c, item)
             visible = min(len(rows), self.MAX_VISIBLE_ROWS)
             height = self.horizontalHeader().height() + 2 * self.frameWidth()
@@ -92,8 +92,8 @@ class _Table(QTableWidget):
                 for c, (value, before) in enumerate(zip(new, old, strict=True)):
                     item = self.item(r, c)
                     if value != before:
-                        item.setText(value)
-                    item.setToolTip(tips[r][c] or value)
+                        item.setText(display_name(value) if c == 0 else value)
+                    item.setToolTip(plain_tooltip(tips[r][c] or value))
         self.shown = [tuple(r) for r in rows]
 
 
@@ -135,7 +135,7 @@ class StatsPanel(QWidget):
         self.agree_table.set_header_tips(["the judge group", tooltip("n_judge_labels"), tooltip("agreement")])
         self.session_label = TextStrip(4)
         self._row_cache: dict[WinRateLine | AgreementLine, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        self.status = QLabel("statistics: loading…")
+        self.status = plain_label("statistics: loading…")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         for title, widget in (("Win rate against the reference", self.win_table),

@@ -23,6 +23,7 @@ from tiebreak.gui.labelling.output_view import OutputPane, PaneScrollLink, ViewP
 from tiebreak.gui.labelling.render import prepare, release_retired, show_text, word_diff
 from tiebreak.gui.labelling.stats_panel import StatsPanel
 from tiebreak.gui.labelling.style import TextStrip, emphasise
+from tiebreak.gui.safe_text import plain_label
 
 
 class RationaleBox(QPlainTextEdit):
@@ -79,7 +80,7 @@ class WorkspaceView(QWidget):
         self.progress_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
-        self.empty = QLabel()
+        self.empty = plain_label()
         self.empty.setObjectName("emptyQueue")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
