@@ -66,16 +66,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _guard(fn: Callable[[Store, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Run ``fn(store, args)`` on the opened database; expected failures become CliError."""
-    from tiebreak.core.errors import TiebreakError
 
     def run(args: argparse.Namespace) -> int:
         store = cli.open_store(getattr(args, "db", None))
         try:
             return int(fn(store, args) or 0)
-        except cli.CliError:
-            raise
-        except TiebreakError as exc:
-            raise cli.CliError(str(exc)) from exc
         finally:
             store.close()
 
@@ -193,12 +188,8 @@ def run_exclude(store: Store, args: argparse.Namespace) -> int:
 def run_events(args: argparse.Namespace) -> int:
     """Write a pack's events file."""
     from tiebreak.core.crowd.events import write_events
-    from tiebreak.core.errors import TiebreakError
 
-    try:
-        n = write_events(args.pack, args.output)
-    except TiebreakError as exc:
-        raise cli.CliError(str(exc)) from exc
+    n = write_events(args.pack, args.output)
     print(f"wrote {n} events to {args.output}")
     return 0
 

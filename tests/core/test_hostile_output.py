@@ -22,7 +22,7 @@ BASE = {"instruction": "+1+1", "output_1": "-2", "output_2": FORMULA, "generator
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "db.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     src = tmp_path / "in.json"
     src.write_text(json.dumps([BASE, {**BASE, "generator_2": f"m{ESCAPES}", "output_2": "plain"}]), "utf-8")
     import_files(store, [src])
@@ -80,7 +80,7 @@ def test_cli_output_has_no_terminal_escapes(db: Path, capsys: pytest.CaptureFixt
 def test_cli_errors_naming_hostile_files_are_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "x\x1b[2J\x1b]0;owned\x07.json"  # a file name is imported text too
     bad.write_text(json.dumps([{**BASE, "preference": 7}]), "utf-8")
-    code = main(["import", "--db", str(tmp_path / "db.sqlite"), str(bad)])
+    code = main(["import", "--db", str(tmp_path / "db.sqlite"), "--create", str(bad)])
     _, err = capsys.readouterr()
     assert code == 2 and "outside [1, 2]" in err and "x.json" in err
     assert "\x1b" not in err and "\x07" not in err

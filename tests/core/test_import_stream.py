@@ -60,7 +60,7 @@ def test_chunk_boundaries_change_nothing(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_conflict_across_chunks_rolls_everything_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importer, "CHUNK_RECORDS", 5)
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     import_files(store, [write(tmp_path / "prior.json", [BASE])])
     before = content(store)
     recs = records(30) + [{**records(30)[2], "preference": 2.0 if records(30)[2]["preference"] != 2.0 else 1.0}]

@@ -22,17 +22,17 @@ DATASET = "<h1>dataset</h1>"
 
 def hostile_store(store) -> None:
     """A judge, two candidates, a reference, a dataset and a human group with hostile names."""
-    with store.transaction():
-        judge = store.annotator_id(JUDGE, "judge")
-        human = store.annotator_id(f"{HUMANS}/0", "human", group=HUMANS, member="0")
+    with store.transaction() as tx:
+        judge = tx.annotator_id(JUDGE, "judge")
+        human = tx.annotator_id(f"{HUMANS}/0", "human", group=HUMANS, member="0")
         for i in range(6):
-            iid = store.instruction_id(f"instruction {i} {MARKUP}", dataset=DATASET)
-            ref = store.output_id(iid, "<u>reference</u>", f"reference {i}")
+            iid = tx.instruction_id(f"instruction {i} {MARKUP}", dataset=DATASET)
+            ref = tx.output_id(iid, "<u>reference</u>", f"reference {i}")
             for model in MODELS:
-                cid = store.comparison_id(iid, ref, store.output_id(iid, model, f"{model} answer {i}"))
-                store.add_annotation(comparison_id=cid, annotator_id=judge, preference=1.2 + 0.1 * i,
-                                     source="import", rationale=f"because {MARKUP}")  # fmt: skip
-                store.add_annotation(comparison_id=cid, annotator_id=human, preference=2.0, source="import")
+                cid = tx.comparison_id(iid, ref, tx.output_id(iid, model, f"{model} answer {i}"))
+                tx.add_annotation(comparison_id=cid, annotator_id=judge, preference=1.2 + 0.1 * i,
+                                  source="import", rationale=f"because {MARKUP}")  # fmt: skip
+                tx.add_annotation(comparison_id=cid, annotator_id=human, preference=2.0, source="import")
 
 
 def rendered_markup(root: QWidget) -> list[str]:
