@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from tiebreak.core.store import Store
 
 
+#: USD per hour for the humans' price when neither --hourly-rate nor stored prices are given.
+DEFAULT_HOURLY_RATE = 18.0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``agreement`` subcommand."""
     p = sub.add_parser(
@@ -28,8 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="judge group to evaluate (repeatable; default: every judge with labels on the gold)",
     )  # fmt: skip
     p.add_argument(
-        "--hourly-rate", metavar="USD", type=float, default=18.0,
-        help="pay per hour of human labelling, for the humans' price (default 18)",
+        "--hourly-rate", metavar="USD", type=float, default=None,
+        help="pay per hour of human labelling: the humans' price is their measured seconds x this "
+        f"rate (default: the stored price per example when the gold labels have one, as "
+        f"AlpacaEval's files do, else {DEFAULT_HOURLY_RATE:g} USD/h)",
     )  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=run)
@@ -48,7 +54,7 @@ def select_judges(store: Store, gold: str, judges: list[str] | None) -> list[str
     return [g for g, kind in sorted(known.items()) if kind == "judge" and g != gold]
 
 
-def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: float) -> pd.DataFrame:
+def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: float | None) -> pd.DataFrame:
     """The judge-metrics table for the CLI selection (notes in ``.attrs['notes']``)."""
     import numpy as np
 
@@ -65,6 +71,12 @@ def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: floa
     elif len(keep) < len(names):
         missing = ", ".join(sorted(set(names) - set(keep)))
         raise cli.CliError(f"judge(s) {missing} have no label on the comparisons of {gold!r}")
+    gold_price = frame.loc[frame["annotator"] == gold, "price_per_example"].astype(float)
+    if hourly_rate is None and gold_price.notna().any():
+        notes.append(f"{gold}: price = the stored price per example (--hourly-rate overrides)")
+    elif hourly_rate is None:
+        hourly_rate = DEFAULT_HOURLY_RATE
+        notes.append(f"{gold}: no stored price; price = measured seconds x {hourly_rate:g} USD/h")
     try:
         table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate)
     except MetricsError as exc:
@@ -80,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the judge metrics."""
     from tiebreak.core.metrics.agreement import TIE_RULE
 
-    if args.hourly_rate < 0 or math.isnan(args.hourly_rate):
+    if args.hourly_rate is not None and (args.hourly_rate < 0 or math.isnan(args.hourly_rate)):
         raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")
     store = cli.open_store(args.db)
     try:

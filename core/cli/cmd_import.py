@@ -22,6 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv, optionally .gz)")
     p.add_argument("--format", choices=FORMATS, help="force the format (default: detected)")
+    p.add_argument("--generator-1", metavar="NAME",
+                   help="reference generator (output_1) for records that do not name it")  # fmt: skip
+    p.add_argument("--generator-2", metavar="NAME",
+                   help="generator of output_2 for records that do not name it")  # fmt: skip
+    p.add_argument("--annotator", metavar="NAME",
+                   help="annotator group for records that do not name it (e.g. humans)")  # fmt: skip
     add_db_argument(p)
     p.set_defaults(func=run)
 
@@ -30,13 +36,17 @@ def run(args: argparse.Namespace) -> int:
     """Import the files and print what each one added."""
     from tiebreak.core.formats import FormatError
     from tiebreak.core.formats.importer import import_files
+    from tiebreak.core.formats.shapes import HINT
 
     store = open_store(args.db)
     db = store.path
     try:
-        report = import_files(store, args.paths, args.format)
+        defaults = {"generator_1": args.generator_1, "generator_2": args.generator_2,
+                    "annotator": args.annotator}  # fmt: skip
+        report = import_files(store, args.paths, args.format, defaults)
     except FormatError as exc:
-        raise CliError(f"{exc}\nnothing was imported; the database is unchanged") from exc
+        hint = f" (give it with {HINT[exc.field]})" if exc.field in HINT and exc.problem == "missing" else ""
+        raise CliError(f"{exc}{hint}\nnothing was imported; the database is unchanged") from exc
     finally:
         store.close()
     for f in report.files:

@@ -20,7 +20,7 @@ files).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,8 @@ class ImportReport:
         return {t: sum(f.new[t] for f in self.files) for t in TABLES}
 
 
-def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = None) -> ImportReport:
+def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = None,
+                 defaults: Mapping[str, Any] | None = None) -> ImportReport:  # fmt: skip
     """Import files into ``store`` in one transaction.
 
     Parameters
@@ -98,6 +99,9 @@ def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = No
         or JSONL files (optionally gzipped).
     fmt : str, optional
         Force one of ``tiebreak.core.formats.FORMATS`` for every file; detected by default.
+    defaults : mapping, optional
+        generator_1 / generator_2 / annotator for records that lack them (AlpacaEval's own
+        cross-annotations name none of them).
 
     Returns
     -------
@@ -108,7 +112,7 @@ def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = No
     FormatError
         On the first bad record (``FILE: record N: field X: what is wrong``); nothing is kept.
     """
-    parsed = [read_file(p, fmt) for p in paths]
+    parsed = [read_file(p, fmt, defaults) for p in paths]
     return import_parsed(store, parsed)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tiebreak.core.formats import raw
 from tiebreak.core.formats.errors import NO_FIELD, FormatError
@@ -14,6 +16,7 @@ from tiebreak.core.formats.records import (
     OutputRecord,
     RecordReader,
 )
+from tiebreak.core.formats.shapes import fill_defaults
 
 #: Names accepted by ``--format``.
 FORMATS = ("model-outputs", "alpaca-eval", "cross-annotations", "csv", "jsonl")
@@ -70,7 +73,7 @@ def detect_format(path: str | Path) -> str:
     return read_file(path).format
 
 
-def read_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
+def read_file(path: str | Path, fmt: str | None = None, defaults: Mapping[str, Any] | None = None) -> ParsedFile:
     """Read and validate one file.
 
     Parameters
@@ -84,6 +87,9 @@ def read_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
         come from the extension (``.gz`` ignored), the first character and the columns of the
         first record: ``output`` + ``generator`` without ``output_1`` = model outputs,
         ``annotator_index`` = cross-annotations, else AlpacaEval annotations.
+    defaults : mapping, optional
+        Values for fields a record lacks (``generator_1``, ``generator_2``, ``annotator``: see
+        ``tiebreak.core.formats.shapes.fill_defaults``).
 
     Returns
     -------
@@ -104,7 +110,7 @@ def read_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
     sha256 = hashlib.sha256(data).hexdigest()
     container = fmt if fmt in ("csv", "jsonl") else _container(path, data)
     loader = {"json": raw.load_json, "jsonl": raw.load_jsonl, "csv": raw.load_csv}[container]
-    records = loader(path, data)
+    records = fill_defaults(loader(path, data), defaults)
     keys = set(records[0][1])
     schema = fmt if fmt in ("model-outputs", "alpaca-eval", "cross-annotations") else _schema(keys)
     reader = RecordReader(path, textual=container == "csv")
