@@ -8,6 +8,8 @@ from tiebreak.core.cli import CliError, add_db_argument, open_store
 
 #: ``tiebreak.core.formats.exporter.EXPORT_FORMATS`` (that module loads the store; tests keep the two equal).
 EXPORT_FORMATS = ("alpaca-eval", "cross-annotations", "csv", "jsonl")
+#: Other files written by ``export``: AlpacaEval's leaderboard CSV and the foreign formats.
+OTHER_FORMATS = ("alpaca-leaderboard",)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +20,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Export live (non-retracted) annotations. Preferences are written with full "
         "precision, so importing the file again gives bit-identical values.",
     )
-    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS + OTHER_FORMATS, help="output format "
+                   "(alpaca-leaderboard: AlpacaEval's <annotator>_leaderboard.csv for one annotator "
+                   "and reference)")  # fmt: skip
+    p.add_argument("--extra-columns", action="store_true",
+                   help="alpaca-eval: also write Tiebreak's own fields (annotator_index, kind, "
+                   "rationale, swapped, source extras) so a re-import is exact")  # fmt: skip
+    p.add_argument("--reference", metavar="NAME", help="alpaca-leaderboard: reference generator")
+    p.add_argument("--mode", default="community", choices=["minimal", "verified", "community", "dev"],
+                   help="alpaca-leaderboard: the mode column (default community)")  # fmt: skip
+    from tiebreak.core.cli.cmd_leaderboard import add_lc_arguments
+
+    add_lc_arguments(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     p.add_argument("--annotator", action="append", metavar="NAME",
                    help="keep this annotator group (a judge's name or e.g. 'humans'); repeatable")  # fmt: skip
@@ -33,9 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from tiebreak.core.formats.exporter import export_annotations
     from tiebreak.core.store import UnknownName
 
+    if args.format == "alpaca-leaderboard":
+        return _leaderboard(args)
     store = open_store(args.db)
     try:
-        n = export_annotations(store, args.output, args.format, args.annotator, args.generator)
+        n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
+                               args.extra_columns)  # fmt: skip
     except UnknownName as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
@@ -43,4 +59,31 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"wrote {n} annotations to {args.output} ({args.format})")
+    return 0
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    """Write AlpacaEval's leaderboard CSV for one annotator group and reference."""
+    from tiebreak.core.cli import cmd_leaderboard
+    from tiebreak.core.formats.leaderboard_csv import leaderboard_csv
+    from tiebreak.core.metrics import MetricsError
+    from tiebreak.core.store import UnknownName
+
+    if args.annotator and len(args.annotator) > 1:
+        raise CliError("alpaca-leaderboard holds one annotator group: give --annotator once")
+    if args.generator:
+        raise CliError("alpaca-leaderboard lists every model: --generator does not apply")
+    args.annotator = args.annotator[0] if args.annotator else None
+    args.format, args.resamples = "csv", 0
+    store = open_store(args.db)
+    try:
+        table = cmd_leaderboard.compute(store, args, bootstrap=False)
+        leaderboard_csv(table, args.output, mode=args.mode)
+    except (UnknownName, MetricsError) as exc:
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+    finally:
+        store.close()
+    print(f"wrote {len(table)} leaderboard rows to {args.output} (alpaca-leaderboard)")
     return 0

@@ -185,3 +185,25 @@ def test_cross_export_reads_back_without_stray_extra(tmp_path: Path) -> None:
     csv_text = io.StringIO()
     pd.DataFrame(export_records(dst, "cross-annotations")).to_csv(csv_text)
     assert "generator" in csv_text.getvalue().splitlines()[0].split(",")
+
+
+def test_export_alpaca_leaderboard_is_the_leaderboard_csv(metrics_sample_db: Path, alpaca_dir: Path, tmp_path: Path, capsys) -> None:
+    lb = alpaca_dir / "leaderboards"
+    lc = ["--lc-weights", str(lb / "lc_weights_weighted_alpaca_eval_gpt4_turbo_baseline_gpt4_1106_preview.csv"),
+          "--lc-difficulty", str(lb / "instruction_difficulty_derived.csv")]  # fmt: skip
+    out = tmp_path / "weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"
+    code = main(["export", "--db", str(metrics_sample_db), "--format", "alpaca-leaderboard", "-o", str(out),
+                 "--annotator", "weighted_alpaca_eval_gpt4_turbo", "--mode", "verified", *lc])  # fmt: skip
+    assert code == 0
+    capsys.readouterr()
+    main(["leaderboard", "--db", str(metrics_sample_db), "--format", "csv", "--mode", "verified",
+          "--annotator", "weighted_alpaca_eval_gpt4_turbo", *lc])  # fmt: skip
+    assert out.read_text("utf-8") == capsys.readouterr().out
+    from alpaca_eval import utils
+
+    theirs = utils.load_or_convert_to_dataframe(out)  # AlpacaEval's own reader
+    published = pd.read_csv(lb / "weighted_alpaca_eval_gpt4_turbo_leaderboard.csv", index_col=0)
+    assert list(theirs.columns)[: len(published.columns)] == list(published.columns)
+    assert theirs.loc["claude-2.1", "avg_length"] == published.loc["claude-2.1", "avg_length"] == 1096
+    code = main(["export", "--db", str(metrics_sample_db), "--format", "alpaca-leaderboard", "-o", str(out)])
+    assert code == 2 and "choose one of" in capsys.readouterr().err
