@@ -9,7 +9,7 @@ from tiebreak.core.cli import CliError, add_db_argument, open_store
 #: ``tiebreak.core.formats.exporter.EXPORT_FORMATS`` (that module loads the store; tests keep the two equal).
 EXPORT_FORMATS = ("alpaca-eval", "cross-annotations", "csv", "jsonl")
 #: Other files written by ``export``: AlpacaEval's leaderboard CSV and the foreign formats.
-OTHER_FORMATS = ("alpaca-leaderboard",)
+OTHER_FORMATS = ("alpaca-leaderboard", "arena", "parquet")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS + OTHER_FORMATS, help="output format "
                    "(alpaca-leaderboard: AlpacaEval's <annotator>_leaderboard.csv for one annotator "
-                   "and reference)")  # fmt: skip
+                   "and reference; arena: Chatbot Arena battles JSON; parquet: the CSV columns)")  # fmt: skip
     p.add_argument("--extra-columns", action="store_true",
                    help="alpaca-eval: also write Tiebreak's own fields (annotator_index, kind, "
                    "rationale, swapped, source extras) so a re-import is exact")  # fmt: skip
@@ -50,8 +50,13 @@ def run(args: argparse.Namespace) -> int:
         return _leaderboard(args)
     store = open_store(args.db)
     try:
-        n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
-                               args.extra_columns)  # fmt: skip
+        if args.format in OTHER_FORMATS:
+            from tiebreak.core.formats.writers import export_other
+
+            n = export_other(store, args.output, args.format, args.annotator, args.generator)
+        else:
+            n = export_annotations(store, args.output, args.format, args.annotator, args.generator,
+                                   args.extra_columns)  # fmt: skip
     except UnknownName as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:

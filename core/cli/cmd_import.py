@@ -16,11 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``import`` subcommand."""
     p = sub.add_parser(
         "import",
-        help="import AlpacaEval files (model outputs, annotations, cross-annotations, CSV, JSONL)",
+        help="import AlpacaEval files, CSV, JSONL, Parquet, Arena battles, MT-Bench judgments, HF "
+        "preference rows, Label Studio and Argilla exports (detected by content)",
         description="Import files in one transaction: a bad record aborts the whole import and "
         "leaves the database unchanged. Importing the same data again adds nothing.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv, optionally .gz)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv, .parquet; optionally .gz)")
     p.add_argument("--format", choices=FORMATS, help="force the format (default: detected)")
     p.add_argument("--generator-1", metavar="NAME",
                    help="reference generator (output_1) for records that do not name it")  # fmt: skip

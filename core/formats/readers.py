@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tiebreak.core.formats import raw
+from tiebreak.core.formats import foreign, raw
 from tiebreak.core.formats.errors import NO_FIELD, FormatError
+from tiebreak.core.formats.parquet import MAGIC, load_parquet
 from tiebreak.core.formats.records import (
     OUTPUT_REQUIRED,
     AnnotationRecord,
@@ -18,8 +19,9 @@ from tiebreak.core.formats.records import (
 )
 from tiebreak.core.formats.shapes import fill_defaults
 
-#: Names accepted by ``--format``.
-FORMATS = ("model-outputs", "alpaca-eval", "cross-annotations", "csv", "jsonl")
+#: Names accepted by ``--format``: AlpacaEval record schemas, containers, other tools' formats.
+SCHEMAS = ("model-outputs", "alpaca-eval", "cross-annotations")
+FORMATS = (*SCHEMAS, "csv", "jsonl", "parquet", *foreign.names())
 
 
 @dataclass
@@ -45,6 +47,8 @@ def _container(path: Path, data: bytes) -> str:
     """'json', 'jsonl' or 'csv' from the extension (``.gz`` ignored), else from the content."""
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     ext = suffixes[-1] if suffixes else ""
+    if ext == ".parquet" or data[:4] == MAGIC:
+        return "parquet"
     if ext in (".jsonl", ".ndjson"):
         return "jsonl"
     if ext == ".csv":
@@ -108,13 +112,16 @@ def read_file(path: str | Path, fmt: str | None = None, defaults: Mapping[str, A
     except OSError as exc:
         raise FormatError(path, 1, NO_FIELD, f"cannot read the file ({exc.strerror or exc})") from exc
     sha256 = hashlib.sha256(data).hexdigest()
-    container = fmt if fmt in ("csv", "jsonl") else _container(path, data)
-    loader = {"json": raw.load_json, "jsonl": raw.load_jsonl, "csv": raw.load_csv}[container]
+    container = fmt if fmt in ("csv", "jsonl", "parquet") else _container(path, data)
+    loader = {"json": raw.load_json, "jsonl": raw.load_jsonl, "csv": raw.load_csv, "parquet": load_parquet}[container]
     records = fill_defaults(loader(path, data), defaults)
+    other = fmt if fmt in foreign.names() else None if fmt in SCHEMAS else foreign.detect(records[0][1])
+    if other:  # another tool's pairwise format, converted to AlpacaEval annotation records
+        records = foreign.registry()[other](path, records)
     keys = set(records[0][1])
-    schema = fmt if fmt in ("model-outputs", "alpaca-eval", "cross-annotations") else _schema(keys)
+    schema = fmt if fmt in SCHEMAS else "alpaca-eval" if other else _schema(keys)
     reader = RecordReader(path, textual=container == "csv")
-    parsed = ParsedFile(path=path, format=fmt or (container if container != "json" else schema),
+    parsed = ParsedFile(path=path, format=fmt or other or (container if container != "json" else schema),
                         kind="outputs" if schema == "model-outputs" else "annotations",
                         sha256=sha256)  # fmt: skip
     if schema == "model-outputs":
