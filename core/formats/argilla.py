@@ -61,7 +61,8 @@ def _texts(path: Path, n: int, rec: dict[str, Any]) -> dict[str, Any]:
     if prompt is None:
         raise FormatError(path, n, "prompt", f"missing (looked for {', '.join(PROMPTS)})")
     pair = next(p for p in PAIRS if p[0] in fields and p[1] in fields)
-    meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
+    raw_meta = rec.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     return {"instruction": text_of(path, n, prompt, fields[prompt]),
             "output_1": text_of(path, n, pair[0], fields[pair[0]]),
             "output_2": text_of(path, n, pair[1], fields[pair[1]]),

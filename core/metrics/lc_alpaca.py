@@ -137,4 +137,5 @@ def fit_alpaca_glm(length_1: np.ndarray, length_2: np.ndarray, preference: np.nd
     test = x.copy()
     test[:, 0] = 0.0  # no length difference
     q = model.predict_proba(test)[:, 1]
-    return float(q.mean()), float(pd.Series(q).sem()), model.coef_[0].copy()
+    se = float(q.std(ddof=1) / np.sqrt(len(q))) if len(q) > 1 else float("nan")  # pandas' sem
+    return float(q.mean()), se, model.coef_[0].copy()
