@@ -37,6 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"rate (default: the stored price per example when the gold labels have one, as "
         f"AlpacaEval's files do, else {DEFAULT_HOURLY_RATE:g} USD/h)",
     )  # fmt: skip
+    p.add_argument(
+        "--gold-labels", metavar="N", type=int, default=None,
+        help="labels per gold comparison (AlpacaEval's Analyzer n_annotators, 4 there; default: "
+        "the most common number): comparisons with fewer are left out, with more keep their first N",
+    )  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=run)
 
@@ -54,7 +59,8 @@ def select_judges(store: Store, gold: str, judges: list[str] | None) -> list[str
     return [g for g, kind in sorted(known.items()) if kind == "judge" and g != gold]
 
 
-def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: float | None) -> pd.DataFrame:
+def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: float | None,
+            n_gold: int | None = None) -> pd.DataFrame:  # fmt: skip
     """The judge-metrics table for the CLI selection (notes in ``.attrs['notes']``)."""
     import numpy as np
 
@@ -78,7 +84,7 @@ def compute(store: Store, gold: str, judges: list[str] | None, hourly_rate: floa
         hourly_rate = DEFAULT_HOURLY_RATE
         notes.append(f"{gold}: no stored price; price = measured seconds x {hourly_rate:g} USD/h")
     try:
-        table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate)
+        table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate, n_gold=n_gold)
     except MetricsError as exc:
         raise cli.CliError(str(exc)) from exc
     table.attrs["notes"] = notes + table.attrs.get("notes", [])
@@ -92,11 +98,13 @@ def run(args: argparse.Namespace) -> int:
     """Print the judge metrics."""
     from tiebreak.core.metrics.agreement import TIE_RULE
 
+    if args.gold_labels is not None and args.gold_labels < 1:
+        raise cli.CliError(f"--gold-labels must be at least 1, got {args.gold_labels}")
     if args.hourly_rate is not None and (args.hourly_rate < 0 or math.isnan(args.hourly_rate)):
         raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")
     store = cli.open_store(args.db)
     try:
-        table = compute(store, args.gold, args.judges, args.hourly_rate)
+        table = compute(store, args.gold, args.judges, args.hourly_rate, args.gold_labels)
     finally:
         store.close()
     notes = table.attrs["notes"]
