@@ -313,11 +313,7 @@ def _panel(panel: pd.DataFrame, min_models: int, published: PublishedLC | None) 
     labelled = (x_all >= 0) & (x_all <= 1) & (models != reference)
     m_code = pd.Index(names).get_indexer(models)
     i_codes, i_uniques = pd.factorize(panel["instruction_id"])
-    difficulty, theta, theta_var = (
-        np.zeros(len(i_uniques)),
-        np.zeros(len(names)),
-        np.zeros(len(names)),
-    )
+    difficulty, theta, theta_var = np.zeros(len(i_uniques)), np.zeros(len(names)), np.zeros(len(names))
     if labelled.any():
         theta, _, d, theta_var = fit_glm(
             m_code[labelled], panel["_tanh_z"].to_numpy()[labelled],
@@ -327,26 +323,18 @@ def _panel(panel: pd.DataFrame, min_models: int, published: PublishedLC | None) 
     out = {}
     for j, model in enumerate(names):
         rows, key = m_code == j, (model, reference, annotator)
-        pub = _published_row(
-            published, model, key, panel.loc[rows, "instruction_id"], x_all[rows & labelled]
-        )
-        alpaca = None if model == reference or pub is not None else _alpaca_fit_row(published, panel[rows])
+        pub = None if model == reference else (
+            _published_row(published, model, key, panel.loc[rows, "instruction_id"], x_all[rows & labelled])
+            or _alpaca_fit_row(published, panel[rows]))  # fmt: skip
         if model == reference:
             out[key] = (0.5, 0.0, "reference", "reference against itself: 50 by definition")
         elif pub is not None:
             out[key] = pub
-        elif alpaca is not None:
-            out[key] = alpaca
         elif not labelled[rows].any():
             out[key] = (np.nan, np.nan, "none", "no parsed labels: LC undefined")
         elif use_difficulty:
             lc, se = lc_from_coefficients(theta[j], 1.0, difficulty[i_codes[rows]])
-            out[key] = (
-                lc,
-                se,
-                "fit",
-                f"fitted; difficulty estimated jointly over {n_candidates} models",
-            )
+            out[key] = (lc, se, "fit", f"fitted; difficulty estimated jointly over {n_candidates} models")
         else:
             q = float(expit(theta[j]))
             note = (f"fitted WITHOUT instruction difficulty: only {n_candidates} model(s) share "

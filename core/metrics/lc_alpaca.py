@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,6 +89,28 @@ def _logloss_continuous(y_true: np.ndarray, y_pred: np.ndarray, true_prob: np.nd
     return float(-np.mean(loss))
 
 
+def _fit_cv(xt: np.ndarray, pt: np.ndarray) -> Any:
+    """AlpacaEval's ``fit_LogisticRegressionCV(..., is_ytrue_proba=True)`` on soft labels ``pt``."""
+    import sklearn
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import GroupKFold
+
+    x_dup = np.vstack([xt, xt])
+    y_dup = np.concatenate([np.ones(len(xt), int), np.zeros(len(xt), int)])
+    prob = np.concatenate([pt, 1 - pt])
+    groups = np.concatenate([np.arange(len(xt)), np.arange(len(xt))])
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # sklearn 1.8 renames penalty= (same fit)
+        scorer = make_scorer(_logloss_continuous, response_method="predict_proba", greater_is_better=False)
+        scorer = scorer.set_score_request(true_sample_weight=True, true_prob=True)
+        model = LogisticRegressionCV(cv=GroupKFold(n_splits=5), scoring=scorer, random_state=123, dual=False,
+                                     penalty="l1", solver="liblinear", n_jobs=None, fit_intercept=False)  # fmt: skip
+        model.set_fit_request(sample_weight=True)
+        model.fit(x_dup, y_dup, sample_weight=prob, groups=groups, true_sample_weight=None, true_prob=prob)
+    return model
+
+
 def fit_alpaca_glm(length_1: np.ndarray, length_2: np.ndarray, preference: np.ndarray,
                    difficulty: np.ndarray) -> tuple[float, float, np.ndarray]:  # fmt: skip
     """AlpacaEval's per-model LC fit without the gamed-baseline rows ("length_controlled_noreg").
@@ -107,13 +130,6 @@ def fit_alpaca_glm(length_1: np.ndarray, length_2: np.ndarray, preference: np.nd
         Mean and standard error (sem, ddof=1) of the predicted preferences with the length term
         off (fractions), and the coefficients (length, difficulty, strength).
     """
-    try:
-        import sklearn
-        from sklearn.linear_model import LogisticRegressionCV
-        from sklearn.metrics import make_scorer
-        from sklearn.model_selection import GroupKFold
-    except ImportError as exc:  # pragma: no cover - scikit-learn is a dependency
-        raise MetricsError("AlpacaEval's LC fit needs scikit-learn") from exc
     delta = pd.Series(np.asarray(length_1, float) - np.asarray(length_2, float))
     x = np.column_stack([np.tanh(delta / delta.std()), np.asarray(difficulty, float), np.ones(len(delta))])
     p = np.asarray(preference, float)
@@ -121,19 +137,7 @@ def fit_alpaca_glm(length_1: np.ndarray, length_2: np.ndarray, preference: np.nd
     keep = ~np.isnan(p)
     if keep.sum() < 10:
         raise MetricsError(f"AlpacaEval's LC fit needs at least 10 parsed rows, got {int(keep.sum())}")
-    xt, pt = x[keep], p[keep]
-    x_dup = np.vstack([xt, xt])
-    y_dup = np.concatenate([np.ones(len(xt), int), np.zeros(len(xt), int)])
-    prob = np.concatenate([pt, 1 - pt])
-    groups = np.concatenate([np.arange(len(xt)), np.arange(len(xt))])
-    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # sklearn 1.8 renames penalty= (same fit)
-        scorer = make_scorer(_logloss_continuous, response_method="predict_proba", greater_is_better=False)
-        scorer = scorer.set_score_request(true_sample_weight=True, true_prob=True)
-        model = LogisticRegressionCV(cv=GroupKFold(n_splits=5), scoring=scorer, random_state=123, dual=False,
-                                     penalty="l1", solver="liblinear", n_jobs=None, fit_intercept=False)  # fmt: skip
-        model.set_fit_request(sample_weight=True)
-        model.fit(x_dup, y_dup, sample_weight=prob, groups=groups, true_sample_weight=None, true_prob=prob)
+    model = _fit_cv(x[keep], p[keep])
     test = x.copy()
     test[:, 0] = 0.0  # no length difference
     q = model.predict_proba(test)[:, 1]
