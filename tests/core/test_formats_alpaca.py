@@ -209,3 +209,22 @@ def test_export_alpaca_leaderboard_is_the_leaderboard_csv(metrics_sample_db: Pat
     assert theirs.loc["claude-2.1", "avg_length"] == published.loc["claude-2.1", "avg_length"] == 1096
     code = main(["export", "--db", str(metrics_sample_db), "--format", "alpaca-leaderboard", "-o", str(out)])
     assert code == 2 and "choose one of" in capsys.readouterr().err
+
+
+def test_raw_completion_takes_alpaca_evals_shape(store: Store) -> None:
+    """A stored whole chat completion is exported as its first choice (what AlpacaEval stores);
+    plain text stays text."""
+    i = store.instruction_id("q")
+    comp = store.comparison_id(i, store.output_id(i, "ref", "a"), store.output_id(i, "m", "b"))
+    judge = store.annotator_id("j", "judge")
+    choice = {"finish_reason": "stop", "index": 0, "message": {"role": "assistant", "content": "m"},
+              "logprobs": {"content": [{"token": "m", "logprob": -0.1, "top_logprobs": []}]}}  # fmt: skip
+    completion = {"id": "chatcmpl-1", "object": "chat.completion", "choices": [choice], "usage": {"total_tokens": 9}}
+    store.add_annotation(comparison_id=comp, annotator_id=judge, preference=2.0, source="judge",
+                         raw_completion=json.dumps(completion))  # fmt: skip
+    store.add_annotation(comparison_id=comp, annotator_id=judge, preference=1.0, source="judge", seed=1,
+                         raw_completion="Output (a)")  # fmt: skip
+    first, second = export_records(store, "alpaca-eval")
+    assert first["preference_raw_completion"] == choice
+    assert second["preference_raw_completion"] == "Output (a)"
+    assert list(first) == [c for c in ALPACA_066 if c != "dataset"]
