@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from tiebreak.core.store import Store
 
 
+#: USD per hour for the humans' price when neither --hourly-rate nor stored prices are given.
+DEFAULT_HOURLY_RATE = 18.0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``agreement`` subcommand."""
     p = sub.add_parser(
@@ -29,8 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="judge group to evaluate (repeatable; default: every judge with labels on the gold)",
     )  # fmt: skip
     p.add_argument(
-        "--hourly-rate", metavar="USD", type=float, default=18.0,
-        help="pay per hour of human labelling, for the humans' price (default 18)",
+        "--hourly-rate", metavar="USD", type=float, default=None,
+        help="pay per hour of human labelling: the humans' price is their measured seconds x this "
+        f"rate (default: the stored price per example when the gold labels have one, as "
+        f"AlpacaEval's files do, else {DEFAULT_HOURLY_RATE:g} USD/h)",
+    )  # fmt: skip
+    p.add_argument(
+        "--gold-labels", metavar="N", type=int, default=None,
+        help="labels per gold comparison (AlpacaEval's Analyzer n_annotators, 4 there; default: "
+        "the most common number): comparisons with fewer are left out, with more keep their first N",
     )  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     cli.add_exclude_argument(p)
@@ -56,7 +67,7 @@ def select_judges(store: Store, gold: str, judges: list[str] | None) -> list[str
 
 
 def compute(
-    store: Store, gold: str, judges: list[str] | None, hourly_rate: float, *,
+    store: Store, gold: str, judges: list[str] | None, hourly_rate: float | None, n_gold: int | None = None, *,
     exclude: list[str] | None = None, exclude_gold: bool = False, per_item: int | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """The judge-metrics table for the CLI selection (notes in ``.attrs['notes']``)."""
@@ -75,7 +86,13 @@ def compute(
     elif len(keep) < len(names):
         missing = ", ".join(sorted(set(names) - set(keep)))
         raise cli.CliError(f"judge(s) {missing} have no label on the comparisons of {gold!r}")
-    table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate)
+    gold_price = frame.loc[frame["annotator"] == gold, "price_per_example"].astype(float)
+    if hourly_rate is None and gold_price.notna().any():
+        notes.append(f"{gold}: price = the stored price per example (--hourly-rate overrides)")
+    elif hourly_rate is None:
+        hourly_rate = DEFAULT_HOURLY_RATE
+        notes.append(f"{gold}: no stored price; price = measured seconds x {hourly_rate:g} USD/h")
+    table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate, n_gold=n_gold)
     table.attrs["notes"] = notes + table.attrs.get("notes", [])
     n_missing_time = int(np.isnan(frame.loc[frame["annotator"] == gold, "time_per_example"].astype(float)).sum())
     if n_missing_time:
@@ -124,11 +141,13 @@ def run(args: argparse.Namespace) -> int:
     """Print the judge metrics."""
     from tiebreak.core.metrics.agreement import TIE_RULE
 
-    if args.hourly_rate < 0 or math.isnan(args.hourly_rate):
+    if args.gold_labels is not None and args.gold_labels < 1:
+        raise cli.CliError(f"--gold-labels must be at least 1, got {args.gold_labels}")
+    if args.hourly_rate is not None and (args.hourly_rate < 0 or math.isnan(args.hourly_rate)):
         raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")
     store = cli.open_store(args.db, create=args.create)
     try:
-        table = compute(store, args.gold, args.judges, args.hourly_rate, exclude=args.exclude,
+        table = compute(store, args.gold, args.judges, args.hourly_rate, args.gold_labels, exclude=args.exclude,
                         exclude_gold=args.exclude_gold, per_item=args.per_item)
         versions = _versions(store, table, args.gold)
         if args.format == "csv":

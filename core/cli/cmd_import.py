@@ -21,24 +21,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``import`` subcommand."""
     p = sub.add_parser(
         "import",
-        help="import AlpacaEval files (model outputs, annotations, cross-annotations, CSV, JSONL)",
+        help="import AlpacaEval files, CSV, JSONL, Parquet, Arena battles, MT-Bench judgments, HF "
+        "preference rows, Label Studio and Argilla exports (detected by content)",
         description="Import files in one transaction: a bad record aborts the whole import and "
         "leaves the database unchanged. Importing the same data again adds nothing.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv, optionally .gz)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files to import (.json, .jsonl, .csv, .parquet; optionally .gz)")
     p.add_argument("--format", choices=FORMATS, help="force the format (default: detected)")
+    p.add_argument("--generator-1", metavar="NAME",
+                   help="reference generator (output_1) for records that do not name it")  # fmt: skip
+    p.add_argument("--generator-2", metavar="NAME",
+                   help="generator of output_2 for records that do not name it")  # fmt: skip
+    p.add_argument("--annotator", metavar="NAME",
+                   help="annotator group for records that do not name it (e.g. humans)")  # fmt: skip
     add_db_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Import the files and print what each one added."""
+    from tiebreak.core.formats.shapes import HINT
+
     store = open_store(args.db, create=args.create)
     db = store.path
     try:
-        report = import_files(store, args.paths, args.format, progress=_progress_printer())
+        defaults = {"generator_1": args.generator_1, "generator_2": args.generator_2,
+                    "annotator": args.annotator}  # fmt: skip
+        report = import_files(store, args.paths, args.format, defaults, progress=_progress_printer())
     except FormatError as exc:
-        raise CliError(f"{exc}\nnothing was imported; the database is unchanged") from exc
+        hint = f" (give it with {HINT[exc.field]})" if exc.field in HINT and exc.problem == "missing" else ""
+        raise CliError(f"{exc}{hint}\nnothing was imported; the database is unchanged") from exc
     finally:
         store.close()
     if sys.stderr.isatty():

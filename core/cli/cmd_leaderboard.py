@@ -9,7 +9,6 @@ import math
 from typing import TYPE_CHECKING, cast
 
 from tiebreak.core import cli
-from tiebreak.core.text_safety import csv_frame
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
@@ -32,16 +31,31 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="table: percent with intervals and notes; csv: AlpacaEval's columns and percent "
         "scale (one annotator and reference); json: every column, fractions",
     )  # fmt: skip
-    p.add_argument("--lc-weights", metavar="CSV", help="published AlpacaEval LC weights file")
-    p.add_argument(
-        "--lc-difficulty", metavar="CSV", help="instruction difficulty table (with --lc-weights)"
-    )
-    p.add_argument("--min-models", type=int, default=3, help="models needed to estimate difficulty")
+    add_lc_arguments(p)
+    p.add_argument("--mode", default="community", choices=["minimal", "verified", "community", "dev"],
+                   help="the csv's mode column (AlpacaEval's leaderboard modes; default community)")  # fmt: skip
     p.add_argument(
         "--resamples", type=int, default=CLI_RESAMPLES, help="bootstrap resamples (0: no BCa)"
     )
     cli.add_exclude_argument(p)
     p.set_defaults(func=run)
+
+
+def add_lc_arguments(p: argparse.ArgumentParser) -> None:
+    """The LC options shared by ``leaderboard`` and ``export --format alpaca-leaderboard``."""
+    p.add_argument(
+        "--lc-weights", metavar="CSV",
+        help="AlpacaEval's GLM weights (metrics/weights/<annotator>/length_controlled_v1/"
+        "baseline_<reference>.csv, or lc_weights_<annotator>_baseline_<reference>.csv)",
+    )  # fmt: skip
+    p.add_argument(
+        "--lc-difficulty", metavar="CSV",
+        help="instruction difficulty table: AlpacaEval's instruction_difficulty.csv (index, "
+        "value) or a derived table with an instruction column",
+    )  # fmt: skip
+    p.add_argument("--lc-annotator", metavar="NAME", help="annotator the LC weights belong to (default: from the path)")
+    p.add_argument("--lc-baseline", metavar="NAME", help="baseline of the LC weights (default: from the path)")
+    p.add_argument("--min-models", type=int, default=3, help="models needed to estimate difficulty")
 
 
 def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> pd.DataFrame:
@@ -80,13 +94,12 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
                 f"the CSV holds one annotator and reference; choose one of: {choices}"
             )
     published = None
-    if args.lc_weights:
-        if not args.lc_difficulty:
-            raise cli.CliError(
-                "--lc-weights needs --lc-difficulty (the instruction difficulty table)"
-            )
+    if args.lc_weights and not args.lc_difficulty:
+        raise cli.CliError("--lc-weights needs --lc-difficulty (the instruction difficulty table)")
+    if args.lc_difficulty:  # alone: every model fitted with AlpacaEval's GLM on that difficulty
         ids = functools.partial(q.instruction_ids_by_text, store)
-        published = PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids)
+        published = PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids,
+                                           args.lc_annotator, args.lc_baseline)  # fmt: skip
     return full_leaderboard(
         frame, rows=stored_rows, avg_lengths=lengths, published=published, min_models=args.min_models,
         bootstrap=bootstrap and args.resamples > 0, n_resamples=max(args.resamples, 1),
@@ -96,7 +109,7 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
 
 def run(args: argparse.Namespace) -> int:
     """Print the leaderboard."""
-    from tiebreak.core.metrics.winrate import to_alpaca_eval
+    from tiebreak.core.formats.leaderboard_csv import leaderboard_csv
 
     store = cli.open_store(args.db, create=args.create)
     try:
@@ -107,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         print(render_table(table))
         return 0
     if args.format == "csv":  # compute() checked that there is one annotator and reference
-        print(csv_frame(to_alpaca_eval(table)).to_csv(), end="")
+        print(leaderboard_csv(table, mode=args.mode), end="")
         return 0
     print(json.dumps(to_records(table), indent=2))
     return 0

@@ -24,8 +24,13 @@ from tiebreak.core.text_safety import csv_cell
 __all__ = ["EXPORT_FORMATS", "CROSS_COLUMNS", "export_annotations", "export_records"]
 
 EXPORT_FORMATS = ("alpaca-eval", "cross-annotations", "csv", "jsonl")
-CROSS_COLUMNS = ("instruction", "output_1", "output_2", "generator_1", "generator_2", "annotator",
-                 "annotator_index", "preference", "time_per_example", "price_per_example")  # fmt: skip
+CROSS_COLUMNS = ("instruction", "output_1", "output_2", "generator_1", "generator_2", "generator",
+                 "annotator", "annotator_index", "preference", "time_per_example",
+                 "price_per_example")  # fmt: skip
+#: AlpacaEval 0.6.6's names for the judge's metadata in an annotations.json.
+ALPACA_META = {"price_per_example": "preference_price_per_example",
+               "time_per_example": "preference_time_per_example",
+               "raw_completion": "preference_raw_completion"}  # fmt: skip
 TABLE_COLUMNS = ("instruction", "output_1", "output_2", "generator_1", "generator_2", "dataset",
                  "annotator", "annotator_index", "annotator_kind", "preference", "price_per_example",
                  "time_per_example", "raw_completion", "rationale", "swapped")  # fmt: skip
@@ -58,21 +63,44 @@ def _raw_completion(row: dict[str, Any], raw_is_json: bool) -> Any:
     return json.loads(raw) if raw is not None and raw_is_json else raw
 
 
+def alpaca_raw_completion(raw: str | None) -> Any:
+    """AlpacaEval's shape of a stored raw completion: the API's choice object as a JSON object
+    (a whole chat completion is reduced to ``choices[0]``), a JSON object or list as itself,
+    anything else as the text."""
+    if raw is None or not raw.lstrip().startswith(("{", "[")):
+        return raw
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+    if isinstance(value, dict) and isinstance(value.get("choices"), list) and value["choices"]:
+        return value["choices"][0]
+    return value
+
+
 def _kind_needed(row: dict[str, Any]) -> bool:
     """True when the group name alone would not give back the annotator's kind."""
     return group_kind(row["annotator"]) != row["annotator_kind"]
 
 
-def _alpaca_record(row: dict[str, Any], with_index: bool) -> dict[str, Any]:
+def _alpaca_record(row: dict[str, Any], with_index: bool, extra_columns: bool) -> dict[str, Any]:
+    """An AlpacaEval 0.6.6 annotation; Tiebreak's own fields only with ``extra_columns``."""
     extra, raw_is_json = _extra(row)
     rec: dict[str, Any] = {"instruction": row["instruction"], "output_1": row["output_1"],
                            "generator_1": row["generator_1"]}  # fmt: skip
     if row["dataset"] is not None:
         rec["dataset"] = row["dataset"]
+    if raw_is_json or extra_columns:  # the round trip keeps the stored value exactly
+        raw = _raw_completion(row, raw_is_json)
+    else:
+        raw = alpaca_raw_completion(row["raw_completion"])
     rec.update(output_2=row["output_2"], generator_2=row["generator_2"], annotator=row["annotator"],
-               preference=row["preference"], price_per_example=row["price_per_example"],
-               time_per_example=row["time_per_example"],
-               raw_completion=_raw_completion(row, raw_is_json))  # fmt: skip
+               preference=row["preference"])  # fmt: skip
+    rec[ALPACA_META["price_per_example"]] = row["price_per_example"]
+    rec[ALPACA_META["time_per_example"]] = row["time_per_example"]
+    rec[ALPACA_META["raw_completion"]] = raw
+    if not extra_columns:
+        return rec
     if with_index:
         rec["annotator_index"] = _index(row)
     if _kind_needed(row):
@@ -87,6 +115,7 @@ def _alpaca_record(row: dict[str, Any], with_index: bool) -> dict[str, Any]:
 
 def _cross_record(row: dict[str, Any]) -> dict[str, Any]:
     rec = {c: row.get(c) for c in CROSS_COLUMNS}
+    rec["generator"] = row["generator_2"]  # alpaca_eval.analyze.Analyzer groups models by it
     rec["annotator_index"] = _index(row)
     if row["dataset"] is not None:
         rec["dataset"] = row["dataset"]
@@ -126,6 +155,32 @@ def _guard_formulas(rec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _cross_order(records: list[dict[str, Any]], kinds: list[str]) -> list[dict[str, Any]]:
+    """Cross-annotations in AlpacaEval's numbering: per group, per comparison (first appearance),
+    in annotator_index order (numeric when every index is a number); a human group's unparsed
+    labels last. ``alpaca_eval.analyze.Analyzer`` numbers a comparison's labels by row order;
+    ``tiebreak.core.metrics.judge`` keeps the first parsed gold labels in annotator_index order
+    and pairs a judge's labels by seed, so both select and pair the same labels."""
+    indexes = [r["annotator_index"] for r in records]
+    numeric = all(isinstance(i, int) or (isinstance(i, str) and i.lstrip("-").isdigit()) for i in indexes if i is not None)
+
+    def slot(i: Any) -> Any:
+        if i is None:
+            return (1, 0) if numeric else (1, "")
+        return (0, int(i)) if numeric else (0, str(i))
+
+    first_group: dict[str, int] = {}
+    first_comp: dict[tuple[str, ...], int] = {}
+    for r in records:
+        first_group.setdefault(r["annotator"], len(first_group))
+        first_comp.setdefault((r["instruction"], r["output_1"], r["output_2"]), len(first_comp))
+    order = sorted(range(len(records)), key=lambda i: (
+        first_group[records[i]["annotator"]],
+        first_comp[(records[i]["instruction"], records[i]["output_1"], records[i]["output_2"])],
+        kinds[i] == "human" and records[i]["preference"] is None, slot(records[i]["annotator_index"])))  # fmt: skip
+    return [records[i] for i in order]
+
+
 def _check_names(store: Store, annotators: Sequence[str] | None, generators: Sequence[str] | None) -> None:
     groups = {g["group"] for g in store.groups()}
     for name in annotators or ():
@@ -143,6 +198,7 @@ def export_records(
     annotators: Sequence[str] | None = None,
     generators: Sequence[str] | None = None,
     exclude: set[str] | frozenset[str] = frozenset(),
+    extra_columns: bool = False,
 ) -> list[dict[str, Any]]:
     """The records ``export_annotations`` would write, as Python dicts.
 
@@ -156,6 +212,12 @@ def export_records(
         Keep comparisons where output_1 or output_2 comes from one of these generators.
     exclude : set of str
         Annotator names whose labels are left out (``--exclude``).
+    extra_columns : bool
+        ``alpaca-eval`` only: also write Tiebreak's own fields (annotator_index, annotator_kind,
+        rationale, swapped and the source file's extra fields), so that a re-import gives back
+        exactly the same rows. Without it the records have AlpacaEval 0.6.6's columns only
+        (judge metadata as ``preference_price_per_example``, ``preference_time_per_example``,
+        ``preference_raw_completion``; the raw completion as AlpacaEval stores it).
 
     Raises
     ------
@@ -170,9 +232,9 @@ def export_records(
     rows = [r for r in sql.export_rows(store, annotators, generators) if r["annotator_name"] not in exclude]
     if fmt == "alpaca-eval":  # annotator_index only when some row needs it, then on every row
         with_index = any(_index(r) not in (None, 0) or r["member"] is not None for r in rows)
-        return [_alpaca_record(r, with_index) for r in rows]
+        return [_alpaca_record(r, with_index, extra_columns) for r in rows]
     if fmt == "cross-annotations":
-        return [_cross_record(r) for r in rows]
+        return _cross_order([_cross_record(r) for r in rows], [r["annotator_kind"] for r in rows])
     return [_table_record(r, flat_extra=fmt == "jsonl") for r in rows]
 
 
@@ -186,6 +248,7 @@ def export_annotations(
     *,
     force: bool = False,
     raw_csv: bool = False,
+    extra_columns: bool = False,
 ) -> int:
     """Write live annotations to ``path`` and return the number of records written.
 
@@ -197,7 +260,7 @@ def export_annotations(
     any SQLite file, an existing file only with ``force``, nothing left on error.
     """
     check_target(path, force=force, protect=[store.path])  # refuse before reading anything
-    records = export_records(store, fmt, annotators, generators, exclude)
+    records = export_records(store, fmt, annotators, generators, exclude, extra_columns)
 
     def write(fh: IO[str]) -> None:
         if fmt in ("alpaca-eval", "cross-annotations"):

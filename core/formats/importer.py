@@ -23,7 +23,7 @@ files).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,8 +34,10 @@ from tiebreak.core.formats import (
     OutputRecord,
     ParsedFile,
     open_records,
+    read_file,
     sql,
 )
+from tiebreak.core.formats.readers import needs_whole_file
 from tiebreak.core.store import Store, Transaction, text_sha1
 
 __all__ = ["FileReport", "ImportReport", "Progress", "import_files", "import_parsed", "group_kind"]
@@ -168,7 +170,7 @@ class _Parsed:
 
 
 def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = None,
-                 progress: ProgressFn | None = None) -> ImportReport:  # fmt: skip
+                 defaults: Mapping[str, Any] | None = None, progress: ProgressFn | None = None) -> ImportReport:  # fmt: skip
     """Import files into ``store`` in one transaction, streaming their records.
 
     Parameters
@@ -179,6 +181,9 @@ def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = No
         or JSONL files (optionally gzipped). Each must be a regular file.
     fmt : str, optional
         Force one of ``tiebreak.core.formats.FORMATS`` for every file; detected by default.
+    defaults : mapping, optional
+        generator_1 / generator_2 / annotator for records that lack them (AlpacaEval's own
+        cross-annotations name none of them).
     progress : callable, optional
         Called with a ``Progress`` after every chunk of records.
 
@@ -191,7 +196,8 @@ def import_files(store: Store, paths: Iterable[str | Path], fmt: str | None = No
     FormatError
         On the first bad record (``FILE: record N: field X: what is wrong``); nothing is kept.
     """
-    streams = [open_records(p, fmt) for p in paths]
+    streams = [_Parsed(read_file(p, fmt, defaults)) if needs_whole_file(p, fmt, defaults) else open_records(p, fmt)
+               for p in paths]  # fmt: skip
     return _import(store, streams, progress)
 
 

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from tiebreak.core.formats import raw
+from tiebreak.core.formats import foreign, raw
 from tiebreak.core.formats.errors import NO_FIELD, FormatError
+from tiebreak.core.formats.parquet import MAGIC, load_parquet
 from tiebreak.core.formats.records import (
     OUTPUT_REQUIRED,
     AnnotationRecord,
     OutputRecord,
     RecordReader,
 )
+from tiebreak.core.formats.shapes import fill_defaults
 from tiebreak.core.formats.source import ByteSource, digest_and_head
 
-#: Names accepted by ``--format``.
-FORMATS = ("model-outputs", "alpaca-eval", "cross-annotations", "csv", "jsonl")
+#: Names accepted by ``--format``: AlpacaEval record schemas, containers, other tools' formats.
+SCHEMAS = ("model-outputs", "alpaca-eval", "cross-annotations")
+FORMATS = (*SCHEMAS, "csv", "jsonl", "parquet", *foreign.names())
 
 
 @dataclass
@@ -84,6 +88,8 @@ def _container(path: Path, data: bytes) -> str:
     """'json', 'jsonl' or 'csv' from the extension (``.gz`` ignored), else from the content."""
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     ext = suffixes[-1] if suffixes else ""
+    if ext == ".parquet" or data[:4] == MAGIC:
+        return "parquet"
     if ext in (".jsonl", ".ndjson"):
         return "jsonl"
     if ext == ".csv":
@@ -148,8 +154,8 @@ def detect_format(path: str | Path) -> str:
     return open_records(path).format
 
 
-def read_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
-    """Read and validate one whole file into memory (``open_records`` streams instead).
+def read_file(path: str | Path, fmt: str | None = None, defaults: Mapping[str, Any] | None = None) -> ParsedFile:
+    """Read and validate one file.
 
     Parameters
     ----------
@@ -162,6 +168,9 @@ def read_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
         come from the extension (``.gz`` ignored), the first character and the columns of the
         first record: ``output`` + ``generator`` without ``output_1`` = model outputs,
         ``annotator_index`` = cross-annotations, else AlpacaEval annotations.
+    defaults : mapping, optional
+        Values for fields a record lacks (``generator_1``, ``generator_2``, ``annotator``: see
+        ``tiebreak.core.formats.shapes.fill_defaults``).
 
     Returns
     -------
@@ -172,9 +181,64 @@ def read_file(path: str | Path, fmt: str | None = None) -> ParsedFile:
     FormatError
         For any bad record, as ``FILE: record N: field X: what is wrong``.
     """
+    if needs_whole_file(path, fmt, defaults):
+        return _read_whole(Path(path), fmt, defaults)
     stream = open_records(path, fmt)
     parsed = ParsedFile(path=stream.path, format=stream.format, kind=stream.kind, sha256=stream.sha256)
     target: list = parsed.outputs if stream.kind == "outputs" else parsed.annotations  # type: ignore[type-arg]
     target.extend(stream.records())
     parsed.ignored_fields = stream.ignored_fields
+    return parsed
+
+
+def needs_whole_file(path: str | Path, fmt: str | None = None, defaults: Mapping[str, Any] | None = None) -> bool:
+    """Whether ``path`` is read whole rather than streamed: Parquet, another tool's pairwise
+    format (converted as a whole), or records completed from ``defaults``."""
+    if defaults and any(v is not None for v in defaults.values()):
+        return True
+    if fmt is not None:
+        return fmt == "parquet" or fmt in foreign.names()
+    path = Path(path)
+    with ByteSource(path) as src:
+        head = src.read()
+    container = _container(path, head)
+    if container == "parquet":
+        return True
+    with ByteSource(path) as src:
+        for _, rec in raw.LOADERS[container](path, src):
+            return foreign.detect(rec) is not None
+    return False
+
+
+def _read_whole(path: Path, fmt: str | None, defaults: Mapping[str, Any] | None) -> ParsedFile:
+    """Read Parquet, other tools' formats or defaults-completed records into memory."""
+    if fmt is not None and fmt not in FORMATS:
+        raise FormatError(path, 1, NO_FIELD, f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    sha256, head, _ = digest_and_head(path)
+    container = fmt if fmt in ("csv", "jsonl", "parquet") else _container(path, head)
+    if container == "parquet":
+        with ByteSource(path) as src:
+            data = b"".join(iter(src.read, b""))
+        loaded = list(load_parquet(path, data))
+    else:
+        with ByteSource(path) as src:
+            loaded = list(raw.LOADERS[container](path, src))
+    if not loaded:
+        raise FormatError(path, 1, NO_FIELD, "the file is empty (no records)")
+    records = fill_defaults(loaded, defaults)
+    other = fmt if fmt in foreign.names() else None if fmt in SCHEMAS else foreign.detect(records[0][1])
+    if other:  # another tool's pairwise format, converted to AlpacaEval annotation records
+        records = foreign.registry()[other](path, records)
+    keys = set(records[0][1])
+    schema = fmt if fmt in SCHEMAS else "alpaca-eval" if other else _schema(keys)
+    reader = RecordReader(path, textual=container == "csv")
+    parsed = ParsedFile(path=path, format=fmt or other or (container if container != "json" else schema),
+                        kind="outputs" if schema == "model-outputs" else "annotations",
+                        sha256=sha256)  # fmt: skip
+    if schema == "model-outputs":
+        parsed.outputs = [reader.output(n, rec) for n, rec in records]
+        parsed.ignored_fields = sorted(set().union(*(r.keys() for _, r in records)) - {*OUTPUT_REQUIRED, "dataset"})
+    else:
+        need_index = schema == "cross-annotations"
+        parsed.annotations = [reader.annotation(n, rec, need_index) for n, rec in records]
     return parsed

@@ -17,7 +17,6 @@ published ones (within ~1.5 points on the sample models).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +29,17 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from tiebreak.core.metrics import MetricsError
+from tiebreak.core.metrics.lc_alpaca import (
+    fit_alpaca_glm,
+    names_from_weights_path,
+    read_difficulty_table,
+)
 
 __all__ = [
     "MIN_MODELS_FOR_DIFFICULTY",
     "PublishedLC",
     "read_lc_weights",
-    "read_difficulty",
+    "read_difficulty_table",
     "lc_from_coefficients",
     "length_features",
     "is_extreme_change",
@@ -69,63 +73,84 @@ def read_lc_weights(path: str | Path) -> pd.DataFrame:
     return frame.rename(columns=_WEIGHT_COLUMNS)[["length", "difficulty", "strength"]]
 
 
-def read_difficulty(path: str | Path) -> pd.DataFrame:
-    """The difficulty table (columns index, instruction_difficulty_derived, dataset, instruction)."""
-    frame = pd.read_csv(path)
-    for col in ("instruction", "instruction_difficulty_derived"):
-        if col not in frame.columns:
-            raise MetricsError(f"{path}: difficulty table lacks column {col!r}")
-    return frame.rename(columns={"instruction_difficulty_derived": "difficulty"})
-
-
 @dataclass
 class PublishedLC:
-    """Published GLM weights for one (annotator group, reference) and difficulty by instruction id."""
+    """Published GLM weights for one (annotator group, reference) and the difficulty table.
+
+    ``difficulty`` is indexed by instruction id (matched by text); ``positional`` holds the
+    table's values in row order, which is how AlpacaEval looks difficulty up (by the row's
+    position in a model's annotations). ``weights`` may be empty (difficulty table only: every
+    model is then fitted the AlpacaEval way).
+    """
 
     weights: pd.DataFrame
     difficulty: pd.Series  # indexed by instruction_id
     annotator: str
     baseline: str
     aliases: Mapping[str, str] = field(default_factory=dict)  # our generator name -> weights name
+    positional: np.ndarray | None = None
 
     @classmethod
     def from_files(
         cls,
-        weights_path: str | Path,
+        weights_path: str | Path | None,
         difficulty_path: str | Path,
         instruction_ids: Callable[[list[str]], list[int | None]],
         annotator: str | None = None,
         baseline: str | None = None,
     ) -> PublishedLC:
-        """Load AlpacaEval's weights CSV and the difficulty table, matching instructions by text.
+        """Load AlpacaEval's weights CSV and a difficulty table.
 
         Parameters
         ----------
-        weights_path, difficulty_path : path
-            ``lc_weights_<annotator>_baseline_<reference>.csv`` and the difficulty table.
+        weights_path : path or None
+            AlpacaEval's ``weights/<annotator>/length_controlled_v1/baseline_<reference>.csv``
+            or ``lc_weights_<annotator>_baseline_<reference>.csv``; None = no published weights.
+        difficulty_path : path
+            AlpacaEval's ``instruction_difficulty.csv`` (index, value) or a table with an
+            ``instruction`` column (then also matched to our instructions by text).
         instruction_ids : callable
             Maps instruction texts to database ids (None when absent), e.g.
             ``functools.partial(tiebreak.core.metrics.sql.instruction_ids_by_text, store)``.
         annotator, baseline : str, optional
-            Default: parsed from the weights file name.
+            Default: read from the weights path (required when it says nothing).
         """
-        match = re.match(r"lc_weights_(.+)_baseline_(.+)\.csv$", Path(weights_path).name)
-        annotator = annotator or (match.group(1) if match else None)
-        baseline = baseline or (match.group(2) if match else None)
+        table = read_difficulty_table(difficulty_path)
+        difficulty = pd.Series(dtype=float)
+        if "instruction" in table.columns:
+            ids = instruction_ids(table["instruction"].tolist())
+            known = [(i, d) for i, d in zip(ids, table["difficulty"], strict=True) if i is not None]
+            difficulty = pd.Series([d for _, d in known], index=[i for i, _ in known], dtype=float)
+        positional = table["difficulty"].to_numpy(float)
+        if weights_path is None:
+            empty = pd.DataFrame(columns=["length", "difficulty", "strength"], dtype=float)
+            return cls(empty, difficulty, annotator or "", baseline or "", positional=positional)
+        found = names_from_weights_path(weights_path)
+        annotator, baseline = annotator or found[0], baseline or found[1]
         if not annotator or not baseline:
-            raise MetricsError(
-                f"{weights_path}: cannot tell the annotator and baseline from the file name; give them"
-            )
-        table = read_difficulty(difficulty_path)
-        ids = instruction_ids(table["instruction"].tolist())
-        known = [(i, d) for i, d in zip(ids, table["difficulty"], strict=True) if i is not None]
-        difficulty = pd.Series([d for _, d in known], index=[i for i, _ in known], dtype=float)
-        return cls(read_lc_weights(weights_path), difficulty, annotator, baseline)
+            raise MetricsError(f"{weights_path}: cannot tell the annotator and baseline from the path; "
+                               "give them (--lc-annotator, --lc-baseline)")  # fmt: skip
+        return cls(read_lc_weights(weights_path), difficulty, annotator, baseline, positional=positional)
 
     def lookup(self, model: str) -> str | None:
         """Name of ``model`` in the weights file, or None when it is not listed there."""
         name = self.aliases.get(model, model)
         return name if name in self.weights.index and self.baseline in self.weights.index else None
+
+    def row_difficulty(self, instr_ids: pd.Series) -> tuple[np.ndarray | None, str]:
+        """Difficulty per row of one model (rows in annotation order) and how it was found.
+
+        By text when every instruction is in the table and the model has all of its rows; by
+        row position (AlpacaEval's lookup) when it has fewer rows or the table has no texts.
+        """
+        n_table = 0 if self.positional is None else len(self.positional)
+        by_text = self.difficulty.reindex(instr_ids).to_numpy()
+        if len(by_text) and not np.isnan(by_text).any() and len(by_text) >= n_table:
+            return by_text, "difficulty by instruction"
+        if self.positional is not None and 0 < len(instr_ids) <= n_table:
+            return self.positional[: len(instr_ids)], (
+                f"difficulty by row position as AlpacaEval looks it up ({len(instr_ids)} rows, table {n_table})")
+        return None, ""
 
 
 def lc_from_coefficients(
@@ -249,17 +274,31 @@ def _published_row(
     if published is None or (key[2], key[1]) != (published.annotator, published.baseline):
         return None
     name = published.lookup(model)
-    d_pub = published.difficulty.reindex(instr_ids).to_numpy()
-    if name is None or np.isnan(d_pub).any():
+    d_pub, how = published.row_difficulty(instr_ids)
+    if name is None or d_pub is None:
         return None
     # one label of the unique weights index -> one row (a Series)
     w = cast(pd.Series, published.weights.loc[name] - published.weights.loc[published.baseline])
     lc, se = lc_from_coefficients(float(w["strength"]), float(w["difficulty"]), d_pub)
-    note = f"published AlpacaEval GLM weights ({name})"
+    note = f"published AlpacaEval GLM weights ({name}); {how}"
     if x.size and is_extreme_change(float(np.mean(x)), lc):
         note += (f"; WARNING: LC {100 * lc:.1f}% is far from the raw win rate "
                  f"{100 * np.mean(x):.1f}%: do these weights belong to this model?")  # fmt: skip
     return (lc, se, "published", note)
+
+
+def _alpaca_fit_row(published: PublishedLC | None, rows: pd.DataFrame) -> tuple | None:
+    """LC by AlpacaEval's own per-model fit when a difficulty table is given, else None."""
+    if published is None or published.positional is None:
+        return None
+    d, how = published.row_difficulty(rows["instruction_id"])
+    if d is None or rows["preference"].notna().sum() < 10:
+        return None
+    lc, se, _ = fit_alpaca_glm(rows["length_1"].to_numpy(float), rows["length_2"].to_numpy(float),
+                               rows["preference"].to_numpy(float), d)  # fmt: skip
+    note = ("fitted with AlpacaEval's GLM (L1, 5-fold CV; without its gamed-baseline rows, "
+            f"which are not available offline); {how}")  # fmt: skip
+    return (lc, se, "fit_alpaca_eval", note)
 
 
 def _panel(panel: pd.DataFrame, min_models: int, published: PublishedLC | None) -> pd.DataFrame:
@@ -274,11 +313,7 @@ def _panel(panel: pd.DataFrame, min_models: int, published: PublishedLC | None) 
     labelled = (x_all >= 0) & (x_all <= 1) & (models != reference)
     m_code = pd.Index(names).get_indexer(models)
     i_codes, i_uniques = pd.factorize(panel["instruction_id"])
-    difficulty, theta, theta_var = (
-        np.zeros(len(i_uniques)),
-        np.zeros(len(names)),
-        np.zeros(len(names)),
-    )
+    difficulty, theta, theta_var = np.zeros(len(i_uniques)), np.zeros(len(names)), np.zeros(len(names))
     if labelled.any():
         theta, _, d, theta_var = fit_glm(
             m_code[labelled], panel["_tanh_z"].to_numpy()[labelled],
@@ -288,9 +323,9 @@ def _panel(panel: pd.DataFrame, min_models: int, published: PublishedLC | None) 
     out = {}
     for j, model in enumerate(names):
         rows, key = m_code == j, (model, reference, annotator)
-        pub = _published_row(
-            published, model, key, panel.loc[rows, "instruction_id"], x_all[rows & labelled]
-        )
+        pub = None if model == reference else (
+            _published_row(published, model, key, panel.loc[rows, "instruction_id"], x_all[rows & labelled])
+            or _alpaca_fit_row(published, panel[rows]))  # fmt: skip
         if model == reference:
             out[key] = (0.5, 0.0, "reference", "reference against itself: 50 by definition")
         elif pub is not None:
@@ -299,12 +334,7 @@ def _panel(panel: pd.DataFrame, min_models: int, published: PublishedLC | None) 
             out[key] = (np.nan, np.nan, "none", "no parsed labels: LC undefined")
         elif use_difficulty:
             lc, se = lc_from_coefficients(theta[j], 1.0, difficulty[i_codes[rows]])
-            out[key] = (
-                lc,
-                se,
-                "fit",
-                f"fitted; difficulty estimated jointly over {n_candidates} models",
-            )
+            out[key] = (lc, se, "fit", f"fitted; difficulty estimated jointly over {n_candidates} models")
         else:
             q = float(expit(theta[j]))
             note = (f"fitted WITHOUT instruction difficulty: only {n_candidates} model(s) share "

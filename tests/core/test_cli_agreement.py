@@ -63,14 +63,16 @@ def test_csv_equals_judge_metrics_on_the_same_labels(db: str, synthetic: pd.Data
     assert list(got.index) == ["humans", "judge", "one_seed"]
     assert list(got.columns) == [*COLUMNS, "mode", "version", "config_hash", *EXTRA_COLUMNS]
     assert set(got["mode"]) == {"minimal"}
-    want = judge_metrics(synthetic, "humans", hourly_rate=18.0)
+    want = judge_metrics(synthetic, "humans", hourly_rate=None)  # the stored price (0.3 a label), as AlpacaEval
     got = got[COLUMNS + EXTRA_COLUMNS]
     np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12, atol=1e-12)
     assert "unparsed label(s) on the gold comparisons not counted in # parsed" in err
 
 
 def test_hourly_rate_and_judge_selection(db: str, capsys) -> None:
-    _, out18, _ = run(capsys, "--db", db, "--gold", "humans", "--judge", "judge", "--format", "csv")
+    _, stored, _ = run(capsys, "--db", db, "--gold", "humans", "--judge", "judge", "--format", "csv")
+    _, out18, _ = run(capsys, "--db", db, "--gold", "humans", "--judge", "judge", "--format", "csv",
+                      "--hourly-rate", "18")  # fmt: skip
     _, out36, _ = run(capsys, "--db", db, "--gold", "humans", "--judge", "judge", "--format", "csv",
                       "--hourly-rate", "36")  # fmt: skip
     a, b = pd.read_csv(io.StringIO(out18), index_col=0), pd.read_csv(io.StringIO(out36), index_col=0)
@@ -78,6 +80,21 @@ def test_hourly_rate_and_judge_selection(db: str, capsys) -> None:
     price = "Price [$/1000 examples]"
     assert b.loc["humans", price] == pytest.approx(2 * a.loc["humans", price])
     assert b.loc["judge", price] == a.loc["judge", price]
+    # without --hourly-rate the stored human price (0.3 a label) is used; the rate overrides it
+    assert pd.read_csv(io.StringIO(stored), index_col=0).loc["humans", price] == pytest.approx(300.0)
+    assert a.loc["humans", price] != pytest.approx(300.0)
+
+
+def test_without_stored_price_the_default_rate_applies(tmp_path: Path, synthetic: pd.DataFrame, capsys) -> None:
+    store = Store(tmp_path / "np.sqlite")
+    fill(store, synthetic.assign(price_per_example=np.where(synthetic["annotator"] == "humans", np.nan,
+                                                            synthetic["price_per_example"])))  # fmt: skip
+    store.close()
+    code, out, err = run(capsys, "--db", str(tmp_path / "np.sqlite"), "--gold", "humans", "--format", "csv")
+    got = pd.read_csv(io.StringIO(out), index_col=0)
+    want = judge_metrics(synthetic, "humans", hourly_rate=18.0)
+    assert code == 0 and "no stored price; price = measured seconds x 18 USD/h" in err
+    assert got.loc["humans", "Price [$/1000 examples]"] == pytest.approx(want.loc["humans", "Price [$/1000 examples]"], abs=1e-9)
 
 
 def test_table_and_json(db: str, capsys) -> None:

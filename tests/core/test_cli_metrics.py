@@ -34,8 +34,13 @@ def test_leaderboard_csv_diffs_against_alpaca_eval(metrics_sample_db, alpaca_dir
     )  # fmt: skip
     assert code == 0, err
     ours = pd.read_csv(io.StringIO(out), index_col=0)
-    assert list(ours.columns) == ALPACA_COLUMNS
     published = pd.read_csv(lb / f"{JUDGE}_leaderboard.csv", index_col=0)
+    # AlpacaEval's columns in its order (mode included), then which method produced each LC
+    assert list(ours.columns) == [*published.columns, "lc_method"]
+    assert out.splitlines()[0] == open(lb / f"{JUDGE}_leaderboard.csv").readline().rstrip("\n") + ",lc_method"
+    assert ours["avg_length"].dtype.kind == "i" and set(ours["mode"]) == {"community"}
+    assert ours.loc["claude-2.1", "lc_method"] == "published weights"
+    assert list(ours.index) == list(ours.sort_values("length_controlled_winrate", ascending=False).index)
     for model in REPRODUCIBLE:
         for col in ALPACA_COLUMNS:
             theirs = published.loc[model, col]

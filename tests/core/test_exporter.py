@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tiebreak.core.formats.exporter import (
+    ALPACA_META,
     CROSS_COLUMNS,
     EXPORT_FORMATS,
     export_annotations,
@@ -66,7 +67,7 @@ def source(alpaca_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_round_trip_gives_the_same_rows(source: Path, tmp_path: Path, fmt: str) -> None:
     store = Store(source, create=True)
     out = tmp_path / f"out{SUFFIX[fmt]}"
-    n = export_annotations(store, out, fmt)
+    n = export_annotations(store, out, fmt, extra_columns=True)
     assert n == store.counts()["annotations"] == 905
     fresh = Store(tmp_path / "fresh.sqlite", create=True)
     report = import_files(fresh, [out])
@@ -77,7 +78,7 @@ def test_round_trip_gives_the_same_rows(source: Path, tmp_path: Path, fmt: str) 
     assert rows(store) == rows(fresh)  # raw completions, extras and all metadata too
     # and the export of the re-import is the same file
     again = tmp_path / f"again{SUFFIX[fmt]}"
-    export_annotations(fresh, again, fmt)
+    export_annotations(fresh, again, fmt, extra_columns=True)
     assert again.read_bytes() == out.read_bytes()
     # importing the export into the source adds nothing
     assert import_files(store, [out]).added == 0
@@ -116,8 +117,9 @@ def test_alpaca_eval_export_restores_the_original_records(alpaca_dir: Path, stor
     original = json.loads(src.read_text("utf-8"))[:50]
     (tmp_path / "in.json").write_text(json.dumps(original), "utf-8")
     import_files(store, [tmp_path / "in.json"])
-    exported = export_records(store, "alpaca-eval")
-    assert exported == original  # same keys, same values, dicts restored as dicts
+    exported = export_records(store, "alpaca-eval", extra_columns=True)
+    renamed = [{ALPACA_META.get(k, k): v for k, v in rec.items()} for rec in original]
+    assert exported == renamed  # same values, 0.6.6 names, dicts restored as dicts
 
 
 def test_selection_by_annotator_and_generator(source: Path) -> None:
@@ -159,7 +161,7 @@ def test_extra_fields_never_overwrite_columns(store: Store) -> None:
         tx.add_annotation(comparison_id=comp, annotator_id=judge, preference=2.0, source="judge",
                              extra={"preference": 9, "note": "x"})  # fmt: skip
     for fmt in ("alpaca-eval", "jsonl"):
-        (rec,) = export_records(store, fmt)
+        (rec,) = export_records(store, fmt, extra_columns=True)
         assert (rec["preference"], rec["extra_preference"], rec["note"]) == (2.0, 9, "x")
 
 
@@ -188,7 +190,7 @@ def test_round_trip_property(tmp_path_factory: pytest.TempPathFactory) -> None:
         import_files(src, [tmp / "in.json"])
         for fmt in ("alpaca-eval", "csv", "jsonl"):
             out = tmp / f"o{SUFFIX[fmt]}"
-            export_annotations(src, out, fmt)
+            export_annotations(src, out, fmt, extra_columns=True)
             dst = Store(memory=True)
             import_files(dst, [out])
             assert rows(dst) == rows(src), fmt
@@ -205,7 +207,7 @@ def test_mixed_seeds_and_empty_strings_round_trip(store: Store, tmp_path: Path) 
     import_files(store, [tmp_path / "in.json"])
     for fmt in ("alpaca-eval", "csv"):
         out = tmp_path / f"o{SUFFIX[fmt]}"
-        export_annotations(store, out, fmt)
+        export_annotations(store, out, fmt, extra_columns=True)
         fresh = Store(memory=True)
         import_files(fresh, [out])
         assert rows(fresh) == rows(store) and rows(store)[0][1] == "" and rows(store)[1][7] == ""

@@ -115,7 +115,8 @@ def test_cross_annotations_csv_jsonl_and_forcing(tmp_path: Path) -> None:
     forced = read_file(csv_path, "cross-annotations")  # schema forced, container detected
     assert (forced.format, forced.annotations[0].index) == ("cross-annotations", 3)
     assert read_file(jl, "alpaca-eval").n_records == 4
-    assert set(FORMATS) == {"model-outputs", "alpaca-eval", "cross-annotations", "csv", "jsonl"}
+    assert set(FORMATS) == {"model-outputs", "alpaca-eval", "cross-annotations", "csv", "jsonl", "parquet",
+                            "arena", "mt-bench", "label-studio", "argilla", "hf-preference"}
 
 
 def test_gzip_and_big_output(tmp_path: Path) -> None:
