@@ -33,7 +33,7 @@ def test_cli_parser_imports_no_heavy_package():
 def test_opening_a_database_at_head_imports_no_heavy_package(tmp_path):
     """The store checks ``_sqlite_migrations`` itself: at head, sqlite-utils (and pandas) stay out."""
     db = tmp_path / "t.sqlite"
-    created = loaded_after(f"from tiebreak.core.store import Store\nStore({str(db)!r}).close()")
+    created = loaded_after(f"from tiebreak.core.store import Store\nStore({str(db)!r}, create=True).close()")
     assert created["sqlite_utils"], "a new database is migrated by sqlite-utils"
     loaded = loaded_after(
         f"from tiebreak.core.store import Store\ns = Store({str(db)!r})\n"
@@ -45,7 +45,7 @@ def test_opening_a_database_at_head_imports_no_heavy_package(tmp_path):
 def test_tiebreak_info_imports_no_heavy_package(tmp_path):
     """`tiebreak info` on an existing database: only its own command module, no pandas, no sqlite-utils."""
     db = tmp_path / "t.sqlite"
-    loaded_after(f"from tiebreak.core.sample import open_database\nopen_database({str(db)!r}).close()")
+    loaded_after(f"from tiebreak.core.sample import open_database\nopen_database({str(db)!r}, create=True).close()")
     loaded = loaded_after(
         "import sys\nfrom tiebreak.core.cli import main\n"
         f"assert main(['info', '--db', {str(db)!r}]) == 0\n"

@@ -141,10 +141,10 @@ def test_independent_oracles_after_adds_and_retractions(seed: int) -> None:
     theirs = get_winrate(pd.DataFrame({"preference": kept}))
     assert got.win_rate * 100 == pytest.approx(theirs["win_rate"], abs=1e-9)
     assert got.standard_error * 100 == pytest.approx(theirs["standard_error"], abs=1e-9)
-    assert (got.n_wins, got.n_losses, got.n) == (theirs["n_wins"], theirs["n_wins_base"], theirs["n_total"])
+    assert (got.n_wins, got.n_wins_base, got.n_total) == (theirs["n_wins"], theirs["n_wins_base"], theirs["n_total"])
     wins = sum(p == 2.0 for p in kept)
     low, high = proportion_confint(wins, len(kept), alpha=0.05, method="wilson")
-    assert (got.wilson_low, got.wilson_high) == pytest.approx((low, high), abs=1e-12)
+    assert (got.low, got.high) == pytest.approx((low, high), abs=1e-12)
 
 
 def test_retraction_leaves_no_residue() -> None:

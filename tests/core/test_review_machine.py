@@ -90,14 +90,16 @@ def test_blind_vote_and_reveal_commit_together_or_not_at_all(audited):
     session = ReviewSession.open_review(store, "bob", "gpt4_judge")
     shown = session.current()
     n_done, n_ann = session.queue.n_done, count(store, "annotations")
-    store.conn.execute("""CREATE TRIGGER no_reveal BEFORE INSERT ON review_actions
+    with store.transaction() as tx:
+        tx.execute("""CREATE TRIGGER no_reveal BEFORE INSERT ON review_actions
                           BEGIN SELECT RAISE(ABORT, 'disk full'); END""")
     with pytest.raises(Exception, match="disk full"):
         session.record(Choice.RIGHT)
     assert count(store, "annotations") == n_ann and count(store, "review_actions") == 0  # rolled back
     assert session.state is ReviewState.BLIND and session.queue.n_done == n_done
     assert session.current().pair.comparison_id == shown.pair.comparison_id and session.figures().items_done == 0
-    store.conn.execute("DROP TRIGGER no_reveal")
+    with store.transaction() as tx:
+        tx.execute("DROP TRIGGER no_reveal")
     session.record(Choice.RIGHT)
     assert count(store, "review_actions") == 1 and session.state is ReviewState.REVEALED
 

@@ -33,7 +33,7 @@ def start_as(qtbot, screen, name):
 
 
 def make_db(path):
-    store = Store(path)
+    store = Store(path, create=True)
     fill_store(store)
     key = database_id(store)
     store.close()
