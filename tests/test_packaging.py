@@ -114,8 +114,9 @@ def test_installed_beside_another_data_package(fresh_venv: Path, tmp_path: Path)
     python, env = fresh_venv / "bin" / "python", _env(tmp_path)
     where = json.loads(_run([str(python), "-c",
         "import json, data, resources, tiebreak, tiebreak.data, tiebreak.core.cli as c; "
-        "print(json.dumps([tiebreak.__file__, tiebreak.data.__file__, c.__file__, data.__file__, data.OWNER, "
-        "resources.OWNER, tiebreak.__version__]))"], tmp_path, env).stdout)  # fmt: skip
+        "from tiebreak.core.version import version; "
+        "print(json.dumps([tiebreak.__path__[0] + '/__main__.py', tiebreak.data.__file__, c.__file__, data.__file__, "
+        "data.OWNER, resources.OWNER, version()]))"], tmp_path, env).stdout)  # fmt: skip
     assert all(Path(f).is_relative_to(fresh_venv) for f in where[:3]), where  # the wheel, not the checkout
     assert where[4:6] == ["otherpkg", "otherpkg"] and where[6] == "0.2.0"
     assert Path(where[3]).read_text() == OTHER_DATA  # the other package's data/__init__.py is untouched

@@ -99,9 +99,9 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        import tiebreak
+        from tiebreak.core.version import version
 
-        parser.exit(message=f"tiebreak {tiebreak.__version__}\n")
+        parser.exit(message=f"tiebreak {version()}\n")
 
 
 def build_parser(

@@ -95,9 +95,8 @@ def test_start_form_validates_and_creates_the_annotator(ctx, make_window, qtbot)
 
 
 def test_window_has_the_tiebreak_icon(tmp_path, qtbot):
-    from tiebreak.gui.app import ICON
-
     from tiebreak.core.store import Store
+    from tiebreak.gui.app import ICON
 
     Store(tmp_path / "t.sqlite", create=True).close()
     window = build_window(tmp_path / "t.sqlite", Settings(tmp_path / "s.ini"))
