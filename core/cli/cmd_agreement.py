@@ -106,8 +106,8 @@ def select_labels(
 ) -> pd.DataFrame:  # fmt: skip
     """Apply --exclude, --exclude-gold and --per-item; every label left out is counted in a note.
 
-    Without --per-item, comparisons with more gold labels than the usual number are capped by the
-    same documented rule (never by label order), and the note says so.
+    Without --per-item nothing is capped here (``--gold-labels N`` then keeps the first N labels in
+    AlpacaEval's numbering, as its Analyzer does); with it, the documented hash rule keeps N.
     """
     from tiebreak.core.crowd.selection import (
         PER_ITEM_RULE,
@@ -129,7 +129,7 @@ def select_labels(
     if per_item is not None and per_item < 1:
         raise cli.CliError(f"--per-item must be at least 1, got {per_item}")
     counts = frame[frame["annotator"] == gold].groupby("comparison_id").size()
-    n = per_item or (int(counts.mode().max()) if len(counts) else 0)
+    n = per_item or 0
     if n and (counts > n).any():
         frame, dropped = keep_per_item(frame, gold, n)
         notes.append(f"{int((counts > n).sum())} comparison(s) have more than {n} labels of {gold}: {dropped} "

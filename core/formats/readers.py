@@ -205,8 +205,8 @@ def needs_whole_file(path: str | Path, fmt: str | None = None, defaults: Mapping
     if container == "parquet":
         return True
     with ByteSource(path) as src:
-        for _, rec in raw.LOADERS[container](path, src):
-            return foreign.detect(rec) is not None
+        for _, rec in raw.LOADERS[container](path, src):  # Analyzer-style cross-annotations carry a
+            return foreign.detect(rec) is not None or ("generator" in rec and "output_1" in rec)  # generator copy
     return False
 
 

@@ -86,7 +86,7 @@ def test_hourly_rate_and_judge_selection(db: str, capsys) -> None:
 
 
 def test_without_stored_price_the_default_rate_applies(tmp_path: Path, synthetic: pd.DataFrame, capsys) -> None:
-    store = Store(tmp_path / "np.sqlite")
+    store = Store(tmp_path / "np.sqlite", create=True)
     fill(store, synthetic.assign(price_per_example=np.where(synthetic["annotator"] == "humans", np.nan,
                                                             synthetic["price_per_example"])))  # fmt: skip
     store.close()

@@ -60,7 +60,7 @@ def test_alpaca_eval_reads_the_export_and_gets_our_win_rate(alpaca_dir: Path, tm
     from alpaca_eval.metrics import get_winrate
 
     db = tmp_path / "w.sqlite"
-    assert main(["import", "--db", str(db), str(alpaca_dir / JUDGE_FILE)]) == 0
+    assert main(["import", "--db", str(db), "--create", str(alpaca_dir / JUDGE_FILE)]) == 0
     assert main(["export", "--db", str(db), "--format", "alpaca-eval", "-o", str(tmp_path / "a.json"),
                  "--generator", "claude-2.1", "--annotator", "weighted_alpaca_eval_gpt4_turbo"]) == 0  # fmt: skip
     theirs = get_winrate(utils.load_or_convert_to_dataframe(tmp_path / "a.json"))
@@ -94,7 +94,7 @@ def test_analyzer_on_the_export_equals_agreement_json(tmp_path: Path, capsys, se
     df = crossannotations_3_4_5(seed)
     n_labels = df[df["annotator"] == "humans"].groupby("comparison_id").size()
     assert set(n_labels) == {3, 4, 5}
-    store = Store(tmp_path / "x.sqlite")
+    store = Store(tmp_path / "x.sqlite", create=True)
     fill(store, df)  # inserted in shuffled order
     store.close()
     out = tmp_path / "cross.json"
@@ -119,7 +119,7 @@ def test_analyzer_order_matters_without_the_export_order(tmp_path: Path) -> None
     """The same labels in the database's (shuffled) order give other Analyzer figures: the
     export's order is what makes the two agree."""
     df = crossannotations_3_4_5()
-    store = Store(tmp_path / "x.sqlite")
+    store = Store(tmp_path / "x.sqlite", create=True)
     fill(store, df)
     shuffled = store.annotations_frame(groups=["humans"]).assign(generator=lambda d: d["generator_2"])
     ordered = pd.DataFrame(export_records(store, "cross-annotations", annotators=["humans"]))
@@ -132,15 +132,15 @@ def test_alpaca_eval_fixture_shape_imports_with_names_from_options(tmp_path: Pat
     src = DATA / "alpaca_eval_crossannotations.json"
     db = str(tmp_path / "f.sqlite")
     main(["info", "--db", db])  # whatever a new database holds before the import
-    before = Store(db).counts()
-    code = main(["import", "--db", db, str(src)])
+    before = Store(db, create=True).counts()
+    code = main(["import", "--db", db, "--create", str(src)])
     err = capsys.readouterr().err
     assert code == 2 and "record 1: field generator_1: missing (give it with --generator-1" in err
-    assert Store(db).counts() == before
-    code = main(["import", "--db", db, str(src), "--generator-1", "ref", "--generator-2", "model",
+    assert Store(db, create=True).counts() == before
+    code = main(["import", "--db", db, "--create", str(src), "--generator-1", "ref", "--generator-2", "model",
                  "--annotator", "humans_farm"])  # fmt: skip
     assert code == 0
-    frame = Store(db).annotations_frame(groups=["humans_farm"])
+    frame = Store(db, create=True).annotations_frame(groups=["humans_farm"])
     assert len(frame) == 16 and set(frame["annotator_kind"]) == {"human"}
     assert set(frame["generator_1"]) == {"ref"} and frame["price_per_example"].eq(0.3).all()
     assert sorted(frame["annotator_index"].astype(int).unique()) == [0, 3, 4, 5, 7, 9, 12]
@@ -214,16 +214,17 @@ def test_export_alpaca_leaderboard_is_the_leaderboard_csv(metrics_sample_db: Pat
 def test_raw_completion_takes_alpaca_evals_shape(store: Store) -> None:
     """A stored whole chat completion is exported as its first choice (what AlpacaEval stores);
     plain text stays text."""
-    i = store.instruction_id("q")
-    comp = store.comparison_id(i, store.output_id(i, "ref", "a"), store.output_id(i, "m", "b"))
-    judge = store.annotator_id("j", "judge")
     choice = {"finish_reason": "stop", "index": 0, "message": {"role": "assistant", "content": "m"},
               "logprobs": {"content": [{"token": "m", "logprob": -0.1, "top_logprobs": []}]}}  # fmt: skip
     completion = {"id": "chatcmpl-1", "object": "chat.completion", "choices": [choice], "usage": {"total_tokens": 9}}
-    store.add_annotation(comparison_id=comp, annotator_id=judge, preference=2.0, source="judge",
-                         raw_completion=json.dumps(completion))  # fmt: skip
-    store.add_annotation(comparison_id=comp, annotator_id=judge, preference=1.0, source="judge", seed=1,
-                         raw_completion="Output (a)")  # fmt: skip
+    with store.transaction() as tx:
+        i = tx.instruction_id("q")
+        comp = tx.comparison_id(i, tx.output_id(i, "ref", "a"), tx.output_id(i, "m", "b"))
+        judge = tx.annotator_id("j", "judge")
+        tx.add_annotation(comparison_id=comp, annotator_id=judge, preference=2.0, source="judge",
+                          raw_completion=json.dumps(completion))  # fmt: skip
+        tx.add_annotation(comparison_id=comp, annotator_id=judge, preference=1.0, source="judge", seed=1,
+                          raw_completion="Output (a)")  # fmt: skip
     first, second = export_records(store, "alpaca-eval")
     assert first["preference_raw_completion"] == choice
     assert second["preference_raw_completion"] == "Output (a)"

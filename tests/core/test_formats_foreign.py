@@ -86,9 +86,9 @@ def test_hf_rows_labelstudio_and_argilla_values(store: Store) -> None:
 def test_options_name_generators_the_file_does_not(tmp_path: Path) -> None:
     db = str(tmp_path / "o.sqlite")
     main(["info", "--db", db])
-    assert main(["import", "--db", db, str(DATA / "argilla_v1_hub.jsonl"), "--generator-1", "model-x",
+    assert main(["import", "--db", db, "--create", str(DATA / "argilla_v1_hub.jsonl"), "--generator-1", "model-x",
                  "--generator-2", "model-y", "--annotator", "raters"]) == 0  # fmt: skip
-    frame = Store(db).annotations_frame(groups=["raters"])
+    frame = Store(db, create=True).annotations_frame(groups=["raters"])
     assert set(frame["generator_1"]) == {"model-x"} and list(frame["preference"]) == [1.0, 2.0, 1.5]
 
 
@@ -132,7 +132,7 @@ MALFORMED = [
 @pytest.mark.parametrize(("name", "edit", "message"), MALFORMED)
 def test_malformed_files_name_file_record_field_and_change_nothing(tmp_path: Path, name: str, edit, message: str) -> None:
     bad = _variant(tmp_path, name, edit)
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     import_files(store, [DATA / "hf_preferences.jsonl"])
     before = store.counts()
     with pytest.raises(FormatError) as info:
@@ -173,7 +173,7 @@ def test_export_and_read_back(store: Store, tmp_path: Path, fmt: str) -> None:
 def test_scenario_arena_battles_in_the_leaderboard(tmp_path: Path, capsys) -> None:
     """An Arena battles file imported from the command line, then its leaderboard."""
     db = str(tmp_path / "arena.sqlite")
-    assert main(["import", "--db", db, str(DATA / "arena_battles.json")]) == 0
+    assert main(["import", "--db", db, "--create", str(DATA / "arena_battles.json")]) == 0
     assert "(arena): 10 records" in capsys.readouterr().out
     assert main(["leaderboard", "--db", db, "--annotator", "arena_humans", "--reference", "gpt-4",
                  "--format", "csv"]) == 0  # fmt: skip

@@ -34,7 +34,7 @@ def db_bytes(path: Path) -> str:
 def db(tmp_path: Path) -> Path:
     """A database file holding one earlier import, closed."""
     path = tmp_path / "db.sqlite"
-    store = Store(path)
+    store = Store(path, create=True)
     prior = tmp_path / "prior.json"
     prior.write_text(json.dumps([BASE, {**BASE, "generator_2": "other"}]), "utf-8")
     import_files(store, [prior])
@@ -45,7 +45,7 @@ def db(tmp_path: Path) -> Path:
 def refused(db: Path, path: Path, record: int, field: str, problem: str) -> FormatError:
     """Import ``path`` into ``db`` and check the error and that the file is byte-for-byte unchanged."""
     before = db_bytes(db)
-    store = Store(db)
+    store = Store(db, create=True)
     try:
         with pytest.raises(FormatError) as info:
             import_files(store, [path])
@@ -178,7 +178,7 @@ def test_json_cut_at_a_record_boundary_is_detected(db: Path, tmp_path: Path, cut
 
 def test_jsonl_and_csv_cut_at_a_line_report_their_row_count(tmp_path: Path) -> None:
     lines = "".join(json.dumps({**BASE, "generator_2": f"m{i}"}) + "\n" for i in range(5))
-    store = Store(tmp_path / "db.sqlite")
+    store = Store(tmp_path / "db.sqlite", create=True)
     report = import_files(store, [write(tmp_path / "a.jsonl", lines)])
     assert "5 records" in report.files[0].summary() and not report.files[0].notes
     no_end = lines.replace("m4", "m5").rstrip("\n")

@@ -69,7 +69,7 @@ def test_phi2_lc_needs_the_positional_lookup(alpaca_dir, lc_files, tmp_path, cap
     """803 rows named phi-2: the published weights give the published 4.398682 only when the
     difficulty is looked up by row position, as AlpacaEval does."""
     db = tmp_path / "p.sqlite"
-    assert main(["import", "--db", str(db), str(model_file(alpaca_dir, tmp_path, "phi-2"))]) == 0
+    assert main(["import", "--db", str(db), "--create", str(model_file(alpaca_dir, tmp_path, "phi-2"))]) == 0
     got = leaderboard_csv(db, capsys, "--lc-weights", str(lc_files["weights"]),
                           "--lc-difficulty", str(lc_files[table]))  # fmt: skip
     assert got.loc["phi-2", "n_total"] + 0 <= 803 and got.loc["phi-2", "lc_method"] == "published weights"
@@ -98,7 +98,7 @@ def alpaca_noreg_oracle(frame: pd.DataFrame, difficulty: np.ndarray, tmp: Path, 
 def test_new_model_is_fitted_with_alpaca_evals_glm(alpaca_dir, lc_files, tmp_path, capsys, monkeypatch) -> None:
     src = model_file(alpaca_dir, tmp_path, "my-new-model")
     db = tmp_path / "n.sqlite"
-    assert main(["import", "--db", str(db), str(src)]) == 0
+    assert main(["import", "--db", str(db), "--create", str(src)]) == 0
     got = leaderboard_csv(db, capsys, "--lc-weights", str(lc_files["weights"]),
                           "--lc-difficulty", str(lc_files["difficulty"]))  # fmt: skip
     assert got.loc["my-new-model", "lc_method"] == "fitted"
@@ -138,7 +138,7 @@ def test_bad_lc_files_are_named(tmp_path, capsys, lc_files) -> None:
     odd = tmp_path / "weights.csv"
     shutil.copy(lc_files["weights"], odd)
     db = tmp_path / "x.sqlite"
-    main(["info", "--db", str(db)])
+    main(["demo", "--db", str(db)])
     capsys.readouterr()
     code = main(["leaderboard", "--db", str(db), "--lc-weights", str(odd), "--lc-difficulty", str(lc_files["difficulty"])])
     assert code == 2 and "give them (--lc-annotator, --lc-baseline)" in capsys.readouterr().err

@@ -44,7 +44,7 @@ class Harness:
     def __init__(self, folder: Path, name: str) -> None:
         self.folder, self.name = folder, name
         self.db = folder / "fuzz.sqlite"
-        self.store = Store(self.db)
+        self.store = Store(self.db, create=True)
         self.n = 0
         TALLY[name] = [0, 0, 0]  # tried, imported, tracebacks
 
