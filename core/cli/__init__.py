@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": (f"{__name__}.cmd_demo", "load the bundled AlpacaEval sample (creates the database if needed)"),
     "evaluate": (f"{__name__}.cmd_evaluate", "import, pair, judge and print the leaderboard row (AlpacaEval's evaluate)"),
     "export": (f"{__name__}.cmd_export", "export annotations (alpaca-eval, cross-annotations, csv, jsonl)"),
-    "import": (f"{__name__}.cmd_import", "import AlpacaEval files (model outputs, annotations, cross-annotations, CSV, JSONL)"),
+    "import": (f"{__name__}.cmd_import", "import AlpacaEval files, CSV, JSONL, Parquet, Arena battles, MT-Bench judgments, HF preference rows, Label Studio and Argilla exports (detected by content)"),
     "info": (f"{__name__}.cmd_info", "show the database path, the log path and what the database holds"),
     "judge": (f"{__name__}.cmd_judge", "run an LLM judge over comparisons"),
     "leaderboard": (f"{__name__}.cmd_leaderboard", "model win rates vs a reference (AlpacaEval columns)"),

@@ -131,7 +131,7 @@ def test_same_preferences_as_alpaca_eval(alpaca_dir, tmp_path, biased_fake, conf
 def _same_processor_columns(db, config, annotations, tmp_path):
     """concise_explanation / referenced_models in the exported file equal AlpacaEval's."""
     exported = tmp_path / "export.json"
-    assert main(["export", "--db", str(db), "--format", "alpaca-eval", "--annotator", config,
+    assert main(["export", "--db", str(db), "--format", "alpaca-eval", "--annotator", config, "--extra-columns",
                  "-o", str(exported)]) == 0  # fmt: skip
     ours = {r["instruction"]: r for r in json.loads(exported.read_text())}
     checked = 0

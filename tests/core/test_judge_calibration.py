@@ -93,7 +93,7 @@ def test_versions_side_by_side_in_alpaca_evals_layout(gold_db, tmp_path, fake_op
     stored = dict(store.conn.execute("SELECT name, config_hash FROM annotators WHERE kind = 'judge'").fetchall())
     store.close()
     assert hashes[1:] == [stored["my_judge"], stored["my_judge.v2"], stored["weighted_alpaca_eval_gpt4_turbo"]]
-    want = judge_metrics(frame, "humans", hourly_rate=18.0)
+    want = judge_metrics(frame, "humans", hourly_rate=None)  # the stored human price, as AlpacaEval
     got = table[COLUMNS].replace("", float("nan")).astype(float)
     pd.testing.assert_frame_equal(got, want[COLUMNS].astype(float), check_names=False, rtol=1e-12)
     assert set(table["mode"]) == {"minimal"} and table.loc["my_judge", "# parsed"] > 0
