@@ -30,7 +30,10 @@ if TYPE_CHECKING:  # pandas is imported lazily: the app's start-up does not need
 
 __all__ = ["Store", "StoreError", "Transaction", "UnknownName", "schema_generation", "text_sha1", "utcnow"]
 
+#: How long a statement waits for another connection's write lock (batch use: CLI, imports).
 BUSY_TIMEOUT_MS = 5000
+#: The wait of an interactive store (a key press must return at once; the caller retries).
+INTERACTIVE_BUSY_TIMEOUT_MS = 50
 
 
 def schema_generation() -> int:
@@ -75,6 +78,10 @@ class Store:
         Without it a missing file raises :class:`NoDatabase`.
     check : bool
         Run ``PRAGMA quick_check`` before anything else when the file is small enough to be cheap.
+    busy_timeout_ms : int
+        How long a unit of work waits for another program's write lock before it raises
+        :class:`DatabaseBusy` with nothing written (``INTERACTIVE_BUSY_TIMEOUT_MS`` for a GUI
+        thread that retries; the default suits batch work).
 
     Raises
     ------
@@ -84,8 +91,17 @@ class Store:
     """
 
     def __init__(
-        self, path: str | Path | None = None, *, memory: bool = False, create: bool = False, check: bool = True
+        self,
+        path: str | Path | None = None,
+        *,
+        memory: bool = False,
+        create: bool = False,
+        check: bool = True,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
+        if isinstance(busy_timeout_ms, bool) or not isinstance(busy_timeout_ms, int) or busy_timeout_ms < 0:
+            raise StoreError(f"busy_timeout_ms must be a whole number of milliseconds >= 0, got {busy_timeout_ms!r}")
+        self.busy_timeout_ms = busy_timeout_ms
         self._text_ids: dict[str, int] = {}
         self._tx: Transaction | None = None
         self._lock = threading.RLock()
@@ -115,7 +131,7 @@ class Store:
     def _prepare(self, state: FileState, *, check: bool) -> None:
         """Connection settings, the cheap integrity check, WAL, migrations and the stamp."""
         conn = self.conn
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         conn.execute("PRAGMA foreign_keys = ON")
         if state.kind == "tiebreak":  # the header said ours: verify what the -wal may hold
             require_known(conn, self.path, generation=schema_generation(), known=known_migrations())
@@ -178,6 +194,18 @@ class Store:
                 self._tx = None
                 self.conn.writable = False
                 tx._close()
+
+    @contextmanager
+    def busy_timeout(self, ms: int) -> Iterator[Store]:
+        """Wait up to ``ms`` for the write lock inside the block (e.g. a last save before closing)."""
+        if isinstance(ms, bool) or not isinstance(ms, int) or ms < 0:
+            raise StoreError(f"busy timeout must be a whole number of milliseconds >= 0, got {ms!r}")
+        with self._lock:
+            self.conn.execute(f"PRAGMA busy_timeout = {ms}")
+            try:
+                yield self
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
 
     @contextmanager
     def snapshot(self) -> Iterator[Store]:
