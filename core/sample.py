@@ -74,7 +74,9 @@ def open_interactive(store: Store) -> Store:
     A unit of work on it raises :class:`~tiebreak.core.store.DatabaseBusy` (nothing written)
     after ``INTERACTIVE_BUSY_TIMEOUT_MS`` when another program (an import, a merge) holds the
     write lock, so a key press never freezes the window; the caller keeps the operation and
-    retries. An in-memory database has no other writer: ``store`` itself is returned.
+    retries; it leaves checkpoints to the other connections (a commit after a big import would
+    otherwise copy the import's whole log on the GUI thread). An in-memory database has no other
+    writer: ``store`` itself is returned.
 
     Parameters
     ----------
@@ -88,7 +90,7 @@ def open_interactive(store: Store) -> Store:
     """
     if store.path is None:
         return store
-    return Store(store.path, check=False, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS)
+    return Store(store.path, check=False, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS, checkpoint=False)
 
 
 def create_database(path: str | Path) -> Store:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +143,22 @@ def test_busy_review_vote_stays_blind_and_the_retry_reveals(tmp_path):
     assert session.state is ReviewState.REVEALED and change.seconds == pytest.approx(3.5)
     assert base.conn.execute("SELECT count(*) FROM review_actions").fetchone()[0] == n_reviews + 1
     assert base.conn.execute("SELECT count(*) FROM annotations WHERE source = 'review'").fetchone()[0] == 1
+
+
+def test_a_second_store_in_this_process_keeps_the_log_of_the_first(tmp_path):
+    """Regression: opening a second Store read the file outside SQLite, which dropped this process's
+    locks; another program's close then deleted the -wal under the open connections (corrupt)."""
+    path = tmp_path / "two.tiebreak"
+    first = Store(path, create=True)
+    fill_store(first)
+    second = open_interactive(first)
+    code = ("import sys; from tiebreak.core.store import Store; s = Store(sys.argv[1])\n"
+            "with s.transaction() as tx: tx.annotator_id('other-program')\n"
+            "s.close()")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=120)
+    assert Path(f"{path}-wal").exists()  # the other program saw our connections and left the log
+    assert first.check(full=True) == [] and second.annotator_row(name="other-program") is not None
+    assert first.counts()["comparisons"] == 8
+    second.close()
+    third = Store(path)  # still open once here: no look at the file outside SQLite
+    assert third.counts() == first.counts()

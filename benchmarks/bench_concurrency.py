@@ -1,0 +1,174 @@
+"""Votes while a big import runs: the labelling screen never blocks its thread for long and loses no vote.
+
+Subprocesses run ``tiebreak import`` of large generated annotations files into the database, one
+after the other (``--imports``), while the labelling screen (offscreen, real widgets, real key presses) receives a vote every
+``--interval-ms``, as a labeller who waits for each vote to be accepted would. A heartbeat timer
+on the GUI thread measures the longest time the thread was blocked. Printed: votes sent, votes
+that met the import's write lock (held and retried), votes committed, votes lost (must be 0),
+the worst key-handler time and the worst GUI-thread block in ms; the last line is JSON.
+Usage: ``python benchmarks/bench_concurrency.py [--records N] [--imports K] [--interval-ms MS]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from tiebreak.core.labelling.session import QueueSpec  # noqa: E402
+from tiebreak.core.store import Store  # noqa: E402
+from tiebreak.gui import settings as app_settings  # noqa: E402
+from tiebreak.gui.app import make_application  # noqa: E402
+from tiebreak.gui.context import AppContext  # noqa: E402
+from tiebreak.gui.main_window import MainWindow  # noqa: E402
+
+REFERENCE, CANDIDATES = "ref-model", ("cand-a", "cand-b", "cand-c")
+KEYS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Down)
+HEARTBEAT_MS = 5
+
+
+def make_database(path: Path, n_instructions: int) -> None:
+    """A database with ``n_instructions`` x 3 comparisons to label."""
+    store = Store(path, create=True)
+    with store.transaction() as tx:
+        for i in range(n_instructions):
+            ins = tx.instruction_id(f"Question {i}: explain topic {i} to a student.", dataset="bench")
+            ref = tx.output_id(ins, REFERENCE, f"Reference answer {i}: " + "a sentence. " * 30)
+            for k, g in enumerate(CANDIDATES):
+                tx.comparison_id(ins, ref, tx.output_id(ins, g, f"**Answer {i}.{k}**\n\n" + "more text. " * 40))
+    store.close()
+
+
+def make_import_file(path: Path, n: int, tag: int = 0) -> None:
+    """``n`` AlpacaEval annotation records with distinct texts (a big import; ``tag`` makes them new)."""
+    records = [{"instruction": f"Bulk instruction {tag}.{i}: " + "describe it in detail. " * 4,
+                "output_1": f"bulk reference {i} " + "lorem ipsum " * 20,
+                "output_2": f"bulk candidate {i} " + "dolor sit amet " * 20,
+                "generator_1": "bulk-ref", "generator_2": f"bulk-gen-{i % 5}",
+                "annotator": "bulk_judge", "preference": 1 + (i % 2)} for i in range(n)]  # fmt: skip
+    path.write_text(json.dumps(records))
+
+
+def run(records: int, imports: int, interval_ms: int, folder: Path) -> dict[str, float | int]:
+    """Label while the imports run; the figures of :mod:`bench_concurrency`."""
+    db = folder / "shared.tiebreak"
+    make_database(db, 400)
+    files = [folder / f"big-{k}.json" for k in range(imports)]
+    for k, big in enumerate(files):
+        make_import_file(big, records, k)
+    _app = make_application([])  # kept alive for the run
+    app_settings.install(app_settings.Settings(folder / "settings.ini"))
+    store = Store(db)
+    window = MainWindow(AppContext(store=store, db_path=db), app_settings.current(),
+                        screens=[("Labelling", "tiebreak.gui.labelling.screen:LabellingScreen")])  # fmt: skip
+    window.resize(1024, 640)
+    window.show()
+    screen = window.screen(0)
+    if not screen.start(QueueSpec("bench-labeller", REFERENCE, CANDIDATES)):
+        raise SystemExit("could not start the labelling session")
+    ws = screen.workspace
+    ws.setFocus()
+    figures = {"sent": 0, "held": 0, "ignored": 0, "max_key_ms": 0.0, "max_block_ms": 0.0}
+    beat = QElapsedTimer()
+    beat.start()
+
+    def heartbeat() -> None:
+        figures["max_block_ms"] = max(figures["max_block_ms"], beat.nsecsElapsed() / 1e6 - HEARTBEAT_MS)
+        beat.restart()
+
+    procs: list[subprocess.Popen[str]] = []
+
+    def next_import() -> bool:
+        """Start the next import when the previous one ended; False when all have ended."""
+        if procs and procs[-1].poll() is None:
+            return True
+        if procs and procs[-1].returncode != 0:
+            raise SystemExit(f"the import failed ({procs[-1].returncode}): {procs[-1].communicate()[1].strip()}")
+        if len(procs) == len(files):
+            return False
+        procs.append(subprocess.Popen([sys.executable, "-m", "tiebreak", "import", str(files[len(procs)]),
+                                       "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        return True
+
+    loop = QEventLoop()
+
+    def vote() -> None:
+        if not next_import() and not ws.pending.active:
+            loop.quit()
+            return
+        if ws.session.current() is None:
+            loop.quit()
+            return
+        key = KEYS[figures["sent"] % len(KEYS)]
+        start = time.perf_counter()
+        was_waiting = ws.pending.active
+        QTest.keyClick(ws, key)
+        figures["max_key_ms"] = max(figures["max_key_ms"], (time.perf_counter() - start) * 1000)
+        if was_waiting:
+            figures["ignored"] += 1  # an impatient key while a vote waits: ignored by design
+            return
+        figures["sent"] += 1
+        figures["held"] += ws.pending.active
+
+    timers = [QTimer(interval=HEARTBEAT_MS, timeout=heartbeat), QTimer(interval=interval_ms, timeout=vote)]
+    for timer in timers:
+        timer.start()
+    t0 = time.perf_counter()
+    loop.exec()
+    wall = time.perf_counter() - t0
+    for timer in timers:
+        timer.stop()
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"an import failed ({proc.returncode}): {err.strip()}")
+        print(out.strip().splitlines()[-1])
+    window.close()
+    committed = store.conn.execute(
+        "SELECT count(*) FROM annotations a JOIN annotators an ON an.id = a.annotator_id"
+        " WHERE an.name = 'bench-labeller' AND a.source = 'label' AND a.retracted_at IS NULL"
+    ).fetchone()[0]
+    imported = store.conn.execute(
+        "SELECT count(*) FROM annotations a JOIN annotators an ON an.id = a.annotator_id WHERE an.name = 'bulk_judge'"
+    ).fetchone()[0]
+    store.close()
+    return {"records_imported": int(imported), "votes_sent": figures["sent"], "votes_held_busy": figures["held"],
+            "keys_ignored_while_waiting": figures["ignored"], "votes_committed": int(committed),
+            "votes_lost": figures["sent"] - int(committed), "worst_key_handler_ms": round(figures["max_key_ms"], 1),
+            "worst_gui_block_ms": round(figures["max_block_ms"], 1), "seconds": round(wall, 1)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run once and print the figures; exit status 1 when a vote was lost."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000, help="records in each generated import file")
+    parser.add_argument("--imports", type=int, default=3, help="imports run one after the other")
+    parser.add_argument("--interval-ms", type=int, default=100, help="time between two vote keys")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="tiebreak-bench-conc-") as tmp:
+        result = run(args.records, args.imports, args.interval_ms, Path(tmp))
+    print(f"{args.imports} imports ({result['records_imported']} records) in subprocesses, "
+          f"{result['seconds']} s of labelling")
+    print(f"votes sent: {result['votes_sent']} ({result['votes_held_busy']} met the import's write lock and "
+          f"were retried; {result['keys_ignored_while_waiting']} impatient keys ignored)")  # fmt: skip
+    print(f"votes committed: {result['votes_committed']}; votes lost: {result['votes_lost']}")
+    print(f"worst key handler: {result['worst_key_handler_ms']} ms; worst GUI-thread block: "
+          f"{result['worst_gui_block_ms']} ms")  # fmt: skip
+    print(json.dumps({"benchmark": "concurrency", **result}))
+    return 1 if result["votes_lost"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
