@@ -43,7 +43,7 @@ from tiebreak.gui.labelling.drafts import Drafts
 from tiebreak.gui.labelling.mode import WorkspaceMode
 from tiebreak.gui.labelling.pending import PendingVote, busy_text
 from tiebreak.gui.labelling.workspace_view import WorkspaceView
-from tiebreak.gui.undo import ChangeCommand
+from tiebreak.gui.undo import ChangeCommand, step
 
 __all__ = ["PREFETCH_DELAY_MS", "Workspace", "WorkspaceMode"]
 
@@ -228,12 +228,12 @@ class Workspace(QWidget):
             return
         if not self.undo_stack.canUndo():
             raise RuntimeError("nothing to undo")
-        self.undo_stack.undo()
+        step(self.undo_stack, undo=True)
 
     def _do_redo(self) -> None:
         if not self.undo_stack.canRedo():
             raise RuntimeError("nothing to redo")
-        self.undo_stack.redo()
+        step(self.undo_stack, undo=False)
 
     # -- what changed -> views ----------------------------------------------------------------
     def apply_change(self, change: Change) -> None:

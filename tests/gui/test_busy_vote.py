@@ -173,3 +173,24 @@ def test_closing_and_choosing_to_lose_the_vote(busy_setup, qtbot):
     assert not window.isVisible() and not ws.pending.active
     lock.release()
     assert labels(lock.store) == []
+
+
+def test_undo_and_redo_while_busy_change_nothing_and_work_once_free(busy_setup, qtbot):
+    window, ws, lock, _t = busy_setup
+    shown = ws.session.current()
+    qtbot.keyClick(ws, Qt.Key.Key_Left)  # an ordinary vote
+    assert len(labels(lock.store)) == 1
+    lock.take()
+    qtbot.keyClick(ws, Qt.Key.Key_Backspace)
+    assert lock.held and "undo: not done, the database is busy" in window.statusBar().currentMessage()
+    assert ws.undo_stack.index() == 1 and ws.undo_stack.count() == 1  # the command stays, not undone
+    lock.release()
+    assert len(labels(lock.store)) == 1
+    qtbot.keyClick(ws, Qt.Key.Key_Backspace)  # free again: the undo works
+    assert labels(lock.store) == [] and ws.session.current() == shown and ws.undo_stack.index() == 0
+    lock.take()
+    qtbot.keyClick(ws, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert "redo: not done" in window.statusBar().currentMessage() and ws.undo_stack.index() == 0
+    lock.release()
+    qtbot.keyClick(ws, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert len(labels(lock.store)) == 1 and ws.undo_stack.index() == 1
