@@ -138,7 +138,7 @@ class Store:
             conn = _connect(":memory:")
         else:
             self.path = Path(path)
-            opened_here = _register(self.path, +1)
+            opened_here = _register(self.path, +1) and self.path.exists()  # stat only: no descriptor
             self._unregister = weakref.finalize(self, _register, self.path, -1)  # on close, failure or GC
             try:
                 state = (FileState("tiebreak", schema_generation(), stamped=True) if opened_here  # ours: no look
