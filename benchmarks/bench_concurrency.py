@@ -62,6 +62,92 @@ def make_import_file(path: Path, n: int, tag: int = 0) -> None:
     path.write_text(json.dumps(records))
 
 
+def open_screen(db: Path, folder: Path) -> tuple[MainWindow, Store]:
+    """The main window (labelling screen only, 1024x640) with a started session, and its store."""
+    app_settings.install(app_settings.Settings(folder / "settings.ini"))
+    store = Store(db)
+    window = MainWindow(AppContext(store=store, db_path=db), app_settings.current(),
+                        screens=[("Labelling", "tiebreak.gui.labelling.screen:LabellingScreen")])  # fmt: skip
+    window.resize(1024, 640)
+    window.show()
+    if not window.screen(0).start(QueueSpec("bench-labeller", REFERENCE, CANDIDATES)):
+        raise SystemExit("could not start the labelling session")
+    window.screen(0).workspace.setFocus()
+    return window, store
+
+
+class Labeller:
+    """Presses a vote key every interval while the imports run; times keys, retries and the thread."""
+
+    def __init__(self, ws, files: list[Path], db: Path) -> None:
+        self.ws, self.files, self.db = ws, files, db
+        self.figures = {"sent": 0, "held": 0, "ignored": 0, "max_key_ms": 0.0, "max_retry_ms": 0.0,
+                        "max_block_ms": 0.0}  # fmt: skip
+        self.outcomes: list[subprocess.CompletedProcess[str]] = []
+        self.importer = threading.Thread(target=self.run_imports)
+        self.loop = QEventLoop()
+        self.beat = QElapsedTimer()
+        ws.pending.timer.timeout.disconnect()
+        ws.pending.timer.timeout.connect(self.timed_retry)
+
+    def run_imports(self) -> None:
+        """One import after the other, off the GUI thread (starting a process takes time)."""
+        for big in self.files:
+            self.outcomes.append(subprocess.run([sys.executable, "-m", "tiebreak", "import", str(big), "--db",
+                                                 str(self.db)], capture_output=True, text=True))  # fmt: skip
+
+    def heartbeat(self) -> None:
+        """How late this tick is: the GUI thread was blocked that long."""
+        self.figures["max_block_ms"] = max(self.figures["max_block_ms"], self.beat.nsecsElapsed() / 1e6 - HEARTBEAT_MS)
+        self.beat.restart()
+
+    def timed_retry(self) -> None:
+        """The workspace's own retry of a held vote, timed."""
+        start = time.perf_counter()
+        self.ws.pending.retry()
+        self.figures["max_retry_ms"] = max(self.figures["max_retry_ms"], (time.perf_counter() - start) * 1000)
+
+    def vote(self) -> None:
+        """One key press (ignored by the screen while a vote waits, counted apart)."""
+        ws, figures = self.ws, self.figures
+        if (not self.importer.is_alive() and not ws.pending.active) or ws.session.current() is None:
+            self.loop.quit()
+            return
+        was_waiting, start = ws.pending.active, time.perf_counter()
+        QTest.keyClick(ws, KEYS[figures["sent"] % len(KEYS)])
+        figures["max_key_ms"] = max(figures["max_key_ms"], (time.perf_counter() - start) * 1000)
+        if was_waiting:
+            figures["ignored"] += 1  # an impatient key while a vote waits: ignored by design
+            return
+        figures["sent"] += 1
+        figures["held"] += ws.pending.active
+
+    def run(self, interval_ms: int) -> float:
+        """Label until the imports ended and no vote waits; the seconds it took."""
+        timers = [QTimer(interval=HEARTBEAT_MS, timeout=self.heartbeat), QTimer(interval=interval_ms, timeout=self.vote)]
+        self.importer.start()
+        self.beat.start()
+        for timer in timers:
+            timer.start()
+        t0 = time.perf_counter()
+        self.loop.exec()
+        for timer in timers:
+            timer.stop()
+        self.importer.join()
+        for outcome in self.outcomes:
+            if outcome.returncode != 0:
+                raise SystemExit(f"an import failed ({outcome.returncode}): {outcome.stderr.strip()}")
+            print(outcome.stdout.strip().splitlines()[-1])
+        return time.perf_counter() - t0
+
+
+def count_labels(store: Store, annotator: str) -> int:
+    """Live annotations of ``annotator``."""
+    return int(store.conn.execute(
+        "SELECT count(*) FROM annotations a JOIN annotators an ON an.id = a.annotator_id"
+        " WHERE an.name = ? AND a.retracted_at IS NULL", (annotator,)).fetchone()[0])  # fmt: skip
+
+
 def run(records: int, imports: int, interval_ms: int, folder: Path) -> dict[str, float | int]:
     """Label while the imports run; the figures of :mod:`bench_concurrency`."""
     db = folder / "shared.tiebreak"
@@ -70,88 +156,18 @@ def run(records: int, imports: int, interval_ms: int, folder: Path) -> dict[str,
     for k, big in enumerate(files):
         make_import_file(big, records, k)
     _app = make_application([])  # kept alive for the run
-    app_settings.install(app_settings.Settings(folder / "settings.ini"))
-    store = Store(db)
-    window = MainWindow(AppContext(store=store, db_path=db), app_settings.current(),
-                        screens=[("Labelling", "tiebreak.gui.labelling.screen:LabellingScreen")])  # fmt: skip
-    window.resize(1024, 640)
-    window.show()
-    screen = window.screen(0)
-    if not screen.start(QueueSpec("bench-labeller", REFERENCE, CANDIDATES)):
-        raise SystemExit("could not start the labelling session")
-    ws = screen.workspace
-    ws.setFocus()
-    figures = {"sent": 0, "held": 0, "ignored": 0, "max_key_ms": 0.0, "max_retry_ms": 0.0, "max_block_ms": 0.0}
-    beat = QElapsedTimer()
-    beat.start()
-
-    def heartbeat() -> None:
-        figures["max_block_ms"] = max(figures["max_block_ms"], beat.nsecsElapsed() / 1e6 - HEARTBEAT_MS)
-        beat.restart()
-
-    def timed_retry() -> None:  # the workspace's own retry, timed
-        start = time.perf_counter()
-        ws.pending.retry()
-        figures["max_retry_ms"] = max(figures["max_retry_ms"], (time.perf_counter() - start) * 1000)
-
-    ws.pending.timer.timeout.disconnect()
-    ws.pending.timer.timeout.connect(timed_retry)
-    outcomes: list[subprocess.CompletedProcess[str]] = []
-
-    def run_imports() -> None:  # one after the other, off the GUI thread (starting a process takes time)
-        for big in files:
-            outcomes.append(subprocess.run([sys.executable, "-m", "tiebreak", "import", str(big), "--db", str(db)],
-                                           capture_output=True, text=True))  # fmt: skip
-
-    importer = threading.Thread(target=run_imports)
-    importer.start()
-    loop = QEventLoop()
-
-    def vote() -> None:
-        if not importer.is_alive() and not ws.pending.active:
-            loop.quit()
-            return
-        if ws.session.current() is None:
-            loop.quit()
-            return
-        key = KEYS[figures["sent"] % len(KEYS)]
-        start = time.perf_counter()
-        was_waiting = ws.pending.active
-        QTest.keyClick(ws, key)
-        figures["max_key_ms"] = max(figures["max_key_ms"], (time.perf_counter() - start) * 1000)
-        if was_waiting:
-            figures["ignored"] += 1  # an impatient key while a vote waits: ignored by design
-            return
-        figures["sent"] += 1
-        figures["held"] += ws.pending.active
-
-    timers = [QTimer(interval=HEARTBEAT_MS, timeout=heartbeat), QTimer(interval=interval_ms, timeout=vote)]
-    for timer in timers:
-        timer.start()
-    t0 = time.perf_counter()
-    loop.exec()
-    wall = time.perf_counter() - t0
-    for timer in timers:
-        timer.stop()
-    importer.join()
-    for outcome in outcomes:
-        if outcome.returncode != 0:
-            raise SystemExit(f"an import failed ({outcome.returncode}): {outcome.stderr.strip()}")
-        print(outcome.stdout.strip().splitlines()[-1])
+    window, store = open_screen(db, folder)
+    labeller = Labeller(window.screen(0).workspace, files, db)
+    wall = labeller.run(interval_ms)
     window.close()
-    committed = store.conn.execute(
-        "SELECT count(*) FROM annotations a JOIN annotators an ON an.id = a.annotator_id"
-        " WHERE an.name = 'bench-labeller' AND a.source = 'label' AND a.retracted_at IS NULL"
-    ).fetchone()[0]
-    imported = store.conn.execute(
-        "SELECT count(*) FROM annotations a JOIN annotators an ON an.id = a.annotator_id WHERE an.name = 'bulk_judge'"
-    ).fetchone()[0]
+    f, committed = labeller.figures, count_labels(store, "bench-labeller")
+    result = {"records_imported": count_labels(store, "bulk_judge"), "votes_sent": f["sent"],
+              "votes_held_busy": f["held"], "keys_ignored_while_waiting": f["ignored"], "votes_committed": committed,
+              "votes_lost": f["sent"] - committed, "worst_key_handler_ms": round(f["max_key_ms"], 1),
+              "worst_retry_ms": round(f["max_retry_ms"], 1), "worst_gui_block_ms": round(f["max_block_ms"], 1),
+              "seconds": round(wall, 1)}  # fmt: skip
     store.close()
-    return {"records_imported": int(imported), "votes_sent": figures["sent"], "votes_held_busy": figures["held"],
-            "keys_ignored_while_waiting": figures["ignored"], "votes_committed": int(committed),
-            "votes_lost": figures["sent"] - int(committed), "worst_key_handler_ms": round(figures["max_key_ms"], 1),
-            "worst_retry_ms": round(figures["max_retry_ms"], 1),
-            "worst_gui_block_ms": round(figures["max_block_ms"], 1), "seconds": round(wall, 1)}  # fmt: skip
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
