@@ -7,9 +7,9 @@ from pathlib import Path
 from tiebreak.core.formats import read_file
 from tiebreak.core.formats.importer import ImportReport, import_parsed
 from tiebreak.core.paths import sample_path
-from tiebreak.core.store import Store, StoreError
+from tiebreak.core.store import INTERACTIVE_BUSY_TIMEOUT_MS, Store, StoreError
 
-__all__ = ["SAMPLE_FILE", "create_database", "load_sample", "open_database", "sample_file"]
+__all__ = ["SAMPLE_FILE", "create_database", "load_sample", "open_database", "open_interactive", "sample_file"]
 
 SAMPLE_FILE = ("sample", "annotations.json.gz")
 
@@ -66,6 +66,31 @@ def open_database(path: str | Path | None, *, create: bool = False, sample: bool
             store.close()
             raise
     return store
+
+
+def open_interactive(store: Store) -> Store:
+    """A second connection to ``store``'s file for a GUI thread: its writes wait only briefly.
+
+    A unit of work on it raises :class:`~tiebreak.core.store.DatabaseBusy` (nothing written)
+    after ``INTERACTIVE_BUSY_TIMEOUT_MS`` when another program (an import, a merge) holds the
+    write lock, so a key press never freezes the window; the caller keeps the operation and
+    retries; it leaves checkpoints to the other connections (a commit after a big import would
+    otherwise copy the import's whole log on the GUI thread). An in-memory database has no other
+    writer: ``store`` itself is returned.
+
+    Parameters
+    ----------
+    store : Store
+        The open (and already checked and migrated) database.
+
+    Returns
+    -------
+    Store
+        The interactive connection (close it when done, unless it is ``store``).
+    """
+    if store.path is None:
+        return store
+    return Store(store.path, check=False, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS, checkpoint=False)
 
 
 def create_database(path: str | Path) -> Store:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from tiebreak.core.labelling.session import Change, LabellingSession
+from tiebreak.core.labelling.session import Change, DatabaseBusy, LabellingSession
+
+BUSY = ("{}: not done, the database is busy (another program is writing, e.g. an import); "
+        "nothing changed, try again in a moment")  # fmt: skip
 
 
 class ChangeCommand(QUndoCommand):
@@ -28,6 +31,8 @@ class ChangeCommand(QUndoCommand):
         self.session, self.change = session, change
         self._on_change, self._on_error = on_change, on_error
         self._pushed = False
+        self.busy = False  # the last undo/redo met a busy database: nothing changed
+        self.skip = False  # the next undo/redo only puts the stack back (see :func:`step`)
 
     def redo(self) -> None:  # noqa: D102 (Qt override)
         if not self._pushed:
@@ -39,10 +44,27 @@ class ChangeCommand(QUndoCommand):
         self._run(self.session.undo)
 
     def _run(self, op: Callable[[Change], Change]) -> None:
+        if self.skip:
+            self.skip = False
+            return
         try:
             self.change = op(self.change)
+        except DatabaseBusy:  # nothing changed: step() puts the stack back, the command stays
+            self.busy = True
+            self._on_error(BUSY.format(op.__name__))
+            return
         except Exception as exc:  # noqa: BLE001 (shown in the status bar, never a crash)
             self.setObsolete(True)
             self._on_error(f"{op.__name__} failed: {exc}")
             return
         self._on_change(self.change)
+
+
+def step(stack: QUndoStack, undo: bool) -> None:
+    """Undo (or redo) one command; when the database was busy, the stack returns to where it was."""
+    index = stack.index()
+    stack.undo() if undo else stack.redo()
+    command = stack.command(index - 1 if undo else index)
+    if isinstance(command, ChangeCommand) and command.busy:
+        command.busy, command.skip = False, True
+        stack.setIndex(index)

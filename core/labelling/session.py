@@ -3,6 +3,7 @@
 The GUI never writes labels itself: a key press becomes one call here, which runs one short
 SQLite transaction, updates the queue and the live statistics incrementally, and returns a
 :class:`Change` that says what happened (the views refresh from it). Undo retracts, never deletes.
+A busy database raises :class:`DatabaseBusy` with the session as it was (retry the call).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from tiebreak.core.domain import Choice, Pair, canonical_preference
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.labelling import sql as q
 from tiebreak.core.labelling.queue import LabelQueue
-from tiebreak.core.store import Store, utcnow
+from tiebreak.core.store import DatabaseBusy, Store, utcnow
 
 __all__ = [
-    "IDLE_CUTOFF_S", "ActiveClock", "Change", "LabellingSession", "QueueSpec", "SessionError",
+    "IDLE_CUTOFF_S", "ActiveClock", "Change", "DatabaseBusy", "LabellingSession", "QueueSpec", "SessionError",
     "SessionFigures", "Shown",
 ]  # fmt: skip
 
@@ -176,6 +177,7 @@ class LabellingSession:
         self._answers: dict[int, tuple[Choice, float | None]] = {}  # live annotation id -> answer
         self._counts: Counter[str] = Counter()  # answers by kind (kept in step with _answers)
         self._seconds: list[float] = []  # sorted active seconds of the live answers
+        self._attempt: tuple[int, float, str] | None = None  # (comparison, seconds, submitted_at) of a try
 
     @classmethod
     def open(cls, store: Store, spec: QueueSpec, **kwargs: Any) -> LabellingSession:
@@ -208,6 +210,7 @@ class LabellingSession:
             pair = self._upcoming.pop(item.comparison_id, None) or self.store.pair(item.comparison_id)
             self._shown = Shown(pair, item.swapped, item.position, item.total)
             self._shown_at = utcnow()
+            self._attempt = None
             self.clock.restart()
         elif self._shown.position != item.position:
             self._shown = replace(self._shown, position=item.position)
@@ -228,6 +231,17 @@ class LabellingSession:
         if shown is None:
             raise SessionError("the queue is empty: nothing to label")
         return shown
+
+    def measure(self, shown: Shown) -> tuple[float, str]:
+        """Active seconds and submission time of a vote on ``shown`` as at its first try (a retry keeps them)."""
+        cid = shown.pair.comparison_id
+        if self._attempt is None or self._attempt[0] != cid:
+            self._attempt = (cid, round(self.clock.seconds(), 3), utcnow())
+        return self._attempt[1], self._attempt[2]
+
+    def forget_attempt(self) -> None:
+        """Drop the measure of a failed vote (cancelled: the next vote measures afresh)."""
+        self._attempt = None
 
     def _stats_row(self, annotation_id: int, shown: Shown, preference: float | None) -> dict[str, Any]:
         """The label as live statistics see it (can't-judge: preference None = unparsed)."""
@@ -256,12 +270,17 @@ class LabellingSession:
             Extra facts without a column (merged into the annotation's ``extra`` JSON).
         judge_visible : bool
             Whether a judge verdict was visible before the answer (review mode).
+
+        Raises
+        ------
+        DatabaseBusy
+            Another program holds the write lock: nothing stored, the session as before; retry.
         """
         choice = Choice(choice)
         if choice not in TERMINAL:
             raise SessionError(f"record: {choice.value!r} is not an answer (use skip)")
         shown = self._require()
-        seconds = round(self.clock.seconds(), 3)
+        seconds, submitted_at = self.measure(shown)
         preference = canonical_preference(choice, shown.swapped)
         all_extra = {**self.extra, "position": shown.position, **dict(extra or {})}
         with self.store.transaction() as tx:
@@ -271,8 +290,9 @@ class LabellingSession:
                 raw_preference=canonical_preference(choice, False), swapped=int(shown.swapped),
                 rationale=(rationale or None), seconds=seconds, session_id=self.session_id,
                 source=self.source, judge_visible=int(judge_visible), extra=all_extra,
-                shown_at=self._shown_at, submitted_at=utcnow(),
+                shown_at=self._shown_at, submitted_at=submitted_at,
             )  # fmt: skip
+        self._attempt = None
         self.queue.complete(shown.pair.comparison_id)
         change = Change("record", shown, choice, preference, annotation_id, seconds,
                         stats_row=self._stats_row(annotation_id, shown, preference),

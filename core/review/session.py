@@ -160,12 +160,17 @@ class ReviewSession(LabellingSession):
 
     # -- blind -> revealed -------------------------------------------------------------------
     def record(self, choice: Choice | str, rationale: str | None = None, **kwargs: Any) -> Change:
-        """Store the blind decision and the reveal together (one transaction) and hold the item."""
+        """Store the blind decision and the reveal together (one transaction) and hold the item.
+
+        A busy database raises ``DatabaseBusy`` with nothing stored and the item still blind; a
+        retry keeps the seconds measured at the first try.
+        """
         self._need(ReviewState.BLIND, "vote")
         shown = self._require()
         f = float(self._verdict(shown)["f"])
         kwargs["judge_visible"] = False
         change: Change | None = None
+        measured = self.measure(shown)  # kept for a retry when the database is busy
         try:
             with self.store.transaction() as tx:
                 rs.mark_shown(tx, self.sample_ids[shown.pair.comparison_id], self._shown_at)
@@ -180,6 +185,7 @@ class ReviewSession(LabellingSession):
             if change is not None:  # rolled back: put the queue and the figures back too
                 self.queue.reopen(shown.pair.comparison_id)
                 self._apply(replace(change, undone=True))
+            self._attempt = (shown.pair.comparison_id, *measured)
             raise
         self.pending = self._make_reveal(review_id, shown, change)
         self.reveals[change.row_id] = self.pending

@@ -1,6 +1,11 @@
 """The store: the SQLite connection, its migrations and the unit of work (features own their SQL)."""
 
-from tiebreak.core.store.connection import Store, schema_generation
+from tiebreak.core.store.connection import (
+    BUSY_TIMEOUT_MS,
+    INTERACTIVE_BUSY_TIMEOUT_MS,
+    Store,
+    schema_generation,
+)
 from tiebreak.core.store.errors import (
     CorruptDatabase,
     DatabaseBusy,
@@ -17,7 +22,7 @@ from tiebreak.core.store.transaction import Transaction
 from tiebreak.core.store.util import text_sha1, utcnow
 
 __all__ = [
-    "APPLICATION_ID", "CorruptDatabase", "DatabaseBusy", "DiskFull", "NewerDatabase", "NoDatabase",
+    "APPLICATION_ID", "BUSY_TIMEOUT_MS", "INTERACTIVE_BUSY_TIMEOUT_MS", "CorruptDatabase", "DatabaseBusy", "DiskFull", "NewerDatabase", "NoDatabase",
     "NotTiebreakDatabase", "ReadOnlyDatabase", "Store", "StoreError", "Transaction", "UnknownName",
     "schema_generation", "text_sha1", "utcnow",
 ]  # fmt: skip

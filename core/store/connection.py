@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,10 @@ if TYPE_CHECKING:  # pandas is imported lazily: the app's start-up does not need
 
 __all__ = ["Store", "StoreError", "Transaction", "UnknownName", "schema_generation", "text_sha1", "utcnow"]
 
+#: How long a statement waits for another connection's write lock (batch use: CLI, imports).
 BUSY_TIMEOUT_MS = 5000
+#: The wait of an interactive store (a key press must return at once; the caller retries).
+INTERACTIVE_BUSY_TIMEOUT_MS = 25
 
 
 def schema_generation() -> int:
@@ -41,6 +45,26 @@ def schema_generation() -> int:
 def known_migrations() -> set[str]:
     """Names of the migrations this Tiebreak knows."""
     return {name for name, _ in migrations.steps}
+
+
+#: Database files this process has open (resolved path -> number of Stores). POSIX drops every
+#: lock a process holds on a file when it closes *any* descriptor of that file, so the file must
+#: not be opened outside SQLite (as :func:`identity.examine` does) while a Store has it open:
+#: another program's last close would then delete the ``-wal`` under our feet (a corrupt database).
+_OPEN: dict[str, int] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _register(path: Path, delta: int) -> int:
+    """Count one more (or one fewer) open Store on ``path``; the count before the change."""
+    key = str(path.resolve())
+    with _OPEN_LOCK:
+        before = _OPEN.get(key, 0)
+        if before + delta > 0:
+            _OPEN[key] = before + delta
+        else:
+            _OPEN.pop(key, None)
+        return before
 
 
 def _remove_if_empty(path: Path) -> None:
@@ -75,6 +99,14 @@ class Store:
         Without it a missing file raises :class:`NoDatabase`.
     check : bool
         Run ``PRAGMA quick_check`` before anything else when the file is small enough to be cheap.
+    busy_timeout_ms : int
+        How long a unit of work waits for another program's write lock before it raises
+        :class:`DatabaseBusy` with nothing written (``INTERACTIVE_BUSY_TIMEOUT_MS`` for a GUI
+        thread that retries; the default suits batch work).
+    checkpoint : bool
+        Copy the write-ahead log into the database after commits (SQLite's auto-checkpoint).
+        False for a GUI thread: its small commit would otherwise copy the whole log an import
+        just left (hundreds of ms); the batch connections checkpoint as usual.
 
     Raises
     ------
@@ -84,9 +116,20 @@ class Store:
     """
 
     def __init__(
-        self, path: str | Path | None = None, *, memory: bool = False, create: bool = False, check: bool = True
+        self,
+        path: str | Path | None = None,
+        *,
+        memory: bool = False,
+        create: bool = False,
+        check: bool = True,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        checkpoint: bool = True,
     ) -> None:
+        if isinstance(busy_timeout_ms, bool) or not isinstance(busy_timeout_ms, int) or busy_timeout_ms < 0:
+            raise StoreError(f"busy_timeout_ms must be a whole number of milliseconds >= 0, got {busy_timeout_ms!r}")
+        self.busy_timeout_ms, self._checkpoint = busy_timeout_ms, checkpoint
         self._text_ids: dict[str, int] = {}
+        self._unregister: Callable[[], object] = lambda: None
         self._tx: Transaction | None = None
         self._lock = threading.RLock()
         if memory or path is None or str(path) == ":memory:":
@@ -95,16 +138,24 @@ class Store:
             conn = _connect(":memory:")
         else:
             self.path = Path(path)
-            state = examine(self.path, create=create, generation=schema_generation(), known=known_migrations())
+            opened_here = _register(self.path, +1) and self.path.exists()  # stat only: no descriptor
+            self._unregister = weakref.finalize(self, _register, self.path, -1)  # on close, failure or GC
             try:
+                state = (FileState("tiebreak", schema_generation(), stamped=True) if opened_here  # ours: no look
+                         else examine(self.path, create=create, generation=schema_generation(), known=known_migrations()))  # fmt: skip
                 conn = _connect(str(self.path))
             except sqlite3.Error as exc:
+                self._unregister()
                 raise translate(exc, self.path) or StoreError(f"cannot open the database {self.path}: {exc}") from exc
+            except BaseException:
+                self._unregister()
+                raise
         self.conn: GuardedConnection = conn
         try:
             self._prepare(state, check=check)
         except BaseException as exc:
             conn.close()
+            self._unregister()
             if state.kind == "missing" and self.path is not None:
                 _remove_if_empty(self.path)
             translated = translate(exc, self.path)
@@ -115,7 +166,7 @@ class Store:
     def _prepare(self, state: FileState, *, check: bool) -> None:
         """Connection settings, the cheap integrity check, WAL, migrations and the stamp."""
         conn = self.conn
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         conn.execute("PRAGMA foreign_keys = ON")
         if state.kind == "tiebreak":  # the header said ours: verify what the -wal may hold
             require_known(conn, self.path, generation=schema_generation(), known=known_migrations())
@@ -126,6 +177,8 @@ class Store:
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            if not self._checkpoint:
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
         generation = schema_generation()
         if not state.stamped or state.user_version != generation or migrations.pending(conn):
             conn.raw("BEGIN IMMEDIATE")
@@ -180,6 +233,18 @@ class Store:
                 tx._close()
 
     @contextmanager
+    def busy_timeout(self, ms: int) -> Iterator[Store]:
+        """Wait up to ``ms`` for the write lock inside the block (e.g. a last save before closing)."""
+        if isinstance(ms, bool) or not isinstance(ms, int) or ms < 0:
+            raise StoreError(f"busy timeout must be a whole number of milliseconds >= 0, got {ms!r}")
+        with self._lock:
+            self.conn.execute(f"PRAGMA busy_timeout = {ms}")
+            try:
+                yield self
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+
+    @contextmanager
     def snapshot(self) -> Iterator[Store]:
         """A read transaction: every read inside sees one state of the database (no writes).
 
@@ -217,6 +282,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection."""
+        self._unregister()  # runs once
         self.conn.close()
 
     def forget_cache(self) -> None:

@@ -13,7 +13,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from tiebreak.core.identity import database_id, pooled_statistics_shown
-from tiebreak.core.labelling.session import LabellingSession, QueueSpec
+from tiebreak.core.labelling.session import DatabaseBusy, LabellingSession, QueueSpec
+from tiebreak.core.sample import open_interactive
 from tiebreak.gui import settings as app_settings
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.start_form import StartForm
@@ -32,6 +33,7 @@ class LabellingScreen(QStackedWidget):
         self.database = database_id(ctx.store)
         self.form = StartForm(ctx.store)
         self.workspace = Workspace(ctx)
+        self.store = None  # the labelling connection: its writes never wait long (open_interactive)
         self.addWidget(self.form)
         self.addWidget(self.workspace)
         self.form.start_requested.connect(self.start)
@@ -57,9 +59,12 @@ class LabellingScreen(QStackedWidget):
     def start(self, spec: QueueSpec) -> bool:
         """Open the annotator's session and show the workspace; errors go to the status bar."""
         try:
-            session = LabellingSession.open(self.ctx.store, spec)
+            self.store = self.store or open_interactive(self.ctx.store)
+            session = LabellingSession.open(self.store, spec)
         except Exception as exc:  # noqa: BLE001 (shown, never a crash)
-            message = f"Could not start labelling as {spec.annotator!r}: {exc}"
+            reason = ("the database is busy (another program is writing, e.g. an import): press Enter "
+                      "to try again" if isinstance(exc, DatabaseBusy) else exc)  # fmt: skip
+            message = f"Could not start labelling as {spec.annotator!r}: {reason}"
             self.form.message.setText(message)
             self.ctx.events.status_message.emit(message)
             self.setCurrentWidget(self.form)

@@ -21,6 +21,7 @@ keys") through four hooks:
     default calls ``after_commit`` / ``on_undo``); review mode renders its core state machine.
 
 Only the workspace in front acts: its actions are disabled while it is hidden (ShownOnly).
+A vote that finds the database busy is held and retried without blocking (:mod:`.pending`).
 
 Signals of :class:`Workspace`: ``item_shown(int)`` (a comparison id was drawn; -1 = empty queue),
 ``changed(object)`` (a Change was applied: record, skip, flag, or their undo/redo).
@@ -33,43 +34,20 @@ from PySide6.QtGui import QAction, QPalette, QUndoStack
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from tiebreak.core.domain import Choice
-from tiebreak.core.labelling.session import Change, LabellingSession
+from tiebreak.core.labelling.session import Change, DatabaseBusy, LabellingSession
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import LABELLING_ACTIONS, ActionSpec, make_actions
 from tiebreak.gui.labelling.cheatsheet import GUIDELINES, TextDialog, cheatsheet_html
 from tiebreak.gui.labelling.describe import VOTES, describe
 from tiebreak.gui.labelling.drafts import Drafts
+from tiebreak.gui.labelling.mode import WorkspaceMode
+from tiebreak.gui.labelling.pending import PendingVote, busy_text
 from tiebreak.gui.labelling.workspace_view import WorkspaceView
-from tiebreak.gui.undo import ChangeCommand
+from tiebreak.gui.undo import ChangeCommand, step
+
+__all__ = ["PREFETCH_DELAY_MS", "Workspace", "WorkspaceMode"]
 
 PREFETCH_DELAY_MS = 30  # after the paint of an item; a person needs far longer to vote
-
-
-class WorkspaceMode:
-    """Default (labelling) behaviour; review mode subclasses it (see the module docstring)."""
-
-    def extra_actions(self) -> tuple[ActionSpec, ...]:
-        """More actions for the table (keys, buttons, menus, cheat sheet)."""
-        return ()
-
-    def after_commit(self, change: Change, workspace: Workspace) -> bool:
-        """Called after a committed vote; return True to hold the item with names revealed."""
-        return False
-
-    def on_undo(self, change: Change, workspace: Workspace) -> None:
-        """Called after an undo (the item is blind again)."""
-
-    def render(self, change: Change, workspace: Workspace) -> Change | None:
-        """Show what ``change`` left on screen; return the Change to hold (None: show the next item)."""
-        if change.kind == "record" and not change.undone:
-            return change if self.after_commit(change, workspace) else None
-        if change.undone:
-            self.on_undo(change, workspace)
-        return None
-
-    def trigger(self, action_id: str, workspace: Workspace) -> None:
-        """Run one of :meth:`extra_actions`."""
-        raise NotImplementedError(f"mode has no handler for action {action_id!r}")
 
 
 class Workspace(QWidget):
@@ -109,6 +87,7 @@ class Workspace(QWidget):
         self.drafts = Drafts(self.view.rationale)
         self._prefetch_timer = QTimer(self, singleShot=True, interval=PREFETCH_DELAY_MS)
         self._prefetch_timer.timeout.connect(self._prefetch)
+        self.pending = PendingVote(self)  # a vote waiting for a busy database
         self.view.show_empty(0, 0)
         self.view.stats.show_unavailable("no session started yet")
 
@@ -176,7 +155,7 @@ class Workspace(QWidget):
         A workspace that is not shown does nothing (its actions are disabled too): keys only ever
         act on the item the annotator sees.
         """
-        if not self.isVisible():
+        if not self.isVisible() or self.pending.blocks(action_id):
             return
         self._touch()
         try:
@@ -186,6 +165,8 @@ class Workspace(QWidget):
                 getattr(self, f"_do_{action_id}")()
             else:
                 self.mode.trigger(action_id, self)
+        except DatabaseBusy:
+            self.report(busy_text(action_id))
         except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
             self.report(f"{action_id}: {exc}")
 
@@ -209,8 +190,19 @@ class Workspace(QWidget):
 
     def _vote(self, choice: Choice) -> None:
         session = self._need_session()
-        text = self.view.rationale.toPlainText().strip()
-        change = session.record(choice, text or None)
+        text = self.view.rationale.toPlainText().strip() or None
+        try:
+            change = session.record(choice, text)
+        except DatabaseBusy:  # another program writes: keep the vote and retry (never block)
+            self.pending.hold(session, choice, text)
+            return
+        self.vote_saved(change, session)
+
+    def vote_saved(self, change: Change, session: LabellingSession) -> None:
+        """A vote committed (at once or after waiting): move on as after any vote."""
+        if session is not self.session:
+            self.report("Your vote on the previous session was saved.")
+            return
         if self.view.rationale.document().characterCount() > 1:
             self.view.rationale.clear()
         self.push(change)
@@ -231,14 +223,17 @@ class Workspace(QWidget):
         self.apply_change(change)
 
     def _do_undo(self) -> None:
+        if self.pending.active:
+            self.pending.cancel()
+            return
         if not self.undo_stack.canUndo():
             raise RuntimeError("nothing to undo")
-        self.undo_stack.undo()
+        step(self.undo_stack, undo=True)
 
     def _do_redo(self) -> None:
         if not self.undo_stack.canRedo():
             raise RuntimeError("nothing to redo")
-        self.undo_stack.redo()
+        step(self.undo_stack, undo=False)
 
     # -- what changed -> views ----------------------------------------------------------------
     def apply_change(self, change: Change) -> None:
