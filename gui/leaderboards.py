@@ -1,0 +1,294 @@
+"""The Leaderboards screen: models and evaluators (AlpacaEval's two boards), paired tests, plots; live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QTableWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from tiebreak.core.errors import TiebreakError
+from tiebreak.core.metrics.boards import (
+    BoardsSnapshot,
+    compute_boards,
+    export_alpaca_eval,
+    export_csv,
+)
+from tiebreak.core.store import Store
+from tiebreak.gui.context import AppContext
+from tiebreak.gui.leaderboard_plots import PlotsPage
+from tiebreak.gui.leaderboard_tables import (
+    IntervalDelegate,
+    evaluators_model,
+    fill_paired,
+    models_model,
+    proxy_for,
+)  # fmt: skip
+
+REFRESH_MS = 1500  # new labels: recompute at most this often while the screen is visible
+
+
+class _Signals(QObject):
+    done = Signal(object, int)
+    failed = Signal(str, int)
+
+
+class BoardsWorker(QRunnable):
+    """Computes a :class:`BoardsSnapshot` on its own connection (off the GUI thread)."""
+
+    def __init__(self, db_path: Path, generation: int, n_resamples: int) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the screen keeps it until done/failed
+        self.db_path, self.generation, self.n_resamples = db_path, generation, n_resamples
+        self.signals = _Signals()
+
+    def run(self) -> None:  # noqa: D102 - QThreadPool entry point
+        try:
+            store = Store(self.db_path)
+            try:
+                snap = compute_boards(store, n_resamples=self.n_resamples)
+            finally:
+                store.close()
+        except Exception as exc:  # noqa: BLE001 - shown on the screen, never a crash
+            self.signals.failed.emit(f"{type(exc).__name__}: {exc}", self.generation)
+        else:
+            self.signals.done.emit(snap, self.generation)
+
+
+def _table(proxy) -> QTableView:
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class LeaderboardsScreen(QWidget):
+    """Both leaderboards, recomputed in the background whenever labels change.
+
+    Signals
+    -------
+    browse_requested(dict)
+        A plot point was clicked: a browse filter (``generator`` and/or ``group``).
+    snapshot_ready(object)
+        A new :class:`BoardsSnapshot` is on screen.
+    """
+
+    browse_requested = Signal(dict)
+    snapshot_ready = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, n_resamples: int = 2000) -> None:
+        super().__init__(parent)
+        self.ctx, self.n_resamples = ctx, n_resamples
+        self.snapshot: BoardsSnapshot | None = None
+        self._panels: list[tuple[str, str]] = []
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._generation, self._stale, self._workers = 0, True, {}
+        self.panel_combo = QComboBox()
+        self.panel_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.panel_combo.currentIndexChanged.connect(lambda _i: self._show_panel())
+        self.filter = QLineEdit(placeholderText="Filter by model or annotator…")
+        self.filter.textChanged.connect(self._apply_filter)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setMenu(self._export_menu())
+        self.placeholder = QLabel("Computing the leaderboards…")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.models_view = _table(proxy_for(models_model(_empty_panel())))
+        self.models_view.setItemDelegateForColumn(3, IntervalDelegate(self.models_view))
+        self.evaluators_view = _table(proxy_for(evaluators_model(_empty_eval())))
+        self.paired = QTableWidget()
+        self.paired.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.plots = PlotsPage()
+        self.plots.browse_requested.connect(self.browse_requested)
+        self.tabs = QTabWidget()
+        for view, title in ((self.models_view, "Models"), (self.evaluators_view, "Evaluators"),
+                            (self.paired, "Paired comparisons (Holm)"), (self.plots, "Plots")):  # fmt: skip
+            self.tabs.addTab(view, title)
+        self.notes = QLabel(wordWrap=True)
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.tabs)
+        top = QHBoxLayout()
+        for w in (QLabel("Reference · annotators"), self.panel_combo, self.filter, self.export_button):
+            top.addWidget(w)
+        col = QVBoxLayout(self)
+        col.addLayout(top)
+        col.addWidget(self.stack, 1)
+        col.addWidget(self.notes)
+        self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self._refresh_if_visible)
+        ctx.events.annotations_changed.connect(self._on_changed)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._stale:
+            QTimer.singleShot(0, self.reload)
+
+    def _on_changed(self, _change: object) -> None:
+        self._stale = True
+        if self.isVisible() and not self._timer.isActive():
+            self._timer.start()
+
+    def _refresh_if_visible(self) -> None:
+        if self.isVisible():
+            self.reload()
+
+    def reload(self) -> None:
+        """Recompute in the background (on the GUI thread for an in-memory database)."""
+        self._stale = False
+        self._generation += 1
+        if self.snapshot is None:
+            self.stack.setCurrentWidget(self.placeholder)
+        if self.ctx.db_path is None:
+            QTimer.singleShot(0, lambda g=self._generation: self._compute_here(g))
+            return
+        worker = BoardsWorker(Path(self.ctx.db_path), self._generation, self.n_resamples)
+        worker.signals.done.connect(self._on_done)
+        worker.signals.failed.connect(self._on_failed)
+        self._workers[self._generation] = worker
+        self.pool.start(worker)
+
+    def _compute_here(self, generation: int) -> None:
+        try:
+            self._on_done(compute_boards(self.ctx.store, n_resamples=self.n_resamples), generation)
+        except TiebreakError as exc:
+            self._on_failed(str(exc), generation)
+
+    def _on_failed(self, message: str, generation: int) -> None:
+        self._workers.pop(generation, None)
+        self.placeholder.setText(f"The leaderboards could not be computed: {message}")
+        self.ctx.events.status_message.emit(f"Leaderboards: {message}")
+
+    def _on_done(self, snap: BoardsSnapshot, generation: int) -> None:
+        self._workers.pop(generation, None)
+        if generation != self._generation:
+            return  # an older computation finished after a newer one started
+        self.snapshot = snap
+        current = self.current_panel()
+        self._panels = snap.panels
+        self.panel_combo.blockSignals(True)
+        self.panel_combo.clear()
+        for ref, group in self._panels:
+            self.panel_combo.addItem(f"{ref} · {group}")
+        self.panel_combo.setCurrentIndex(self._panels.index(current) if current in self._panels else 0)
+        self.panel_combo.blockSignals(False)
+        ev = snap.evaluators if snap.evaluators is not None else _empty_eval()
+        self._set_model(self.evaluators_view, evaluators_model(ev))
+        self._show_panel()
+        self.notes.setText("\n".join(snap.notes))
+        self.stack.setCurrentWidget(self.tabs)
+        self.snapshot_ready.emit(snap)
+
+    def current_panel(self) -> tuple[str, str] | None:
+        """The selected (reference, annotator group), None before the first snapshot."""
+        k = self.panel_combo.currentIndex()
+        return self._panels[k] if 0 <= k < len(self._panels) else None
+
+    def select_panel(self, reference: str, group: str) -> None:
+        """Show the models of ``reference`` judged by ``group``."""
+        self.panel_combo.setCurrentIndex(self._panels.index((reference, group)))
+
+    def _set_model(self, view: QTableView, model) -> None:
+        proxy = proxy_for(model)
+        proxy.setFilterFixedString(self.filter.text())
+        view.setModel(proxy)
+        view.resizeColumnsToContents()
+
+    def _show_panel(self) -> None:
+        snap, sel = self.snapshot, self.current_panel()
+        if snap is None:
+            return
+        ref, group = sel if sel else (None, None)
+        panel = snap.panel(ref, group) if sel else _empty_panel()
+        self._set_model(self.models_view, models_model(panel))
+        order = [k[0] for k in panel.index] if sel else []
+        fill_paired(self.paired, snap.paired.get(sel) if sel else None, order)
+        self.plots.show_snapshot(snap, ref, group)
+
+    def _apply_filter(self, text: str) -> None:
+        for view in (self.models_view, self.evaluators_view):
+            view.model().setFilterFixedString(text)
+
+    def _export_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.addAction("Models table (CSV)…", lambda: self._ask(self.export_models, "models.csv"))
+        menu.addAction("AlpacaEval leaderboard (CSV)…", lambda: self._ask(self.export_alpaca_eval, "leaderboard.csv"))
+        menu.addAction("Evaluators table (CSV)…", lambda: self._ask(self.export_evaluators, "evaluators.csv"))
+        menu.addAction("Plots (PNG)…", lambda: self._ask_folder(".png"))
+        menu.addAction("Plots (SVG)…", lambda: self._ask_folder(".svg"))
+        return menu
+
+    def _ask(self, export, default: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export", default, "CSV (*.csv)")
+        if path:
+            self._report(lambda: export(path, force=True))
+
+    def _ask_folder(self, suffix: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the plots into")
+        if folder:
+            self._report(lambda: self.plots.export_all(folder, suffix))
+
+    def _report(self, action) -> None:
+        try:
+            result = action()
+        except (TiebreakError, OSError, ValueError) as exc:
+            self.ctx.events.status_message.emit(f"Export failed: {exc}")
+        else:
+            self.ctx.events.status_message.emit(f"Exported {result}")
+
+    def _selected(self) -> tuple[BoardsSnapshot, str, str]:
+        sel = self.current_panel()
+        if self.snapshot is None or sel is None:
+            raise TiebreakError("export: the leaderboards are not computed yet or have no labels")
+        return self.snapshot, sel[0], sel[1]
+
+    def export_models(self, path: str | Path, force: bool = False) -> Path:
+        """Write the selected panel's models table (fractions, every column) to CSV."""
+        snap, ref, group = self._selected()
+        return export_csv(snap.panel(ref, group), path, force=force, protect=self.ctx.db_path)
+
+    def export_alpaca_eval(self, path: str | Path, force: bool = False) -> Path:
+        """Write the selected panel in AlpacaEval's leaderboard CSV format."""
+        snap, ref, group = self._selected()
+        return export_alpaca_eval(snap, ref, group, path, force=force, protect=self.ctx.db_path)
+
+    def export_evaluators(self, path: str | Path, force: bool = False) -> Path:
+        """Write the evaluator leaderboard to CSV."""
+        if self.snapshot is None or self.snapshot.evaluators is None:
+            raise TiebreakError("export: no evaluator leaderboard (no human labels yet)")
+        return export_csv(self.snapshot.evaluators, path, force=force, protect=self.ctx.db_path)
+
+
+def _empty_panel():
+    import pandas as pd
+
+    cols = ["win_rate", "standard_error", "bca_low", "bca_high", "wilson_low", "wilson_high",
+            "length_controlled_winrate", "lc_standard_error", "n_total", "avg_length", "note"]  # fmt: skip
+    return pd.DataFrame(columns=cols)
+
+
+def _empty_eval():
+    import pandas as pd
+
+    from tiebreak.core.metrics.judge import COLUMNS, EXTRA_COLUMNS
+
+    return pd.DataFrame(columns=COLUMNS + EXTRA_COLUMNS)
