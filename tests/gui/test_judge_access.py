@@ -120,3 +120,18 @@ def test_key_goes_to_the_keyring_when_present(panel, monkeypatch):
     panel.access.store_key()
     assert saved == {("tiebreak", "openai-api-key"): SECRET}
     assert panel.access._session_key == "" and panel.access.api_key() == SECRET
+
+
+def test_screenshots(panel, qtbot):
+    from pathlib import Path
+
+    shots = Path("/tmp/shots/app")
+    shots.mkdir(parents=True, exist_ok=True)
+    panel.limit.setValue(5)
+    panel.show()
+    with qtbot.waitSignal(panel.access.tested, timeout=10_000):
+        panel.access.test()
+    for w, h in ((1024, 640), (2560, 1440)):
+        panel.resize(w, h)
+        qtbot.wait(50)
+        assert panel.grab().save(str(shots / f"judge-{w}x{h}.png"))
