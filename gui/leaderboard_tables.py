@@ -51,7 +51,7 @@ def _fmt(value: object, kind: str) -> str:
     if kind == "int":
         return f"{int(value):,}"
     if kind == "num":
-        return f"{float(value):.3g}"
+        return f"{float(value):,.0f}" if abs(float(value)) >= 1000 else f"{float(value):.3g}"
     return str(value)
 
 
@@ -154,6 +154,9 @@ def fill_paired(widget: QTableWidget, table: pd.DataFrame | None, order: list[st
     widget.setColumnCount(len(models))
     widget.setHorizontalHeaderLabels(models)
     widget.setVerticalHeaderLabels(models)
+    for k, name in enumerate(models):
+        widget.horizontalHeaderItem(k).setToolTip(name)
+        widget.verticalHeaderItem(k).setToolTip(name)
     if table is None:
         return
     for rec in table.to_dict(orient="records"):
@@ -173,3 +176,18 @@ def fill_paired(widget: QTableWidget, table: pd.DataFrame | None, order: list[st
                 item.setBackground(QBrush(QColor(0, 114, 178, 60)))
             item.setData(SORT_ROLE, p)
             widget.setItem(models.index(a), models.index(b), item)
+    widget.resizeColumnsToContents()
+
+
+def empty_panel() -> pd.DataFrame:
+    """A models panel without rows (before the first snapshot)."""
+    cols = ["win_rate", "standard_error", "bca_low", "bca_high", "wilson_low", "wilson_high",
+            "length_controlled_winrate", "lc_standard_error", "n_total", "avg_length", "note"]  # fmt: skip
+    return pd.DataFrame(columns=cols)
+
+
+def empty_eval() -> pd.DataFrame:
+    """An evaluator table without rows."""
+    from tiebreak.core.metrics.judge import COLUMNS, EXTRA_COLUMNS
+
+    return pd.DataFrame(columns=COLUMNS + EXTRA_COLUMNS)

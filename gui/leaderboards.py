@@ -35,6 +35,8 @@ from tiebreak.gui.context import AppContext
 from tiebreak.gui.leaderboard_plots import PlotsPage
 from tiebreak.gui.leaderboard_tables import (
     IntervalDelegate,
+    empty_eval,
+    empty_panel,
     evaluators_model,
     fill_paired,
     models_model,
@@ -112,16 +114,21 @@ class LeaderboardsScreen(QWidget):
         self.export_button.setMenu(self._export_menu())
         self.placeholder = QLabel("Computing the leaderboards…")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.models_view = _table(proxy_for(models_model(_empty_panel())))
+        self.models_view = _table(proxy_for(models_model(empty_panel())))
         self.models_view.setItemDelegateForColumn(3, IntervalDelegate(self.models_view))
-        self.evaluators_view = _table(proxy_for(evaluators_model(_empty_eval())))
+        self.evaluators_view = _table(proxy_for(evaluators_model(empty_eval())))
         self.paired = QTableWidget()
         self.paired.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.plots = PlotsPage()
         self.plots.browse_requested.connect(self.browse_requested)
         self.tabs = QTabWidget()
+        paired = QWidget()
+        box = QVBoxLayout(paired)
+        box.addWidget(QLabel("Row − column win rate in points over the instructions both have; bold: "
+                             "Holm-adjusted paired t test p < 0.05 (hover a cell for n and p).", wordWrap=True))
+        box.addWidget(self.paired, 1)
         for view, title in ((self.models_view, "Models"), (self.evaluators_view, "Evaluators"),
-                            (self.paired, "Paired comparisons (Holm)"), (self.plots, "Plots")):  # fmt: skip
+                            (paired, "Paired comparisons (Holm)"), (self.plots, "Plots")):  # fmt: skip
             self.tabs.addTab(view, title)
         self.notes = QLabel(wordWrap=True)
         self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -191,8 +198,9 @@ class LeaderboardsScreen(QWidget):
             self.panel_combo.addItem(f"{ref} · {group}")
         self.panel_combo.setCurrentIndex(self._panels.index(current) if current in self._panels else 0)
         self.panel_combo.blockSignals(False)
-        ev = snap.evaluators if snap.evaluators is not None else _empty_eval()
+        ev = snap.evaluators if snap.evaluators is not None else empty_eval()
         self._set_model(self.evaluators_view, evaluators_model(ev))
+        self.evaluators_view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # humans first
         self._show_panel()
         self.notes.setText("\n".join(snap.notes))
         self.stack.setCurrentWidget(self.tabs)
@@ -218,8 +226,10 @@ class LeaderboardsScreen(QWidget):
         if snap is None:
             return
         ref, group = sel if sel else (None, None)
-        panel = snap.panel(ref, group) if sel else _empty_panel()
+        panel = snap.panel(ref, group) if sel else empty_panel()
         self._set_model(self.models_view, models_model(panel))
+        self.models_view.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # best win rate first
+        self.models_view.setColumnWidth(3, max(self.models_view.columnWidth(3), 170))
         order = [k[0] for k in panel.index] if sel else []
         fill_paired(self.paired, snap.paired.get(sel) if sel else None, order)
         self.plots.show_snapshot(snap, ref, group)
@@ -277,18 +287,3 @@ class LeaderboardsScreen(QWidget):
             raise TiebreakError("export: no evaluator leaderboard (no human labels yet)")
         return export_csv(self.snapshot.evaluators, path, force=force, protect=self.ctx.db_path)
 
-
-def _empty_panel():
-    import pandas as pd
-
-    cols = ["win_rate", "standard_error", "bca_low", "bca_high", "wilson_low", "wilson_high",
-            "length_controlled_winrate", "lc_standard_error", "n_total", "avg_length", "note"]  # fmt: skip
-    return pd.DataFrame(columns=cols)
-
-
-def _empty_eval():
-    import pandas as pd
-
-    from tiebreak.core.metrics.judge import COLUMNS, EXTRA_COLUMNS
-
-    return pd.DataFrame(columns=COLUMNS + EXTRA_COLUMNS)
