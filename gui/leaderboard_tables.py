@@ -8,8 +8,10 @@ import pandas as pd
 from PySide6.QtCore import QModelIndex, QRectF, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
+    QHeaderView,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
 )
@@ -191,3 +193,14 @@ def empty_eval() -> pd.DataFrame:
     from tiebreak.core.metrics.judge import COLUMNS, EXTRA_COLUMNS
 
     return pd.DataFrame(columns=COLUMNS + EXTRA_COLUMNS)
+
+
+def table_view(proxy: QSortFilterProxyModel) -> QTableView:
+    """A sortable, read-only table view over ``proxy`` (no row numbers)."""
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view

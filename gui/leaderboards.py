@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QShowEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
@@ -32,7 +31,6 @@ from tiebreak.core.metrics.boards import (
 )
 from tiebreak.core.store import Store
 from tiebreak.gui.context import AppContext
-from tiebreak.gui.leaderboard_plots import PlotsPage
 from tiebreak.gui.leaderboard_tables import (
     IntervalDelegate,
     empty_eval,
@@ -41,6 +39,7 @@ from tiebreak.gui.leaderboard_tables import (
     fill_paired,
     models_model,
     proxy_for,
+    table_view,
 )  # fmt: skip
 
 REFRESH_MS = 1500  # new labels: recompute at most this often while the screen is visible
@@ -71,16 +70,6 @@ class BoardsWorker(QRunnable):
             self.signals.failed.emit(f"{type(exc).__name__}: {exc}", self.generation)
         else:
             self.signals.done.emit(snap, self.generation)
-
-
-def _table(proxy) -> QTableView:
-    view = QTableView()
-    view.setModel(proxy)
-    view.setSortingEnabled(True)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
 
 
 class LeaderboardsScreen(QWidget):
@@ -114,13 +103,14 @@ class LeaderboardsScreen(QWidget):
         self.export_button.setMenu(self._export_menu())
         self.placeholder = QLabel("Computing the leaderboards…")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.models_view = _table(proxy_for(models_model(empty_panel())))
+        self.models_view = table_view(proxy_for(models_model(empty_panel())))
         self.models_view.setItemDelegateForColumn(3, IntervalDelegate(self.models_view))
-        self.evaluators_view = _table(proxy_for(evaluators_model(empty_eval())))
+        self.evaluators_view = table_view(proxy_for(QStandardItemModel()))  # no scipy import here: fast first visit
         self.paired = QTableWidget()
         self.paired.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.plots = PlotsPage()
-        self.plots.browse_requested.connect(self.browse_requested)
+        self.plots = None  # built on the first visit of its tab (pyqtgraph is slow to start)
+        self._plots_tab = QWidget()
+        QVBoxLayout(self._plots_tab).addWidget(QLabel("Loading the plots…"))
         self.tabs = QTabWidget()
         paired = QWidget()
         box = QVBoxLayout(paired)
@@ -128,8 +118,9 @@ class LeaderboardsScreen(QWidget):
                              "Holm-adjusted paired t test p < 0.05 (hover a cell for n and p).", wordWrap=True))
         box.addWidget(self.paired, 1)
         for view, title in ((self.models_view, "Models"), (self.evaluators_view, "Evaluators"),
-                            (paired, "Paired comparisons (Holm)"), (self.plots, "Plots")):  # fmt: skip
+                            (paired, "Paired comparisons (Holm)"), (self._plots_tab, "Plots")):  # fmt: skip
             self.tabs.addTab(view, title)
+        self.tabs.currentChanged.connect(lambda k: self.plots_page() if self.tabs.widget(k) is self._plots_tab else None)
         self.notes = QLabel(wordWrap=True)
         self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stack = QStackedWidget()
@@ -142,7 +133,8 @@ class LeaderboardsScreen(QWidget):
         col.addLayout(top)
         col.addWidget(self.stack, 1)
         col.addWidget(self.notes)
-        self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self._refresh_if_visible)
+        self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS,
+                             timeout=lambda: self.reload() if self.isVisible() else None)
         ctx.events.annotations_changed.connect(self._on_changed)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
@@ -154,10 +146,6 @@ class LeaderboardsScreen(QWidget):
         self._stale = True
         if self.isVisible() and not self._timer.isActive():
             self._timer.start()
-
-    def _refresh_if_visible(self) -> None:
-        if self.isVisible():
-            self.reload()
 
     def reload(self) -> None:
         """Recompute in the background (on the GUI thread for an in-memory database)."""
@@ -206,6 +194,21 @@ class LeaderboardsScreen(QWidget):
         self.stack.setCurrentWidget(self.tabs)
         self.snapshot_ready.emit(snap)
 
+    def plots_page(self):
+        """The Plots tab's page, built (and filled from the current snapshot) on first use."""
+        if self.plots is None:
+            from tiebreak.gui.leaderboard_plots import PlotsPage
+
+            self.plots = PlotsPage()
+            self.plots.browse_requested.connect(self.browse_requested)
+            layout = self._plots_tab.layout()
+            layout.itemAt(0).widget().hide()
+            layout.addWidget(self.plots)
+            if self.snapshot is not None:
+                sel = self.current_panel() or (None, None)
+                self.plots.show_snapshot(self.snapshot, sel[0], sel[1])
+        return self.plots
+
     def current_panel(self) -> tuple[str, str] | None:
         """The selected (reference, annotator group), None before the first snapshot."""
         k = self.panel_combo.currentIndex()
@@ -215,7 +218,7 @@ class LeaderboardsScreen(QWidget):
         """Show the models of ``reference`` judged by ``group``."""
         self.panel_combo.setCurrentIndex(self._panels.index((reference, group)))
 
-    def _set_model(self, view: QTableView, model) -> None:
+    def _set_model(self, view: QTableView, model) -> None:  # noqa: D401 - a filtered, sortable model
         proxy = proxy_for(model)
         proxy.setFilterFixedString(self.filter.text())
         view.setModel(proxy)
@@ -232,7 +235,8 @@ class LeaderboardsScreen(QWidget):
         self.models_view.setColumnWidth(3, max(self.models_view.columnWidth(3), 170))
         order = [k[0] for k in panel.index] if sel else []
         fill_paired(self.paired, snap.paired.get(sel) if sel else None, order)
-        self.plots.show_snapshot(snap, ref, group)
+        if self.plots is not None:
+            self.plots.show_snapshot(snap, ref, group)
 
     def _apply_filter(self, text: str) -> None:
         for view in (self.models_view, self.evaluators_view):
@@ -255,7 +259,7 @@ class LeaderboardsScreen(QWidget):
     def _ask_folder(self, suffix: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export the plots into")
         if folder:
-            self._report(lambda: self.plots.export_all(folder, suffix))
+            self._report(lambda: self.plots_page().export_all(folder, suffix))
 
     def _report(self, action) -> None:
         try:

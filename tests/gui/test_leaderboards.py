@@ -86,7 +86,7 @@ def test_exports_and_plots(screen, qtbot, tmp_path):
     assert list(pd.read_csv(out, index_col=0).index) == list(snap.panel(REF, JUDGE).sort_values("win_rate", ascending=False).index.get_level_values(0))
     assert screen.export_evaluators(tmp_path / "ev.csv").exists()
     assert screen.export_models(tmp_path / "m.csv").exists()
-    plots = screen.plots.plots
+    plots = screen.plots_page().plots
     assert [p.label for p in plots["agreement_price"].points] == ["humans", JUDGE]
     lc = plots["lc_raw"]
     k = [p.label for p in lc.points].index(snap.panel(REF, JUDGE).index[0][0])
@@ -95,7 +95,7 @@ def test_exports_and_plots(screen, qtbot, tmp_path):
     with qtbot.waitSignal(screen.browse_requested) as clicked:
         lc.click(k)
     assert clicked.args[0] == {"generator": lc.points[k].label, "group": JUDGE}
-    files = screen.plots.export_all(tmp_path, ".png") + screen.plots.export_all(tmp_path, ".svg")
+    files = screen.plots_page().export_all(tmp_path, ".png") + screen.plots.export_all(tmp_path, ".svg")
     assert all(f.stat().st_size > 500 for f in files)
     assert files[-1].read_text().lstrip().startswith("<?xml")
 
