@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -129,6 +128,64 @@ def _mean(value: float | None, n: int) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f} (n={n})"
 
 
+def _cell(row: dict, key: str) -> tuple[str, object]:
+    """(display text, sort key) of one cell."""
+    value = row[key]
+    if key in ("human_mean", "judge_mean"):
+        return _mean(value, row["n_human" if key == "human_mean" else "n_judge"]), -1.0 if value is None else value
+    if key == "disagree":
+        return ("≠" if value else ""), int(value)
+    if value is None:
+        return "", ""
+    return (" ".join(str(value).split()) if key == "instruction" else str(value)), value
+
+
+class ListModel(QAbstractTableModel):
+    """Rows of :func:`tiebreak.core.browse.sql.list_rows`, drawn on demand (fast for 100k rows)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        """Replace the rows (their list order gives the # column)."""
+        self.beginResetModel()
+        self.rows = [dict(r, position=k) for k, r in enumerate(rows, start=1)]
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(LIST_COLUMNS)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: D102
+        row, key = self.rows[index.row()], LIST_COLUMNS[index.column()][1]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _cell(row, key)[0]
+        if role == ID_ROLE:
+            return row["comparison_id"]
+        if role == SORT_ROLE:
+            return _cell(row, key)[1]
+        if role == Qt.ItemDataRole.ToolTipRole and key == "instruction":
+            return row[key]
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802, D102
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return LIST_COLUMNS[section][0]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return LIST_COLUMNS[section][2]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:  # noqa: D102
+        key = LIST_COLUMNS[column][1]
+        self.layoutAboutToBeChanged.emit()
+        self.rows.sort(key=lambda r: (str(type(_cell(r, key)[1])), _cell(r, key)[1]),
+                       reverse=order == Qt.SortOrder.DescendingOrder)  # fmt: skip
+        self.layoutChanged.emit()
+
+
 class ListView(QTableView):
     """The filtered comparisons as a sortable table; ``picked(int)`` gives a chosen comparison id."""
 
@@ -136,12 +193,10 @@ class ListView(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.source = QStandardItemModel(0, len(LIST_COLUMNS))
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.source)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.setModel(self.proxy)
+        self.list_model = ListModel(self)
+        self.setModel(self.list_model)
         self.setSortingEnabled(True)
+        self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -150,39 +205,19 @@ class ListView(QTableView):
         self.setWordWrap(False)
         self.clicked.connect(lambda index: self.picked.emit(int(index.data(ID_ROLE))))
         self.activated.connect(lambda index: self.picked.emit(int(index.data(ID_ROLE))))
-
-    def fill(self, rows: list[dict]) -> None:
-        """Show ``rows`` (from :func:`tiebreak.core.browse.sql.list_rows`) in list order."""
-        self.source.clear()
-        self.source.setHorizontalHeaderLabels([c[0] for c in LIST_COLUMNS])
-        for c, (_h, _k, tip) in enumerate(LIST_COLUMNS):
-            self.source.setHeaderData(c, Qt.Orientation.Horizontal, tip, Qt.ItemDataRole.ToolTipRole)
-        for pos, r in enumerate(rows, start=1):
-            cells = []
-            for _h, key, _tip in LIST_COLUMNS:
-                value = pos if key == "position" else r[key]
-                if key in ("human_mean", "judge_mean"):
-                    text = _mean(value, r["n_human" if key == "human_mean" else "n_judge"])
-                    sort = -1.0 if value is None else float(value)
-                elif key == "disagree":
-                    text, sort = ("≠" if value else ""), int(value)
-                else:
-                    text, sort = ("" if value is None else " ".join(str(value).split())), value if value is not None else ""
-                item = QStandardItem(text)
-                item.setData(sort, SORT_ROLE)
-                item.setData(r["comparison_id"], ID_ROLE)
-                if key == "instruction":
-                    item.setToolTip(str(value))
-                cells.append(item)
-            self.source.appendRow(cells)
         self.setColumnWidth(0, 40)
         self.setColumnWidth(1, 170)
 
+    def fill(self, rows: list[dict]) -> None:
+        """Show ``rows`` (from :func:`tiebreak.core.browse.sql.list_rows`) in list order."""
+        self.list_model.set_rows(rows)
+        self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+
     def select_id(self, comparison_id: int) -> None:
         """Highlight the row of ``comparison_id`` (no signal)."""
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            if index.data(ID_ROLE) == comparison_id:
+        for row, r in enumerate(self.list_model.rows):
+            if r["comparison_id"] == comparison_id:
+                index = self.list_model.index(row, 0)
                 blocked = self.blockSignals(True)
                 self.selectRow(row)
                 self.scrollTo(index)

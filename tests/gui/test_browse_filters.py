@@ -40,7 +40,7 @@ def screen(qtbot, store):
 
 def listed(screen):
     m = screen.list.model()
-    return [m.index(r, 0).data(screen.list.proxy.sortRole() + 1) for r in range(m.rowCount())]
+    return [r["comparison_id"] for r in screen.list.list_model.rows]
 
 
 def test_disagreements_show_the_review_and_list_follows(screen, qtbot):

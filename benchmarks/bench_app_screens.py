@@ -1,0 +1,78 @@
+"""First visit of the Leaderboards, Browse and Judge screens, and the leaderboards' background snapshot.
+
+Offscreen, on bench_gui's synthetic database (200,000 annotations). First visit = construct + show +
+one event-loop pass (what the user waits for before the screen or its placeholder appears).
+Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_app_screens.py``; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+GOAL_FIRST_VISIT_MS = 300.0
+SCREENS = {
+    "leaderboards": "tiebreak.gui.leaderboards:LeaderboardsScreen",
+    "browse": "tiebreak.gui.browse:BrowseScreen",
+    "judge": "tiebreak.gui.judge_panel:JudgePanel",
+}
+
+
+def first_visit(app, ctx, target: str) -> tuple[float, object]:
+    """Milliseconds from construction to the first painted frame of the screen."""
+    from tiebreak.gui.screens import build_screen
+
+    t0 = time.perf_counter()
+    widget = build_screen(target, ctx)
+    widget.resize(1024, 640)
+    widget.show()
+    app.processEvents()
+    return 1000 * (time.perf_counter() - t0), widget
+
+
+def main() -> int:
+    from bench_gui import build_database
+    from PySide6.QtWidgets import QApplication
+
+    from tiebreak.core.store import Store
+    from tiebreak.gui.context import AppContext
+
+    app = QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.sqlite"
+        n = build_database(db)
+        store = Store(db)
+        ctx = AppContext(store=store, db_path=db)
+        out: dict[str, float] = {"annotations": n}
+        for name, target in SCREENS.items():
+            ms, widget = first_visit(app, ctx, target)
+            out[f"{name}_first_visit_ms"] = round(ms, 1)
+            print(f"{name}: first visit {ms:.1f} ms")
+            if name == "leaderboards":
+                t0, done = time.perf_counter(), []
+                widget.snapshot_ready.connect(done.append)
+                while not done and time.perf_counter() - t0 < 600:
+                    app.processEvents()
+                    time.sleep(0.01)
+                out["leaderboards_snapshot_s"] = round(time.perf_counter() - t0, 2)
+                print(f"leaderboards: snapshot on screen after {out['leaderboards_snapshot_s']} s")
+                widget.pool.waitForDone()
+            widget.close()
+        store.close()
+    out["goal_first_visit_ms"] = GOAL_FIRST_VISIT_MS
+    out["ok"] = all(v <= GOAL_FIRST_VISIT_MS for k, v in out.items() if k.endswith("_first_visit_ms"))
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
