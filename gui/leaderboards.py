@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,8 +28,8 @@ from tiebreak.core.metrics.boards import (
     compute_boards,
     export_alpaca_eval,
     export_csv,
+    paired_tables,
 )
-from tiebreak.core.store import Store
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.leaderboard_tables import (
     IntervalDelegate,
@@ -41,35 +41,9 @@ from tiebreak.gui.leaderboard_tables import (
     proxy_for,
     table_view,
 )  # fmt: skip
+from tiebreak.gui.store_job import JobRunner
 
 REFRESH_MS = 1500  # new labels: recompute at most this often while the screen is visible
-
-
-class _Signals(QObject):
-    done = Signal(object, int)
-    failed = Signal(str, int)
-
-
-class BoardsWorker(QRunnable):
-    """Computes a :class:`BoardsSnapshot` on its own connection (off the GUI thread)."""
-
-    def __init__(self, db_path: Path, generation: int, n_resamples: int) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # the screen keeps it until done/failed
-        self.db_path, self.generation, self.n_resamples = db_path, generation, n_resamples
-        self.signals = _Signals()
-
-    def run(self) -> None:  # noqa: D102 - QThreadPool entry point
-        try:
-            store = Store(self.db_path)
-            try:
-                snap = compute_boards(store, n_resamples=self.n_resamples)
-            finally:
-                store.close()
-        except Exception as exc:  # noqa: BLE001 - shown on the screen, never a crash
-            self.signals.failed.emit(f"{type(exc).__name__}: {exc}", self.generation)
-        else:
-            self.signals.done.emit(snap, self.generation)
 
 
 class LeaderboardsScreen(QWidget):
@@ -85,15 +59,16 @@ class LeaderboardsScreen(QWidget):
 
     browse_requested = Signal(dict)
     snapshot_ready = Signal(object)
+    paired_ready = Signal(object)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, n_resamples: int = 2000) -> None:
         super().__init__(parent)
         self.ctx, self.n_resamples = ctx, n_resamples
         self.snapshot: BoardsSnapshot | None = None
         self._panels: list[tuple[str, str]] = []
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self._generation, self._stale, self._workers = 0, True, {}
+        self.jobs = JobRunner(ctx.store, ctx.db_path, self)
+        self.pool = self.jobs.pool
+        self._generation, self._stale = 0, True
         self.panel_combo = QComboBox()
         self.panel_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.panel_combo.currentIndexChanged.connect(lambda _i: self._show_panel())
@@ -116,6 +91,8 @@ class LeaderboardsScreen(QWidget):
         box = QVBoxLayout(paired)
         box.addWidget(QLabel("Row − column win rate in points over the instructions both have; bold: "
                              "Holm-adjusted paired t test p < 0.05 (hover a cell for n and p).", wordWrap=True))
+        self.paired_note = QLabel()
+        box.addWidget(self.paired_note)
         box.addWidget(self.paired, 1)
         for view, title in ((self.models_view, "Models"), (self.evaluators_view, "Evaluators"),
                             (paired, "Paired comparisons (Holm)"), (self._plots_tab, "Plots")):  # fmt: skip
@@ -148,33 +125,20 @@ class LeaderboardsScreen(QWidget):
             self._timer.start()
 
     def reload(self) -> None:
-        """Recompute in the background (on the GUI thread for an in-memory database)."""
+        """Recompute in the background (paired tests: per panel, when it is shown)."""
         self._stale = False
         self._generation += 1
         if self.snapshot is None:
             self.stack.setCurrentWidget(self.placeholder)
-        if self.ctx.db_path is None:
-            QTimer.singleShot(0, lambda g=self._generation: self._compute_here(g))
-            return
-        worker = BoardsWorker(Path(self.ctx.db_path), self._generation, self.n_resamples)
-        worker.signals.done.connect(self._on_done)
-        worker.signals.failed.connect(self._on_failed)
-        self._workers[self._generation] = worker
-        self.pool.start(worker)
-
-    def _compute_here(self, generation: int) -> None:
-        try:
-            self._on_done(compute_boards(self.ctx.store, n_resamples=self.n_resamples), generation)
-        except TiebreakError as exc:
-            self._on_failed(str(exc), generation)
+        n, gen = self.n_resamples, self._generation
+        self.jobs.run(lambda st: compute_boards(st, n_resamples=n, paired=False),
+                      lambda snap: self._on_done(snap, gen), lambda m: self._on_failed(m, gen))  # fmt: skip
 
     def _on_failed(self, message: str, generation: int) -> None:
-        self._workers.pop(generation, None)
         self.placeholder.setText(f"The leaderboards could not be computed: {message}")
         self.ctx.events.status_message.emit(f"Leaderboards: {message}")
 
     def _on_done(self, snap: BoardsSnapshot, generation: int) -> None:
-        self._workers.pop(generation, None)
         if generation != self._generation:
             return  # an older computation finished after a newer one started
         self.snapshot = snap
@@ -193,6 +157,14 @@ class LeaderboardsScreen(QWidget):
         self.notes.setText("\n".join(snap.notes))
         self.stack.setCurrentWidget(self.tabs)
         self.snapshot_ready.emit(snap)
+
+    def _on_paired(self, snap: BoardsSnapshot, sel: tuple[str, str], tables: dict) -> None:
+        snap.paired.update(tables)
+        snap.paired.setdefault(sel, None)  # fewer than 2 models: nothing to test
+        self.paired_note.setText("")
+        if snap is self.snapshot and sel == self.current_panel():
+            fill_paired(self.paired, tables.get(sel), [k[0] for k in snap.panel(*sel).index])
+            self.paired_ready.emit(sel)
 
     def plots_page(self):
         """The Plots tab's page, built (and filled from the current snapshot) on first use."""
@@ -235,6 +207,10 @@ class LeaderboardsScreen(QWidget):
         self.models_view.setColumnWidth(3, max(self.models_view.columnWidth(3), 170))
         order = [k[0] for k in panel.index] if sel else []
         fill_paired(self.paired, snap.paired.get(sel) if sel else None, order)
+        if sel and sel not in snap.paired:
+            self.paired_note.setText("Computing the paired tests of this panel…")
+            self.jobs.run(lambda st: paired_tables(st, sel), lambda t: self._on_paired(snap, sel, t),
+                          lambda m: self.paired_note.setText(f"Paired tests failed: {m}"))  # fmt: skip
         if self.plots is not None:
             self.plots.show_snapshot(snap, ref, group)
 

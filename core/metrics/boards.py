@@ -16,7 +16,7 @@ from tiebreak.core.errors import TiebreakError
 from tiebreak.core.formats.safe_write import write_safely
 from tiebreak.core.store import Store
 
-__all__ = ["BoardsSnapshot", "compute_boards", "default_gold", "export_csv", "export_alpaca_eval"]
+__all__ = ["BoardsSnapshot", "compute_boards", "paired_tables", "default_gold", "export_csv", "export_alpaca_eval"]
 
 #: Bootstrap resamples of the GUI's intervals (the CLI's default).
 GUI_RESAMPLES = 2000
@@ -72,7 +72,8 @@ def default_gold(store: Store) -> str | None:
 
 
 def compute_boards(
-    store: Store, *, gold: str | None = None, hourly_rate: float = 18.0, n_resamples: int = GUI_RESAMPLES
+    store: Store, *, gold: str | None = None, hourly_rate: float = 18.0, n_resamples: int = GUI_RESAMPLES,
+    paired: bool = True,
 ) -> BoardsSnapshot:
     """Compute both leaderboards with the CLI's own functions, inside one read transaction.
 
@@ -86,6 +87,9 @@ def compute_boards(
         USD per hour paid to humans (their price per 1,000).
     n_resamples : int
         Bootstrap resamples of the BCa intervals (0: none).
+    paired : bool
+        Also run the paired tests of every panel (False: ``paired`` is empty; compute one panel's
+        with :func:`paired_tables` when it is shown: 50 models are 1,225 tests a panel).
 
     Returns
     -------
@@ -102,7 +106,7 @@ def compute_boards(
         except CliError as exc:
             models = pd.DataFrame()
             notes.append(f"models: {exc}")
-        paired = _paired(store) if not models.empty else {}
+        tests = paired_tables(store) if paired and not models.empty else {}
         gold = gold or default_gold(store)
         evaluators = None
         if gold is not None:
@@ -113,15 +117,23 @@ def compute_boards(
                 notes.append(f"evaluators: {exc}")
         else:
             notes.append("evaluators: no human labels yet (label some to compare the judges with people)")
-    return BoardsSnapshot(models, paired, evaluators, gold, notes)
+    return BoardsSnapshot(models, tests, evaluators, gold, notes)
 
 
-def _paired(store: Store) -> dict[tuple[str, str], pd.DataFrame]:
-    """Holm-corrected paired tests per (reference, group) panel with at least two models."""
+def paired_tables(store: Store, panel: tuple[str, str] | None = None) -> dict[tuple[str, str], pd.DataFrame]:
+    """Holm-corrected paired tests per (reference, group) panel with at least two models.
+
+    Parameters
+    ----------
+    store : Store
+        The database.
+    panel : (reference, group), optional
+        Only this panel (default: every panel).
+    """
     from tiebreak.core.metrics import sql as q
     from tiebreak.core.metrics.paired import paired_matrix, per_instruction_scores
 
-    frame = q.metric_frame(store)
+    frame = q.metric_frame(store, references=[panel[0]], groups=[panel[1]]) if panel else q.metric_frame(store)
     out: dict[tuple[str, str], pd.DataFrame] = {}
     for (ref, group), block in frame.groupby(["generator_1", "annotator"], sort=True):
         scores = per_instruction_scores(block)

@@ -39,7 +39,6 @@ def screen(qtbot, store):
 
 
 def listed(screen):
-    m = screen.list.model()
     return [r["comparison_id"] for r in screen.list.list_model.rows]
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.support.boards_data import add_humans
+from tiebreak.core.metrics.boards import paired_tables
 from tiebreak.core.store import Store
 
 SHOTS = Path("/tmp/shots/app")
@@ -68,8 +69,13 @@ def test_evaluators_board_and_paired_matrix(screen, qtbot):
     assert column(screen.evaluators_view, 0) == ["humans", JUDGE]
     agree = snap.evaluators.loc[JUDGE, "Human agreement"]
     assert column(screen.evaluators_view, 1)[1] == f"{agree:.3g}"
-    screen.select_panel(REF, JUDGE)
+    assert snap.paired.get((REF, JUDGE)) is None  # computed per panel, when shown
+    with qtbot.waitSignal(screen.paired_ready, timeout=60_000, check_params_cb=lambda sel: sel == (REF, JUDGE)):
+        screen.select_panel(REF, JUDGE)
     table = snap.paired[(REF, JUDGE)]
+    store = screen.ctx.store
+    expected = paired_tables(store, (REF, JUDGE))[(REF, JUDGE)]
+    pd.testing.assert_frame_equal(table, expected)
     rec = table.iloc[0]
     models = [screen.paired.horizontalHeaderItem(c).text() for c in range(screen.paired.columnCount())]
     a, b = models.index(rec.model_a), models.index(rec.model_b)
