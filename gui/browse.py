@@ -23,6 +23,7 @@ from tiebreak.gui.browse_list import FilterBar, ListView, refill
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
+from tiebreak.gui.store_job import JobRunner
 
 ALL = "(all)"
 NEXT_KEYS, PREV_KEYS = ("N", "Alt+Right"), ("P", "Alt+Left")
@@ -51,6 +52,8 @@ class BrowseScreen(QWidget):
         self.generator, self.group = self.filters.generator, self.filters.group
         self.filters.changed.connect(self.apply_filter)
         self.filters.go_to.editingFinished.connect(lambda: self.go_to(self.filters.go_to.value()))
+        self.jobs = JobRunner(ctx.store, ctx.db_path, self)  # the list loads off the GUI thread
+        self._list_gen, self.list_loading = 0, False
         self.list = ListView()
         self.list.setObjectName("browseList")
         self.list.picked.connect(self.show_id)
@@ -150,7 +153,6 @@ class BrowseScreen(QWidget):
         keep = self.cursor.ids[self.cursor.index] if self.cursor and self.cursor.ids else None
         try:
             self.cursor = BrowseCursor(self.ctx.store, f=self.filters.value())
-            self.list.fill(browse_sql.list_rows(self.ctx.store, self.cursor.filter))
         except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
             self.ctx.events.status_message.emit(f"Browse: {exc}")
             return
@@ -158,6 +160,17 @@ class BrowseScreen(QWidget):
         if keep is not None:
             self.cursor.seek(keep)
         self.show_current()
+        self._list_gen += 1
+        gen, f, self.list_loading = self._list_gen, self.cursor.filter, True
+        self.jobs.run(lambda st: browse_sql.list_rows(st, f), lambda rows: self._on_rows(rows, gen),
+                      lambda m: self.ctx.events.status_message.emit(f"Browse list: {m}"))  # fmt: skip
+
+    def _on_rows(self, rows: list[dict], generation: int) -> None:
+        if generation == self._list_gen:  # else a newer filter is being listed
+            self.list.fill(rows)
+            self.list_loading = False
+            if self.cursor is not None and self.cursor.ids:
+                self.list.select_id(self.cursor.ids[self.cursor.index])
 
     def apply_browse(self, browse: dict) -> None:
         """Show what another screen asks for (e.g. a clicked plot point: ``generator`` / ``group``)."""

@@ -39,6 +39,10 @@ def screen(qtbot, store):
 
 
 def listed(screen):
+    from PySide6.QtCore import QCoreApplication
+
+    while screen.list_loading:  # the list loads on the next event-loop turn (in-memory database)
+        QCoreApplication.processEvents()
     return [r["comparison_id"] for r in screen.list.list_model.rows]
 
 
@@ -61,6 +65,7 @@ def test_search_dataset_sort_click_and_go_to(screen, qtbot):
     qtbot.waitUntil(lambda: screen.cursor.total == 6)
     screen.filters.dataset.setCurrentText("helpful_base")
     assert screen.cursor.total == 6
+    listed(screen)  # loaded
     screen.list.sortByColumn(0, screen.list.horizontalHeader().sortIndicatorOrder().DescendingOrder)
     assert listed(screen)[0] == screen.ids[5]
     with qtbot.waitSignal(screen.item_shown) as shown:
