@@ -2,7 +2,7 @@
 
 Offscreen, on bench_gui's synthetic database (200,000 annotations). First visit = construct + show +
 one event-loop pass (what the user waits for before the screen or its placeholder appears).
-Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_app_screens.py``; the last line is one JSON object.
+Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_app_screens.py [DB]``; the last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def main() -> int:
 
     app = QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.sqlite"
-        n = build_database(db)
+        given = Path(sys.argv[1]) if len(sys.argv) > 1 else None  # an already built database (read only)
+        db = given or Path(tmp) / "bench.sqlite"
+        n = build_database(db) if given is None else Store(db).counts()["annotations"]
         store = Store(db)
         ctx = AppContext(store=store, db_path=db)
         out: dict[str, float] = {"annotations": n}

@@ -144,7 +144,7 @@ class BrowseScreen(QWidget):
         """Refill the filter lists (new judges or models may exist) and rebuild the list, keeping the item."""
         store = self.ctx.store
         refill(self.generator, browse_sql.candidate_generators(store))
-        refill(self.group, [g["group"] for g in store.groups()])
+        refill(self.group, browse_sql.group_names(store))
         refill(self.filters.dataset, browse_sql.datasets(store))
         self.apply_filter()
 

@@ -64,7 +64,7 @@ class BrowseCursor:
         unknown = sorted(set(generators or ()) - known)
         if unknown:
             raise BrowseError(f"browse: unknown candidate generator(s) {', '.join(unknown)}")
-        if group is not None and group not in {g["group"] for g in store.groups()}:
+        if group is not None and group not in sql.group_names(store):
             raise BrowseError(f"browse: unknown annotator group {group!r}")
         self.store, self.generators, self.group = store, tuple(generators or ()), group
         self.filter = replace(f, generators=self.generators, group=group)

@@ -8,7 +8,7 @@ from typing import Any
 
 from tiebreak.core.store import Store
 
-__all__ = ["BrowseFilter", "candidate_generators", "comparison_ids", "datasets", "flags", "list_rows",
+__all__ = ["BrowseFilter", "candidate_generators", "comparison_ids", "datasets", "flags", "group_names", "list_rows",
            "review_actions", "verdicts"]
 
 _ORDER = "ORDER BY coalesce(i.ordinal, i.id), i.id, c.id"
@@ -139,13 +139,19 @@ def comparison_ids(store: Store, generators: Sequence[str] | None = None, group:
     if group is not None:
         f = replace(f, group=group)
     where, args = _where(f)
+    texts = """JOIN texts ti ON ti.id = i.text_id JOIN outputs o1 ON o1.id = c.output_1_id
+               JOIN texts t1 ON t1.id = o1.text_id JOIN texts t2 ON t2.id = o2.text_id"""
+    sides = f"LEFT JOIN {_SIDES} s ON s.cid = c.id" if f.disagreements else ""
     sql = f"""SELECT c.id FROM comparisons c JOIN instructions i ON i.id = c.instruction_id
-              JOIN texts ti ON ti.id = i.text_id
-              JOIN outputs o1 ON o1.id = c.output_1_id JOIN texts t1 ON t1.id = o1.text_id
-              JOIN outputs o2 ON o2.id = c.output_2_id JOIN texts t2 ON t2.id = o2.text_id
-              LEFT JOIN {_SIDES if f.disagreements else "(SELECT NULL AS cid)"} s ON s.cid = c.id
+              JOIN outputs o2 ON o2.id = c.output_2_id {texts if f.text.strip() else ""} {sides}
               WHERE {where} {_ORDER}"""
     return [int(r[0]) for r in store.conn.execute(sql, args)]
+
+
+def group_names(store: Store) -> list[str]:
+    """Annotator group names (cheap: no annotation counts)."""
+    rows = store.conn.execute("SELECT DISTINCT group_name FROM annotators WHERE group_name IS NOT NULL ORDER BY 1")
+    return [str(r[0]) for r in rows]
 
 
 def datasets(store: Store) -> list[str]:
