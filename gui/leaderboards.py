@@ -68,7 +68,7 @@ class LeaderboardsScreen(QWidget):
         self._panels: list[tuple[str, str]] = []
         self.jobs = JobRunner(ctx.store, ctx.db_path, self)
         self.pool = self.jobs.pool
-        self._generation, self._stale = 0, True
+        self._generation, self._snap_gen, self._stale, self.computing = 0, -1, True, False
         self.panel_combo = QComboBox()
         self.panel_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.panel_combo.currentIndexChanged.connect(lambda _i: self._show_panel())
@@ -126,22 +126,38 @@ class LeaderboardsScreen(QWidget):
 
     def reload(self) -> None:
         """Recompute in the background (paired tests: per panel, when it is shown)."""
-        self._stale = False
+        self._stale, self.computing = False, True
         self._generation += 1
         if self.snapshot is None:
             self.stack.setCurrentWidget(self.placeholder)
-        n, gen = self.n_resamples, self._generation
-        self.jobs.run(lambda st: compute_boards(st, n_resamples=n, paired=False),
-                      lambda snap: self._on_done(snap, gen), lambda m: self._on_failed(m, gen))  # fmt: skip
+        self._compute(0 if self.n_resamples else None)
+
+    def _compute(self, n_resamples: int | None) -> None:
+        """Phase 1 without bootstrap (Wilson intervals, seconds sooner), then with BCa (None: one phase)."""
+        gen, n = self._generation, self.n_resamples if n_resamples is None else n_resamples
+
+        def done(snap: BoardsSnapshot) -> None:
+            self._on_done(snap, gen)
+            if n_resamples == 0 and gen == self._generation:
+                self.notes.setText(self.notes.text() + "\nComputing BCa bootstrap intervals…")
+                self._compute(None)
+            elif gen == self._generation:
+                self.computing = False
+
+        self.jobs.run(lambda st: compute_boards(st, n_resamples=n, paired=False), done,
+                      lambda m: self._on_failed(m, gen))  # fmt: skip
 
     def _on_failed(self, message: str, generation: int) -> None:
+        self.computing = self.computing and generation != self._generation
         self.placeholder.setText(f"The leaderboards could not be computed: {message}")
         self.ctx.events.status_message.emit(f"Leaderboards: {message}")
 
     def _on_done(self, snap: BoardsSnapshot, generation: int) -> None:
         if generation != self._generation:
             return  # an older computation finished after a newer one started
-        self.snapshot = snap
+        if self.snapshot is not None and generation == self._snap_gen:  # phase 2: same data, keep paired
+            snap.paired.update({k: v for k, v in self.snapshot.paired.items() if k not in snap.paired})
+        self.snapshot, self._snap_gen = snap, generation
         current = self.current_panel()
         self._panels = snap.panels
         self.panel_combo.blockSignals(True)

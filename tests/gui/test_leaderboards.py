@@ -36,6 +36,10 @@ def shown(qtbot, screen):
         screen.resize(1024, 640)
         screen.show()
         assert screen.stack.currentWidget() is screen.placeholder  # visible while computing
+    first = screen.snapshot
+    assert first.models["bca_low"].isna().all()  # phase 1: the table without bootstrap, sooner
+    qtbot.waitUntil(lambda: not screen.computing, timeout=60_000)  # phase 2: BCa intervals
+    assert screen.snapshot is not first and screen.snapshot.models["bca_low"].notna().any()
     return screen.snapshot
 
 
@@ -115,6 +119,7 @@ def test_new_labels_recompute_while_visible(screen, qtbot):
         tx.add_annotation(comparison_id=cid, annotator_id=aid, preference=2.0, seconds=10.0)
     with qtbot.waitSignal(screen.snapshot_ready, timeout=60_000) as got:
         screen.ctx.events.annotations_changed.emit(None)
+    qtbot.waitUntil(lambda: not screen.computing, timeout=60_000)
     assert got.args[0].models["n_total"].sum() == before.models["n_total"].sum() + 1
     assert not math.isnan(n_humans)
 
