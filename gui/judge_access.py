@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
@@ -15,7 +16,10 @@ from tiebreak.core.judge.client import (
     resolve_api_key,
 )
 from tiebreak.core.judge.config import JudgeConfig
-from tiebreak.core.judge.estimate import check_connection
+from tiebreak.core.judge.estimate import check_connection, estimate_run
+from tiebreak.core.judge.job import JudgeOptions
+from tiebreak.core.store import Store
+from tiebreak.gui.store_job import JobRunner
 
 
 def _keyring():
@@ -59,9 +63,14 @@ class JudgeAccess(QWidget):
     """
 
     tested = Signal(bool, str)
+    estimated = Signal(str)
 
-    def __init__(self, endpoint: Callable[[], tuple[str | None, JudgeConfig]], parent: QWidget | None = None) -> None:
+    def __init__(self, endpoint: Callable[[], tuple[str | None, JudgeConfig]], store: Store,
+                 db_path: Path | None, parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
+        self.jobs = JobRunner(store, db_path, self)  # the estimate renders every prompt: off the GUI thread
+        self._pending: tuple[JudgeOptions, bool] | None = None
+        self._estimating = False
         self._endpoint, self._session_key, self._probe = endpoint, "", None
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
@@ -92,6 +101,27 @@ class JudgeAccess(QWidget):
         else:
             self.key_note.setText("A key typed here is saved in the OS keyring only "
                                   f"(service {KEYRING_SERVICE!r}); never in the database or settings.")  # fmt: skip
+
+    def request_estimate(self, options: JudgeOptions, batch: bool) -> None:
+        """Estimate the run in the background (the latest request wins; one job at a time)."""
+        self._pending = (options, batch)
+        if not self._estimating:
+            self._next_estimate()
+
+    def _next_estimate(self) -> None:
+        if self._pending is None:
+            self._estimating = False
+            return
+        (options, batch), self._pending, self._estimating = self._pending, None, True
+        self.estimate.setText("Estimating the run…")
+        self.jobs.run(lambda st: estimate_run(st, options, batch=batch).text(), self._estimated,
+                      lambda m: self._estimated(f"No estimate: {m}"))  # fmt: skip
+
+    def _estimated(self, text: str) -> None:
+        if self._pending is None:  # else a newer request replaces this answer
+            self.estimate.setText(text)
+            self.estimated.emit(text)
+        self._next_estimate()
 
     def store_key(self) -> None:
         """Move the typed key to the keyring (or this session's memory) and clear the field."""

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 )  # fmt: skip
 
 from tiebreak.core.judge import JudgeOptions, Progress, Summary, annotator_name
-from tiebreak.core.judge.estimate import estimate_run
 from tiebreak.core.judge.report import format_summary
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.judge_access import JudgeAccess
@@ -128,7 +127,8 @@ class JudgePanel(QWidget):
         self.form_widget = QWidget()
         col = QVBoxLayout(self.form_widget)
         col.addLayout(form)
-        self.access = JudgeAccess(lambda: (self.base_url.text().strip() or None, self.options().effective_config()))
+        self.access = JudgeAccess(lambda: (self.base_url.text().strip() or None, self.options().effective_config()),
+                                  self.ctx.store, self.ctx.db_path)
         col.addWidget(self.access)
         col.addLayout(buttons)
         col.addWidget(self.bar)
@@ -167,8 +167,8 @@ class JudgePanel(QWidget):
     def update_estimate(self, *_args: object) -> None:
         """Show how many comparisons a start would ask and the estimated cost."""
         try:
-            self.access.estimate.setText(estimate_run(self.ctx.store, self.options(), batch=self.batch.isChecked()).text())
-        except Exception as exc:  # noqa: BLE001 - the form is incomplete or the scope is invalid
+            self.access.request_estimate(self.options(), self.batch.isChecked())
+        except ValueError as exc:  # the form is incomplete
             self.access.estimate.setText(f"No estimate: {exc}")
 
     def options(self) -> JudgeOptions:
@@ -290,4 +290,5 @@ class JudgePanel(QWidget):
         self.cancel()
         self.pool.waitForDone(10_000)
         self.access.pool.waitForDone(10_000)
+        self.access.jobs.wait(10_000)
         super().closeEvent(event)

@@ -33,6 +33,7 @@ def panel(qtbot, tmp_path, fake_openai, settings):
     widget.cancel()
     widget.pool.waitForDone(5000)
     widget.access.pool.waitForDone(10_000)
+    widget.access.jobs.wait(10_000)
     store.close()
 
 
@@ -43,12 +44,14 @@ def closed_port() -> int:
 
 
 def test_limit_counts_comparisons_still_to_judge(panel, qtbot, fake_openai):
-    panel.limit.setValue(3)
+    with qtbot.waitSignal(panel.access.estimated, check_params_cb=lambda t: "Will ask 3 " in t):
+        panel.limit.setValue(3)
     assert panel.access.estimate.text().startswith("Will ask 3 comparison(s)")
     assert "$" in panel.access.estimate.text()
     with qtbot.waitSignal(panel.run_finished, timeout=10_000) as first:
         assert panel.start()
     assert first.args[0].judged == 3
+    qtbot.waitUntil(lambda: "3 already judged" in panel.access.estimate.text())
     assert "Will ask 3 comparison(s)" in panel.access.estimate.text() and "3 already judged" in panel.access.estimate.text()
     with qtbot.waitSignal(panel.run_finished, timeout=10_000) as second:
         assert panel.start()
