@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.browse.sql import BrowseFilter
+from tiebreak.core.browse.items import BrowseFilter
 
 ALL = "(all)"
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from tiebreak.core.judge.client import (
@@ -18,8 +18,9 @@ from tiebreak.core.judge.client import (
 from tiebreak.core.judge.config import JudgeConfig
 from tiebreak.core.judge.estimate import check_connection, estimate_run
 from tiebreak.core.judge.job import JudgeOptions
-from tiebreak.core.store import Store
-from tiebreak.gui.store_job import JobRunner
+from tiebreak.gui.store_job import JobRunner, Store
+
+ESTIMATE_DELAY_MS = 250
 
 
 def _keyring():
@@ -71,6 +72,8 @@ class JudgeAccess(QWidget):
         self.jobs = JobRunner(store, db_path, self)  # the estimate renders every prompt: off the GUI thread
         self._pending: tuple[JudgeOptions, bool] | None = None
         self._estimating = False
+        self._debounce = QTimer(self, singleShot=True, interval=ESTIMATE_DELAY_MS)
+        self._debounce.timeout.connect(self._next_estimate)
         self._endpoint, self._session_key, self._probe = endpoint, "", None
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
@@ -105,8 +108,8 @@ class JudgeAccess(QWidget):
     def request_estimate(self, options: JudgeOptions, batch: bool) -> None:
         """Estimate the run in the background (the latest request wins; one job at a time)."""
         self._pending = (options, batch)
-        if not self._estimating:
-            self._next_estimate()
+        if not self._estimating and not self._debounce.isActive():
+            self._debounce.start()  # after the first paint, and once per burst of form edits
 
     def _next_estimate(self) -> None:
         if self._pending is None:

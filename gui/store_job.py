@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from shiboken6 import isValid
 
-from tiebreak.core.store import Store
+from tiebreak.core.sample import open_database
+
+Store = Any  # the GUI does not import tiebreak.core.store (layers contract): a connection object
 
 
 class _Signals(QObject):
@@ -26,7 +29,7 @@ class StoreJob(QRunnable):
 
     def run(self) -> None:  # noqa: D102 - QThreadPool entry point
         try:
-            store = Store(self.db_path)
+            store = open_database(self.db_path)
             try:
                 result = self.fn(store)
             finally:
@@ -50,13 +53,19 @@ class JobRunner(QObject):
     def run(self, fn: Callable[[Store], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
         """Compute ``fn(store)`` and call ``done(result)`` or ``failed(message)`` on the GUI thread."""
         if self.db_path is None:
-            QTimer.singleShot(0, lambda: self._here(fn, done, failed))
+            QTimer.singleShot(0, self, lambda: self._here(fn, done, failed))
             return
         job = StoreJob(Path(self.db_path), fn)
         self._alive.add(job)
-        job.signals.done.connect(lambda r, j=job: (self._alive.discard(j), done(r)))
-        job.signals.failed.connect(lambda m, j=job: (self._alive.discard(j), failed(m)))
+        job.signals.done.connect(lambda r, j=job: self._deliver(j, done, r))
+        job.signals.failed.connect(lambda m, j=job: self._deliver(j, failed, m))
         self.pool.start(job)
+
+    def _deliver(self, job: StoreJob, callback: Callable[[Any], None], value: Any) -> None:
+        """Hand a result over unless the owner (and this runner) was destroyed meanwhile."""
+        if isValid(self):
+            self._alive.discard(job)
+            callback(value)
 
     def _here(self, fn: Callable[[Store], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
         try:

@@ -11,7 +11,9 @@ from tiebreak.core.domain import Pair
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store import Store
 
-__all__ = ["BrowseCursor", "BrowseError", "BrowseItem", "preference_words"]
+__all__ = ["BrowseCursor", "BrowseError", "BrowseFilter", "BrowseItem", "preference_words"]
+
+BrowseFilter = sql.BrowseFilter  # re-exported: the GUI does not import the sql module
 
 
 class BrowseError(TiebreakError, ValueError):
