@@ -22,8 +22,8 @@ SCREENS: list[tuple[str, str]] = [
     ("Review", "tiebreak.gui.review:ReviewScreen"),
     ("Human vs judge", "tiebreak.gui.dashboard:Dashboard"),
     ("Browse", "tiebreak.gui.browse:BrowseScreen"),
-    ("Leaderboards", "tiebreak.gui.leaderboards:LeaderboardsScreen"),
     ("Annotators", "tiebreak.gui.annotators:AnnotatorsScreen"),
+    ("Leaderboards", "tiebreak.gui.leaderboards:LeaderboardsScreen"),
 ]
 
 
