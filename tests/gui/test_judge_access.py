@@ -130,7 +130,8 @@ def test_screenshots(panel, qtbot):
 
     shots = Path("/tmp/shots/app")
     shots.mkdir(parents=True, exist_ok=True)
-    panel.limit.setValue(5)
+    with qtbot.waitSignal(panel.access.estimated, timeout=10_000):
+        panel.limit.setValue(5)
     panel.show()
     with qtbot.waitSignal(panel.access.tested, timeout=10_000):
         panel.access.test()
