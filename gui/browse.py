@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -18,13 +17,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.browse.choices import filter_choices
+from tiebreak.core.browse.choices import filter_choices, list_rows
 from tiebreak.core.browse.items import BrowseCursor, BrowseItem, preference_words
+from tiebreak.gui.browse_list import FilterBar, ListView, refill
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
 from tiebreak.gui.safe_text import plain_label, plain_tooltip
+from tiebreak.gui.store_job import JobRunner
 
 ALL = "(all)"
 NEXT_KEYS, PREV_KEYS = ("N", "Alt+Right"), ("P", "Alt+Left")
@@ -49,12 +50,18 @@ class BrowseScreen(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # n / p work as soon as the tab is shown
         self.cursor: BrowseCursor | None = None
         self._stale = False
-        self.generator = QComboBox()
-        self.group = QComboBox()
-        for combo in (self.generator, self.group):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(10)  # long model names elide; the list shows them whole
-            combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.filters = FilterBar()
+        self.generator, self.group = self.filters.generator, self.filters.group
+        self.filters.changed.connect(self.apply_filter)
+        self.filters.go_to.editingFinished.connect(lambda: self.go_to(self.filters.go_to.value()))
+        self.jobs = JobRunner(ctx.store, ctx.db_path, self)  # the list loads off the GUI thread
+        self._list_gen, self.list_loading = 0, False
+        self.list = ListView()
+        self.list.setObjectName("browseList")
+        self.list.picked.connect(self.show_id)
+        self.marks = QLabel(wordWrap=True)
+        self.marks.setObjectName("browseMarks")
+        self.marks.setTextFormat(Qt.TextFormat.PlainText)
         self.prev_button = QPushButton(f"◀ Previous [{_keys(PREV_KEYS)}]")
         self.next_button = QPushButton(f"Next ▶ [{_keys(NEXT_KEYS)}]")
         self.position = plain_label()
@@ -85,9 +92,7 @@ class BrowseScreen(QWidget):
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
-        for label, combo in (("Candidate", self.generator), ("Annotator group", self.group)):
-            bar.addWidget(QLabel(label))
-            bar.addWidget(combo)
+        bar.addWidget(self.dataset)
         bar.addStretch(1)
         bar.addWidget(self.prev_button)
         bar.addWidget(self.position)
@@ -102,8 +107,9 @@ class BrowseScreen(QWidget):
         body.addWidget(self.table)
         body.setStretchFactor(0, 4)
         body.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        item = QWidget()
+        layout = QVBoxLayout(item)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.empty)
         heading = QHBoxLayout()
@@ -113,6 +119,20 @@ class BrowseScreen(QWidget):
         layout.addLayout(heading)
         layout.addWidget(self.instruction)
         layout.addWidget(body, 1)
+        layout.addWidget(self.marks)
+        side = QWidget()
+        col = QVBoxLayout(side)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.filters)
+        col.addWidget(self.list, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(side)
+        split.addWidget(item)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setChildrenCollapsible(False)
+        QVBoxLayout(self).addWidget(split)
+        self.layout().setContentsMargins(4, 4, 4, 4)
 
     def _action(self, text: str, keys: tuple[str, ...], slot) -> QAction:
         action = QAction(text, self)
@@ -129,26 +149,57 @@ class BrowseScreen(QWidget):
     # -- filters ------------------------------------------------------------------------------
     def reload(self) -> None:
         """Refill the filter lists (new judges or models may exist) and rebuild the list, keeping the item."""
-        generators, groups = filter_choices(self.ctx.store)
-        _refill(self.generator, generators)
-        _refill(self.group, groups)
+        store = self.ctx.store
+        generators, groups, datasets = filter_choices(store)
+        refill(self.generator, generators)
+        refill(self.group, groups)
+        refill(self.filters.dataset, datasets)
         self.apply_filter()
 
     def apply_filter(self) -> None:
         """Rebuild the list under the chosen filters; stay on the same comparison when it is kept."""
         keep = self.cursor.ids[self.cursor.index] if self.cursor and self.cursor.ids else None
-        generator, group = self.generator.currentText(), self.group.currentText()
         try:
-            self.cursor = BrowseCursor(self.ctx.store, None if generator in (ALL, "") else [generator],
-                                       None if group in (ALL, "") else group)  # fmt: skip
+            self.cursor = BrowseCursor(self.ctx.store, f=self.filters.value())
         except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
             self.ctx.events.status_message.emit(f"Browse: {exc}")
             return
+        self.filters.go_to.setMaximum(max(self.cursor.total, 1))
         if keep is not None:
             self.cursor.seek(keep)
         self.show_current()
+        self._list_gen += 1
+        gen, f, self.list_loading = self._list_gen, self.cursor.filter, True
+        self.jobs.run(lambda st: list_rows(st, f), lambda rows: self._on_rows(rows, gen),
+                      lambda m: self.ctx.events.status_message.emit(f"Browse list: {m}"))  # fmt: skip
+
+    def _on_rows(self, rows: list[dict], generation: int) -> None:
+        if generation == self._list_gen:  # else a newer filter is being listed
+            self.list.fill(rows)
+            self.list_loading = False
+            if self.cursor is not None and self.cursor.ids:
+                self.list.select_id(self.cursor.ids[self.cursor.index])
+
+    def apply_browse(self, browse: dict) -> None:
+        """Show what another screen asks for (e.g. a clicked plot point: ``generator`` / ``group``)."""
+        self.reload()
+        self.filters.set_browse(browse)
 
     # -- navigation ---------------------------------------------------------------------------
+    def show_id(self, comparison_id: int) -> None:
+        """Show ``comparison_id`` if the filter contains it (a click in the list)."""
+        if self.cursor is not None and self.cursor.seek(comparison_id):
+            self.show_current()
+
+    def go_to(self, position: int) -> None:
+        """Jump to a 1-based position under the filter (out of range: a status message)."""
+        try:
+            if self.cursor is not None:
+                self.cursor.go_to(position)
+                self.show_current()
+        except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
+            self.ctx.events.status_message.emit(f"Browse: {exc}")
+
     def next(self) -> None:
         """Show the next comparison (stays on the last one)."""
         self._step(1)
@@ -188,6 +239,8 @@ class BrowseScreen(QWidget):
         self.left.show_output(pair.output_1, raw=False)
         self.right.show_output(pair.output_2, raw=False)
         self._fill_table(item)
+        self.marks.setText(_marks(item))
+        self.list.select_id(pair.comparison_id)
         self.item_shown.emit(pair.comparison_id)
 
     def _fit_instruction(self) -> None:
@@ -232,17 +285,17 @@ class BrowseScreen(QWidget):
             self.reload()
 
 
-def _refill(combo: QComboBox, names: list[str]) -> None:
-    """Replace a combo's entries with ``(all)`` + ``names``, keeping the selection if still present."""
-    current = combo.currentText()
-    items = [ALL, *names]
-    if [combo.itemText(i) for i in range(combo.count())] == items:
-        return
-    blocked = combo.blockSignals(True)
-    combo.clear()
-    combo.addItems(items)
-    combo.setCurrentIndex(max(combo.findText(current), 0))
-    combo.blockSignals(blocked)
+def _marks(item: BrowseItem) -> str:
+    """Flags and review actions of an item in words (empty when there are none)."""
+    pair, lines = item.pair, []
+    for f in item.flags:
+        lines.append(f"⚑ flagged by {f['annotator'] or 'someone'}" + (f": {f['note']}" if f["note"] else ""))
+    for r in item.reviews:
+        final = preference_words(r["final_preference"], pair.generator_1, pair.generator_2)
+        verb = "accepted" if r["action"] == "accept" else "overrode"
+        lines.append(f"Review: {r['reviewer']} {verb} {r['judge_group']} → {final}"
+                     + (f" ({r['reason']})" if r["reason"] else ""))  # fmt: skip
+    return "\n".join(lines)
 
 
 def _keys(keys: tuple[str, ...]) -> str:

@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.judge import JudgeOptions, Progress, Summary, annotator_name, resolve_api_key
+from tiebreak.core.judge import JudgeOptions, Progress, Summary, annotator_name
 from tiebreak.core.judge.report import format_summary
 from tiebreak.gui.context import AppContext
+from tiebreak.gui.judge_access import JudgeAccess
 from tiebreak.gui.judge_configs import JudgeConfigEditor
 from tiebreak.gui.safe_text import plain_label
 from tiebreak.gui.workers import JudgeWorker
@@ -73,6 +74,9 @@ class JudgePanel(QWidget):
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.configs.selected.connect(self._config_selected)
+        for sig in (self.limit.valueChanged, self.seeds.editingFinished, self.force.toggled, self.batch.toggled,
+                    self.both_orders.toggled, self.reference.currentIndexChanged, self.generators.itemSelectionChanged):
+            sig.connect(self.update_estimate)  # fmt: skip
         self.reload()
         self._config_selected(self.configs.current_name())
         app = QCoreApplication.instance()
@@ -123,6 +127,9 @@ class JudgePanel(QWidget):
         self.form_widget = QWidget()
         col = QVBoxLayout(self.form_widget)
         col.addLayout(form)
+        self.access = JudgeAccess(lambda: (self.base_url.text().strip() or None, self.options().effective_config()),
+                                  self.ctx.store, self.ctx.db_path)
+        col.addWidget(self.access)
         col.addLayout(buttons)
         col.addWidget(self.bar)
         col.addWidget(self.status, 1)
@@ -155,6 +162,14 @@ class JudgePanel(QWidget):
             self.model.setPlaceholderText(config.model)
             self.seeds.setText(",".join(map(str, config.seeds)))
             self.both_orders.setChecked(config.both_orders)
+        self.update_estimate()
+
+    def update_estimate(self, *_args: object) -> None:
+        """Show how many comparisons a start would ask and the estimated cost."""
+        try:
+            self.access.request_estimate(self.options(), self.batch.isChecked())
+        except ValueError as exc:  # the form is incomplete
+            self.access.estimate.setText(f"No estimate: {exc}")
 
     def options(self) -> JudgeOptions:
         """The run described by the form.
@@ -196,7 +211,8 @@ class JudgePanel(QWidget):
         except ValueError as exc:
             self.status.setText(str(exc))
             return False
-        self.worker = JudgeWorker(self.ctx.db_path, options, resolve_api_key(),
+        self.update_estimate()
+        self.worker = JudgeWorker(self.ctx.db_path, options, self.access.api_key(),
                                   batch=self.batch.isChecked(), poll_interval=self.poll_seconds)  # fmt: skip
         self.worker.signals.progress.connect(self._on_progress)
         self.worker.signals.finished.connect(self._on_finished)
@@ -253,6 +269,7 @@ class JudgePanel(QWidget):
 
     def _on_finished(self, summary: Summary, run_id: int) -> None:
         self._done()
+        self.update_estimate()
         self.cost.setText(f"${summary.dollars:.4f}")
         if self.bar.maximum() == 0:
             self.bar.setRange(0, 1)
@@ -272,4 +289,6 @@ class JudgePanel(QWidget):
         """Cancel a running judge and wait for its thread before the panel goes away."""
         self.cancel()
         self.pool.waitForDone(10_000)
+        self.access.pool.waitForDone(10_000)
+        self.access.jobs.wait(10_000)
         super().closeEvent(event)

@@ -24,6 +24,7 @@ SCREENS: list[tuple[str, str]] = [
     ("Browse", "tiebreak.gui.browse:BrowseScreen"),
     ("Annotators", "tiebreak.gui.annotators:AnnotatorsScreen"),
     ("Coordinator", "tiebreak.gui.coordinator:CoordinatorScreen"),
+    ("Leaderboards", "tiebreak.gui.leaderboards:LeaderboardsScreen"),
 ]
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tiebreak.core.browse import sql
 from tiebreak.core.domain import Pair
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store import Store
 
-__all__ = ["BrowseCursor", "BrowseError", "BrowseItem", "preference_words"]
+__all__ = ["BrowseCursor", "BrowseError", "BrowseFilter", "BrowseItem", "preference_words"]
+
+BrowseFilter = sql.BrowseFilter  # re-exported: the GUI does not import the sql module
 
 
 class BrowseError(TiebreakError, ValueError):
@@ -47,20 +49,28 @@ class BrowseItem:
     position: int
     total: int
     verdicts: list[dict] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)
+    reviews: list[dict] = field(default_factory=list)
 
 
 class BrowseCursor:
     """A position in the filtered list of comparisons; next / previous never wrap around."""
 
-    def __init__(self, store: Store, generators: Sequence[str] | None = None, group: str | None = None) -> None:
+    def __init__(self, store: Store, generators: Sequence[str] | None = None, group: str | None = None,
+                 f: sql.BrowseFilter | None = None) -> None:  # fmt: skip
+        f = f or sql.BrowseFilter()
+        generators, group = generators or f.generators, group if group is not None else f.group
+        if f.dataset is not None and f.dataset not in sql.datasets(store):
+            raise BrowseError(f"browse: unknown dataset {f.dataset!r}")
         known = set(sql.candidate_generators(store))
         unknown = sorted(set(generators or ()) - known)
         if unknown:
             raise BrowseError(f"browse: unknown candidate generator(s) {', '.join(unknown)}")
-        if group is not None and group not in {g["group"] for g in store.groups()}:
+        if group is not None and group not in sql.group_names(store):
             raise BrowseError(f"browse: unknown annotator group {group!r}")
         self.store, self.generators, self.group = store, tuple(generators or ()), group
-        self.ids = sql.comparison_ids(store, self.generators, group)
+        self.filter = replace(f, generators=self.generators, group=group)
+        self.ids = sql.comparison_ids(store, f=self.filter)
         self.index = 0
 
     @property
@@ -73,7 +83,8 @@ class BrowseCursor:
         if not self.ids:
             return None
         cid = self.ids[self.index]
-        return BrowseItem(self.store.pair(cid), self.index + 1, self.total, sql.verdicts(self.store, cid))
+        return BrowseItem(self.store.pair(cid), self.index + 1, self.total, sql.verdicts(self.store, cid),
+                          sql.flags(self.store, cid), sql.review_actions(self.store, cid))
 
     def move(self, step: int) -> bool:
         """Move by ``step`` items (clamped to the list); True when the position changed."""

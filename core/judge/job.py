@@ -128,6 +128,32 @@ class Summary:
         return out
 
 
+def pending(
+    cands: list[Candidate], done: dict[tuple[int, int], int], seeds: tuple[int, ...], *,
+    force: bool = False, limit: int | None = None,
+) -> tuple[list[tuple[Candidate, int, int | None]], int]:
+    """(comparison, seed, replaced annotation) still to judge, and how many are already judged.
+
+    ``limit`` counts comparisons still to judge (with at least one seed to ask), not comparisons
+    in the database: a rerun with the same limit judges the next ones.
+    """
+    out: list[tuple[Candidate, int, int | None]] = []
+    already = taken = 0
+    for cand in cands:
+        if limit is not None and taken >= limit:
+            break
+        new = []
+        for seed in seeds:
+            previous = done.get((cand.comparison_id, seed))
+            if previous is not None and not force:
+                already += 1
+                continue
+            new.append((cand, seed, previous))
+        taken += bool(new)
+        out.extend(new)
+    return out, already
+
+
 def _without_userinfo(url: str | None) -> str | None:
     """The endpoint URL without any ``user:password@`` part (never stored)."""
     if not url:
@@ -219,17 +245,13 @@ class JudgeJob:
         sources = ("judge", "import") if self.config.alpaca is not None else ("judge",)
         done = sql.judged(self.store, self.annotator_id, sources)
         cands = sql.candidates(self.store, reference=o.reference, generators=list(o.generators) or None,
-                               limit=o.limit, labelled_by=o.labelled_by)  # fmt: skip
+                               labelled_by=o.labelled_by)  # fmt: skip
+        todo, self.summary.already = pending(cands, done, self.seeds, force=o.force, limit=o.limit)
         tasks = []
-        for cand in cands:
-            for seed in self.seeds:
-                previous = done.get((cand.comparison_id, seed))
-                if previous is not None and not o.force:
-                    self.summary.already += 1
-                    continue
-                swapped = order_swapped(self.config, cand.instruction, cand.output_1, cand.output_2, seed)
-                orders = (swapped, not swapped) if self.config.both_orders else (swapped,)
-                tasks.append(Task(cand, seed, swapped, orders, replaces=previous))
+        for cand, seed, previous in todo:
+            swapped = order_swapped(self.config, cand.instruction, cand.output_1, cand.output_2, seed)
+            orders = (swapped, not swapped) if self.config.both_orders else (swapped,)
+            tasks.append(Task(cand, seed, swapped, orders, replaces=previous))
         self.summary.planned = len(tasks)
         return tasks
 

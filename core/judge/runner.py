@@ -95,6 +95,9 @@ class _OnlineRun:
             return await self.client.post("/chat/completions", body=body, cast_to=str)
 
         def count_retry(attempt: int, exc: BaseException, delay: float) -> None:
+            refused = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
+            if refused and summary.calls == 0:
+                raise exc  # unreachable before any answer: fail now with the reason, not after the backoff
             summary.retries += 1
             log.info("retry %d in %.2fs after %s", attempt + 1, delay, describe(exc, self.key)[0])
 
