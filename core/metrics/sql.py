@@ -12,6 +12,7 @@ from tiebreak.core.store import Store, UnknownName, text_sha1
 
 __all__ = [
     "metric_frame",
+    "lean_frame",
     "winrate_sums",
     "winrate_sums_scan",
     "winrate_accumulators",
@@ -78,6 +79,68 @@ def metric_frame(
     frame = pd.read_sql_query(_FRAME_SQL.format(where=" ".join(where)), store.conn, params=args)
     frame["preference"] = frame["preference"].astype(float)
     return frame
+
+
+_LEAN_SQL = """
+    SELECT a.id, a.comparison_id, c.instruction_id, c.output_1_id, c.output_2_id, a.annotator_id, a.seed,
+           a.preference
+    FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
+    WHERE a.retracted_at IS NULL ORDER BY a.id
+"""
+
+
+def lean_frame(
+    store: Store,
+    *,
+    groups: Sequence[str] | None = None,
+    references: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """:func:`metric_frame`'s rows and columns read as integer arrays (no join on texts per row).
+
+    Reads the annotations with their comparison's output ids (integers only), then the outputs'
+    generator and length once per output and the annotators' group and kind once per
+    annotator, and puts them together with numpy. Same rows, order, values and dtypes as
+    :func:`metric_frame` (the leaderboard's frame at 170,000 annotations). Filters as
+    :func:`metric_frame` (candidates are not filtered here).
+    """
+    check_groups(store, groups or [])
+    check_generators(store, references or [])
+    rows = store.conn.execute(_LEAN_SQL).fetchall()
+    cols = ["annotation_id", "comparison_id", "instruction_id", "generator_1", "generator_2", "length_1",
+            "length_2", "same_output", "annotator", "annotator_kind", "seed", "preference"]  # fmt: skip
+    if not rows:
+        return metric_frame(store, groups=groups, references=references)
+    ids = np.array([r[:7] for r in rows], dtype=np.int64)
+    pref = np.array([r[7] for r in rows], dtype=float)  # None -> NaN, as metric_frame's astype(float)
+    outs = store.conn.execute("SELECT o.id, o.generator, o.text_id, t.length FROM outputs o JOIN texts t ON t.id = o.text_id").fetchall()
+    size = max(o[0] for o in outs) + 1
+    gen_names = sorted({o[1] for o in outs})
+    code = {g: i for i, g in enumerate(gen_names)}
+    gen, text, length = (np.full(size, -1, dtype=np.int64) for _ in range(3))
+    for oid, g, tid, ln in outs:
+        gen[oid], text[oid], length[oid] = code[g], tid, ln
+    ann = store.conn.execute("SELECT id, group_name, kind FROM annotators").fetchall()
+    a_size = max(a[0] for a in ann) + 1
+    a_names = sorted({(a[1], a[2]) for a in ann})
+    a_code = np.full(a_size, -1, dtype=np.int64)
+    for aid, g, k in ann:
+        a_code[aid] = a_names.index((g, k))
+    o1, o2, ac = ids[:, 3], ids[:, 4], a_code[ids[:, 5]]
+    g_arr = np.array(gen_names, dtype=object)
+    an_arr = np.array([g for g, _ in a_names], dtype=object)
+    kind_arr = np.array([k for _, k in a_names], dtype=object)
+    frame = pd.DataFrame({
+        "annotation_id": ids[:, 0], "comparison_id": ids[:, 1], "instruction_id": ids[:, 2],
+        "generator_1": g_arr[gen[o1]], "generator_2": g_arr[gen[o2]], "length_1": length[o1],
+        "length_2": length[o2], "same_output": (text[o1] == text[o2]).astype(np.int64),
+        "annotator": an_arr[ac], "annotator_kind": kind_arr[ac], "seed": ids[:, 6], "preference": pref,
+    }, columns=cols)  # fmt: skip
+    keep = np.ones(len(frame), dtype=bool)
+    if groups:
+        keep &= frame["annotator"].isin(groups).to_numpy()
+    if references:
+        keep &= frame["generator_1"].isin(references).to_numpy()
+    return frame if keep.all() else frame[keep].reset_index(drop=True)
 
 
 def _filters(
