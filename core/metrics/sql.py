@@ -83,10 +83,12 @@ def metric_frame(
 
 _LEAN_SQL = """
     SELECT a.id, a.comparison_id, c.instruction_id, c.output_1_id, c.output_2_id, a.annotator_id, a.seed,
-           a.preference
+           coalesce(a.preference, -1.0)
     FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
     WHERE a.retracted_at IS NULL ORDER BY a.id
 """
+_LEAN_COLUMNS = ["annotation_id", "comparison_id", "instruction_id", "generator_1", "generator_2", "length_1",
+                 "length_2", "same_output", "annotator", "annotator_kind", "seed", "preference"]  # fmt: skip
 
 
 def lean_frame(
@@ -95,46 +97,42 @@ def lean_frame(
     groups: Sequence[str] | None = None,
     references: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """:func:`metric_frame`'s rows and columns read as integer arrays (no join on texts per row).
+    """:func:`metric_frame`'s rows and columns read as numbers (no join on texts per annotation).
 
-    Reads the annotations with their comparison's output ids (integers only), then the outputs'
-    generator and length once per output and the annotators' group and kind once per
-    annotator, and puts them together with numpy. Same rows, order, values and dtypes as
-    :func:`metric_frame` (the leaderboard's frame at 170,000 annotations). Filters as
-    :func:`metric_frame` (candidates are not filtered here).
+    Reads the annotations with their comparison's output ids (numbers only, converted by numpy
+    in one step), the outputs' generator and length once per output and the annotators' group
+    and kind once per annotator, and puts them together by indexing. Same rows, order, values
+    and dtypes as :func:`metric_frame` (the leaderboard's frame at 170,000 annotations).
+    Filters as :func:`metric_frame` (candidates are not filtered here).
     """
     check_groups(store, groups or [])
     check_generators(store, references or [])
     rows = store.conn.execute(_LEAN_SQL).fetchall()
-    cols = ["annotation_id", "comparison_id", "instruction_id", "generator_1", "generator_2", "length_1",
-            "length_2", "same_output", "annotator", "annotator_kind", "seed", "preference"]  # fmt: skip
     if not rows:
         return metric_frame(store, groups=groups, references=references)
-    ids = np.array([r[:7] for r in rows], dtype=np.int64)
-    pref = np.array([r[7] for r in rows], dtype=float)  # None -> NaN, as metric_frame's astype(float)
-    outs = store.conn.execute("SELECT o.id, o.generator, o.text_id, t.length FROM outputs o JOIN texts t ON t.id = o.text_id").fetchall()
-    size = max(o[0] for o in outs) + 1
-    gen_names = sorted({o[1] for o in outs})
-    code = {g: i for i, g in enumerate(gen_names)}
-    gen, text, length = (np.full(size, -1, dtype=np.int64) for _ in range(3))
-    for oid, g, tid, ln in outs:
-        gen[oid], text[oid], length[oid] = code[g], tid, ln
+    num = np.array(rows, dtype=float)  # ids are exact in float64 (< 2^53); the schema's preferences are >= 0
+    ids = num[:, :7].astype(np.int64)
+    pref = np.where(num[:, 7] < 0, np.nan, num[:, 7])
+    o_id, o_gen, o_text, o_len = zip(*store.conn.execute(
+        "SELECT o.id, o.generator, o.text_id, t.length FROM outputs o JOIN texts t ON t.id = o.text_id"
+    ).fetchall(), strict=True)  # fmt: skip
+    o_idx = np.asarray(o_id, dtype=np.int64)
+    codes, gen_names = pd.factorize(np.asarray(o_gen, dtype=object))
+    gen, text, length = (np.full(int(o_idx.max()) + 1, -1, dtype=np.int64) for _ in range(3))
+    gen[o_idx], text[o_idx], length[o_idx] = codes, o_text, o_len
     ann = store.conn.execute("SELECT id, group_name, kind FROM annotators").fetchall()
-    a_size = max(a[0] for a in ann) + 1
-    a_names = sorted({(a[1], a[2]) for a in ann})
-    a_code = np.full(a_size, -1, dtype=np.int64)
-    for aid, g, k in ann:
-        a_code[aid] = a_names.index((g, k))
+    a_code = np.full(max(a[0] for a in ann) + 1, -1, dtype=np.int64)
+    for n, (aid, _, _) in enumerate(ann):
+        a_code[aid] = n
     o1, o2, ac = ids[:, 3], ids[:, 4], a_code[ids[:, 5]]
-    g_arr = np.array(gen_names, dtype=object)
-    an_arr = np.array([g for g, _ in a_names], dtype=object)
-    kind_arr = np.array([k for _, k in a_names], dtype=object)
+    g_arr = np.asarray(gen_names, dtype=object)
+    an_arr, kind_arr = (np.array([a[k] for a in ann], dtype=object) for k in (1, 2))
     frame = pd.DataFrame({
         "annotation_id": ids[:, 0], "comparison_id": ids[:, 1], "instruction_id": ids[:, 2],
         "generator_1": g_arr[gen[o1]], "generator_2": g_arr[gen[o2]], "length_1": length[o1],
         "length_2": length[o2], "same_output": (text[o1] == text[o2]).astype(np.int64),
         "annotator": an_arr[ac], "annotator_kind": kind_arr[ac], "seed": ids[:, 6], "preference": pref,
-    }, columns=cols)  # fmt: skip
+    }, columns=_LEAN_COLUMNS)  # fmt: skip
     keep = np.ones(len(frame), dtype=bool)
     if groups:
         keep &= frame["annotator"].isin(groups).to_numpy()
