@@ -190,12 +190,13 @@ def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem
                     o1, o2 = (r[11], r[6]) if p.kind == "repeat" else (r[6], r[6])
                 comparisons.append((cid, r[1], o1, o2))
                 items.append((cid, key, n, int(p.swapped)))
-            tx.executemany("INSERT INTO texts (id, sha1, body, length) VALUES (?, ?, ?, ?)", list(texts.values()))
-            tx.executemany("INSERT INTO instructions (id, text_id, dataset) VALUES (?, ?, ?)", list(instructions.values()))
-            tx.executemany("INSERT INTO outputs (id, instruction_id, generator, text_id) VALUES (?, ?, ?, ?)", list(outputs.values()))
+            # rows in id order: appended to each table's b-tree instead of inserted at random places
+            tx.executemany("INSERT INTO texts (id, sha1, body, length) VALUES (?, ?, ?, ?)", sorted(texts.values()))
+            tx.executemany("INSERT INTO instructions (id, text_id, dataset) VALUES (?, ?, ?)", sorted(instructions.values()))
+            tx.executemany("INSERT INTO outputs (id, instruction_id, generator, text_id) VALUES (?, ?, ?, ?)", sorted(outputs.values()))
             tx.execute(_LENGTH_SUMS_SQL)  # what the dropped trigger would have summed, in one statement
             tx.execute(length_trigger)
-            tx.executemany("INSERT INTO comparisons (id, instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?, ?)", comparisons)
+            tx.executemany("INSERT INTO comparisons (id, instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?, ?)", sorted(comparisons))
             tx.executemany("INSERT INTO crowd_pack_items (comparison_id, item_key, position, swapped) VALUES (?, ?, ?, ?)", items)
             tx.executemany("INSERT INTO crowd_pack (key, value) VALUES (?, ?)", list(identity.items()))
             tx.execute("UPDATE database_info SET value = ? WHERE key = 'id'", (uuid.uuid4().hex,))  # its own identity
