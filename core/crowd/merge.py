@@ -146,8 +146,10 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
         tx.executemany(
             f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, seq, merged_at, {', '.join(cols)})"
             f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(cols))})",
-            [(round_id, info.pack_uuid, annotator_id, e["seq"] or 0, now, *get(e)) for e in new],
-        )
+            # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
+            sorted(((round_id, info.pack_uuid, annotator_id, e["seq"] or 0, now, *get(e)) for e in new),
+                   key=itemgetter(5)),
+        )  # fmt: skip
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
     changed = 0
     if any(e["kind"] in ("label", "retraction", "redo") for e in new):
@@ -222,7 +224,7 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, eve
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'label', ?, ?, ?, ?)", rows,
     )  # fmt: skip
     tx.executemany("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
-                   " VALUES (?, ?, ?, ?, ?)", links)  # fmt: skip
+                   " VALUES (?, ?, ?, ?, ?)", sorted(links, key=itemgetter(2)))  # fmt: skip
     return len(retract) + len(rows)
 
 
