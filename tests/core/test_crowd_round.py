@@ -227,3 +227,25 @@ def test_round_cli(tmp_path, capsys):
     assert "off" in capsys.readouterr().out
     assert cli_main(["export", "--db", db, "--format", "jsonl", "-o", str(tmp_path / "e.jsonl"), "--exclude", "nobody"]) == 2
     assert "unknown annotator(s) nobody" in capsys.readouterr().err
+
+
+def test_a_pack_built_in_bulk_is_an_ordinary_consistent_database(tmp_path):
+    """Built without journal, fsync or FK checks and with the length trigger off: the finished pack
+    has a DELETE journal, no .part left, sound foreign keys, the trigger back and exact length sums."""
+    _, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=1, identical=1)
+    path = made.packs["ann"]
+    assert not list(path.parent.glob("*.part"))
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'generator_length_sums_insert'"
+    ).fetchone()[0] == 1
+    recount = conn.execute(
+        "SELECT o.generator, count(*), sum(t.length) FROM outputs o JOIN texts t ON t.id = o.text_id"
+        " GROUP BY o.generator ORDER BY 1"
+    ).fetchall()
+    kept = conn.execute("SELECT generator, n_outputs, total_chars FROM generator_length_sums ORDER BY 1").fetchall()
+    assert kept == recount and len(kept) > 1
+    conn.close()
