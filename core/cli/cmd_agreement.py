@@ -76,8 +76,7 @@ def compute(
     from tiebreak.core.metrics.judge import judge_metrics
 
     names, notes = select_judges(store, gold, judges), list[str]()
-    frame = select_labels(store, store.annotations_frame(groups=[gold, *names]), gold, exclude, exclude_gold,
-                          per_item, notes)  # fmt: skip
+    frame = select_labels(store, labels_frame(store, gold, names), gold, exclude, exclude_gold, per_item, notes)
     gold_cids = set(frame.loc[frame["annotator"] == gold, "comparison_id"])
     overlap = frame[frame["comparison_id"].isin(gold_cids)].groupby("annotator").size()
     keep = [n for n in names if n in overlap.index]
@@ -98,6 +97,26 @@ def compute(
     if n_missing_time:
         table.attrs["notes"].append(f"{gold}: {n_missing_time} label(s) without recorded seconds (not in price/time)")
     return table
+
+
+def labels_frame(store: Store, gold: str, judges: list[str]) -> pd.DataFrame:
+    """The labels of the gold group and the judges, texts only on the gold's comparisons.
+
+    Equal to ``store.annotations_frame(groups=[gold, *judges])`` on every comparison the gold
+    group labelled; elsewhere (judge labels the metrics leave out, e.g. 170,000 leaderboard
+    verdicts) instruction and outputs are left empty instead of loading every text.
+    """
+    import pandas as pd
+
+    with store.snapshot():
+        gold_rows = store.annotations_frame(groups=[gold])
+        others = store.annotations_frame(groups=[j for j in judges if j != gold], with_texts=False) if judges else None
+    if others is None or others.empty:
+        return gold_rows
+    texts = gold_rows.drop_duplicates("comparison_id").set_index("comparison_id")[["instruction", "output_1", "output_2"]]
+    others = others.join(texts, on="comparison_id")
+    both = pd.concat([gold_rows, others[gold_rows.columns]], ignore_index=True)
+    return both.sort_values("annotation_id", kind="stable").reset_index(drop=True)
 
 
 def select_labels(

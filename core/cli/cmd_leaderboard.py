@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `ti
 
     from tiebreak.core.store import Store
 
-CLI_RESAMPLES = 2000
+#: Default: analytic (tie-adjusted Wilson) intervals only; BCa bootstrap on request (--resamples N).
+CLI_RESAMPLES = 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", default="community", choices=["minimal", "verified", "community", "dev"],
                    help="the csv's mode column (AlpacaEval's leaderboard modes; default community)")  # fmt: skip
     p.add_argument(
-        "--resamples", type=int, default=CLI_RESAMPLES, help="bootstrap resamples (0: no BCa)"
-    )
+        "--resamples", type=int, default=CLI_RESAMPLES,
+        help="BCa bootstrap resamples per model, e.g. 2000 (default 0: analytic Wilson intervals only, fast)",
+    )  # fmt: skip
     cli.add_exclude_argument(p)
     p.set_defaults(func=run)
 
@@ -73,7 +75,7 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
     # Both are read in one read transaction: one snapshot, even while another process labels.
     with store.snapshot():
         sums = q.winrate_sums(store, groups=groups, references=refs)
-        frame = q.metric_frame(store, groups=groups, references=refs)
+        frame = q.lean_frame(store, groups=groups, references=refs)  # integer reads, no texts
         lengths = q.avg_lengths(store)
         rows = from_sums(sums, lengths)
         dropped = annotation_ids_of(store, cli.excluded(store, getattr(args, "exclude", None)))
@@ -107,6 +109,13 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
     )  # fmt: skip
 
 
+def interval_method(args: argparse.Namespace) -> str:
+    """Which intervals the output holds (printed with the table, a field of the JSON rows)."""
+    if args.resamples > 0:
+        return f"Wilson 95% (analytic) and BCa 95% bootstrap ({args.resamples} resamples)"
+    return "Wilson 95% (analytic); BCa bootstrap not computed (ask with --resamples N, e.g. 2000)"
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the leaderboard."""
     from tiebreak.core.formats.leaderboard_csv import leaderboard_csv
@@ -117,11 +126,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.format == "table":
-        print(render_table(table))
+        print(render_table(table, bca=args.resamples > 0))
+        print(f"intervals: {interval_method(args)}")
         return 0
     if args.format == "csv":  # compute() checked that there is one annotator and reference
         print(leaderboard_csv(table, mode=args.mode), end="")
         return 0
+    table["interval_method"] = interval_method(args)
     print(json.dumps(to_records(table), indent=2))
     return 0
 
@@ -144,8 +155,11 @@ def _pct(v: float) -> str:
     return "—" if v is None or math.isnan(v) else f"{100 * v:.2f}"
 
 
-def render_table(table: pd.DataFrame) -> str:
-    """Human-readable blocks per (annotator, reference), percent with intervals and notes."""
+def render_table(table: pd.DataFrame, bca: bool = True) -> str:
+    """Human-readable blocks per (annotator, reference), percent with intervals and notes.
+
+    Without ``bca`` the BCa column (not computed) is left out.
+    """
     import pandas as pd
 
     lines = []
@@ -159,7 +173,7 @@ def render_table(table: pd.DataFrame) -> str:
             rows.append({
                 "model": model, "win_rate": _pct(r.win_rate), "± SE": _pct(r.standard_error),
                 "Wilson 95%": f"{_pct(r.wilson_low)}–{_pct(r.wilson_high)}",
-                "BCa 95%": f"{_pct(r.bca_low)}–{_pct(r.bca_high)}",
+                **({"BCa 95%": f"{_pct(r.bca_low)}–{_pct(r.bca_high)}"} if bca else {}),
                 "LC": _pct(r.length_controlled_winrate), "LC SE": _pct(r.lc_standard_error),
                 "discrete": _pct(r.discrete_win_rate),
                 "W/L/D": f"{r.n_wins}/{r.n_wins_base}/{r.n_draws}", "n": int(r.n_total),

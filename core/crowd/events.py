@@ -19,6 +19,12 @@ EVENT_KINDS = ("label", "retraction", "redo", "skip", "flag", "session_start", "
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
+def _head(path: Path) -> bytes:
+    """The first 16 bytes of a file (the SQLite header magic), without reading the rest."""
+    with path.open("rb") as f:
+        return f.read(16)
+
+
 @dataclass
 class PackEvents:
     """A pack's identity and its events in the order they happened (``seq``)."""
@@ -50,7 +56,7 @@ def pack_summary(path: str | Path) -> tuple[PackInfo, int, int] | None:
     """
     p = Path(path)
     try:
-        if not p.is_file() or p.read_bytes()[:16] != _SQLITE_MAGIC:
+        if not p.is_file() or _head(p) != _SQLITE_MAGIC:
             return None
         conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
     except (OSError, sqlite3.Error):
@@ -95,7 +101,7 @@ def read_events(path: str | Path) -> PackEvents:
     """
     p = Path(path)
     try:
-        head = p.read_bytes()[:16] if p.is_file() else None
+        head = _head(p) if p.is_file() else None
     except OSError as exc:
         raise RoundError(f"{p}: cannot read: {exc.strerror or exc}") from exc
     if head is None:

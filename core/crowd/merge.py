@@ -146,8 +146,10 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
         tx.executemany(
             f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, seq, merged_at, {', '.join(cols)})"
             f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(cols))})",
-            [(round_id, info.pack_uuid, annotator_id, e["seq"] or 0, now, *get(e)) for e in new],
-        )
+            # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
+            sorted(((round_id, info.pack_uuid, annotator_id, e["seq"] or 0, now, *get(e)) for e in new),
+                   key=itemgetter(5)),
+        )  # fmt: skip
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
     changed = 0
     if any(e["kind"] in ("label", "retraction", "redo") for e in new):
@@ -216,17 +218,67 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, eve
             ann_id, next_id = next_id, next_id + 1
             rows.append(_annotation_row(ann_id, items[ev["item_key"]], annotator_id, session_id, round_json, ev))
         links.append((round_id, annotator_id, ev["item_key"], ev["uuid"], ann_id))
-    tx.executemany(
-        "INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,"
-        " swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'label', ?, ?, ?, ?)", rows,
-    )  # fmt: skip
+    _insert_annotations(tx, rows)
     tx.executemany("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
-                   " VALUES (?, ?, ?, ?, ?)", links)  # fmt: skip
+                   " VALUES (?, ?, ?, ?, ?)", sorted(links, key=itemgetter(2)))  # fmt: skip
     return len(retract) + len(rows)
 
 
 _PREF = PREFERENCE
+_INSERT_ANNOTATION = (
+    "INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,"
+    " swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'label', ?, ?, ?, ?)"
+)
+#: From this many new annotations on, the win-rate sums are added once per key instead of per row.
+BULK_SUMS_MIN = 500
+_SUM_COLS = ("n_total", "n_dropped", "sum_x_fixed", "sum_x_rest", "sum_x2_fixed", "sum_x2_rest",
+             "n_wins", "n_wins_base", "n_draws")  # fmt: skip
+
+
+def _bulk_sums_sql() -> str:
+    """Add the contributions of annotations ``id BETWEEN ? AND ?`` to winrate_sums, once per key.
+
+    Each row's contribution is the insert trigger's own expression (``_wr_values``: the same
+    rounding of x and x^2 into an integer part and a remainder), summed per key: the integer
+    columns equal the trigger's exactly, the REAL remainders up to the order of the additions.
+    """
+    from tiebreak.core.store.migrations import _wr_values
+
+    cols = ", ".join(_SUM_COLS)
+    sums = ", ".join(f"{'total' if c.endswith('_rest') else 'sum'}({c})" for c in _SUM_COLS)
+    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUM_COLS)
+    return f"""
+        WITH v(generator_2, generator_1, annotator, {cols}) AS (
+            SELECT o2.generator, o1.generator, an.group_name, {_wr_values("a", 1)}
+            FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
+            JOIN outputs o1 ON o1.id = c.output_1_id JOIN outputs o2 ON o2.id = c.output_2_id
+            JOIN annotators an ON an.id = a.annotator_id
+            WHERE a.id BETWEEN ? AND ? AND a.retracted_at IS NULL)
+        INSERT INTO winrate_sums (generator_2, generator_1, annotator, {cols})
+        SELECT generator_2, generator_1, annotator, {sums} FROM v WHERE true
+        GROUP BY generator_2, generator_1, annotator
+        ON CONFLICT (generator_2, generator_1, annotator) DO UPDATE SET {updates}"""
+
+
+def _insert_annotations(tx: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Insert new annotation rows (ids ascending, above every existing id) keeping winrate_sums exact.
+
+    Many rows: the per-row insert trigger is dropped for this insert and the sums are added once per
+    (candidate, reference, group) by the same expressions; the trigger is re-created from its own
+    stored SQL before the transaction ends, so no other writer ever sees the table without it.
+    """
+    if len(rows) < BULK_SUMS_MIN:
+        tx.executemany(_INSERT_ANNOTATION, rows)
+        return
+    row = tx.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'winrate_sums_insert'").fetchone()
+    if row is None:  # not expected: fall back to the plain insert
+        tx.executemany(_INSERT_ANNOTATION, rows)
+        return
+    tx.execute("DROP TRIGGER winrate_sums_insert")
+    tx.executemany(_INSERT_ANNOTATION, rows)
+    tx.execute(_bulk_sums_sql(), (rows[0][0], rows[-1][0]))
+    tx.execute(row[0])
 
 
 def _annotation_row(ann_id: int, cid: int, annotator_id: int, session_id: int | None, round_json: str,

@@ -8,10 +8,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tiebreak.core.metrics import EmptySelection
-from tiebreak.core.metrics.accumulate import wilson_bounds
+from tiebreak.core.metrics.accumulate import wilson_bounds, z_value
 from tiebreak.core.metrics.winrate import DEFAULT_KEYS, clean_preferences
 
 __all__ = ["Interval", "wilson_interval", "t_interval", "bca_interval", "interval_table"]
@@ -36,7 +35,9 @@ def _scores(s: Sequence[float] | np.ndarray, where: str) -> np.ndarray:
 
 
 def _z(confidence: float) -> float:
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    # the stdlib quantile (scipy.stats.norm.ppf within 1 ulp): scipy.stats is imported only for
+    # the t and bootstrap intervals, so the default leaderboard does not pay for it
+    return z_value(confidence)
 
 
 def wilson_interval(s: Sequence[float] | np.ndarray, confidence: float = 0.95) -> Interval:
@@ -60,6 +61,8 @@ def wilson_interval(s: Sequence[float] | np.ndarray, confidence: float = 0.95) -
 
 def t_interval(s: Sequence[float] | np.ndarray, confidence: float = 0.95) -> Interval:
     """Student t interval mean +- t_{n-1} * SEM (AlpacaEval's standard error); NaN if n < 2."""
+    from scipy import stats
+
     arr = _scores(s, "t_interval")
     if arr.size < 2:
         return Interval(float("nan"), float("nan"), "one label: t interval undefined")
@@ -92,6 +95,8 @@ def bca_interval(
         NaN bounds with a note when fewer than 2 labels; a zero-width interval with a note
         when all scores are equal (nothing to resample).
     """
+    from scipy import stats
+
     arr = _scores(s, "bca_interval")
     if arr.size < 2:
         return Interval(float("nan"), float("nan"), "one label: bootstrap undefined")

@@ -12,6 +12,7 @@ from tiebreak.core.store import Store, UnknownName, text_sha1
 
 __all__ = [
     "metric_frame",
+    "lean_frame",
     "winrate_sums",
     "winrate_sums_scan",
     "winrate_accumulators",
@@ -78,6 +79,66 @@ def metric_frame(
     frame = pd.read_sql_query(_FRAME_SQL.format(where=" ".join(where)), store.conn, params=args)
     frame["preference"] = frame["preference"].astype(float)
     return frame
+
+
+_LEAN_SQL = """
+    SELECT a.id, a.comparison_id, c.instruction_id, c.output_1_id, c.output_2_id, a.annotator_id, a.seed,
+           coalesce(a.preference, -1.0)
+    FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
+    WHERE a.retracted_at IS NULL ORDER BY a.id
+"""
+_LEAN_COLUMNS = ["annotation_id", "comparison_id", "instruction_id", "generator_1", "generator_2", "length_1",
+                 "length_2", "same_output", "annotator", "annotator_kind", "seed", "preference"]  # fmt: skip
+
+
+def lean_frame(
+    store: Store,
+    *,
+    groups: Sequence[str] | None = None,
+    references: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """:func:`metric_frame`'s rows and columns read as numbers (no join on texts per annotation).
+
+    Reads the annotations with their comparison's output ids (numbers only, converted by numpy
+    in one step), the outputs' generator and length once per output and the annotators' group
+    and kind once per annotator, and puts them together by indexing. Same rows, order, values
+    and dtypes as :func:`metric_frame` (the leaderboard's frame at 170,000 annotations).
+    Filters as :func:`metric_frame` (candidates are not filtered here).
+    """
+    check_groups(store, groups or [])
+    check_generators(store, references or [])
+    rows = store.conn.execute(_LEAN_SQL).fetchall()
+    if not rows:
+        return metric_frame(store, groups=groups, references=references)
+    num = np.array(rows, dtype=float)  # ids are exact in float64 (< 2^53); the schema's preferences are >= 0
+    ids = num[:, :7].astype(np.int64)
+    pref = np.where(num[:, 7] < 0, np.nan, num[:, 7])
+    o_id, o_gen, o_text, o_len = zip(*store.conn.execute(
+        "SELECT o.id, o.generator, o.text_id, t.length FROM outputs o JOIN texts t ON t.id = o.text_id"
+    ).fetchall(), strict=True)  # fmt: skip
+    o_idx = np.asarray(o_id, dtype=np.int64)
+    codes, gen_names = pd.factorize(np.asarray(o_gen, dtype=object))
+    gen, text, length = (np.full(int(o_idx.max()) + 1, -1, dtype=np.int64) for _ in range(3))
+    gen[o_idx], text[o_idx], length[o_idx] = codes, o_text, o_len
+    ann = store.conn.execute("SELECT id, group_name, kind FROM annotators").fetchall()
+    a_code = np.full(max(a[0] for a in ann) + 1, -1, dtype=np.int64)
+    for n, (aid, _, _) in enumerate(ann):
+        a_code[aid] = n
+    o1, o2, ac = ids[:, 3], ids[:, 4], a_code[ids[:, 5]]
+    g_arr = np.asarray(gen_names, dtype=object)
+    an_arr, kind_arr = (np.array([a[k] for a in ann], dtype=object) for k in (1, 2))
+    frame = pd.DataFrame({
+        "annotation_id": ids[:, 0], "comparison_id": ids[:, 1], "instruction_id": ids[:, 2],
+        "generator_1": g_arr[gen[o1]], "generator_2": g_arr[gen[o2]], "length_1": length[o1],
+        "length_2": length[o2], "same_output": (text[o1] == text[o2]).astype(np.int64),
+        "annotator": an_arr[ac], "annotator_kind": kind_arr[ac], "seed": ids[:, 6], "preference": pref,
+    }, columns=_LEAN_COLUMNS)  # fmt: skip
+    keep = np.ones(len(frame), dtype=bool)
+    if groups:
+        keep &= frame["annotator"].isin(groups).to_numpy()
+    if references:
+        keep &= frame["generator_1"].isin(references).to_numpy()
+    return frame if keep.all() else frame[keep].reset_index(drop=True)
 
 
 def _filters(

@@ -141,3 +141,27 @@ def test_csv_header_matches_alpaca_eval_evaluators_leaderboard(db: str, alpaca_d
     theirs = published.split(",")
     assert ours[: len(theirs)] == theirs  # AlpacaEval's columns, its `mode` tag included
     assert ours[len(theirs): len(theirs) + 2] == ["version", "config_hash"]
+
+
+def test_labels_outside_the_gold_do_not_change_the_table(
+    tmp_path: Path, synthetic: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts are read only on the gold's comparisons: same table and notes as with every text loaded."""
+    from tiebreak.core.cli import cmd_agreement
+
+    path = tmp_path / "t.sqlite"
+    store = Store(path, create=True)
+    fill(store, synthetic)
+    judge = synthetic[synthetic["annotator_kind"] == "judge"].iloc[:5].copy()
+    judge["instruction"] = [f"extra instruction {i}" for i in range(len(judge))]  # judge-only comparisons
+    fill(store, judge)
+    try:
+        gold = synthetic.loc[synthetic["annotator_kind"] == "human", "annotator"].iloc[0]
+        lean = cmd_agreement.compute(store, gold, None, 18.0)
+        monkeypatch.setattr(cmd_agreement, "labels_frame", lambda s, g, names: s.annotations_frame(groups=[g, *names]))
+        full = cmd_agreement.compute(store, gold, None, 18.0)
+        pd.testing.assert_frame_equal(lean, full)
+        assert lean.attrs["notes"] == full.attrs["notes"]
+        assert any("outside the complete gold set" in n for n in lean.attrs["notes"])
+    finally:
+        store.close()

@@ -63,6 +63,20 @@ def test_leaderboard_table_shows_intervals_and_notes(metrics_sample_db, capsys):
     assert "Wilson 95%" in out and "BCa 95%" in out and "LC" in out
     assert "rows dropped (unparsed/null preference): 0" in out
     assert "WITHOUT instruction difficulty" in out  # the single-model judges
+    assert "intervals: Wilson 95% (analytic) and BCa 95% bootstrap (200 resamples)" in out
+
+
+def test_leaderboard_default_is_analytic_and_says_so(metrics_sample_db, capsys):
+    """Without --resamples no bootstrap runs: no BCa column, the method is printed and in the JSON."""
+    code, out, _ = run(capsys, "leaderboard", "--db", str(metrics_sample_db))
+    assert code == 0 and "Wilson 95%" in out and "BCa 95%" not in out
+    assert out.rstrip().endswith("BCa bootstrap not computed (ask with --resamples N, e.g. 2000)")
+    code, out, _ = run(capsys, "leaderboard", "--db", str(metrics_sample_db), "--format", "json")
+    rows = json.loads(out)
+    assert rows and all(r["bca_low"] is None and r["wilson_low"] is not None for r in rows)
+    assert {r["interval_method"] for r in rows} == {
+        "Wilson 95% (analytic); BCa bootstrap not computed (ask with --resamples N, e.g. 2000)"
+    }
 
 
 def test_leaderboard_json_and_dropped_rows(tmp_path, capsys):

@@ -227,3 +227,56 @@ def test_round_cli(tmp_path, capsys):
     assert "off" in capsys.readouterr().out
     assert cli_main(["export", "--db", db, "--format", "jsonl", "-o", str(tmp_path / "e.jsonl"), "--exclude", "nobody"]) == 2
     assert "unknown annotator(s) nobody" in capsys.readouterr().err
+
+
+def test_a_pack_built_in_bulk_is_an_ordinary_consistent_database(tmp_path):
+    """Built without journal, fsync or FK checks and with the length trigger off: the finished pack
+    has a DELETE journal, no .part left, sound foreign keys, the trigger back and exact length sums."""
+    _, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=1, identical=1)
+    path = made.packs["ann"]
+    assert not list(path.parent.glob("*.part"))
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'generator_length_sums_insert'"
+    ).fetchone()[0] == 1
+    recount = conn.execute(
+        "SELECT o.generator, count(*), sum(t.length) FROM outputs o JOIN texts t ON t.id = o.text_id"
+        " GROUP BY o.generator ORDER BY 1"
+    ).fetchall()
+    kept = conn.execute("SELECT generator, n_outputs, total_chars FROM generator_length_sums ORDER BY 1").fetchall()
+    assert kept == recount and len(kept) > 1
+    conn.close()
+
+
+@pytest.mark.parametrize("bulk_min", [1, 10**9])
+def test_merged_labels_keep_the_winrate_sums_exact(tmp_path, monkeypatch, bulk_min):
+    """Per-row trigger or once-per-key bulk sums: winrate_sums equal a recount, the trigger survives,
+    and a revised label merged later (retraction + new row) keeps them exact too."""
+    from tests.core.test_store_aggregates import assert_aggregate_exact
+    from tiebreak.core.crowd import merge as merge_mod
+
+    monkeypatch.setattr(merge_mod, "BULK_SUMS_MIN", bulk_min)
+    store, made = small_round(tmp_path, ["ann", "ben", "cho"], 2, repeats=0, identical=0)
+    for n, pack in enumerate(made.packs.values()):
+        label_all(pack, seeded_random(n))
+    before = store.conn.execute("SELECT count(*) FROM winrate_sums").fetchone()[0]
+    report = merge_files(store, list(made.packs.values()))
+    assert report.n_failed == 0 and store.conn.execute("SELECT count(*) FROM winrate_sums").fetchone()[0] > before
+    assert_aggregate_exact(store)
+    trig = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'winrate_sums_insert'"
+    assert store.conn.execute(trig).fetchone()[0] == 1
+    pstore, session, _ = open_pack_session(made.packs["ann"])
+    cid, ann_id, aid = pstore.conn.execute(
+        "SELECT comparison_id, id, annotator_id FROM annotations ORDER BY id DESC LIMIT 1"
+    ).fetchone()  # fmt: skip
+    with pstore.transaction() as tx:  # the app's undo: retract, then a new answer on the same item
+        tx.retract_annotation(ann_id)
+        tx.add_annotation(comparison_id=cid, annotator_id=aid, preference=1.0, raw_choice="left", swapped=0)
+    session.close()
+    pstore.close()
+    assert merge_files(store, [made.packs["ann"]]).files[0].n_changed == 2
+    assert_aggregate_exact(store)
+    store.close()

@@ -249,3 +249,23 @@ def test_from_sums_names_missing_columns_and_ignores_extra_ones():
     assert row["standard_error"] == pytest.approx(0.25)  # values 1 and 0.5: sd 0.3536 / sqrt 2
     with pytest.raises(MetricsError, match="sum_x2"):
         from_sums(sums.drop(columns="sum_x2"))
+
+
+def test_lean_frame_equals_metric_frame_on_the_samples(metrics_sample_db) -> None:
+    """The leaderboard's integer read equals the joined read: whole database and each filter."""
+    from tiebreak.core.metrics import sql as q
+    from tiebreak.core.store import Store
+
+    store = Store(metrics_sample_db)
+    try:
+        full = q.metric_frame(store)
+        assert len(full) > 1000
+        pd.testing.assert_frame_equal(q.lean_frame(store), full)
+        group, ref = full["annotator"].iloc[0], full["generator_1"].iloc[-1]
+        pd.testing.assert_frame_equal(q.lean_frame(store, groups=[group]), q.metric_frame(store, groups=[group]))
+        pd.testing.assert_frame_equal(
+            q.lean_frame(store, groups=[group], references=[ref]),
+            q.metric_frame(store, groups=[group], references=[ref]),
+        )
+    finally:
+        store.close()

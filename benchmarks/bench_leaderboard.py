@@ -1,0 +1,156 @@
+"""``tiebreak leaderboard``, ``agreement`` and ``info`` at ~170,000 annotations (issue 13: leaderboard < 1 s).
+
+Builds (once, cached under the temp folder) a database of N models x 805 AlpacaEval instructions
+judged by one judge against gpt4_1106_preview, plus 650 comparisons x 4 humans for ``agreement``;
+then runs each command as a fresh ``python -m tiebreak`` process and reports wall seconds, CPU
+seconds (user + system of the child; the machine may be loaded) and the child's peak RSS.
+Usage: ``python benchmarks/bench_leaderboard.py [--models N] [--repeat R] [--db PATH]``; the last
+line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._data import alpaca_dir  # noqa: E402
+
+GOAL_SECONDS = 1.0
+REFERENCE = "gpt4_1106_preview"
+JUDGE = "bench_judge"
+
+
+def _records(instructions: list[str], ref_outputs: list[str], n_models: int, rng: random.Random) -> list[dict]:
+    """AlpacaEval-style annotation records: every model on every instruction, one judge."""
+    words = "the a model answer is long short good detail step result example".split()
+    out = []
+    for m in range(n_models):
+        skill = rng.random()
+        verbose = rng.randint(5, 120)
+        for i, (instr, ref) in enumerate(zip(instructions, ref_outputs, strict=True)):
+            text = f"m{m} i{i} " + " ".join(rng.choice(words) for _ in range(rng.randint(1, verbose)))
+            r = rng.random()
+            pref: float | None = 2.0 if r < skill * 0.9 else (1.0 if r < 0.97 else 1.5)
+            if rng.random() < 0.002:
+                pref = None
+            elif rng.random() < 0.3:  # weighted judges give probabilities
+                pref = 1.0 + rng.random()
+            out.append({"instruction": instr, "output_1": ref, "generator_1": REFERENCE,
+                        "output_2": text, "generator_2": f"model_{m:03d}", "annotator": JUDGE,
+                        "preference": pref})  # fmt: skip
+    return out
+
+
+def _humans(records: list[dict], rng: random.Random) -> list[dict]:
+    """650 of the judged comparisons labelled by 4 humans each (for ``agreement``)."""
+    out = []
+    for rec in records[:650]:
+        for h in range(4):
+            out.append({**rec, "annotator": "humans", "annotator_index": h, "annotator_kind": "human",
+                        "preference": rng.choice([1.0, 2.0, 2.0, 1.5])})  # fmt: skip
+    return out
+
+
+def build(path: Path, n_models: int) -> float:
+    """Create the benchmark database at ``path`` (seconds taken)."""
+    from tiebreak.core.formats.importer import import_files
+    from tiebreak.core.store import Store
+
+    data = alpaca_dir(None)
+    refs = json.loads((data / "results" / REFERENCE / "model_outputs.json").read_text())
+    instructions = [r["instruction"] for r in refs]
+    ref_outputs = [r["output"] for r in refs]
+    rng = random.Random(13)
+    records = _records(instructions, ref_outputs, n_models, rng)
+    start = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="tiebreak-bench-lb-"))
+    (tmp / "annotations.json").write_text(json.dumps(records))
+    (tmp / "humans.json").write_text(json.dumps(_humans(records, rng)))
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    store = Store(partial, create=True)
+    try:
+        import_files(store, [tmp / "annotations.json", tmp / "humans.json"])
+    finally:
+        store.close()
+    partial.rename(path)
+    return time.perf_counter() - start
+
+
+def run_command(argv: list[str]) -> dict:
+    """Run ``python -m tiebreak ARGV`` in a fresh process: wall, CPU and peak RSS of that child alone."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "tiebreak", *argv], stdout=out, stderr=err,
+                                env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"tiebreak {' '.join(argv)} failed:\n{err.read()[-2000:]}")
+        return {"seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": out.read()}  # fmt: skip
+
+
+def best(argv: list[str], repeat: int) -> dict:
+    """The fastest (by CPU) of ``repeat`` runs (each with its own peak RSS)."""
+    runs = [run_command(argv) for _ in range(repeat)]
+    return min(runs, key=lambda r: r["cpu_seconds"])
+
+
+def main() -> None:
+    """Build or reuse the database, time the commands, print figures and one JSON line."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--models", type=int, default=211, help="candidate models (x 805 instructions)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--db", type=Path, help="benchmark database (built when missing)")
+    ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    db = args.db or Path(tempfile.gettempdir()) / f"tiebreak-bench-leaderboard-{args.models}.sqlite"
+    if args.build_only:
+        print(f"  built in {build(db, args.models):.1f} s", flush=True)
+        return
+    if not db.exists():
+        print(f"building {db} ({args.models} models x 805 instructions) ...", flush=True)
+        # in a child process: the benchmark's own memory must not count in the commands' peak RSS
+        subprocess.run([sys.executable, __file__, "--build-only", "--models", str(args.models), "--db", str(db)], check=True)
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        n = con.execute("SELECT count(*) FROM annotations WHERE retracted_at IS NULL").fetchone()[0]
+    results = {}
+    for name, argv in (
+        ("info", ["info", "--db", str(db)]),
+        ("leaderboard", ["leaderboard", "--db", str(db)]),
+        ("leaderboard_json", ["leaderboard", "--db", str(db), "--format", "json"]),
+        ("agreement", ["agreement", "--db", str(db), "--gold", "humans"]),
+    ):
+        r = best(argv, args.repeat)
+        results[name] = r
+        print(f"{name:<18} {r['seconds']:6.2f} s wall  {r['cpu_seconds']:6.2f} s CPU  "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
+    head = results["leaderboard"]["stdout"].splitlines()[:3]
+    print("\n".join(head))
+    lb = results["leaderboard"]
+    print(json.dumps({
+        "seconds": round(lb["seconds"], 3), "cpu_seconds": round(lb["cpu_seconds"], 3),
+        "peak_rss_mb": round(lb["peak_rss_mb"], 1), "annotations": n, "goal_seconds": GOAL_SECONDS,
+        "info_seconds": round(results["info"]["seconds"], 3),
+        "agreement_seconds": round(results["agreement"]["seconds"], 3),
+        "json_seconds": round(results["leaderboard_json"]["seconds"], 3),
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
