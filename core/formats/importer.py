@@ -28,7 +28,7 @@ from typing import Any
 from tiebreak.core.formats import AnnotationRecord, FormatError, ParsedFile, read_file, sql
 from tiebreak.core.store import Store, Transaction, text_sha1
 
-__all__ = ["FileReport", "ImportReport", "import_files", "import_parsed", "group_kind"]
+__all__ = ["FileReport", "ImportReport", "import_files", "import_parsed", "preview_parsed", "group_kind"]
 
 TABLES = ("instructions", "outputs", "comparisons", "annotators", "annotations")
 
@@ -120,6 +120,34 @@ def import_parsed(store: Store, parsed: list[ParsedFile]) -> ImportReport:
         for pf in parsed:
             reports.append(_import_one(tx, pf))
     return ImportReport(reports)
+
+
+class _Preview(Exception):
+    """Raised inside the dry run's transaction so that nothing is kept."""
+
+
+def preview_parsed(store: Store, parsed: list[ParsedFile]) -> ImportReport:
+    """What ``import_parsed`` would add, computed in a transaction that is rolled back (a dry run).
+
+    Parameters
+    ----------
+    store : Store
+    parsed : list of ParsedFile
+
+    Returns
+    -------
+    ImportReport
+        The same report the import would give (new rows per table, already present, conflicts
+        raised as ``FormatError``); the database is left exactly as it was.
+    """
+    result: list[ImportReport] = []
+    try:
+        with store.transaction():
+            result.append(import_parsed(store, parsed))
+            raise _Preview
+    except _Preview:
+        pass
+    return result[0]
 
 
 def _import_one(tx: Transaction, pf: ParsedFile) -> FileReport:
