@@ -16,8 +16,11 @@ from tiebreak.gui import screens as registry
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.files import FileController
 from tiebreak.gui.labelling.actions import APP_ACTIONS, make_actions
+from tiebreak.gui.screen_loader import ScreenLoader, placeholder
 from tiebreak.gui.settings import DEFAULT_FONT_PT, Settings
 
+#: After the first screen is up, the other screens' modules are imported in the background.
+PREWARM_DELAY_MS = 300
 MENU_ORDER = ("&File", "&Label", "&Edit", "&View", "&Go", "&Help")
 
 
@@ -51,6 +54,7 @@ class MainWindow(QMainWindow):
         self._added: list[tuple[QMenu, QAction]] = []  # Go entries and screens' actions (per database)
         self.statusBar().setSizeGripEnabled(True)
         self.files = FileController(self, self._menu("&File")) if file_menu else None
+        self.loader = ScreenLoader(self)
         self.setAcceptDrops(file_menu)
         self.tabs.currentChanged.connect(self._ensure_built)
         self._populate(error)
@@ -80,11 +84,27 @@ class MainWindow(QMainWindow):
             go.setShortcut(QKeySequence(f"Alt+{index + 1}"))
             go.triggered.connect(lambda _c=False, i=index: self.tabs.setCurrentIndex(i))
             self._add_to_menu("&Go", go)
-        self._ensure_built(0)
+        self._build(0)  # the first screen is built at once (start-up shows it)
 
     def _ensure_built(self, index: int) -> None:
-        """Build the screen of tab ``index`` on first show (errors become an error page)."""
+        """Build the screen of tab ``index`` on first show (errors become an error page).
+
+        When its module is not imported yet, a placeholder shows while a pool thread imports it;
+        the screen is built (on the GUI thread) once the import is done.
+        """
         if index < 0 or index in self._built or index >= len(self._entries) or self.ctx is None:
+            return
+        title, target = self._entries[index]
+        if not self.loader.ready(target):
+            if self.tabs.widget(index).objectName() != "loadingPage":
+                self._place(index, placeholder(title), title)
+            ctx = self.ctx
+            self.loader.load(target, lambda: self.ctx is ctx and self._build(index))
+            return
+        self._build(index)
+
+    def _build(self, index: int) -> None:
+        if index in self._built or index >= len(self._entries):
             return
         title, target = self._entries[index]
         try:
@@ -93,16 +113,25 @@ class MainWindow(QMainWindow):
             widget = registry.error_page(str(exc), exc.__cause__)
             self.show_status(str(exc))
         self._built[index] = widget
+        current = self.tabs.currentIndex() == index
+        self._place(index, widget, title)
+        for menu, action in getattr(widget, "menu_actions", lambda: [])():
+            self._add_to_menu(menu, action)
+        if current:
+            widget.setFocus()
+        if len(self._built) == 1:  # the first screen is up: import the others meanwhile
+            QTimer.singleShot(PREWARM_DELAY_MS, lambda: self.loader.prewarm(t for _, t in self._entries))
+
+    def _place(self, index: int, widget: QWidget, title: str) -> None:
+        """Put ``widget`` in tab ``index`` (the current tab stays current)."""
+        current = self.tabs.currentIndex()
         blocked = self.tabs.blockSignals(True)
         old = self.tabs.widget(index)
         self.tabs.removeTab(index)
         self.tabs.insertTab(index, widget, title)
-        self.tabs.setCurrentIndex(index)
+        self.tabs.setCurrentIndex(current)
         self.tabs.blockSignals(blocked)
         old.deleteLater()
-        for menu, action in getattr(widget, "menu_actions", lambda: [])():
-            self._add_to_menu(menu, action)
-        widget.setFocus()
 
     def screen(self, index: int = 0) -> QWidget | None:
         """The built screen of tab ``index`` (None if not built yet)."""
@@ -189,7 +218,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Tiebreak — {ctx.db_path}" if ctx.db_path else "Tiebreak")
         self._populate(None)
         self.tabs.blockSignals(blocked)
-        self._ensure_built(0)
+        self._build(0)  # the first screen is built at once (start-up shows it)
         if old is not None:  # after the old screens are gone (their timers die with them)
             QTimer.singleShot(0, old.store.close)
 

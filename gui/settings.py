@@ -69,6 +69,21 @@ class Settings:
         self.q.sync()
         return items
 
+    # -- review choices (per database) ------------------------------------------------------------
+    def review_choice(self, database: str) -> dict[str, str] | None:
+        """Reviewer, judge, audit stream and items last used in the database ``database`` (or None)."""
+        text = self.q.value(f"review/choice/{database}")
+        try:
+            data = json.loads(str(text)) if text else None
+        except ValueError:
+            return None
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
+
+    def set_review_choice(self, database: str, choice: dict[str, str]) -> None:
+        """Remember the Review form's choices for the database ``database``."""
+        self.q.setValue(f"review/choice/{database}", json.dumps(choice))
+        self.q.sync()
+
     # -- last labelling session (per database) ---------------------------------------------------
     def last_spec(self, database: str) -> QueueSpec | None:
         """The queue last labelled in the database with id ``database``, or None (none, unreadable).

@@ -135,3 +135,46 @@ def test_export_refuses_the_open_database_itself(window, qtbot, sample_db):
     _click(window.files.dialog, QMessageBox.StandardButton.Yes)
     _wait_idle(qtbot, window)
     assert window.files.last_error and open_database(sample_db).counts()["annotations"] == 1200
+
+
+def test_review_remembers_reviewer_judge_and_stream_per_database(qtbot, settings, sample_db, tmp_path):
+    from tiebreak.core.review.audit import sample_audit
+    from tiebreak.gui.context import AppContext
+    from tiebreak.gui.review import ReviewScreen
+
+    store = open_database(sample_db)
+    judge = "weighted_alpaca_eval_gpt4_turbo"
+    sample_audit(store, judge, 5, "uniform")
+    first = ReviewScreen(AppContext(store=store, db_path=sample_db))
+    qtbot.addWidget(first)
+    qtbot.waitUntil(lambda: first.form.judge.count() > 0, timeout=30000)  # read off the GUI thread
+    first.form.reviewer.setText("rita")
+    first.form.judge.setCurrentText(judge)
+    first.start()
+    again = ReviewScreen(AppContext(store=store, db_path=sample_db))
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.form.judge.count() > 0, timeout=30000)
+    assert again.form.reviewer.text() == "rita" and again.form.judge.currentText() == judge
+    assert again.form.stream.currentText() == "random"
+    other = open_database(tmp_path / "other.sqlite", create=True)
+    fresh = ReviewScreen(AppContext(store=other, db_path=tmp_path / "other.sqlite"))
+    qtbot.addWidget(fresh)
+    qtbot.waitUntil(lambda: not fresh.form.runner.busy, timeout=30000)
+    assert fresh.form.reviewer.text() == "" and "File ▸ Import" in fresh.form.message.text()
+    store.close()
+    other.close()
+
+
+def test_a_screen_whose_module_is_not_loaded_shows_a_placeholder_first(qtbot, settings, tmp_path, monkeypatch, sample_db):
+    (tmp_path / "app2_slow_screen.py").write_text(
+        "import time\nfrom PySide6.QtWidgets import QLabel\ntime.sleep(0.3)\n"
+        "class Screen(QLabel):\n    def __init__(self, ctx, parent=None):\n        super().__init__('ready', parent)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    w = MainWindow(None, settings, screens=[*LABELLING, ("Slow", "app2_slow_screen:Screen")])
+    qtbot.addWidget(w)
+    w.switch_database(sample_db)
+    w.tabs.setCurrentIndex(1)
+    assert w.screen(1) is None and w.tabs.widget(1).objectName() == "loadingPage"
+    qtbot.waitUntil(lambda: w.screen(1) is not None, timeout=30000)
+    assert w.tabs.widget(1).text() == "ready" and w.tabs.currentIndex() == 1
+    w.ctx.store.close()

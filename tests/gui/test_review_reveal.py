@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from tiebreak.core.review import sql as rs
 from tiebreak.core.review.machine import ReviewState
 from tiebreak.core.review.session import add_adhoc_items
-from tiebreak.core.sample import open_database
+from tiebreak.core.sample import load_sample, open_database
 
 JUDGE = "weighted_alpaca_eval_gpt4_turbo"
 
@@ -27,6 +27,7 @@ def screen(qtbot, settings):
     from tiebreak.gui.review import ReviewScreen
 
     store = open_database(None)
+    load_sample(store)  # no command or call loads the sample implicitly
     rows = store.conn.execute(
         """SELECT a.comparison_id, a.raw_completion IS NULL FROM annotations a
            JOIN annotators n ON n.id = a.annotator_id WHERE n.name = ? ORDER BY a.comparison_id""", (JUDGE,)
