@@ -21,6 +21,8 @@ from tiebreak.gui.settings import DEFAULT_FONT_PT, Settings
 
 #: After the first screen is up, the other screens' modules are imported in the background.
 PREWARM_DELAY_MS = 300
+#: A deferred build starts this long after the placeholder went up (it is painted first).
+DEFER_MS = 15
 MENU_ORDER = ("&File", "&Label", "&Edit", "&View", "&Go", "&Help")
 
 
@@ -55,6 +57,9 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(True)
         self.files = FileController(self, self._menu("&File")) if file_menu else None
         self.loader = ScreenLoader(self)
+        #: Show a screen's "Loading…" page before building it even when its module is imported
+        #: (the app does; tests build at once unless they turn it on).
+        self.defer_builds = False
         self.setAcceptDrops(file_menu)
         self.tabs.currentChanged.connect(self._ensure_built)
         self._populate(error)
@@ -95,13 +100,17 @@ class MainWindow(QMainWindow):
         if index < 0 or index in self._built or index >= len(self._entries) or self.ctx is None:
             return
         title, target = self._entries[index]
-        if not self.loader.ready(target):
-            if self.tabs.widget(index).objectName() != "loadingPage":
-                self._place(index, placeholder(title), title)
-            ctx = self.ctx
-            self.loader.load(target, lambda: self.ctx is ctx and self._build(index))
+        if self.loader.ready(target) and not self.defer_builds:
+            self._build(index)
             return
-        self._build(index)
+        if self.tabs.widget(index).objectName() != "loadingPage":
+            self._place(index, placeholder(title), title)
+        ctx = self.ctx
+
+        def build() -> None:  # after the placeholder is painted (a screen's own reads may block)
+            QTimer.singleShot(DEFER_MS, lambda: self.ctx is ctx and self._build(index))
+
+        self.loader.load(target, build)
 
     def _build(self, index: int) -> None:
         if index in self._built or index >= len(self._entries):

@@ -178,3 +178,17 @@ def test_a_screen_whose_module_is_not_loaded_shows_a_placeholder_first(qtbot, se
     qtbot.waitUntil(lambda: w.screen(1) is not None, timeout=30000)
     assert w.tabs.widget(1).text() == "ready" and w.tabs.currentIndex() == 1
     w.ctx.store.close()
+
+
+def test_deferred_builds_show_the_placeholder_even_for_an_imported_module(qtbot, settings, sample_db):
+    import tiebreak.gui.annotators  # noqa: F401 (imported: only the deferral shows the placeholder)
+
+    w = MainWindow(None, settings, screens=[*LABELLING, ("Annotators", "tiebreak.gui.annotators:AnnotatorsScreen")])
+    qtbot.addWidget(w)
+    w.defer_builds = True
+    w.switch_database(sample_db)
+    w.tabs.setCurrentIndex(1)
+    assert w.screen(1) is None and w.tabs.widget(1).objectName() == "loadingPage"
+    qtbot.waitUntil(lambda: w.screen(1) is not None, timeout=30000)
+    assert w.tabs.widget(1) is w.screen(1) and w.tabs.currentIndex() == 1
+    w.ctx.store.close()
