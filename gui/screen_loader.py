@@ -24,10 +24,13 @@ class _Import(QRunnable):
         for name in self.modules:
             try:
                 importlib.import_module(name)
+                message = ""
             except Exception as exc:  # noqa: BLE001 (the build reports it as a ScreenError)
-                self.signals.done.emit(name, f"{type(exc).__name__}: {exc}")
-            else:
-                self.signals.done.emit(name, "")
+                message = f"{type(exc).__name__}: {exc}"
+            try:
+                self.signals.done.emit(name, message)
+            except RuntimeError:  # the window closed meanwhile: nobody waits
+                return
 
 
 def module_of(target: str) -> str:
