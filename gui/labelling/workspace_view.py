@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from tiebreak.core.labelling.session import Shown
 from tiebreak.gui.labelling.actions import ActionSpec
 from tiebreak.gui.labelling.output_view import OutputPane, PaneScrollLink, ViewPair
-from tiebreak.gui.labelling.render import prepare, release_retired, show_text, word_diff
+from tiebreak.gui.labelling.render import Rendered, prepare, release_retired, show_text
+from tiebreak.gui.labelling.rich import mark_diff
 from tiebreak.gui.labelling.stats_panel import StatsPanel
 from tiebreak.gui.labelling.style import TextStrip, emphasise
 
@@ -163,15 +164,15 @@ class WorkspaceView(QWidget):
         self._fit_instruction()
         self.left.set_header(None, len(shown.left) if lengths else None)
         self.right.set_header(None, len(shown.right) if lengths else None)
-        html_pair = word_diff(shown.left, shown.right, *colors) if diff else None
-        if html_pair is not None:
-            self.left.show_diff_html(html_pair[0])
-            self.right.show_diff_html(html_pair[1])
-        else:
-            self.left.show_output(shown.left, raw, docs["left"] if docs else None)
-            self.right.show_output(shown.right, raw, docs["right"] if docs else None)
-            if diff:
-                for pane in (self.left, self.right):
+        self.left.show_output(shown.left, raw, docs["left"] if docs else None)
+        self.right.show_output(shown.right, raw, docs["right"] if docs else None)
+        if diff:  # marked in place: the outputs keep their rendering (markdown, code colours)
+            marked = mark_diff(self.left.view.document(), self.right.view.document(), colors[0])
+            for pane in (self.left, self.right):
+                if marked:
+                    pane.rendered = Rendered("diff", pane.rendered.notice)
+                    pane.add_notice("word diff: marked words appear only on this side")
+                else:
                     pane.add_notice("too long for a word diff: shown without it")
         self.set_progress(shown.position - 1, shown.total)
 
