@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,8 +29,13 @@ from tiebreak.core.review.export import reviewed_items, write_export
 from tiebreak.core.review.queue import QueueFilter
 from tiebreak.core.review.sampling import DESIGNS
 from tiebreak.core.review.session import ReviewSession
-from tiebreak.core.review.setup import FormChoices, add_most_uncertain, audit_streams, form_choices
-from tiebreak.core.sample import open_database
+from tiebreak.core.review.setup import (
+    FormChoices,
+    add_most_uncertain,
+    audit_streams,
+    form_choices,
+    form_choices_at,
+)
 from tiebreak.gui import settings as app_settings
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
@@ -42,15 +47,8 @@ EXPORTS = {"CSV (*.csv)": "csv", "JSON Lines (*.jsonl)": "jsonl", "AlpacaEval an
 
 
 FORM_MAX_WIDTH = 900
-
-
-def choices_at(path: Path) -> FormChoices:
-    """The form's lists read on a connection of its own (runs on a pool thread)."""
-    store = open_database(path)
-    try:
-        return form_choices(store)
-    finally:
-        store.close()
+#: Shown estimates are recomputed this long after the last decision (a burst of keys counts once).
+ESTIMATE_REFRESH_MS = 400
 
 
 class ReviewForm(QWidget):
@@ -141,7 +139,7 @@ class ReviewForm(QWidget):
             return
         self.message.setText("Loading judges, models and datasets…")
         self.start_button.setEnabled(False)
-        self.runner.request(partial(choices_at, self.ctx.db_path))
+        self.runner.request(partial(form_choices_at, self.ctx.db_path))
 
     def apply(self, choices: FormChoices) -> None:
         """Show ``choices`` (then the reviewer, judge and stream remembered for this database)."""
@@ -232,6 +230,9 @@ class ReviewScreen(QStackedWidget):
         self.form.adhoc_button.clicked.connect(lambda: self._safe(self.form.add_adhoc))
         self.form.estimates.button.clicked.connect(lambda: self._safe(self.estimate))
         self.form.export_button.clicked.connect(lambda: self._safe(self._ask_export))
+        self._refresh = QTimer(self, singleShot=True, interval=ESTIMATE_REFRESH_MS)
+        self._refresh.timeout.connect(lambda: self._safe(self.estimate))
+        ctx.events.annotations_changed.connect(self._decision_arrived)
         self.back_action = QAction("Review setup…", self)
         self.back_action.triggered.connect(self.show_form)
         ShownOnly(self, [self.back_action])  # like every screen action: only while Review is in front
@@ -264,6 +265,11 @@ class ReviewScreen(QStackedWidget):
         self.ctx.events.status_message.emit(
             f"Reviewing {session.audit_group} ({session.stream}) as {name}: vote blind, then A / X")
         return session
+
+    def _decision_arrived(self, _change: object) -> None:
+        """Estimates once shown follow the decisions (recomputed shortly after the last one)."""
+        if self.form.estimates.last is not None:
+            self._refresh.start()
 
     def estimate(self) -> None:
         """Estimate win rates from the chosen judge and audit stream."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from tiebreak.core.review import sql as rs
 from tiebreak.core.review.session import add_adhoc_items
@@ -74,3 +75,35 @@ def test_a_logprob_judge_is_explained_in_words_with_left_and_right(screen, qtbot
     assert f"{left}% to the left output" in rationale
     judge_says_right = "right is better" in verdict.split(" (left")[0]
     assert judge_says_right == (right > left)
+
+
+def test_estimates_follow_the_decisions(qtbot, settings):
+    from tiebreak.core.review.audit import sample_audit
+    from tiebreak.gui.context import AppContext
+    from tiebreak.gui.review import ReviewScreen
+
+    store = open_database(None)
+    load_sample(store)
+    sample_audit(store, JUDGE, 6, "uniform")
+    screen = ReviewScreen(AppContext(store=store, db_path=None))
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is screen)
+    screen.form.judge.setCurrentText(JUDGE)
+    screen.estimate()
+    before = screen.form.estimates.last
+    assert before is not None
+    screen.form.reviewer.setText("rev")
+    screen.start()
+    ws = screen.workspace
+    ws.setFocus()
+    qtbot.keyClick(ws, Qt.Key.Key_1)
+    qtbot.keyClick(ws, Qt.Key.Key_A)
+    assert len(rs.review_rows(store)) == 1
+    qtbot.waitUntil(lambda: screen.form.estimates.last is not before, timeout=10000)
+    assert "use the 0 labelled" in " ".join(before.warnings)
+    assert "use the 1 labelled" in " ".join(screen.form.estimates.last.warnings)  # the decision counted
+    assert "use the 1 labelled" in screen.form.estimates.warnings.text()
+    store.close()
