@@ -54,6 +54,11 @@ class RationaleBox(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+#: The statistics panel is never narrower than this, nor than its longest line at the current font.
+STATS_MIN_WIDTH = 280
+STATS_WIDEST_LINE = "tie good 0 · tie bad 0 · can't judge 0"
+
+
 class WorkspaceView(QWidget):
     """Widgets of the workspace and how an item is drawn; no decisions are made here."""
 
@@ -112,7 +117,6 @@ class WorkspaceView(QWidget):
         col.addLayout(self.buttons)
         col.addLayout(self.tool_buttons)
         self.stats = StatsPanel()
-        self.stats.setMinimumWidth(280)  # 1024 px wide windows keep both columns readable
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(main)
         split.addWidget(self.stats)
@@ -133,6 +137,8 @@ class WorkspaceView(QWidget):
         """
         fm = self.progress_label.fontMetrics()
         self.progress_label.setFixedWidth(fm.horizontalAdvance("  88,888 / 88,888") + 12)
+        # the statistics panel grows with the font (its longest line never wraps) and the window (1/5)
+        self.stats.setMinimumWidth(max(STATS_MIN_WIDTH, fm.horizontalAdvance(STATS_WIDEST_LINE) + 16))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Re-fix label sizes when the font changes (Ctrl+plus / Ctrl+minus)."""
