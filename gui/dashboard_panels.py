@@ -32,7 +32,7 @@ class Canvas(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data = pd.DataFrame()
-        self.setMinimumSize(240, 150)  # two rows fit a 1024x640 window
+        self.setMinimumSize(320, 220)
 
     def set_data(self, data: pd.DataFrame) -> None:
         """New numbers; repaint."""

@@ -211,13 +211,13 @@ class WorkspaceView(QWidget):
         self._prefetched = None
 
     def _fit_instruction(self) -> None:
-        """Instruction box as tall as its text, up to a third of the workspace (then it scrolls)."""
+        """Instruction box as tall as its text, up to a fifth of the workspace (then it scrolls)."""
         doc = self.instruction.view.document()
         width = max(self.instruction.view.viewport().width(), 200)
         if doc.textWidth() != width:  # setDocument laid it out at this width already: no relayout
             doc.setTextWidth(width)
         wanted = int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4
-        height = max(40, min(wanted, max(self.height() // 3, 120)))
+        height = max(40, min(wanted, max(self.height() // 5, 80)))  # small windows keep room for the outputs
         if height != self.instruction.height():
             self.instruction.setFixedHeight(height)
 
