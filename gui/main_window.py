@@ -19,8 +19,6 @@ from tiebreak.gui.labelling.actions import APP_ACTIONS, make_actions
 from tiebreak.gui.screen_loader import ScreenLoader, placeholder
 from tiebreak.gui.settings import DEFAULT_FONT_PT, Settings
 
-#: After the first screen is up, the other screens' modules are imported in the background.
-PREWARM_DELAY_MS = 300
 #: A deferred build starts this long after the placeholder went up (it is painted first).
 DEFER_MS = 15
 MENU_ORDER = ("&File", "&Label", "&Edit", "&View", "&Go", "&Help")
@@ -128,8 +126,6 @@ class MainWindow(QMainWindow):
             self._add_to_menu(menu, action)
         if current:
             widget.setFocus()
-        if len(self._built) == 1:  # the first screen is up: import the others meanwhile
-            QTimer.singleShot(PREWARM_DELAY_MS, lambda: self.loader.prewarm(t for _, t in self._entries))
 
     def _place(self, index: int, widget: QWidget, title: str) -> None:
         """Put ``widget`` in tab ``index`` (the current tab stays current)."""

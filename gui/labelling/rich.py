@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
+from typing import Any
 
 from PySide6.QtGui import (
     QBrush,
@@ -94,14 +95,22 @@ def _token_formats(dark: bool) -> dict[object, QTextCharFormat]:
     return formats
 
 
-def _highlight(doc: QTextDocument, start: int, end: int, language: str, dark: bool) -> None:
-    """Colour the code between ``start`` and ``end`` with Pygments' lexer for ``language``."""
+@lru_cache(maxsize=64)
+def _lexer(language: str) -> Any:
+    """Pygments' lexer for ``language`` (None when unknown); looked up once per language."""
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
-        lexer = get_lexer_by_name(language.strip().lower(), stripnl=False, ensurenl=False)
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
+        return None
+
+
+def _highlight(doc: QTextDocument, start: int, end: int, language: str, dark: bool) -> None:
+    """Colour the code between ``start`` and ``end`` with Pygments' lexer for ``language``."""
+    lexer = _lexer(language.strip().lower())
+    if lexer is None:
         return  # an unknown language keeps the background only
     cursor = QTextCursor(doc)
     cursor.setPosition(start)
