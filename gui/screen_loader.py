@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -67,10 +67,6 @@ class ScreenLoader(QObject):
             return
         self._waiting.setdefault(name, []).append(then)
         self._start([name])
-
-    def prewarm(self, targets: Iterable[str]) -> None:
-        """Import the modules of ``targets`` in the background (a later first visit is quick)."""
-        self._start([module_of(t) for t in targets if module_of(t) not in sys.modules])
 
     def _start(self, names: list[str]) -> None:
         names = [n for n in names if n not in self._started]
