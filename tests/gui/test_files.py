@@ -192,3 +192,22 @@ def test_deferred_builds_show_the_placeholder_even_for_an_imported_module(qtbot,
     qtbot.waitUntil(lambda: w.screen(1) is not None, timeout=30000)
     assert w.tabs.widget(1) is w.screen(1) and w.tabs.currentIndex() == 1
     w.ctx.store.close()
+
+
+def test_the_window_accepts_dragged_local_files_only_with_a_database_open(window, sample_db):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QDragEnterEvent
+
+    def enter(urls):
+        mime = QMimeData()
+        mime.setUrls(urls)
+        event = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                                Qt.KeyboardModifier.NoModifier)  # fmt: skip
+        event.setAccepted(False)
+        window.dragEnterEvent(event)
+        return event.isAccepted()
+
+    local = [QUrl.fromLocalFile(str(sample_file()))]
+    assert not enter(local)  # no database yet: nowhere to import
+    window.switch_database(sample_db)
+    assert enter(local) and not enter([QUrl("https://example.com/a.json")])
