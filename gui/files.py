@@ -94,7 +94,8 @@ class FileController(QObject):
             action.triggered.connect(lambda _c=False, p=path: self.window.switch_database(Path(p)))
         self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
 
-    def _tell(self, text: str, error: bool = False) -> None:
+    def tell(self, text: str, error: bool = False) -> None:
+        """Say ``text`` in the status bar and in a message box (an error when ``error``)."""
         if error:
             self.last_error = text
         else:
@@ -158,7 +159,7 @@ class FileController(QObject):
     def _imported(self, report: Any) -> None:
         if self.window.ctx is not None:
             self.window.ctx.events.annotations_changed.emit(None)  # screens reload
-        self._tell("Imported.\n\n" + file_tasks.describe(report))
+        self.tell("Imported.\n\n" + file_tasks.describe(report))
 
     # -- export -------------------------------------------------------------------------------
     def export_dialog(self) -> None:
@@ -184,7 +185,7 @@ class FileController(QObject):
         box.open()
 
     def _exported(self, path: Path) -> Callable[[Any], None]:
-        return lambda count: self._tell(f"Exported {count} annotations to {path}.")
+        return lambda count: self.tell(f"Exported {count} annotations to {path}.")
 
     # -- running ------------------------------------------------------------------------------
     def busy(self) -> bool:
@@ -194,13 +195,13 @@ class FileController(QObject):
     def _run(self, title: str, fn: file_tasks.TaskFn, on_done: Callable[[Any], None]) -> None:
         ctx = self.window.ctx
         if ctx is None:
-            self._tell("No database is open: use File ▸ New database… or Open database… first.", error=True)
+            self.tell("No database is open: use File ▸ New database… or Open database… first.", error=True)
             return
         if ctx.db_path is None:  # an in-memory database has no second connection: run here
             try:
                 on_done(fn(ctx.store, lambda *_: None))
             except Exception as exc:  # noqa: BLE001 (shown to the user)
-                self._tell(str(exc), error=True)
+                self.tell(str(exc), error=True)
             return
         self.progress = QProgressDialog(title + "…", "", 0, 0, self.window)
         self.progress.setCancelButton(None)  # one transaction: it completes or changes nothing
@@ -230,4 +231,4 @@ class FileController(QObject):
         then(value)
 
     def _failed(self, message: str) -> None:
-        self._tell(message + "\n\nNothing was changed.", error=True)
+        self.tell(message + "\n\nNothing was changed.", error=True)

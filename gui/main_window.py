@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # noqa: BLE001 (a StoreError says why; anything else is shown too)
             message = f"Could not {'create' if create else 'open'} the database {path}: {exc}"
             if self.files is not None:
-                self.files._tell(message, error=True)
+                self.files.tell(message, error=True)
             return False
         self.set_context(AppContext(store=store, db_path=Path(path)))
         self.settings.add_recent_database(path)
