@@ -66,6 +66,7 @@ def build_window(db: str | Path | None, settings: app_settings.Settings | None =
     app_settings.install(settings)
     ctx, error = open_context(db)
     window = MainWindow(ctx, settings, error=error)
+    window.defer_builds = True  # a first visit shows "Loading…" at once, then builds the screen
     window.setWindowIcon(app_icon())
     return window
 

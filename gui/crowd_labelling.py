@@ -71,7 +71,7 @@ def build_crowd_window(pack: str | Path):  # type: ignore[no-untyped-def]
         ctx, error = AppContext(store=open_database(pack, sample=False), db_path=Path(pack)), None
     except Exception as exc:  # noqa: BLE001 (shown in the window, never a crash)
         ctx, error = None, f"Could not open the pack {pack}: {exc}"
-    window = MainWindow(ctx, settings, screens=CROWD_SCREENS, error=error)
+    window = MainWindow(ctx, settings, screens=CROWD_SCREENS, error=error, file_menu=False)
     window.setWindowTitle(f"Tiebreak — crowd pack {Path(pack).name}")
     return window
 

@@ -6,15 +6,21 @@ Keys reach only the screen in front: each screen's actions are enabled only whil
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
 
 from tiebreak.gui import screens as registry
 from tiebreak.gui.context import AppContext
+from tiebreak.gui.files import FileController
 from tiebreak.gui.labelling.actions import APP_ACTIONS, make_actions
+from tiebreak.gui.screen_loader import ScreenLoader, placeholder
 from tiebreak.gui.settings import DEFAULT_FONT_PT, Settings
 
+#: A deferred build starts this long after the placeholder went up (it is painted first).
+DEFER_MS = 15
 MENU_ORDER = ("&File", "&Label", "&Edit", "&View", "&Go", "&Help")
 
 
@@ -28,6 +34,7 @@ class MainWindow(QMainWindow):
         *,
         screens: list[tuple[str, str]] | None = None,
         error: str | None = None,
+        file_menu: bool = True,
     ) -> None:
         super().__init__()
         self.ctx, self.settings = ctx, settings
@@ -44,18 +51,33 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._entries = list(registry.SCREENS if screens is None else screens)
         self._built: dict[int, QWidget] = {}
+        self._added: list[tuple[QMenu, QAction]] = []  # Go entries and screens' actions (per database)
         self.statusBar().setSizeGripEnabled(True)
-        if ctx is not None:
-            ctx.events.status_message.connect(self.show_status)
-        if error or ctx is None:
-            hint = ("Choose another file with  tiebreak --db PATH  or the TIEBREAK_DB variable; "
-                    "the default lives in the user data directory.")  # fmt: skip
-            self.tabs.addTab(registry.error_page(error or "No database is open.", hint=hint), "Error")
+        self.files = FileController(self, self._menu("&File")) if file_menu else None
+        self.loader = ScreenLoader(self)
+        #: Show a screen's "Loading…" page before building it even when its module is imported
+        #: (the app does; tests build at once unless they turn it on).
+        self.defer_builds = False
+        self.setAcceptDrops(file_menu)
+        self.tabs.currentChanged.connect(self._ensure_built)
+        self._populate(error)
+        self.set_font_size(settings.font_size())
+        self._restore()
+
+    def _populate(self, error: str | None) -> None:
+        """Fill the tabs for ``self.ctx`` (or one error page offering Open… and New…)."""
+        if self.ctx is not None:
+            self.ctx.events.status_message.connect(self.show_status)
+        if error or self.ctx is None:
+            files = self.files
+            buttons = [("Open database…", files.open_database), ("New database…", files.new_database)] if files else []
+            hint = "Open an existing database or create a new one (also in the File menu)."
+            page = registry.error_page(error or "No database is open.", hint=hint,
+                                       buttons=buttons)  # fmt: skip
+            self.tabs.addTab(page, "Error")
             self.show_status(error or "No database is open.")
         else:
             self._add_tabs()
-        self.set_font_size(settings.font_size())
-        self._restore()
 
     # -- screens ------------------------------------------------------------------------------
     def _add_tabs(self) -> None:
@@ -64,13 +86,32 @@ class MainWindow(QMainWindow):
             go = QAction(title, self)
             go.setShortcut(QKeySequence(f"Alt+{index + 1}"))
             go.triggered.connect(lambda _c=False, i=index: self.tabs.setCurrentIndex(i))
-            self._menu("&Go").addAction(go)
-        self.tabs.currentChanged.connect(self._ensure_built)
-        self._ensure_built(0)
+            self._add_to_menu("&Go", go)
+        self._build(0)  # the first screen is built at once (start-up shows it)
 
     def _ensure_built(self, index: int) -> None:
-        """Build the screen of tab ``index`` on first show (errors become an error page)."""
-        if index < 0 or index in self._built or index >= len(self._entries):
+        """Build the screen of tab ``index`` on first show (errors become an error page).
+
+        When its module is not imported yet, a placeholder shows while a pool thread imports it;
+        the screen is built (on the GUI thread) once the import is done.
+        """
+        if index < 0 or index in self._built or index >= len(self._entries) or self.ctx is None:
+            return
+        title, target = self._entries[index]
+        if self.loader.ready(target) and not self.defer_builds:
+            self._build(index)
+            return
+        if self.tabs.widget(index).objectName() != "loadingPage":
+            self._place(index, placeholder(title), title)
+        ctx = self.ctx
+
+        def build() -> None:  # after the placeholder is painted (a screen's own reads may block)
+            QTimer.singleShot(DEFER_MS, lambda: self.ctx is ctx and self._build(index))
+
+        self.loader.load(target, build)
+
+    def _build(self, index: int) -> None:
+        if index in self._built or index >= len(self._entries):
             return
         title, target = self._entries[index]
         try:
@@ -79,20 +120,31 @@ class MainWindow(QMainWindow):
             widget = registry.error_page(str(exc), exc.__cause__)
             self.show_status(str(exc))
         self._built[index] = widget
+        current = self.tabs.currentIndex() == index
+        self._place(index, widget, title)
+        for menu, action in getattr(widget, "menu_actions", lambda: [])():
+            self._add_to_menu(menu, action)
+        if current:
+            widget.setFocus()
+
+    def _place(self, index: int, widget: QWidget, title: str) -> None:
+        """Put ``widget`` in tab ``index`` (the current tab stays current)."""
+        current = self.tabs.currentIndex()
         blocked = self.tabs.blockSignals(True)
         old = self.tabs.widget(index)
         self.tabs.removeTab(index)
         self.tabs.insertTab(index, widget, title)
-        self.tabs.setCurrentIndex(index)
+        self.tabs.setCurrentIndex(current)
         self.tabs.blockSignals(blocked)
         old.deleteLater()
-        for menu, action in getattr(widget, "menu_actions", lambda: [])():
-            self._menu(menu).addAction(action)
-        widget.setFocus()
 
     def screen(self, index: int = 0) -> QWidget | None:
         """The built screen of tab ``index`` (None if not built yet)."""
         return self._built.get(index)
+
+    def _add_to_menu(self, name: str, action: QAction) -> None:
+        self._menu(name).addAction(action)
+        self._added.append((self._menu(name), action))
 
     def _menu(self, name: str) -> QMenu:
         if name not in self.menus:
@@ -131,6 +183,64 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             self.show_status(f"Text size {points} pt")
 
+    # -- databases ----------------------------------------------------------------------------
+    def switch_database(self, path: Path, *, create: bool = False) -> bool:
+        """Open (or with ``create`` make) the database at ``path`` and rebuild every screen on it.
+
+        On failure the current database stays open and the reason is shown; returns success.
+        """
+        from tiebreak.core.sample import create_database, open_database
+
+        try:
+            store = create_database(path) if create else open_database(path)
+        except Exception as exc:  # noqa: BLE001 (a StoreError says why; anything else is shown too)
+            message = f"Could not {'create' if create else 'open'} the database {path}: {exc}"
+            if self.files is not None:
+                self.files.tell(message, error=True)
+            return False
+        self.set_context(AppContext(store=store, db_path=Path(path)))
+        self.settings.add_recent_database(path)
+        if self.files is not None:
+            self.files.refresh()
+        self.show_status(f"Opened {path}")
+        return True
+
+    def set_context(self, ctx: AppContext) -> None:
+        """Replace the open database: close sessions, drop the screens, build them on ``ctx``."""
+        old = self.ctx
+        self._close_sessions()
+        blocked = self.tabs.blockSignals(True)
+        while self.tabs.count():
+            widget = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            if widget is not None:
+                widget.deleteLater()
+        for menu, action in self._added:
+            menu.removeAction(action)
+        self._added.clear()
+        self._built.clear()
+        self.ctx = ctx
+        self.setWindowTitle(f"Tiebreak — {ctx.db_path}" if ctx.db_path else "Tiebreak")
+        self._populate(None)
+        self.tabs.blockSignals(blocked)
+        self._build(0)  # the first screen is built at once (start-up shows it)
+        if old is not None:  # after the old screens are gone (their timers die with them)
+            QTimer.singleShot(0, old.store.close)
+
+    # -- drag and drop --------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        """Accept local files while a database is open."""
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if self.ctx is not None and urls and all(u.isLocalFile() for u in urls):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """Dropped files are imported after a confirmation listing what they add."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and self.files is not None:
+            event.acceptProposedAction()
+            self.files.confirm_drop(paths)
+
     # -- window state -------------------------------------------------------------------------
     def _restore(self) -> None:
         geometry, state = self.settings.window_state()
@@ -142,6 +252,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Save the window state (and close any labelling session) before closing."""
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self._close_sessions()
+        super().closeEvent(event)
+
+    def _close_sessions(self) -> None:
         for widget in self._built.values():
             session = getattr(getattr(widget, "workspace", None), "session", None)
             if session is not None:
@@ -149,4 +263,3 @@ class MainWindow(QMainWindow):
                     session.close()
                 except Exception as exc:  # noqa: BLE001 (closing must not crash)
                     self.show_status(f"could not stamp the session end: {exc}")
-        super().closeEvent(event)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,22 +23,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
+from tiebreak.core.identity import database_id
 from tiebreak.core.review.audit import sample_audit
 from tiebreak.core.review.export import reviewed_items, write_export
 from tiebreak.core.review.queue import QueueFilter
 from tiebreak.core.review.sampling import DESIGNS
 from tiebreak.core.review.session import ReviewSession
-from tiebreak.core.review.setup import add_most_uncertain, audit_streams, form_choices
+from tiebreak.core.review.setup import (
+    FormChoices,
+    add_most_uncertain,
+    audit_streams,
+    form_choices,
+    form_choices_at,
+)
+from tiebreak.gui import settings as app_settings
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.review_estimates import EstimatesView
 from tiebreak.gui.review_mode import ReviewWorkspace
 from tiebreak.gui.safe_text import plain_label
+from tiebreak.gui.snapshot_runner import SnapshotRunner
 
 EXPORTS = {"CSV (*.csv)": "csv", "JSON Lines (*.jsonl)": "jsonl", "AlpacaEval annotations (*.json)": "alpaca"}
 
 
 FORM_MAX_WIDTH = 900
+#: Shown estimates are recomputed this long after the last decision (a burst of keys counts once).
+ESTIMATE_REFRESH_MS = 400
 
 
 class ReviewForm(QWidget):
@@ -77,6 +91,9 @@ class ReviewForm(QWidget):
         self.message = plain_label()
         self.message.setObjectName("reviewMessage")
         self.message.setWordWrap(True)
+        self.runner = SnapshotRunner(self)
+        self.runner.ready.connect(self.apply)
+        self.runner.failed.connect(self.message.setText)
         self._layout()
         self.judge.currentTextChanged.connect(self._judge_changed)
         self.reload()
@@ -117,8 +134,19 @@ class ReviewForm(QWidget):
         col.addWidget(est, 1)
 
     def reload(self) -> None:
-        """Refill judges, streams and models from the store."""
-        choices = form_choices(self.ctx.store)
+        """Refill judges, streams and models from the store (off the GUI thread for a file)."""
+        if self.ctx.db_path is None:  # an in-memory database has one connection: read here
+            self.apply(form_choices(self.ctx.store))
+            return
+        self.message.setText("Loading judges, models and datasets…")
+        self.start_button.setEnabled(False)
+        self.runner.request(partial(form_choices_at, self.ctx.db_path))
+
+    def apply(self, choices: FormChoices) -> None:
+        """Show ``choices`` (then the reviewer, judge and stream remembered for this database)."""
+        self.start_button.setEnabled(True)
+        if self.message.text().startswith("Loading"):
+            self.message.setText("")
         judges = choices.judges
         current = self.judge.currentText()
         self.judge.blockSignals(True)
@@ -132,8 +160,29 @@ class ReviewForm(QWidget):
         self.dataset.clear()
         self.dataset.addItems(["(all)", *choices.datasets])
         self._judge_changed(self.judge.currentText())
+        self._restore_choice()
         if not judges:
-            self.message.setText("No judge verdicts yet: import an AlpacaEval annotations file or run a judge.")
+            self.message.setText("No judge verdicts yet: import an annotations file (File ▸ Import…) "
+                                 "or run a judge in the Judge tab.")  # fmt: skip
+
+    def _restore_choice(self) -> None:
+        remembered = app_settings.current().review_choice(database_id(self.ctx.store))
+        if remembered is None:
+            return
+        if not self.reviewer.text():
+            self.reviewer.setText(remembered.get("reviewer", ""))
+        if remembered.get("judge") in [self.judge.itemText(i) for i in range(self.judge.count())]:
+            self.judge.setCurrentText(remembered["judge"])
+            if remembered.get("audit"):
+                self.audit.setCurrentText(remembered["audit"])
+        if remembered.get("stream") in ("random", "adhoc"):
+            self.stream.setCurrentText(remembered["stream"])
+
+    def remember_choice(self) -> None:
+        """Remember reviewer, judge, audit stream and items for this database (the next launch offers them)."""
+        app_settings.current().set_review_choice(database_id(self.ctx.store), {
+            "reviewer": self.reviewer.text().strip(), "judge": self.judge.currentText(),
+            "audit": self.audit.currentText(), "stream": self.stream.currentText()})  # fmt: skip
 
     def _judge_changed(self, judge: str) -> None:
         self.audit.clear()
@@ -182,6 +231,9 @@ class ReviewScreen(QStackedWidget):
         self.form.adhoc_button.clicked.connect(lambda: self._safe(self.form.add_adhoc))
         self.form.estimates.button.clicked.connect(lambda: self._safe(self.estimate))
         self.form.export_button.clicked.connect(lambda: self._safe(self._ask_export))
+        self._refresh = QTimer(self, singleShot=True, interval=ESTIMATE_REFRESH_MS)
+        self._refresh.timeout.connect(lambda: self._safe(self.estimate))
+        ctx.events.annotations_changed.connect(self._decision_arrived)
         self.back_action = QAction("Review setup…", self)
         self.back_action.triggered.connect(self.show_form)
         ShownOnly(self, [self.back_action])  # like every screen action: only while Review is in front
@@ -207,12 +259,18 @@ class ReviewScreen(QStackedWidget):
         session = ReviewSession.open_review(self.ctx.store, name, self.form.judge.currentText(),
                                      audit_group=self.form.audit.currentText() or None,
                                      stream=self.form.stream.currentText())
+        self.form.remember_choice()
         self.setCurrentWidget(self.workspace)
         self.workspace.start(session, annotator=name)
         self.workspace.view.stats.show_unavailable("reviews feed the Human vs judge tab and the estimates")
         self.ctx.events.status_message.emit(
             f"Reviewing {session.audit_group} ({session.stream}) as {name}: vote blind, then A / X")
         return session
+
+    def _decision_arrived(self, _change: object) -> None:
+        """Estimates once shown follow the decisions (recomputed shortly after the last one)."""
+        if self.form.estimates.last is not None:
+            self._refresh.start()
 
     def estimate(self) -> None:
         """Estimate win rates from the chosen judge and audit stream."""

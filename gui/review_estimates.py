@@ -45,6 +45,7 @@ class EstimatesView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.last: AuditEstimate | None = None  # the estimate shown (None: never estimated)
         self.width_box = QDoubleSpinBox()
         self.width_box.setRange(0.01, 1.0)
         self.width_box.setSingleStep(0.01)
@@ -81,6 +82,7 @@ class EstimatesView(QWidget):
 
     def show_estimate(self, est: AuditEstimate) -> None:
         """Fill the table; warnings in bold above it."""
+        self.last = est
         self.warnings.setText("\n".join(f"⚠ {w}" for w in est.warnings)
                               or f"{est.audit}: {est.design} design; 95% intervals.")  # fmt: skip
         self.table.setRowCount(len(est.rows))

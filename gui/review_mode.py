@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.domain import Choice
 from tiebreak.core.labelling.session import Change
+from tiebreak.core.review.machine import rationale_words, shown_probabilities
 from tiebreak.core.review.session import REASONS, Reveal, ReviewSession, ReviewState
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ActionSpec
@@ -23,11 +24,13 @@ from tiebreak.gui.labelling.describe import CHOICE_TEXT, VOTES
 from tiebreak.gui.labelling.workspace import Workspace, WorkspaceMode
 from tiebreak.gui.safe_text import display_name, plain_label
 
+#: Blind decisions that can stand as an override verdict (X then needs no second key).
+OVERRIDE_CHOICES = (Choice.LEFT, Choice.RIGHT, Choice.TIE_GOOD, Choice.TIE_BAD)
 REVIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "Accept judge", ("A",), "&Review", True,
                "after the reveal: accept the judge's verdict (with the reason shown, if any)"),
     ActionSpec("override", "Override judge", ("X",), "&Review", True,
-               "after the reveal: override the judge, then press your verdict key (← → ↓ Shift+↓)"),
+               "after the reveal: override the judge (with your blind verdict when it disagrees; else press a verdict key)"),
     ActionSpec("reason", "Next reason", ("E",), "&Review", True,
                "after the reveal: cycle the optional reason (custom: type it in the box)"),
 )  # fmt: skip
@@ -67,6 +70,7 @@ class RevealPanel(QFrame):
         self.reason_text.setPlaceholderText("custom reason (click to type; Esc leaves)")
         self.prompt = plain_label()
         self.prompt.setObjectName("reviewPrompt")
+        self.reveal: Reveal | None = None
         self.decide_row = QHBoxLayout()  # reason, custom text, then the A / X / E buttons (added later)
         self.decide_row.addWidget(self.reason)
         self.decide_row.addWidget(self.reason_text, 1)
@@ -79,18 +83,27 @@ class RevealPanel(QFrame):
         self.clear()
 
     def show_reveal(self, reveal: Reveal) -> None:
-        """Show the judge's side of the held item."""
+        """Show the judge's side of the held item (left / right as on screen, probabilities in words)."""
+        self.reveal = reveal
         mine = CHOICE_TEXT.get(reveal.blind.choice, str(reveal.blind.choice))
         judge = CHOICE_TEXT[reveal.judge_choice]
+        left, right = shown_probabilities(reveal)
         agree = "agrees with you" if reveal.agrees else "DISAGREES with you"
-        self.verdict.setText(f"{display_name(reveal.judge)}: {judge} (preference {reveal.judge_preference:.2f}, "
-                             f"confidence {reveal.confidence:.2f}) - {agree} (you: {mine})")  # fmt: skip
-        self.rationale.setPlainText(reveal.text)
+        self.verdict.setText(f"{display_name(reveal.judge)}: {judge} (left {left:.0%}, right {right:.0%}) - {agree} "
+                             f"(you: {mine})")  # fmt: skip
+        self.rationale.setPlainText(rationale_words(reveal))
         self.reason.setCurrentIndex(0)
         self.reason_text.clear()
         self.prompt.clear()
-        self.prompt.setVisible(False)  # the buttons say what A / X / E do
+        if self.one_step_override():  # X keeps the blind decision: no second key needed
+            self.prompt.setText(f"A accepts the judge's verdict · X overrides it with yours ({mine})")
+        self.prompt.setVisible(bool(self.prompt.text()))
         self.setVisible(True)
+
+    def one_step_override(self) -> bool:
+        """The blind decision already disagrees with the judge (X overrides with it at once)."""
+        reveal = self.reveal
+        return reveal is not None and not reveal.agrees and reveal.blind.choice in OVERRIDE_CHOICES
 
     def prompt_override(self) -> None:
         """After X: ask for the reviewer's verdict with the usual vote keys."""
@@ -117,6 +130,7 @@ class RevealPanel(QFrame):
 
     def clear(self) -> None:
         """Hide the panel (blind again)."""
+        self.reveal = None
         self.verdict.clear()
         self.rationale.clear()
         self.prompt.clear()
@@ -161,6 +175,8 @@ class ReviewMode(WorkspaceMode):
         elif action_id == "accept":
             workspace.push(self._session(workspace).accept(None, *self.panel.chosen_reason()))
             workspace.setFocus()
+        elif action_id == "override" and self.panel.one_step_override() and self.panel.reveal is not None:
+            self.override_with(self.panel.reveal.blind.choice, workspace)  # the blind vote is the verdict
         elif action_id == "override":
             self.awaiting_override = True
             self.panel.prompt_override()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib
 import traceback
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from tiebreak.gui.context import AppContext
 
@@ -49,8 +50,12 @@ def build_screen(target: str, ctx: AppContext, parent: QWidget | None = None) ->
         raise ScreenError(f"screen {target}: {type(exc).__name__}: {exc}") from exc
 
 
-def error_page(message: str, exc: BaseException | None = None, hint: str = "") -> QWidget:
-    """A page that says what went wrong and what to do (details are selectable for a report)."""
+def error_page(message: str, exc: BaseException | None = None, hint: str = "",
+               buttons: Sequence[tuple[str, Callable[[], object]]] = ()) -> QWidget:  # fmt: skip
+    """A page that says what went wrong and what to do (details are selectable for a report).
+
+    ``buttons`` are (text, callback) pairs shown under the message (e.g. Open… and New…).
+    """
     page = QWidget()
     page.setObjectName("errorPage")
     title = QLabel(message)
@@ -69,6 +74,13 @@ def error_page(message: str, exc: BaseException | None = None, hint: str = "") -
     layout.setContentsMargins(24, 24, 24, 24)
     layout.addWidget(title)
     layout.addWidget(body)
+    row = QHBoxLayout()
+    for text, callback in buttons:
+        button = QPushButton(text)
+        button.clicked.connect(lambda _c=False, cb=callback: cb())
+        row.addWidget(button)
+    row.addStretch(1)
+    layout.addLayout(row)
     layout.addStretch(1)
     page.text = lambda: f"{message}\n\n{body.text()}"  # what the page says (tests, copy)
     return page

@@ -1,4 +1,4 @@
-"""Persistent user settings (QSettings): window geometry and state, font size, last session."""
+"""Persistent user settings (QSettings): window geometry and state, font size, last session, recent files."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tiebreak.core.labelling.session import QueueSpec, SessionError
 
 DEFAULT_FONT_PT = 10
 FONT_RANGE = (6, 32)
+RECENT_MAX = 8
 
 
 class Settings:
@@ -49,6 +50,39 @@ class Settings:
         size = min(max(int(size), FONT_RANGE[0]), FONT_RANGE[1])
         self.q.setValue("view/font_pt", size)
         return size
+
+    # -- recent databases -------------------------------------------------------------------------
+    def recent_databases(self) -> list[str]:
+        """Databases opened or created from the app, most recent first (at most RECENT_MAX)."""
+        value = self.q.value("files/recent")
+        try:
+            items = json.loads(str(value)) if value else []
+        except ValueError:
+            return []
+        return [str(p) for p in items if isinstance(p, str)][:RECENT_MAX]
+
+    def add_recent_database(self, path: str | Path) -> list[str]:
+        """Put ``path`` first in the recent databases; return the new list."""
+        name = str(Path(path).resolve())
+        items = [name, *(p for p in self.recent_databases() if p != name)][:RECENT_MAX]
+        self.q.setValue("files/recent", json.dumps(items))
+        self.q.sync()
+        return items
+
+    # -- review choices (per database) ------------------------------------------------------------
+    def review_choice(self, database: str) -> dict[str, str] | None:
+        """Reviewer, judge, audit stream and items last used in the database ``database`` (or None)."""
+        text = self.q.value(f"review/choice/{database}")
+        try:
+            data = json.loads(str(text)) if text else None
+        except ValueError:
+            return None
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
+
+    def set_review_choice(self, database: str, choice: dict[str, str]) -> None:
+        """Remember the Review form's choices for the database ``database``."""
+        self.q.setValue(f"review/choice/{database}", json.dumps(choice))
+        self.q.sync()
 
     # -- last labelling session (per database) ---------------------------------------------------
     def last_spec(self, database: str) -> QueueSpec | None:

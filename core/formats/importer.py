@@ -40,7 +40,7 @@ from tiebreak.core.formats import (
 from tiebreak.core.formats.readers import needs_whole_file
 from tiebreak.core.store import Store, Transaction, text_sha1
 
-__all__ = ["FileReport", "ImportReport", "Progress", "import_files", "import_parsed", "group_kind"]
+__all__ = ["FileReport", "ImportReport", "Progress", "import_files", "import_parsed", "preview_parsed", "group_kind"]
 
 #: Records written per step of a streamed import (one transaction for the whole import).
 CHUNK_RECORDS = 5000
@@ -218,6 +218,34 @@ def _import(store: Store, sources: list[Any], progress: ProgressFn | None) -> Im
 
             reports.append(_FileImport(tx, src).run(tick))
     return ImportReport(reports)
+
+
+class _Preview(Exception):
+    """Raised inside the dry run's transaction so that nothing is kept."""
+
+
+def preview_parsed(store: Store, parsed: list[ParsedFile]) -> ImportReport:
+    """What ``import_parsed`` would add, computed in a transaction that is rolled back (a dry run).
+
+    Parameters
+    ----------
+    store : Store
+    parsed : list of ParsedFile
+
+    Returns
+    -------
+    ImportReport
+        The same report the import would give (new rows per table, already present, conflicts
+        raised as ``FormatError``); the database is left exactly as it was.
+    """
+    result: list[ImportReport] = []
+    try:
+        with store.transaction():
+            result.append(import_parsed(store, parsed))
+            raise _Preview
+    except _Preview:
+        pass
+    return result[0]
 
 
 class _Texts:

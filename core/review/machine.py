@@ -103,3 +103,27 @@ class ReviewStep:
     state: ReviewState
     shown: Shown | None
     reveal: Reveal | None = None
+
+
+def shown_probabilities(reveal: Reveal) -> tuple[float, float]:
+    """(P(left better), P(right better)) the judge gave, in the orientation the reviewer saw."""
+    right = reveal.judge_preference - 1.0  # canonical: P(output_2 better)
+    if reveal.shown.swapped:
+        right = 1.0 - right
+    return 1.0 - right, right
+
+
+def rationale_words(reveal: Reveal) -> str:
+    """The judge's reasoning in words: its rationale; for a logprob judge the probability it gave
+    each side (never the raw JSON); else its raw completion (see :func:`judge_text`)."""
+    if verdict_text(reveal.rationale) is not None:
+        return reveal.text
+    raw = verdict_text(reveal.raw_completion)
+    left, right = shown_probabilities(reveal)
+    if raw is not None and '"logprob' in raw:
+        return (f"A logprob judge: it gave {left:.0%} to the left output and {right:.0%} to the right one "
+                "(from the probabilities of its first answer token); it wrote no rationale.")  # fmt: skip
+    if raw is None:
+        return f"The judge wrote no rationale; it gave {left:.0%} to the left output and {right:.0%} to the right one."
+    return reveal.text
+

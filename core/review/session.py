@@ -82,7 +82,8 @@ class ReviewSession(LabellingSession):
         samples = rs.samples(store, audit_group, stream)
         if samples.empty:
             raise ReviewError(f"review: the {stream} stream of {audit_group!r} has no items "
-                              "(draw with `tiebreak spotcheck sample` or pick items ad hoc)")
+                              "(draw an audit sample: Review tab ▸ Draw audit sample, or `tiebreak spotcheck sample`; "
+                              "or add items ad hoc)")
         ann = store.annotations_frame(groups=[judge], with_texts=False)
         summary = judge_verdicts(ann[ann["comparison_id"].isin(samples["comparison_id"])])
         records = cast(list[dict[str, Any]], summary.verdicts.to_dict("records"))  # str column names

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tiebreak.core.review import sql as rs
 from tiebreak.core.review.audit import default_audit_group
 from tiebreak.core.review.queue import QueueFilter, filter_queue, judge_verdicts
 from tiebreak.core.review.session import add_adhoc_items
 from tiebreak.core.store import Store
 
-__all__ = ["FormChoices", "add_most_uncertain", "audit_streams", "form_choices"]
+__all__ = ["FormChoices", "add_most_uncertain", "audit_streams", "form_choices", "form_choices_at"]
 
 
 class FormChoices:
@@ -22,6 +24,17 @@ def form_choices(store: Store) -> FormChoices:
     """The lists of the Review form."""
     judges = [g["group"] for g in store.groups() if g["kind"] == "judge"]
     return FormChoices(judges, store.generators(), rs.datasets(store))
+
+
+def form_choices_at(path: str | Path) -> FormChoices:
+    """:func:`form_choices` on a connection of its own to ``path`` (for a background thread)."""
+    from tiebreak.core.sample import open_database
+
+    store = open_database(path)
+    try:
+        return form_choices(store)
+    finally:
+        store.close()
 
 
 def audit_streams(store: Store, judge: str) -> list[str]:

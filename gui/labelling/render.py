@@ -127,6 +127,10 @@ def _document(view: SafeBrowser, text: str, raw: bool) -> tuple[QTextDocument, R
                                      f"(markdown is rendered up to {MARKDOWN_LIMIT:,})")  # fmt: skip
     else:
         doc.setMarkdown(text, _MD_FEATURES)
+        if any(mark in text for mark in ("```", "~~~", "#", "\n    ", "\n\t")):  # code blocks, headings
+            from tiebreak.gui.labelling.rich import decorate
+
+            decorate(doc, dark=view.palette().color(view.palette().ColorRole.Base).lightness() < 128)
         images = count_images(doc) if "![" in text else 0  # raw HTML <img> stays plain text
         rendered = Rendered("markdown", f"{images} image(s) not loaded (nothing is fetched)" if images else "")
     if len(text) <= MARKDOWN_LIMIT:  # lay out now (huge texts lay out lazily while scrolling)

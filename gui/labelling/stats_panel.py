@@ -133,7 +133,7 @@ class StatsPanel(QWidget):
                                         tooltip("n_labels"), tooltip("win_rate"), tooltip("win_rate_interval")])
         self.agree_table = _Table(["judge", "n", define("agreement").label], [None, "88888", "100.0%"])
         self.agree_table.set_header_tips(["the judge group", tooltip("n_judge_labels"), tooltip("agreement")])
-        self.session_label = TextStrip(4)
+        self.session_label = TextStrip(6)  # 4 lines; room for wrapping in a narrow panel
         self._row_cache: dict[WinRateLine | AgreementLine, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self.status = plain_label("statistics: loading…")
         self.status.setWordWrap(True)

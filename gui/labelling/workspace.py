@@ -291,4 +291,5 @@ class Workspace(QWidget):
 
     def _diff_colors(self) -> tuple[str, str]:
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
-        return ("#6b2f2f", "#2f5f35") if dark else ("#ffd6d6", "#d3f3d3")
+        neutral = "#5c5130" if dark else "#fff0b3"  # one neutral mark: neither side is "wrong"
+        return neutral, neutral

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from tiebreak.core.labelling.session import Shown
 from tiebreak.gui.labelling.actions import ActionSpec
 from tiebreak.gui.labelling.output_view import OutputPane, PaneScrollLink, ViewPair
-from tiebreak.gui.labelling.render import prepare, release_retired, show_text, word_diff
+from tiebreak.gui.labelling.render import Rendered, prepare, release_retired, show_text
+from tiebreak.gui.labelling.rich import mark_diff
 from tiebreak.gui.labelling.stats_panel import StatsPanel
 from tiebreak.gui.labelling.style import TextStrip, emphasise
 from tiebreak.gui.safe_text import plain_label
@@ -52,6 +53,11 @@ class RationaleBox(QPlainTextEdit):
             self.leave.emit()
             return
         super().keyPressEvent(event)
+
+
+#: The statistics panel is never narrower than this, nor than its longest line at the current font.
+STATS_MIN_WIDTH = 280
+STATS_WIDEST_LINE = "tie good 0 · tie bad 0 · can't judge 0"
 
 
 class WorkspaceView(QWidget):
@@ -112,7 +118,6 @@ class WorkspaceView(QWidget):
         col.addLayout(self.buttons)
         col.addLayout(self.tool_buttons)
         self.stats = StatsPanel()
-        self.stats.setMinimumWidth(280)  # 1024 px wide windows keep both columns readable
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(main)
         split.addWidget(self.stats)
@@ -133,6 +138,8 @@ class WorkspaceView(QWidget):
         """
         fm = self.progress_label.fontMetrics()
         self.progress_label.setFixedWidth(fm.horizontalAdvance("  88,888 / 88,888") + 12)
+        # the statistics panel grows with the font (its longest line never wraps) and the window (1/5)
+        self.stats.setMinimumWidth(max(STATS_MIN_WIDTH, fm.horizontalAdvance(STATS_WIDEST_LINE) + 16))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Re-fix label sizes when the font changes (Ctrl+plus / Ctrl+minus)."""
@@ -164,15 +171,15 @@ class WorkspaceView(QWidget):
         self._fit_instruction()
         self.left.set_header(None, len(shown.left) if lengths else None)
         self.right.set_header(None, len(shown.right) if lengths else None)
-        html_pair = word_diff(shown.left, shown.right, *colors) if diff else None
-        if html_pair is not None:
-            self.left.show_diff_html(html_pair[0])
-            self.right.show_diff_html(html_pair[1])
-        else:
-            self.left.show_output(shown.left, raw, docs["left"] if docs else None)
-            self.right.show_output(shown.right, raw, docs["right"] if docs else None)
-            if diff:
-                for pane in (self.left, self.right):
+        self.left.show_output(shown.left, raw, docs["left"] if docs else None)
+        self.right.show_output(shown.right, raw, docs["right"] if docs else None)
+        if diff:  # marked in place: the outputs keep their rendering (markdown, code colours)
+            marked = mark_diff(self.left.view.document(), self.right.view.document(), colors[0])
+            for pane in (self.left, self.right):
+                if marked:
+                    pane.rendered = Rendered("diff", pane.rendered.notice)
+                    pane.add_notice("word diff: marked words appear only on this side")
+                else:
                     pane.add_notice("too long for a word diff: shown without it")
         self.set_progress(shown.position - 1, shown.total)
 
@@ -205,13 +212,13 @@ class WorkspaceView(QWidget):
         self._prefetched = None
 
     def _fit_instruction(self) -> None:
-        """Instruction box as tall as its text, up to a third of the workspace (then it scrolls)."""
+        """Instruction box as tall as its text, up to a fifth of the workspace (then it scrolls)."""
         doc = self.instruction.view.document()
         width = max(self.instruction.view.viewport().width(), 200)
         if doc.textWidth() != width:  # setDocument laid it out at this width already: no relayout
             doc.setTextWidth(width)
         wanted = int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4
-        height = max(40, min(wanted, max(self.height() // 3, 120)))
+        height = max(40, min(wanted, max(self.height() // 5, 80)))  # small windows keep room for the outputs
         if height != self.instruction.height():
             self.instruction.setFixedHeight(height)
 

@@ -1,0 +1,93 @@
+"""Screens' modules are imported off the GUI thread (scipy, pandas…); a placeholder shows meanwhile."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+
+class _Signals(QObject):
+    done = Signal(str, str)  # module, error message ("" when imported)
+
+
+class _Import(QRunnable):
+    def __init__(self, modules: list[str], signals: _Signals) -> None:
+        super().__init__()
+        self.modules, self.signals = modules, signals
+
+    def run(self) -> None:  # noqa: D102 (Qt override)
+        for name in self.modules:
+            try:
+                importlib.import_module(name)
+                message = ""
+            except Exception as exc:  # noqa: BLE001 (the build reports it as a ScreenError)
+                message = f"{type(exc).__name__}: {exc}"
+            try:
+                self.signals.done.emit(name, message)
+            except RuntimeError:  # the window closed meanwhile: nobody waits
+                return
+
+
+def module_of(target: str) -> str:
+    """The module part of a ``module:Class`` registry target."""
+    return target.partition(":")[0]
+
+
+class ScreenLoader(QObject):
+    """Imports screen modules on a pool thread and calls back on the GUI thread when they are in."""
+
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool or QThreadPool.globalInstance()
+        self.signals = _Signals()
+        self.signals.done.connect(self._done)
+        self._waiting: dict[str, list[Callable[[], None]]] = {}
+        self._started: set[str] = set()
+
+    def ready(self, target: str) -> bool:
+        """The module of ``target`` is imported or cannot be (building it now is quick)."""
+        name = module_of(target)
+        if name in self._started:
+            return False
+        try:
+            return name in sys.modules or importlib.util.find_spec(name) is None
+        except (ImportError, ValueError):
+            return True  # the build reports the error at once
+
+    def load(self, target: str, then: Callable[[], None]) -> None:
+        """Call ``then`` once the module of ``target`` is imported (now, if it already is)."""
+        name = module_of(target)
+        if self.ready(target):
+            then()
+            return
+        self._waiting.setdefault(name, []).append(then)
+        self._start([name])
+
+    def _start(self, names: list[str]) -> None:
+        names = [n for n in names if n not in self._started]
+        if names:
+            self._started.update(names)
+            self.pool.start(_Import(names, self.signals))
+
+    def _done(self, name: str, _error: str) -> None:
+        self._started.discard(name)
+        for then in self._waiting.pop(name, []):
+            then()  # an import error is raised again (and reported) by the build
+
+
+def placeholder(title: str) -> QWidget:
+    """The page shown while a screen loads."""
+    page = QWidget()
+    page.setObjectName("loadingPage")
+    label = QLabel(f"Loading {title}…")
+    label.setObjectName("loadingLabel")
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(24, 24, 24, 24)
+    layout.addWidget(label)
+    layout.addStretch(1)
+    return page
