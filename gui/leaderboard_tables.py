@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
+from tiebreak.gui.safe_text import plain_tooltip
+
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 INTERVAL_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -62,7 +64,7 @@ def _item(text: str, sort: object, tip: str = "") -> QStandardItem:
     item.setEditable(False)
     item.setData(sort, SORT_ROLE)
     if tip:
-        item.setToolTip(tip)
+        item.setToolTip(plain_tooltip(tip))
     return item
 
 
@@ -157,8 +159,8 @@ def fill_paired(widget: QTableWidget, table: pd.DataFrame | None, order: list[st
     widget.setHorizontalHeaderLabels(models)
     widget.setVerticalHeaderLabels(models)
     for k, name in enumerate(models):
-        widget.horizontalHeaderItem(k).setToolTip(name)
-        widget.verticalHeaderItem(k).setToolTip(name)
+        widget.horizontalHeaderItem(k).setToolTip(plain_tooltip(name))
+        widget.verticalHeaderItem(k).setToolTip(plain_tooltip(name))
     if table is None:
         return
     for rec in table.to_dict(orient="records"):
@@ -169,8 +171,8 @@ def fill_paired(widget: QTableWidget, table: pd.DataFrame | None, order: list[st
             item = QTableWidgetItem("—" if math.isnan(diff) else f"{100 * diff:+.1f}")
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             p = rec["p_holm"]
-            item.setToolTip(f"{a} − {b}: {_fmt(diff, 'pct')} points on n = {rec['n']} paired instructions; "
-                            f"Holm-adjusted p = {_fmt(p, 'num')}" + (f"; {rec['note']}" if rec["note"] else ""))  # fmt: skip
+            item.setToolTip(plain_tooltip(f"{a} − {b}: {_fmt(diff, 'pct')} points on n = {rec['n']} paired instructions; "
+                            f"Holm-adjusted p = {_fmt(p, 'num')}" + (f"; {rec['note']}" if rec["note"] else "")))  # fmt: skip
             if not math.isnan(p) and p < 0.05:
                 font = item.font()
                 font.setBold(True)

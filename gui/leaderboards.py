@@ -41,6 +41,7 @@ from tiebreak.gui.leaderboard_tables import (
     proxy_for,
     table_view,
 )  # fmt: skip
+from tiebreak.gui.safe_text import plain_label
 from tiebreak.gui.store_job import JobRunner
 
 REFRESH_MS = 1500  # new labels: recompute at most this often while the screen is visible
@@ -76,7 +77,7 @@ class LeaderboardsScreen(QWidget):
         self.filter.textChanged.connect(self._apply_filter)
         self.export_button = QPushButton("Export…")
         self.export_button.setMenu(self._export_menu())
-        self.placeholder = QLabel("Computing the leaderboards…")
+        self.placeholder = plain_label("Computing the leaderboards…")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.models_view = table_view(proxy_for(models_model(empty_panel())))
         self.models_view.setItemDelegateForColumn(3, IntervalDelegate(self.models_view))
@@ -91,14 +92,15 @@ class LeaderboardsScreen(QWidget):
         box = QVBoxLayout(paired)
         box.addWidget(QLabel("Row − column win rate in points over the instructions both have; bold: "
                              "Holm-adjusted paired t test p < 0.05 (hover a cell for n and p).", wordWrap=True))
-        self.paired_note = QLabel()
+        self.paired_note = plain_label("")
         box.addWidget(self.paired_note)
         box.addWidget(self.paired, 1)
         for view, title in ((self.models_view, "Models"), (self.evaluators_view, "Evaluators"),
                             (paired, "Paired comparisons (Holm)"), (self._plots_tab, "Plots")):  # fmt: skip
             self.tabs.addTab(view, title)
         self.tabs.currentChanged.connect(lambda k: self.plots_page() if self.tabs.widget(k) is self._plots_tab else None)
-        self.notes = QLabel(wordWrap=True)
+        self.notes = plain_label("")  # notes name groups and models: imported text, never markup
+        self.notes.setWordWrap(True)
         self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
