@@ -257,9 +257,9 @@ class CoordinatorScreen(QWidget):
 
     def _selected_worker(self) -> str | None:
         for table in (self.quality, self.progress):
-            rows = table.selectionModel().selectedRows()
+            rows = {i.row() for i in table.selectionModel().selectedIndexes()}  # any selected cell counts
             if rows:
-                return table.item(rows[0].row(), 0).text()
+                return table.item(min(rows), 0).text()
         return None
 
     def _exclude_selected(self) -> None:
