@@ -260,6 +260,9 @@ class CoordinatorScreen(QWidget):
             rows = {i.row() for i in table.selectionModel().selectedIndexes()}  # any selected cell counts
             if rows:
                 return table.item(min(rows), 0).text()
+        for table in (self.quality, self.progress):  # else the row with the keyboard focus
+            if 0 <= table.currentRow() < table.rowCount() and table.item(table.currentRow(), 0) is not None:
+                return table.item(table.currentRow(), 0).text()
         return None
 
     def _exclude_selected(self) -> None:

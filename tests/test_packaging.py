@@ -67,8 +67,7 @@ def other_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _dependency_dirs() -> list[str]:
     """Where this interpreter finds PySide6, pandas, ... (site-packages and what its .pth files add)."""
-    return [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()
-            and not Path(p).resolve().is_relative_to(ROOT)]  # fmt: skip
+    return [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,8 @@ def test_coordinator_round_lifecycle(qtbot, tmp_path, settings):
     done = dict(zip(cells(screen.progress, 0), cells(screen.progress, 2), strict=True))
     assert done["ann"] == cells(screen.progress, 1)[0] and done["cho"] == "0"
     assert screen.quality.rowCount() == 3
-    screen.quality.selectRow(2)  # cho
+    screen.quality.setCurrentCell(2, 0)  # cho
+    screen.quality.selectRow(2)
     screen._exclude_selected()
     assert "cho excluded" in screen.message.text()
     assert cells(screen.progress, 5)[2] == "excluded"
