@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
 
-from tiebreak.core.formats.exporter import EXPORT_FORMATS
-from tiebreak.gui import file_tasks
 from tiebreak.gui.settings import Settings
+
+if TYPE_CHECKING:  # the importer and exporter load only when a file task runs (not at start-up)
+    from tiebreak.gui import file_tasks
 
 DB_FILTER = "Tiebreak databases (*.sqlite *.db *.sqlite3);;All files (*)"
 IMPORT_FILTER = ("AlpacaEval and Tiebreak files (*.json *.jsonl *.csv *.gz);;"
@@ -24,7 +25,6 @@ EXPORT_FILTERS = (
     ("CSV table (*.csv)", "csv", ".csv"),
     ("JSON lines (*.jsonl)", "jsonl", ".jsonl"),
 )
-assert {f for _, f, _ in EXPORT_FILTERS} == set(EXPORT_FORMATS)  # every export format is offered
 
 
 def _on_yes(box: QMessageBox, then: Callable[[], None]) -> None:
@@ -141,25 +141,25 @@ class FileController(QObject):
 
     def import_paths(self, paths: Sequence[str | Path]) -> None:
         """Import ``paths`` in one transaction, off the GUI thread, with a progress dialog."""
-        self._run("Importing", file_tasks.import_task(list(paths)), self._imported)
+        self._run("Importing", _tasks().import_task(list(paths)), self._imported)
 
     def confirm_drop(self, paths: Sequence[str | Path]) -> None:
         """Dry-run the dropped files, list what they would add, import them when confirmed."""
-        self._run("Reading the dropped files", file_tasks.preview_task(list(paths)), self._ask_drop)
+        self._run("Reading the dropped files", _tasks().preview_task(list(paths)), self._ask_drop)
 
     def _ask_drop(self, result: tuple[Any, list[Any]]) -> None:
         report, parsed = result
         box = self._box(QMessageBox.Icon.Question, "Import dropped files",
-                        "Import these files?\n\n" + file_tasks.describe(report),
+                        "Import these files?\n\n" + _tasks().describe(report),
                         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)  # fmt: skip
         box.setDefaultButton(QMessageBox.StandardButton.Yes)
-        _on_yes(box, lambda: self._run("Importing", file_tasks.import_task(parsed=parsed), self._imported))
+        _on_yes(box, lambda: self._run("Importing", _tasks().import_task(parsed=parsed), self._imported))
         box.open()
 
     def _imported(self, report: Any) -> None:
         if self.window.ctx is not None:
             self.window.ctx.events.annotations_changed.emit(None)  # screens reload
-        self.tell("Imported.\n\n" + file_tasks.describe(report))
+        self.tell("Imported.\n\n" + _tasks().describe(report))
 
     # -- export -------------------------------------------------------------------------------
     def export_dialog(self) -> None:
@@ -174,13 +174,13 @@ class FileController(QObject):
     def export_to(self, path: Path, fmt: str) -> None:
         """Export to ``path``; an existing file is replaced only after the user says so."""
         if not path.exists():
-            self._run("Exporting", file_tasks.export_task(path, fmt, force=False), self._exported(path))
+            self._run("Exporting", _tasks().export_task(path, fmt, force=False), self._exported(path))
             return
         box = self._box(QMessageBox.Icon.Warning, "Replace file?",
                         f"{path} already exists. Replace it?",
                         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)  # fmt: skip
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        _on_yes(box, lambda: self._run("Exporting", file_tasks.export_task(path, fmt, force=True),
+        _on_yes(box, lambda: self._run("Exporting", _tasks().export_task(path, fmt, force=True),
                                        self._exported(path)))  # fmt: skip
         box.open()
 
@@ -207,12 +207,12 @@ class FileController(QObject):
         self.progress.setCancelButton(None)  # one transaction: it completes or changes nothing
         self.progress.setWindowModality(Qt.WindowModality.WindowModal)
         self.progress.setMinimumDuration(200)
-        task = file_tasks.FileTask(Path(ctx.db_path), fn)
+        task = _tasks().FileTask(Path(ctx.db_path), fn)
         task.signals.progress.connect(self._step)
         task.signals.done.connect(lambda result: self._finish(task, on_done, result))
         task.signals.failed.connect(lambda message: self._finish(task, self._failed, message))
         self.tasks.append(task)
-        file_tasks.start(task)
+        _tasks().start(task)
 
     def _step(self, done: int, total: int, what: str) -> None:
         dialog = self.progress  # setValue may process events, finishing the task meanwhile
@@ -221,7 +221,7 @@ class FileController(QObject):
             dialog.setMaximum(total)
             dialog.setValue(done)
 
-    def _finish(self, task: file_tasks.FileTask, then: Callable[[Any], None], value: Any) -> None:
+    def _finish(self, task: _tasks().FileTask, then: Callable[[Any], None], value: Any) -> None:
         if task in self.tasks:
             self.tasks.remove(task)
         if self.progress is not None:
@@ -232,3 +232,10 @@ class FileController(QObject):
 
     def _failed(self, message: str) -> None:
         self.tell(message + "\n\nNothing was changed.", error=True)
+
+
+def _tasks() -> Any:
+    """The file-task module (importer, exporter), imported on first use."""
+    from tiebreak.gui import file_tasks
+
+    return file_tasks

@@ -211,3 +211,10 @@ def test_the_window_accepts_dragged_local_files_only_with_a_database_open(window
     assert not enter(local)  # no database yet: nowhere to import
     window.switch_database(sample_db)
     assert enter(local) and not enter([QUrl("https://example.com/a.json")])
+
+
+def test_every_export_format_is_offered():
+    from tiebreak.core.formats.exporter import EXPORT_FORMATS
+    from tiebreak.gui.files import EXPORT_FILTERS
+
+    assert {f for _, f, _ in EXPORT_FILTERS} == set(EXPORT_FORMATS)
