@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from tiebreak.core.crowd.merge import merge_files
 from tiebreak.core.crowd.round import create_round
-from tiebreak.core.crowd.settings import set_show_pooled_statistics
 from tiebreak.core.crowd.snapshot import CoordinatorModel, Snapshot
 from tiebreak.core.crowd.status import exclude_worker, reissue
 from tiebreak.core.errors import TiebreakError
+from tiebreak.core.identity import show_pooled_statistics
 from tiebreak.gui.context import AppContext
 
 
@@ -252,7 +252,7 @@ class CoordinatorScreen(QWidget):
         return True
 
     def _set_pooled(self, on: bool) -> None:
-        set_show_pooled_statistics(self.ctx.store, on)
+        show_pooled_statistics(self.ctx.store, on)
         self._say("Labellers " + ("now see" if on else "no longer see") + " pooled statistics")
 
     def _selected_worker(self) -> str | None:

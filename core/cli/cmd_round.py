@@ -197,9 +197,9 @@ def run_events(args: argparse.Namespace) -> int:
 @_guard
 def run_setting(store: Store, args: argparse.Namespace) -> int:
     """Show or change a coordinator setting."""
-    from tiebreak.core.crowd.settings import set_show_pooled_statistics, show_pooled_statistics
+    from tiebreak.core.identity import pooled_statistics_shown, show_pooled_statistics
 
     if args.value is not None:
-        set_show_pooled_statistics(store, args.value == "on")
-    print(f"show-pooled-stats: {'on' if show_pooled_statistics(store) else 'off'}")
+        show_pooled_statistics(store, args.value == "on")
+    print(f"show-pooled-stats: {'on' if pooled_statistics_shown(store) else 'off'}")
     return 0

@@ -9,8 +9,8 @@ import pandas as pd
 
 from tiebreak.core.crowd.quality import round_quality
 from tiebreak.core.crowd.round import round_row
-from tiebreak.core.crowd.settings import show_pooled_statistics
 from tiebreak.core.crowd.status import RoundStatus, round_names, round_status
+from tiebreak.core.identity import pooled_statistics_shown
 from tiebreak.core.store import Store
 
 __all__ = ["Snapshot", "CoordinatorModel"]
@@ -47,7 +47,7 @@ class CoordinatorModel:
     def snapshot(self, name: str | None = None) -> Snapshot:
         """The snapshot of round ``name`` (default: the newest round; None when there is none)."""
         rounds = round_names(self.store)
-        show = show_pooled_statistics(self.store)
+        show = pooled_statistics_shown(self.store)
         if name is None or name not in rounds:
             name = rounds[-1] if rounds else None
         if name is None:

@@ -23,8 +23,8 @@ from tiebreak.core.crowd.round import (
     parse_filter,
 )
 from tiebreak.core.crowd.selection import keep_per_item
-from tiebreak.core.crowd.settings import set_show_pooled_statistics, show_pooled_statistics
 from tiebreak.core.crowd.status import reissue, round_status
+from tiebreak.core.identity import pooled_statistics_shown, show_pooled_statistics
 
 
 @pytest.mark.parametrize(("n_items", "n_workers", "k"), [(100, 6, 4), (7, 3, 3), (13, 5, 2), (1, 4, 1), (50, 10, 7)])
@@ -199,11 +199,11 @@ def test_keep_per_item_is_deterministic_and_counts_drops():
 
 
 def test_pooled_statistics_setting_is_off_by_default(store):
-    assert show_pooled_statistics(store) is False
-    set_show_pooled_statistics(store, True)
-    assert show_pooled_statistics(store) is True
-    set_show_pooled_statistics(store, False)
-    assert show_pooled_statistics(store) is False
+    assert pooled_statistics_shown(store) is False
+    show_pooled_statistics(store, True)
+    assert pooled_statistics_shown(store) is True
+    show_pooled_statistics(store, False)
+    assert pooled_statistics_shown(store) is False
 
 
 def test_round_cli(tmp_path, capsys):

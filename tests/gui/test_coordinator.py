@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.crowd_data import coordinator, label_all, right_always
-from tiebreak.core.crowd.settings import show_pooled_statistics
+from tiebreak.core.identity import pooled_statistics_shown
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.coordinator import CoordinatorScreen
 
@@ -44,7 +44,7 @@ def test_coordinator_round_lifecycle(qtbot, tmp_path, settings):
     assert screen.reissue("dee", str(tmp_path / "packs"), from_="cho")
     assert "dee" in cells(screen.progress, 0)
     screen.show_pooled.setChecked(True)
-    assert show_pooled_statistics(store)
+    assert pooled_statistics_shown(store)
     for w, h in ((1024, 640), (2560, 1440)):
         screen.resize(w, h)
         screen.show()
