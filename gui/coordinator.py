@@ -33,6 +33,7 @@ from tiebreak.core.crowd.status import exclude_worker, reissue
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.identity import show_pooled_statistics
 from tiebreak.gui.context import AppContext
+from tiebreak.gui.safe_text import display_name, plain_label
 
 
 def _pct(v: Any) -> str:
@@ -102,7 +103,7 @@ class CoordinatorScreen(QWidget):
         self.snap: Snapshot | None = None
         self.rounds = QComboBox()
         self.rounds.setMinimumContentsLength(12)
-        self.summary = QLabel()
+        self.summary = plain_label()  # the round name is typed text: never markup
         self.summary.setObjectName("coordinatorSummary")
         self.summary.setWordWrap(True)
         self.message = QLabel()
@@ -190,8 +191,8 @@ class CoordinatorScreen(QWidget):
         total = sum(a["assigned"] for a in st.annotators)
         n_flagged = int((snap.quality["status"] == "FLAGGED").sum()) if snap.quality is not None else 0
         self.summary.setText(
-            f"<b>{st.name}</b>: {st.n_items} items, {st.overlap} labels each · {done} of {total} assigned "
-            f"items done · <b>{len(st.below)}</b> below K · {len(st.flags)} open flag(s) · {n_flagged} annotator(s) flagged"
+            f"Round {display_name(st.name)}: {st.n_items} items, {st.overlap} labels each · {done} of {total} assigned "
+            f"items done · {len(st.below)} below K · {len(st.flags)} open flag(s) · {n_flagged} annotator(s) flagged"
         )
         _fill(self.progress, PROGRESS, st.annotators)
         _fill(self.quality, QUALITY, snap.quality.to_dict("records") if snap.quality is not None else [])

@@ -1,4 +1,4 @@
-"""``tiebreak round``: crowd rounds (create with packs, merge, status, reissue, exclude, settings)."""
+"""``tiebreak round``: crowd rounds (create with packs, merge, status, reissue, exclude, events)."""
 
 from __future__ import annotations
 
@@ -56,11 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("pack")
     v.add_argument("-o", "--output", required=True, metavar="FILE")
     v.set_defaults(func=run_events)
-    t = rs.add_parser("setting", help="coordinator settings: show-pooled-stats on|off")
-    t.add_argument("key", choices=["show-pooled-stats"])
-    t.add_argument("value", choices=["on", "off"], nargs="?")
-    t.set_defaults(func=run_setting)
-    for parser in (c, m, s, r, e, t):
+    for parser in (c, m, s, r, e):
         cli.add_db_argument(parser)
 
 
@@ -191,15 +187,4 @@ def run_events(args: argparse.Namespace) -> int:
 
     n = write_events(args.pack, args.output)
     print(f"wrote {n} events to {args.output}")
-    return 0
-
-
-@_guard
-def run_setting(store: Store, args: argparse.Namespace) -> int:
-    """Show or change a coordinator setting."""
-    from tiebreak.core.identity import pooled_statistics_shown, show_pooled_statistics
-
-    if args.value is not None:
-        show_pooled_statistics(store, args.value == "on")
-    print(f"show-pooled-stats: {'on' if pooled_statistics_shown(store) else 'off'}")
     return 0

@@ -223,8 +223,8 @@ def test_round_cli(tmp_path, capsys):
     assert st["n_below"] == 4 and {q["annotator"] for q in st["quality"]} == {"x", "y"}
     assert cli_main(["round", "status", "zz", "--db", db]) == 2
     assert "unknown round 'zz'" in capsys.readouterr().err
-    assert cli_main(["round", "setting", "show-pooled-stats", "--db", db]) == 0
-    assert "off" in capsys.readouterr().out
+    assert cli_main(["coordinator", "--db", db]) == 0
+    assert "pooled statistics for labellers: off" in capsys.readouterr().out
     assert cli_main(["export", "--db", db, "--format", "jsonl", "-o", str(tmp_path / "e.jsonl"), "--exclude", "nobody"]) == 2
     assert "unknown annotator(s) nobody" in capsys.readouterr().err
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from tests.support.crowd_data import coordinator, label_all, right_always
 from tiebreak.core.identity import pooled_statistics_shown
 from tiebreak.gui.context import AppContext
@@ -25,7 +27,7 @@ def test_coordinator_round_lifecycle(qtbot, tmp_path, settings):
     assert "twice" in screen.message.text()
     assert screen.create("r1", ["ann", "ben", "cho"], 2, str(tmp_path / "packs"), repeats=1, identical=1)
     assert cells(screen.progress, 0) == ["ann", "ben", "cho"]
-    assert "24 items" in screen.summary.text() and "24</b> below K" in screen.summary.text()
+    assert "24 items" in screen.summary.text() and "24 below K" in screen.summary.text()
     packs = sorted((tmp_path / "packs").glob("*.tiebreak"))
     for p in packs[:2]:
         label_all(p, right_always)
@@ -51,3 +53,12 @@ def test_coordinator_round_lifecycle(qtbot, tmp_path, settings):
         qtbot.waitExposed(screen)
         SHOTS.mkdir(parents=True, exist_ok=True)
         assert screen.grab().save(str(SHOTS / f"coordinator_{w}x{h}.png"))
+
+
+def test_the_round_name_is_shown_as_typed_never_as_markup(qtbot, tmp_path, settings):
+    store = coordinator(tmp_path / "coord.sqlite")
+    screen = CoordinatorScreen(AppContext(store=store, db_path=store.path))
+    qtbot.addWidget(screen)
+    assert screen.create("<font size=6 color=green>r1", ["ann", "ben"], 1, str(tmp_path / "packs"))
+    assert screen.summary.textFormat() == Qt.TextFormat.PlainText
+    assert "Round <font size=6 color=green>r1: " in screen.summary.text()
