@@ -99,8 +99,8 @@ class JudgeAccess(QWidget):
 
     def _describe_storage(self) -> None:
         if _keyring() is None:
-            self.key_note.setText("The keyring package is not installed: a key typed here is used for this "
-                                  "session only and never saved (install tiebreak[keyring] to keep it).")  # fmt: skip
+            self.key_note.setText("The keyring package is missing: a key typed here is used for this "
+                                  "session only and never saved.")  # fmt: skip
         else:
             self.key_note.setText("A key typed here is saved in the OS keyring only "
                                   f"(service {KEYRING_SERVICE!r}); never in the database or settings.")  # fmt: skip

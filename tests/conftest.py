@@ -23,6 +23,10 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.delenv("TIEBREAK_DB", raising=False)
     for var in ("OPENAI_API_KEY", "TIEBREAK_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # as on a machine without a keyring service; tests that need one set it
 
 
 @pytest.fixture

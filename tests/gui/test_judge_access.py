@@ -125,6 +125,43 @@ def test_key_goes_to_the_keyring_when_present(panel, monkeypatch):
     assert panel.access._session_key == "" and panel.access.api_key() == SECRET
 
 
+@pytest.fixture
+def file_keyring(tmp_path):
+    """A real keyring backend (keyrings.alt's file keyring) in a temporary file, for this test only."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring_pass.cfg")
+    keyring.set_keyring(backend)
+    return backend
+
+
+def test_key_round_trips_through_a_real_keyring_and_nowhere_else(panel, file_keyring, tmp_path, settings):
+    from tiebreak.core.judge.client import resolve_api_key
+
+    panel.access._describe_storage()
+    assert "OS keyring only" in panel.access.key_note.text()
+    panel.access.key.setText(SECRET)
+    panel.access.store_key()
+    assert panel.access.key.text() == "" and panel.access._session_key == ""
+    assert file_keyring.get_password("tiebreak", "openai-api-key") == SECRET
+    assert resolve_api_key({}) == SECRET  # the CLI's judge finds the same key
+    settings.sync() if hasattr(settings, "sync") else None
+    others = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "keyring_pass.cfg"]
+    assert others and not [p for p in others if SECRET.encode() in p.read_bytes()]
+
+
+def test_a_refusing_keyring_keeps_the_key_for_the_session_only(panel):
+    import keyring
+
+    assert isinstance(keyring.get_keyring(), keyring.backends.fail.Keyring)  # the suite's default
+    panel.access.key.setText(SECRET)
+    panel.access.store_key()
+    assert "refused the key (NoKeyringError)" in panel.access.key_note.text()
+    assert panel.access.api_key() == SECRET
+
+
 def test_screenshots(panel, qtbot):
     from pathlib import Path
 
