@@ -198,11 +198,11 @@ class Panel(QFrame):
             button.setToolTip(f"Save this panel as {kind.upper()}")
             button.clicked.connect(lambda _c=False, k=kind: self._ask(k))
             head.addWidget(button)
-        self.buttons["svg"].setVisible(isinstance(body, ScatterPlot))
         col = QVBoxLayout(self)
         col.setContentsMargins(6, 4, 6, 6)
         col.addLayout(head)
         col.addWidget(body, 1)
+        self.buttons["svg"].setHidden(not isinstance(body, ScatterPlot))  # once parented (never a window)
 
     def set_data(self, data: pd.DataFrame, browse: Browse | None = None) -> None:
         """The numbers behind the panel (exported as CSV); a plot redraws from them.
