@@ -2,7 +2,9 @@
 
 Renders :class:`tiebreak.core.review.dashboard.DashboardSnapshot` objects computed off the GUI
 thread. New labels only mark it dirty: it recomputes when shown (or at once when visible), so a
-hidden dashboard costs nothing per label.
+hidden dashboard costs nothing per label. The panels are pyqtgraph plots (hover values, PNG/SVG);
+a click on a confusion cell, dataset bar or calibration point emits ``browse_requested`` with
+exactly the comparisons it stands for.
 """
 
 from __future__ import annotations

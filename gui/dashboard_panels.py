@@ -59,7 +59,7 @@ class ConfusionPlot(ScatterPlot):
         top, total = max(1, int(counts.max())), int(counts.sum())
         bars = [Bar(j, i, 1, 1, f"judge {SHORT[i]} · humans {SHORT[j]}",
                     f"{counts[i, j]} comparisons ({_pct(counts[i, j] / max(total, 1))} of {total})\n"
-                    f"judge: {data.index[i]}; humans: {data.columns[j]}\nclick: browse them",
+                    f"judge: {data.index[i]}\nhumans: {data.columns[j]}\nclick: browse them",
                     browse((i, j)), ACCENT if i == j else WARM, 0.12 + 0.88 * counts[i, j] / top, str(counts[i, j]))
                 for i in range(3) for j in range(3)]  # fmt: skip
         self.set_bars(bars, empty_text=EMPTY)
@@ -77,7 +77,7 @@ class CategoryPlot(ScatterPlot):
         """One bar per dataset (top to bottom); a click sends ``browse(dataset)``."""
         rows = [] if data is None else list(data.itertuples())
         bars = [Bar(0, k + 0.2, r.agreement, 0.6, f"{r.dataset} (n={r.n})",
-                    f"raw agreement {_pct(r.agreement)}, 95% interval {_pct(r.lower)}–{_pct(r.upper)}\n"
+                    f"raw agreement {_pct(r.agreement)}\n95% interval {_pct(r.lower)}–{_pct(r.upper)}\n"
                     "click: browse them", browse(str(r.dataset)), ACCENT)
                 for k, r in enumerate(rows)]  # fmt: skip
         self.set_bars(bars, empty_text=EMPTY)
@@ -107,7 +107,7 @@ class CalibrationPlot(ScatterPlot):
         self.add_line([0, 1], [0, 1], colour="#999999", width=1, dashed=True)
         if rows:
             self.add_line([r.mean_judge for r in rows], [r.mean_human for r in rows], colour=ACCENT)
-        self.set_points([Point(r.mean_judge, r.mean_human, "", f"judge probability in {r.lower:.1f}–{r.upper:.1f}; "
+        self.set_points([Point(r.mean_judge, r.mean_human, "", f"judge probability in {r.lower:.1f}–{r.upper:.1f}\n"
                                f"n = {r.n}\nclick: browse them", browse(int(r.bin)),
                                size=2 * (3 + 7 * math.sqrt(r.n / top))) for r in rows], empty_text=EMPTY)  # fmt: skip
         self.fix_range((0, 1), (0, 1))

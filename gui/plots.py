@@ -185,8 +185,8 @@ class ScatterPlot(QWidget):
         p = self.points[index]
         x_name = self.plot_item.getAxis("bottom").labelText
         y_name = self.plot_item.getAxis("left").labelText
-        lines = [p.label, f"{x_name}: {p.x:.4g}", f"{y_name}: {p.y:.4g}"]
-        return "\n".join(lines + ([p.details] if p.details else []))
+        lines = [p.label, f"{x_name}: {p.x:.4g}", f"{y_name}: {p.y:.4g}", p.details]
+        return "\n".join(line for line in lines if line)
 
     def describe_bar(self, index: int) -> str:
         """The hover text of bar ``index``: its label and details."""
@@ -203,6 +203,13 @@ class ScatterPlot(QWidget):
             self.hover_label.hide()
             return
         self.hover_label.setText(text)
+        box = self.plot_item.getViewBox().sceneBoundingRect()
+        at = self.plot_item.getViewBox().mapViewToScene(pos)
+        size = self.hover_label.boundingRect()  # pixels: the label ignores the zoom
+        # open towards the side with room for the label (rightwards and upwards when both have it)
+        right = at.x() + size.width() <= box.right() or at.x() - size.width() < box.left()
+        up = at.y() - size.height() >= box.top() or at.y() + size.height() > box.bottom()
+        self.hover_label.setAnchor((0 if right else 1, 1 if up else 0))
         self.hover_label.setPos(pos)
         self.hover_label.show()
 
