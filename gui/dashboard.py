@@ -30,6 +30,7 @@ from tiebreak.core.metrics.definitions import define, tooltip
 from tiebreak.core.review.compare import Comparison
 from tiebreak.core.review.dashboard import (
     DashboardSnapshot,
+    group_choices,
     items_of,
     read_labels,
     snapshot_at,
@@ -170,10 +171,8 @@ class Dashboard(QWidget):
 
     def reload_groups(self) -> None:
         """Fill the group pickers (keeps the current choice when it still exists)."""
-        groups = self.ctx.store.groups()
-        for box, kind in ((self.judge, "judge"), (self.humans, "human")):
+        for box, names in zip((self.judge, self.humans), group_choices(self.ctx.store), strict=True):
             current = box.currentText()
-            names = [g["group"] for g in groups if g["kind"] == kind]
             box.blockSignals(True)
             box.clear()
             box.addItems(names)

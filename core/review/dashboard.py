@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tiebreak.core.review.compare import Comparison
     from tiebreak.core.store import Store
 
-__all__ = ["DashboardSnapshot", "agreement_of", "items_of", "paired_items", "read_labels", "summarise", "snapshot_at"]
+__all__ = ["DashboardSnapshot", "agreement_of", "group_choices", "items_of", "paired_items", "read_labels", "summarise", "snapshot_at"]
 
 #: The dataset name :func:`tiebreak.core.review.compare.compare` gives items without one.
 NO_DATASET = "(none)"
@@ -57,6 +57,14 @@ def agreement_of(frame: pd.DataFrame, judge: str, humans: str) -> Agreement | No
         for cid, p in zip(part["comparison_id"].tolist(), part["preference"].tolist(), strict=True):
             acc.add(kind, group, cid, p)
     return acc.finalise().get(judge)
+
+
+def group_choices(store: Store) -> tuple[list[str], list[str]]:
+    """(judge groups, human groups) to pick from, sorted (reads no annotation: quick at any size)."""
+    from tiebreak.core.review.sql import group_names_by_kind
+
+    names = group_names_by_kind(store)
+    return names.get("judge", []), names.get("human", [])
 
 
 def read_labels(store: Store, judge: str, humans: str) -> pd.DataFrame:

@@ -75,3 +75,12 @@ def test_browse_cursor_rejects_ids_that_are_not_integers(judges):
     with pytest.raises(BrowseError, match="'7' is not an integer"):
         BrowseCursor(store, f=BrowseFilter(ids=(1, "7")))  # type: ignore[arg-type]
     assert BrowseCursor(store, f=BrowseFilter(ids=(2, 1))).ids == [1, 2]
+
+
+def test_group_choices_name_every_judge_and_human_group(judges):
+    from tiebreak.core.review.dashboard import group_choices
+
+    store, _ = judges
+    assert group_choices(store) == (sorted(JUDGES), [HUMANS])
+    by_kind = {k: sorted({g["group"] for g in store.groups() if g["kind"] == k}) for k in ("judge", "human")}
+    assert group_choices(store) == (by_kind["judge"], by_kind["human"])  # the same names as the counting query
