@@ -187,6 +187,12 @@ class Dashboard(QWidget):
         if self.isVisible():
             self._timer.start()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """One column of panels when two would not fit side by side (the column then scrolls)."""
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        self.grid.fit_width(event.size().width() - margins.left() - margins.right())
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Recompute on show when something changed while hidden."""
         super().showEvent(event)

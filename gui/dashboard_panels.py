@@ -162,16 +162,17 @@ class PanelGrid(QWidget):
         self.two_columns_from, self.columns = two_columns_from, 2
         self.outer = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self.outer.setContentsMargins(0, 0, 0, 0)
+        self._columns = columns
         for column in columns:
             box = QVBoxLayout()
             for panel, stretch in column:
                 box.addWidget(panel, stretch)
             self.outer.addLayout(box, 1)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        """Two columns when there is room for them, else one."""
-        super().resizeEvent(event)
-        columns = 2 if event.size().width() >= self.two_columns_from else 1
+    def fit_width(self, width: int) -> None:
+        """Two columns when ``width`` (the space the grid is shown in) holds both side by side, else one."""
+        need = sum(max(p.minimumSizeHint().width() for p, _ in col) for col in self._columns) + self.outer.spacing()
+        columns = 2 if width >= max(self.two_columns_from, need) else 1
         if columns != self.columns:
             self.columns = columns
             self.outer.setDirection(QBoxLayout.Direction.LeftToRight if columns == 2

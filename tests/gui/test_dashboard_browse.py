@@ -227,3 +227,23 @@ def test_screenshots(judges, make_window, qtbot):
     assert window.grab().save(str(SHOTS / "browse-after-cell-2560x1440.png"))
     window.close()
     store.close()
+
+
+def test_narrow_dashboard_stacks_its_panels_in_one_scrolling_column(judges, qtbot):
+    from tiebreak.gui.dashboard import Dashboard
+
+    path, _ = judges
+    store = Store(path)
+    dash = Dashboard(AppContext(store=store, db_path=path))
+    qtbot.addWidget(dash)
+    dash.resize(1000, 600)
+    dash.show()
+    qtbot.waitUntil(lambda: dash.snapshot is not None, timeout=20_000)
+    assert len({p.x() for p in dash.panels.values()}) == 2  # two columns
+    dash.resize(640, 500)
+    qtbot.waitUntil(lambda: dash.grid.columns == 1)
+    qtbot.wait(50)
+    assert len({p.x() for p in dash.panels.values()}) == 1
+    assert dash.scroll.verticalScrollBar().maximum() > 0  # the rest is a scroll away, not squeezed
+    assert all(p.height() >= 200 for p in dash.panels.values())
+    store.close()
