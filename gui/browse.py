@@ -181,7 +181,8 @@ class BrowseScreen(QWidget):
                 self.list.select_id(self.cursor.ids[self.cursor.index])
 
     def apply_browse(self, browse: dict) -> None:
-        """Show what another screen asks for (e.g. a clicked plot point: ``generator`` / ``group``)."""
+        """Show what another screen asks for: ``generator`` / ``group`` / ``dataset`` / ``disagreements``,
+        or ``ids`` (exactly these comparisons, e.g. a confusion-matrix cell) with a ``title``."""
         self.reload()
         self.filters.set_browse(browse)
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -75,6 +76,13 @@ class FilterBar(QWidget):
         self.disagreements.setToolTip("Humans and judges lean to different sides (mean preference of each)")
         self.go_to = QSpinBox(minimum=1, maximum=1, prefix="go to ")
         self.go_to.setToolTip("Jump to a position in the filtered list (Enter)")
+        self.ids: tuple[int, ...] | None = None  # a set of items sent by another screen
+        self.items_note = QLabel(wordWrap=True)
+        self.items_note.setObjectName("browseItemsNote")
+        self.items_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.clear_items = QPushButton("Show all")
+        self.clear_items.setToolTip("Drop the set of items sent by another screen")
+        self.clear_items.clicked.connect(self.drop_items)
         self._typing = QTimer(self, singleShot=True, interval=250)
         self._typing.timeout.connect(self.changed.emit)
         self.search.textChanged.connect(lambda _t: self._typing.start())
@@ -100,6 +108,11 @@ class FilterBar(QWidget):
         flags.addWidget(self.disagreements)
         flags.addStretch(1)
         grid.addLayout(flags, 2, 0, 1, 5)
+        note = QHBoxLayout()
+        note.addWidget(self.items_note, 1)
+        note.addWidget(self.clear_items)
+        grid.addLayout(note, 3, 0, 1, 5)
+        self._show_items_note("")
 
     def value(self) -> BrowseFilter:
         """The filter the widgets describe."""
@@ -109,10 +122,35 @@ class FilterBar(QWidget):
         gen = pick(self.generator)
         return BrowseFilter(generators=(gen,) if gen else (), group=pick(self.group), text=self.search.text(),
                             dataset=pick(self.dataset), flagged=self.flagged.isChecked(),
-                            disagreements=self.disagreements.isChecked())  # fmt: skip
+                            disagreements=self.disagreements.isChecked(), ids=self.ids)  # fmt: skip
+
+    def _show_items_note(self, title: str) -> None:
+        self.items_note.setText(title)
+        self.items_note.setVisible(self.ids is not None)
+        self.clear_items.setVisible(self.ids is not None)
+
+    def drop_items(self) -> None:
+        """Forget the set of items another screen sent (the other filters stay)."""
+        self.ids = None
+        self._show_items_note("")
+        self.changed.emit()
 
     def set_browse(self, browse: dict) -> None:
-        """Apply a browse request from another screen (keys ``generator``, ``group``, ``disagreements``)."""
+        """Apply a browse request from another screen; the filters it does not name are reset.
+
+        Keys: ``generator``, ``group``, ``dataset``, ``disagreements``, ``ids`` (exactly these
+        comparisons) with ``title`` (what they are, shown above the list).
+        """
+        ids = browse.get("ids")
+        self.ids = None if ids is None else tuple(int(i) for i in ids)
+        n = 0 if ids is None else len(self.ids or ())
+        self._show_items_note(f"{browse.get('title') or 'Items from another screen'} — {n:,} comparison"
+                              + ("" if n == 1 else "s"))  # fmt: skip
+        for widget, clear in ((self.search, lambda: self.search.clear()),
+                              (self.flagged, lambda: self.flagged.setChecked(False))):  # fmt: skip
+            blocked = widget.blockSignals(True)
+            clear()
+            widget.blockSignals(blocked)
         for key, combo in (("generator", self.generator), ("group", self.group), ("dataset", self.dataset)):
             wanted = browse.get(key)
             blocked = combo.blockSignals(True)

@@ -2,7 +2,9 @@
 
 Renders :class:`tiebreak.core.review.dashboard.DashboardSnapshot` objects computed off the GUI
 thread. New labels only mark it dirty: it recomputes when shown (or at once when visible), so a
-hidden dashboard costs nothing per label.
+hidden dashboard costs nothing per label. The panels are pyqtgraph plots (hover values, PNG/SVG);
+a click on a confusion cell, dataset bar or calibration point emits ``browse_requested`` with
+exactly the comparisons it stands for.
 """
 
 from __future__ import annotations
@@ -11,26 +13,37 @@ import math
 from functools import partial
 
 import pandas as pd
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from tiebreak.core.metrics.definitions import define, tooltip
 from tiebreak.core.review.compare import Comparison
-from tiebreak.core.review.dashboard import DashboardSnapshot, read_labels, snapshot_at, summarise
+from tiebreak.core.review.dashboard import (
+    DashboardSnapshot,
+    group_choices,
+    items_of,
+    read_labels,
+    snapshot_at,
+    summarise,
+)
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.dashboard_panels import (
-    CalibrationCanvas,
-    CategoryCanvas,
-    ConfusionCanvas,
+    SHORT,
+    CalibrationPlot,
+    CategoryPlot,
+    ConfusionPlot,
     Panel,
+    PanelGrid,
     StatTable,
 )
 from tiebreak.gui.safe_text import display_name, plain_label
@@ -88,7 +101,16 @@ def _cells(row: dict) -> tuple[list[str], list[str]]:
 
 
 class Dashboard(QWidget):
-    """Pick a judge group and a human group; the panels follow new labels while visible."""
+    """Pick a judge group and a human group; the panels follow new labels while visible.
+
+    Signals
+    -------
+    browse_requested(dict)
+        A confusion cell, dataset bar or calibration point was clicked: a Browse filter naming
+        exactly its comparisons (``ids``) with a ``title``.
+    """
+
+    browse_requested = Signal(dict)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,21 +128,15 @@ class Dashboard(QWidget):
         self.summary = StatTable(["statistic", "judge", "humans"])
         self.panels = {
             "summary": Panel("Agreement and biases", self.summary),
-            "confusion": Panel("Confusion matrix", ConfusionCanvas()),
-            "datasets": Panel("Raw agreement by dataset category", CategoryCanvas()),
-            "calibration": Panel("Calibration", CalibrationCanvas()),
+            "confusion": Panel("Confusion matrix", ConfusionPlot()),
+            "datasets": Panel("Raw agreement by dataset category", CategoryPlot()),
+            "calibration": Panel("Calibration", CalibrationPlot()),
         }
-        top = QHBoxLayout()
-        for w in (QLabel("Judge"), self.judge, QLabel("Humans"), self.humans, self.refresh_button):
-            top.addWidget(w)
-        top.addStretch(1)
-        grid = QGridLayout()
-        for k, key in enumerate(self.panels):
-            grid.addWidget(self.panels[key], k // 2, k % 2)
-        col = QVBoxLayout(self)
-        col.addLayout(top)
-        col.addWidget(self.status)
-        col.addLayout(grid, 1)
+        for key, panel in self.panels.items():
+            panel.setMinimumHeight(220)
+            if key != "summary":
+                panel.body.point_clicked.connect(self._clicked)
+        self._layout()
         self._timer = QTimer(self, singleShot=True, interval=250)
         self._timer.timeout.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
@@ -129,12 +145,34 @@ class Dashboard(QWidget):
         ctx.events.annotations_changed.connect(lambda _c: self.mark_dirty())
         self.reload_groups()
 
+    def _layout(self) -> None:
+        """Pickers and status on top; the panels in a grid that scrolls when the window is short."""
+        for box in (self.judge, self.humans):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(16)
+            box.setMaximumWidth(box.fontMetrics().horizontalAdvance("x" * 48))
+        top = QHBoxLayout()
+        for w, stretch in ((QLabel("Judge"), 0), (self.judge, 2), (QLabel("Humans"), 0), (self.humans, 1),
+                           (self.refresh_button, 0)):  # fmt: skip
+            top.addWidget(w, stretch)
+        top.addStretch(1)
+        p = self.panels
+        p["summary"].setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.grid = PanelGrid([[(p["summary"], 0), (p["datasets"], 1)], [(p["confusion"], 1), (p["calibration"], 1)]])
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.grid)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(6, 6, 6, 6)
+        col.addLayout(top)
+        col.addWidget(self.status)
+        col.addWidget(self.scroll, 1)
+
     def reload_groups(self) -> None:
         """Fill the group pickers (keeps the current choice when it still exists)."""
-        groups = self.ctx.store.groups()
-        for box, kind in ((self.judge, "judge"), (self.humans, "human")):
+        for box, names in zip((self.judge, self.humans), group_choices(self.ctx.store), strict=True):
             current = box.currentText()
-            names = [g["group"] for g in groups if g["kind"] == kind]
             box.blockSignals(True)
             box.clear()
             box.addItems(names)
@@ -148,6 +186,12 @@ class Dashboard(QWidget):
         self.dirty = True
         if self.isVisible():
             self._timer.start()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """One column of panels when two would not fit side by side (the column then scrolls)."""
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        self.grid.fit_width(event.size().width() - margins.left() - margins.right())
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Recompute on show when something changed while hidden."""
@@ -189,12 +233,37 @@ class Dashboard(QWidget):
         cells = [_cells(r) for r in rows]
         self.summary.set_rows([c[0] for c in cells], [c[1] for c in cells])
         self.panels["summary"].set_data(pd.DataFrame(rows, columns=["metric", "name", "judge", "human", "n_judge", "n_human"]))
-        self.panels["confusion"].set_data(res.confusion)
-        self.panels["datasets"].set_data(res.by_dataset)
-        self.panels["calibration"].set_data(res.calibration)
+        for key, data in (("confusion", res.confusion), ("datasets", res.by_dataset), ("calibration", res.calibration)):
+            self.panels[key].set_data(data, lambda k, panel=key: {"panel": panel, "key": k})
         n = res.n_overlap
         for key, name in (("confusion", "confusion"), ("datasets", "agreement_by_dataset"), ("calibration", "calibration")):
             self.panels[key].setToolTip(tooltip(name, n, what="comparisons labelled by both"))
         agree = "" if snap.agreement is None else f" Agreement {_pct(snap.agreement.value)}."
         self.status.setText(f"{snap.judge} vs {snap.humans}: {n} comparisons labelled by both.{agree}"
                             + "".join(f"  Note: {note}." for note in res.notes))  # fmt: skip
+
+    def browse_filter(self, panel: str, key: object) -> dict:
+        """The Browse filter of what a click on ``panel`` at ``key`` stands for (exactly its comparisons).
+
+        ``panel`` is "confusion" (key: (judge category, human category), 0 ref, 1 tie, 2 model),
+        "datasets" (key: the dataset) or "calibration" (key: the bin).
+        """
+        snap = self.snapshot
+        if snap is None:
+            return {}
+        pair = f"{display_name(snap.judge)} vs {display_name(snap.humans)}"
+        if panel == "confusion":
+            i, j = key  # type: ignore[misc]
+            ids = items_of(snap, judge_category=i, human_category=j)
+            title = f"Judge says {SHORT[i]}, humans say {SHORT[j]} ({pair})"
+        elif panel == "datasets":
+            ids, title = items_of(snap, dataset=key), f"Dataset {key}, labelled by both ({pair})"
+        else:
+            row = snap.comparison.calibration.iloc[int(key)]  # type: ignore[call-overload]
+            ids = items_of(snap, calibration_bin=int(key))
+            title = f"Judge probability {row['lower']:.1f}–{row['upper']:.1f} ({pair})"
+        return {"ids": ids, "title": title}
+
+    def _clicked(self, request: dict) -> None:
+        if request.get("panel"):
+            self.browse_requested.emit(self.browse_filter(request["panel"], request["key"]))

@@ -1,15 +1,18 @@
-"""Dashboard panels drawn with QPainter; each exports its picture (PNG) and its numbers (CSV)."""
+"""Dashboard panels on :mod:`tiebreak.gui.plots` (hover values, click to browse); each exports PNG, SVG and CSV."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -23,127 +26,91 @@ from PySide6.QtWidgets import (
 )
 
 from tiebreak.core.text_safety import csv_frame
+from tiebreak.gui.plots import Bar, Point, ScatterPlot
 
-ACCENT = QColor("#3b6fb6")
-WARM = QColor("#c0504d")
+ACCENT, WARM = "#3b6fb6", "#c0504d"
+#: Short names of the three verdict categories (0 output_1, 1 tie, 2 output_2), as on the axes.
+SHORT = ("ref", "tie", "model")
+EMPTY = "no paired labels yet"
+Browse = Callable[[Any], dict]
 
 
-class Canvas(QWidget):
-    """A widget painted from a DataFrame by ``draw(painter, rect)``; shows a note when empty."""
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}%"
+
+
+class ConfusionPlot(ScatterPlot):
+    """3 x 3 counts: judge category (rows, top to bottom) against human category (columns), shaded by count."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.data = pd.DataFrame()
-        self.setMinimumSize(320, 220)
+        super().__init__("", "human verdict", "judge verdict", parent)
+        self.plot_item.showGrid(x=False, y=False)
+        self.plot_item.invertY(True)
+        self.set_ticks("bottom", [(k + 0.5, name) for k, name in enumerate(SHORT)])
+        self.set_ticks("left", [(k + 0.5, f"judge {name}") for k, name in enumerate(SHORT)])
+        self.fix_range((0, 3), (0, 3))
 
-    def set_data(self, data: pd.DataFrame) -> None:
-        """New numbers; repaint."""
-        self.data = data
-        self.update()
-
-    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt override)
-        """Background, then the figure or an "no data" note."""
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), self.palette().base())
-        p.setPen(self.palette().text().color())
-        if self.data is None or self.data.empty:
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no paired labels yet")
-        else:
-            self.draw(p, QRectF(self.rect()).adjusted(8, 8, -8, -8))
-        p.end()
-
-    def draw(self, p: QPainter, r: QRectF) -> None:
-        """Paint the figure inside ``r``."""
-        raise NotImplementedError
+    def draw(self, data: pd.DataFrame, browse: Browse) -> None:
+        """Draw the counts; a cell's click sends ``browse((judge_category, human_category))``."""
+        if data is None or data.empty:
+            self.set_bars([], empty_text=EMPTY)
+            return
+        counts = data.to_numpy().astype(int)
+        top, total = max(1, int(counts.max())), int(counts.sum())
+        bars = [Bar(j, i, 1, 1, f"judge {SHORT[i]} · humans {SHORT[j]}",
+                    f"{counts[i, j]} comparisons ({_pct(counts[i, j] / max(total, 1))} of {total})\n"
+                    f"judge: {data.index[i]}\nhumans: {data.columns[j]}\nclick: browse them",
+                    browse((i, j)), ACCENT if i == j else WARM, 0.12 + 0.88 * counts[i, j] / top, str(counts[i, j]))
+                for i in range(3) for j in range(3)]  # fmt: skip
+        self.set_bars(bars, empty_text=EMPTY)
 
 
-class ConfusionCanvas(Canvas):
-    """3 x 3 counts: judge category (rows) against human category (columns), shaded by count."""
+class CategoryPlot(ScatterPlot):
+    """Raw agreement per dataset category: bars with bootstrap 95% whiskers on a 0..1 scale."""
 
-    def draw(self, p: QPainter, r: QRectF) -> None:  # noqa: D102
-        left, top = r.left() + 110, r.top() + 34
-        cell = min((r.width() - 110) / 3, (r.height() - 34) / 3)
-        top_count = max(1, int(self.data.to_numpy().max()))
-        short = ["ref", "tie", "model"]
-        p.drawText(QRectF(left, r.top(), cell * 3, 16), Qt.AlignmentFlag.AlignCenter, "human verdict")
-        for k in range(3):
-            p.drawText(QRectF(left + k * cell, r.top() + 16, cell, 16), Qt.AlignmentFlag.AlignCenter, short[k])
-            p.drawText(QRectF(r.left(), top + k * cell, 105, cell),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"judge {short[k]}")
-        for i in range(3):
-            for j in range(3):
-                n = int(self.data.iat[i, j])
-                shade = QColor(ACCENT if i == j else WARM)
-                shade.setAlphaF(0.12 + 0.88 * n / top_count)
-                box = QRectF(left + j * cell, top + i * cell, cell - 2, cell - 2)
-                p.fillRect(box, shade)
-                p.drawText(box, Qt.AlignmentFlag.AlignCenter, str(n))
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("", "raw agreement (95% bootstrap interval)", "", parent)
+        self.plot_item.showGrid(x=True, y=False, alpha=0.2)
+        self.plot_item.invertY(True)
 
-
-def _axes(p: QPainter, plot: QRectF, xlabel: str, ylabel: str, *, y_axis: bool = True) -> None:
-    """Frame, 0 / 0.5 / 1 ticks on x (and y) and axis labels."""
-    p.drawRect(plot)
-    for t in (0.0, 0.5, 1.0):
-        x = plot.left() + t * plot.width()
-        p.drawText(QRectF(x - 20, plot.bottom() + 2, 40, 14), Qt.AlignmentFlag.AlignCenter, f"{t:g}")
-        if y_axis:
-            y = plot.bottom() - t * plot.height()
-            p.drawText(QRectF(plot.left() - 34, y - 7, 30, 14), Qt.AlignmentFlag.AlignRight, f"{t:g}")
-    p.drawText(QRectF(plot.left() - 44, plot.bottom() + 16, plot.width() + 88, 14), Qt.AlignmentFlag.AlignCenter, xlabel)
-    if ylabel:
-        p.save()
-        p.translate(plot.left() - 40, plot.center().y())
-        p.rotate(-90)
-        p.drawText(QRectF(-plot.height() / 2, -14, plot.height(), 14), Qt.AlignmentFlag.AlignCenter, ylabel)
-        p.restore()
+    def draw(self, data: pd.DataFrame, browse: Browse) -> None:
+        """One bar per dataset (top to bottom); a click sends ``browse(dataset)``."""
+        rows = [] if data is None else list(data.itertuples())
+        bars = [Bar(0, k + 0.2, r.agreement, 0.6, f"{r.dataset} (n={r.n})",
+                    f"raw agreement {_pct(r.agreement)}\n95% interval {_pct(r.lower)}–{_pct(r.upper)}\n"
+                    "click: browse them", browse(str(r.dataset)), ACCENT)
+                for k, r in enumerate(rows)]  # fmt: skip
+        self.set_bars(bars, empty_text=EMPTY)
+        if rows:
+            self.add_whiskers([r.agreement for r in rows], [k + 0.5 for k in range(len(rows))],
+                              [r.lower for r in rows], [r.upper for r in rows], beam=0.3)  # fmt: skip
+        self.set_ticks("left", [(k + 0.5, _elide(f"{r.dataset} (n={r.n})")) for k, r in enumerate(rows)])
+        self.fix_range((0, 1), (0, max(len(rows), 1)))
 
 
-class CategoryCanvas(Canvas):
-    """Agreement per dataset category: bars with bootstrap 95% whiskers on a 0..1 scale."""
-
-    def draw(self, p: QPainter, r: QRectF) -> None:  # noqa: D102
-        plot = QRectF(r.left() + 170, r.top(), r.width() - 180, r.height() - 34)
-        _axes(p, plot, "raw agreement (95% bootstrap interval)", "", y_axis=False)
-        rows = list(self.data.itertuples())
-        h = plot.height() / max(len(rows), 1)
-        for k, row in enumerate(rows):
-            y = plot.top() + k * h
-            label = p.fontMetrics().elidedText(f"{row.dataset} (n={row.n})", Qt.TextElideMode.ElideMiddle, 164)
-            p.drawText(QRectF(r.left(), y, 164, h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
-            bar = QRectF(plot.left(), y + h * 0.25, plot.width() * row.agreement, h * 0.5)
-            p.fillRect(bar, ACCENT)
-            lo, hi = plot.left() + row.lower * plot.width(), plot.left() + row.upper * plot.width()
-            mid = y + h / 2
-            p.setPen(QPen(self.palette().text().color(), 2))
-            p.drawLine(QPointF(lo, mid), QPointF(hi, mid))
-            for x in (lo, hi):
-                p.drawLine(QPointF(x, mid - h * 0.15), QPointF(x, mid + h * 0.15))
-            p.setPen(self.palette().text().color())
+def _elide(text: str, limit: int = 28) -> str:
+    return text if len(text) <= limit else text[: limit // 2 - 1] + "…" + text[-(limit // 2):]
 
 
-class CalibrationCanvas(Canvas):
+class CalibrationPlot(ScatterPlot):
     """Mean human outcome against mean judge probability per bin; dots sized by count."""
 
-    def draw(self, p: QPainter, r: QRectF) -> None:  # noqa: D102
-        side = min(r.width() - 50, r.height() - 36)
-        plot = QRectF(r.left() + 46, r.top(), side, side)
-        _axes(p, plot, "judge probability (model wins)", "human outcome")
-        p.setPen(QPen(QColor("#999999"), 1, Qt.PenStyle.DashLine))
-        p.drawLine(plot.bottomLeft(), plot.topRight())
-        pts = [row for row in self.data.itertuples() if row.n > 0 and not math.isnan(row.mean_human)]
-        top_n = max([row.n for row in pts] or [1])
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("", "judge probability (model wins)", "human outcome", parent)
 
-        def at(row) -> QPointF:
-            return QPointF(plot.left() + row.mean_judge * plot.width(), plot.bottom() - row.mean_human * plot.height())
-
-        p.setPen(QPen(ACCENT, 2))
-        for a, b in zip(pts, pts[1:], strict=False):
-            p.drawLine(at(a), at(b))
-        p.setBrush(ACCENT)
-        for row in pts:
-            radius = 3 + 7 * math.sqrt(row.n / top_n)
-            p.drawEllipse(at(row), radius, radius)
+    def draw(self, data: pd.DataFrame, browse: Browse) -> None:
+        """A dot per non-empty bin on the diagonal's square; a click sends ``browse(bin)``."""
+        self.clear_extras()
+        rows = [] if data is None or data.empty else \
+            [r for r in data.itertuples() if r.n > 0 and not math.isnan(r.mean_human)]  # fmt: skip
+        top = max([r.n for r in rows] or [1])
+        self.add_line([0, 1], [0, 1], colour="#999999", width=1, dashed=True)
+        if rows:
+            self.add_line([r.mean_judge for r in rows], [r.mean_human for r in rows], colour=ACCENT)
+        self.set_points([Point(r.mean_judge, r.mean_human, "", f"judge probability in {r.lower:.1f}–{r.upper:.1f}\n"
+                               f"n = {r.n}\nclick: browse them", browse(int(r.bin)),
+                               size=2 * (3 + 7 * math.sqrt(r.n / top))) for r in rows], empty_text=EMPTY)  # fmt: skip
+        self.fix_range((0, 1), (0, 1))
 
 
 class StatTable(QTableWidget):
@@ -174,10 +141,46 @@ class StatTable(QTableWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(r, c, item)
         self.resizeRowsToContents()
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """Tall enough for every row (the panel does not grow past it beside a plot)."""
+        hint = super().sizeHint()
+        rows = sum(self.rowHeight(r) for r in range(self.rowCount()))
+        return QSize(hint.width(), self.horizontalHeader().height() + rows + 2 * self.frameWidth() + 2)
+
+
+class PanelGrid(QWidget):
+    """Two columns of panels side by side, or one column when narrower than ``two_columns_from`` pixels.
+
+    ``columns`` holds each column's (panel, stretch) pairs; in one column they follow each other.
+    """
+
+    def __init__(self, columns: list[list[tuple[QWidget, int]]], two_columns_from: int = 760,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.two_columns_from, self.columns = two_columns_from, 2
+        self.outer = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.outer.setContentsMargins(0, 0, 0, 0)
+        self._columns = columns
+        for column in columns:
+            box = QVBoxLayout()
+            for panel, stretch in column:
+                box.addWidget(panel, stretch)
+            self.outer.addLayout(box, 1)
+
+    def fit_width(self, width: int) -> None:
+        """Two columns when ``width`` (the space the grid is shown in) holds both side by side, else one."""
+        need = sum(max(p.minimumSizeHint().width() for p, _ in col) for col in self._columns) + self.outer.spacing()
+        columns = 2 if width >= max(self.two_columns_from, need) else 1
+        if columns != self.columns:
+            self.columns = columns
+            self.outer.setDirection(QBoxLayout.Direction.LeftToRight if columns == 2
+                                    else QBoxLayout.Direction.TopToBottom)  # fmt: skip
 
 
 class Panel(QFrame):
-    """A titled panel: header with PNG / CSV export buttons, then its body widget."""
+    """A titled panel: header with PNG / SVG (plots) / CSV export buttons, then its body widget."""
 
     def __init__(self, title: str, body: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,25 +193,39 @@ class Panel(QFrame):
         font.setBold(True)
         label.setFont(font)
         head.addWidget(label, 1)
-        self.png_button, self.csv_button = QPushButton("PNG…"), QPushButton("CSV…")
-        for b in (self.png_button, self.csv_button):
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            head.addWidget(b)
-        self.png_button.clicked.connect(lambda: self._ask("png"))
-        self.csv_button.clicked.connect(lambda: self._ask("csv"))
+        self.buttons = {kind: QPushButton(f"{kind.upper()}…") for kind in ("png", "svg", "csv")}
+        for kind, button in self.buttons.items():
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setToolTip(f"Save this panel as {kind.upper()}")
+            button.clicked.connect(lambda _c=False, k=kind: self._ask(k))
+            head.addWidget(button)
         col = QVBoxLayout(self)
+        col.setContentsMargins(6, 4, 6, 6)
         col.addLayout(head)
         col.addWidget(body, 1)
+        self.buttons["svg"].setHidden(not isinstance(body, ScatterPlot))  # once parented (never a window)
 
-    def set_data(self, data: pd.DataFrame) -> None:
-        """The numbers behind the panel (exported as CSV); canvases repaint from them."""
+    def set_data(self, data: pd.DataFrame, browse: Browse | None = None) -> None:
+        """The numbers behind the panel (exported as CSV); a plot redraws from them.
+
+        ``browse`` maps what a cell, bar or point stands for to the Browse filter its click sends.
+        """
         self.data = data
-        if isinstance(self.body, Canvas):
-            self.body.set_data(data)
+        draw = getattr(self.body, "draw", None)
+        if callable(draw):
+            draw(data, browse or (lambda _key: {}))
 
     def export_png(self, path: str | Path) -> bool:
-        """Save the panel as a PNG picture."""
+        """Save the panel as a PNG picture (a plot: the plot alone, at its size)."""
+        if isinstance(self.body, ScatterPlot):
+            return self.body.export(path).exists()
         return self.grab().save(str(path), "PNG")
+
+    def export_svg(self, path: str | Path) -> bool:
+        """Save the plot as SVG (plots only)."""
+        if not isinstance(self.body, ScatterPlot):
+            raise ValueError(f"{self.title}: only plots export SVG")
+        return self.body.export(path).exists()
 
     def export_csv(self, path: str | Path) -> None:
         """Save the panel's numbers as CSV."""
@@ -223,4 +240,4 @@ class Panel(QFrame):
         path, _ = QFileDialog.getSaveFileName(self, f"Export {self.title}", f"{name}.{kind}",
                                               f"{kind.upper()} (*.{kind})")  # fmt: skip
         if path:
-            self.export_png(path) if kind == "png" else self.export_csv(path)
+            {"png": self.export_png, "svg": self.export_svg, "csv": self.export_csv}[kind](path)

@@ -22,6 +22,8 @@ from tiebreak.gui.settings import DEFAULT_FONT_PT, Settings
 #: A deferred build starts this long after the placeholder went up (it is painted first).
 DEFER_MS = 15
 MENU_ORDER = ("&File", "&Label", "&Edit", "&View", "&Go", "&Help")
+#: The screen that shows what another screen's ``browse_requested(dict)`` asks for.
+BROWSE_TARGET = "tiebreak.gui.browse:BrowseScreen"
 
 
 class MainWindow(QMainWindow):
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
         self._entries = list(registry.SCREENS if screens is None else screens)
         self._built: dict[int, QWidget] = {}
         self._added: list[tuple[QMenu, QAction]] = []  # Go entries and screens' actions (per database)
+        self._browse_pending: dict | None = None  # a browse request waiting for the Browse screen
         self.statusBar().setSizeGripEnabled(True)
         self.files = FileController(self, self._menu("&File")) if file_menu else None
         self.loader = ScreenLoader(self)
@@ -120,6 +123,11 @@ class MainWindow(QMainWindow):
             widget = registry.error_page(str(exc), exc.__cause__)
             self.show_status(str(exc))
         self._built[index] = widget
+        if hasattr(widget, "browse_requested"):
+            widget.browse_requested.connect(self.open_browse)
+        if target == BROWSE_TARGET and self._browse_pending is not None:
+            widget.apply_browse(self._browse_pending)  # type: ignore[attr-defined]
+            self._browse_pending = None
         current = self.tabs.currentIndex() == index
         self._place(index, widget, title)
         for menu, action in getattr(widget, "menu_actions", lambda: [])():
@@ -137,6 +145,18 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(current)
         self.tabs.blockSignals(blocked)
         old.deleteLater()
+
+    def open_browse(self, browse: dict) -> None:
+        """Show the Browse tab filtered as ``browse`` asks (a click on a plot, a cell, a bar)."""
+        index = next((k for k, (_t, target) in enumerate(self._entries) if target == BROWSE_TARGET), None)
+        if index is None:
+            self.show_status("Browse is not available in this window")
+            return
+        if index in self._built:
+            self._built[index].apply_browse(browse)  # type: ignore[attr-defined]
+        else:
+            self._browse_pending = browse  # applied when the screen is built
+        self.tabs.setCurrentIndex(index)
 
     def screen(self, index: int = 0) -> QWidget | None:
         """The built screen of tab ``index`` (None if not built yet)."""
@@ -219,6 +239,7 @@ class MainWindow(QMainWindow):
             menu.removeAction(action)
         self._added.clear()
         self._built.clear()
+        self._browse_pending = None
         self.ctx = ctx
         self.setWindowTitle(f"Tiebreak — {ctx.db_path}" if ctx.db_path else "Tiebreak")
         self._populate(None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "openai", "httpx")
+HEAVY = ("pandas", "numpy", "scipy", "statsmodels", "openai", "httpx", "pyqtgraph")
 
 
 def loaded_after(code: str) -> dict:
@@ -69,7 +69,8 @@ def test_nothing_rewrites_sys_modules():
 
 def test_app_start_path_and_live_stats_import_no_heavy_package():
     """The GUI start path (tiebreak.gui.app, the labelling screen) and tiebreak.core.labelling.live stay free of pandas/scipy."""
-    loaded = loaded_after("import tiebreak.gui.app, tiebreak.gui.labelling.screen, tiebreak.core.labelling.live, tiebreak.core.labelling.session")
+    loaded = loaded_after("import tiebreak.gui.app, tiebreak.gui.main_window, tiebreak.gui.labelling.screen, "
+                          "tiebreak.core.labelling.live, tiebreak.core.labelling.session")
     assert not any(loaded[m] for m in HEAVY), loaded
 
 

@@ -68,6 +68,9 @@ class BrowseCursor:
             raise BrowseError(f"browse: unknown candidate generator(s) {', '.join(unknown)}")
         if group is not None and group not in sql.group_names(store):
             raise BrowseError(f"browse: unknown annotator group {group!r}")
+        if f.ids is not None and not all(isinstance(i, int) and not isinstance(i, bool) for i in f.ids):
+            bad = next(i for i in f.ids if not isinstance(i, int) or isinstance(i, bool))
+            raise BrowseError(f"browse: comparison id {bad!r} is not an integer")
         self.store, self.generators, self.group = store, tuple(generators or ()), group
         self.filter = replace(f, generators=self.generators, group=group)
         self.ids = sql.comparison_ids(store, f=self.filter)

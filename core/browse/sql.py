@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -41,6 +42,8 @@ class BrowseFilter:
         At least one live (not retracted) flag.
     disagreements : bool
         Humans and judges lean to different sides (mean preference of each kind, 1.5 = tie).
+    ids : tuple of int or None
+        Exactly these comparisons (e.g. a confusion-matrix cell); None: no restriction.
     """
 
     generators: tuple[str, ...] = ()
@@ -49,6 +52,7 @@ class BrowseFilter:
     dataset: str | None = None
     flagged: bool = False
     disagreements: bool = False
+    ids: tuple[int, ...] | None = None
 
 
 _SIDES = """(SELECT a.comparison_id AS cid,
@@ -83,6 +87,9 @@ def _where(f: BrowseFilter) -> tuple[str, list[Any]]:
         where.append("EXISTS (SELECT 1 FROM flags fl WHERE fl.comparison_id = c.id AND fl.retracted_at IS NULL)")
     if f.disagreements:
         where.append(_DISAGREE)
+    if f.ids is not None:  # one JSON parameter: no limit on the number of ids
+        where.append("c.id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps([int(i) for i in f.ids]))
     return " AND ".join(where), args
 
 

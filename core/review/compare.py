@@ -10,7 +10,8 @@ import pandas as pd
 from tiebreak.core.metrics import EmptySelection
 from tiebreak.core.metrics.agreement import categories, cohen_kappa, majority_vote, raw_agreement
 
-__all__ = ["CATEGORY_NAMES", "Comparison", "paired_labels", "compare", "bootstrap_agreement", "position_bias"]
+__all__ = ["CATEGORY_NAMES", "Comparison", "paired_labels", "compare", "bootstrap_agreement", "calibration_bins",
+           "position_bias"]
 
 CATEGORY_NAMES = ("output_1 (reference)", "tie", "output_2 (model)")
 N_BOOT = 1000
@@ -109,6 +110,13 @@ def _longer_share(pref: np.ndarray, l1: np.ndarray, l2: np.ndarray) -> tuple[flo
     return float(np.mean(picked_2 == longer_2)), int(keep.sum())
 
 
+def calibration_bins(judge_pref: object, bins: int = 5) -> np.ndarray:
+    """Calibration bin (0 .. ``bins`` - 1) of each judge preference: equal-width bins of P(model wins)."""
+    edges = np.linspace(0, 1, bins + 1)
+    f = np.asarray(judge_pref, dtype=float) - 1
+    return np.clip(np.digitize(f, edges[1:-1]), 0, bins - 1)
+
+
 def compare(pairs: pd.DataFrame, *, seed: int = 0, bins: int = 5) -> Comparison:
     """All dashboard figures from :func:`paired_labels` output.
 
@@ -162,7 +170,7 @@ def compare(pairs: pd.DataFrame, *, seed: int = 0, bins: int = 5) -> Comparison:
         by_ds.append({"dataset": ds, "n": len(part), "agreement": float(np.mean(a == b)), "lower": lo, "upper": hi})
     edges = np.linspace(0, 1, bins + 1)
     f, y = (pairs["judge_pref"] - 1).to_numpy(float), (pairs["human_pref"] - 1).to_numpy(float)
-    which = np.clip(np.digitize(f, edges[1:-1]), 0, bins - 1)
+    which = calibration_bins(pairs["judge_pref"], bins)
     calib = [{"bin": k, "lower": edges[k], "upper": edges[k + 1], "n": int((which == k).sum()),
               "mean_judge": float(f[which == k].mean()) if (which == k).any() else np.nan,
               "mean_human": float(y[which == k].mean()) if (which == k).any() else np.nan}

@@ -10,7 +10,7 @@ import pandas as pd
 from tiebreak.core.store import Store, StoreError, Transaction, UnknownName, utcnow
 
 __all__ = [
-    "REASONS", "add_adhoc", "audit_groups", "datasets", "draw_rows", "frame", "inclusion", "mark_group",
+    "REASONS", "add_adhoc", "audit_groups", "group_names_by_kind", "datasets", "draw_rows", "frame", "inclusion", "mark_group",
     "group_mark", "mark_shown", "record_action", "record_reveal", "restore_action", "retract_action",
     "review_action", "samples", "save_draw", "review_rows",
 ]  # fmt: skip
@@ -19,6 +19,15 @@ __all__ = [
 REASONS = (
     "style over substance", "factual error", "length", "harmful", "instruction not followed", "custom",
 )  # fmt: skip
+
+
+def group_names_by_kind(store: Store) -> dict[str, list[str]]:
+    """Annotator group names per kind ("judge", "human"), sorted; cheap (no annotation is read)."""
+    out: dict[str, list[str]] = {}
+    for group, kind in store.conn.execute(
+            "SELECT DISTINCT group_name, kind FROM annotators WHERE group_name IS NOT NULL ORDER BY group_name"):
+        out.setdefault(str(kind), []).append(str(group))
+    return out
 
 
 def audit_groups(store: Store) -> list[dict[str, Any]]:
