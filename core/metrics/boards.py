@@ -117,6 +117,7 @@ def compute_boards(
                 notes.append(f"evaluators: {exc}")
         else:
             notes.append("evaluators: no human labels yet (label some to compare the judges with people)")
+    cmd_leaderboard.save_cache(store, models)  # LC computed in the snapshot: cached after it
     return BoardsSnapshot(models, tests, evaluators, gold, notes)
 
 
