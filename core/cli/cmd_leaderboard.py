@@ -103,9 +103,10 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
     """The full leaderboard for the selection in ``args`` (fraction scale).
 
     LC and the Wilson intervals come from the LC cache when it holds every row for the current
-    data version (and no bootstrap is asked); otherwise they are computed from the annotation
-    rows and stored in the cache (when the database can be written now; else the pending rows
-    are left in ``table.attrs["lc_cache"]`` for :func:`save_cache`).
+    data version; otherwise they are computed from the annotation rows and stored in the cache
+    (when the database can be written now; else the pending rows are left in
+    ``table.attrs["lc_cache"]`` for :func:`save_cache`). With bootstrap the intervals are always
+    computed from the rows (slow: one bootstrap per model), LC still comes from the cache.
     """
     from tiebreak.core.crowd.selection import annotation_ids_of
     from tiebreak.core.metrics import lc_cache
@@ -124,15 +125,16 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
         dropped = annotation_ids_of(store, cli.excluded(store, getattr(args, "exclude", None)))
         versions = lc_cache.versions(store) if method is not None and not dropped else None
         keys = list(rows.index)
-        cached = None
-        if method is not None and versions is not None and not boot:
-            cached = lc_cache.lookup(store, keys, method, versions)
-        if cached is None or (args.format == "csv" and len({k[1:] for k in keys}) > 1):
+        cached = lc_cache.lookup(store, keys, method, versions) if method is not None and versions else None
+        if args.format == "csv" and len({k[1:] for k in keys}) > 1:
+            cached = None  # several panels in a CSV: the fresh path names them in its error
+        if cached is None or boot:
             frame = q.lean_frame(store, **_selection(args))  # integer reads, no texts
-            cached = None  # (several panels in a CSV: the fresh path names them in its error)
-    if cached is not None:
-        return combine_parts(rows, *_cached_parts(cached))
-    table, lc, iv = _fresh(store, args, frame, rows, lengths, dropped, bootstrap=bootstrap)
+    parts = None if cached is None else _cached_parts(cached)
+    if parts is not None and not boot:
+        return combine_parts(rows, *parts)
+    table, lc, iv = _fresh(store, args, frame, rows, lengths, dropped, bootstrap=bootstrap,
+                           lc=None if parts is None else parts[0])  # fmt: skip
     if method is not None and versions is not None and not boot:
         pending = lc_cache.pending(lc, iv, method, versions)
         if not lc_cache.save(store, pending):
@@ -163,12 +165,17 @@ def _cached_parts(cached: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _fresh(store: Store, args: argparse.Namespace, frame: pd.DataFrame, rows: pd.DataFrame,
-           lengths: dict[str, int], dropped: set[int], *, bootstrap: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """The leaderboard computed from the annotation rows: (table, LC table, interval table)."""
+           lengths: dict[str, int], dropped: set[int], *, bootstrap: bool,
+           lc: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """The leaderboard computed from the annotation rows: (table, LC table, interval table).
+
+    With ``lc`` (cached, same rows) only the intervals are computed.
+    """
     from tiebreak.core.metrics import sql as q
-    from tiebreak.core.metrics.intervals import DEFAULT_SEED
+    from tiebreak.core.metrics.intervals import DEFAULT_SEED, interval_table
     from tiebreak.core.metrics.lc import PublishedLC
     from tiebreak.core.metrics.leaderboard import combine_parts, leaderboard_parts
+    from tiebreak.core.metrics.winrate import DEFAULT_KEYS
 
     stored_rows: pd.DataFrame | None = rows
     if dropped:  # the stored sums include the excluded workers: recompute the rows from the frame
@@ -186,6 +193,10 @@ def _fresh(store: Store, args: argparse.Namespace, frame: pd.DataFrame, rows: pd
             raise cli.CliError(
                 f"the CSV holds one annotator and reference; choose one of: {choices}"
             )
+    if lc is not None and stored_rows is not None:  # LC cached (the key covers the LC options)
+        iv = interval_table(frame, DEFAULT_KEYS, n_resamples=max(args.resamples, 1), seed=DEFAULT_SEED,
+                            bootstrap=bootstrap and args.resamples > 0)  # fmt: skip
+        return combine_parts(stored_rows, lc, iv), lc, iv
     published = None
     if args.lc_weights and not args.lc_difficulty:
         raise cli.CliError("--lc-weights needs --lc-difficulty (the instruction difficulty table)")
