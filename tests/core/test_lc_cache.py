@@ -208,3 +208,36 @@ def test_gui_boards_cache_after_their_snapshot(db):
     finally:
         store.close()
     assert cache_hit(db)
+
+
+def test_every_change_that_can_move_a_fit_bumps_a_version(db):
+    """Triggers: annotation changes bump their panel; structural changes bump the global version."""
+    store = Store(db)
+    try:
+        (aid,) = store.conn.execute("SELECT min(id) FROM annotations").fetchone()
+        global_changes = [
+            "UPDATE annotators SET group_name = group_name || '_x' WHERE id = (SELECT min(id) FROM annotators)",
+            "UPDATE outputs SET generator = generator || '_x' WHERE id = (SELECT max(id) FROM outputs)",
+            "UPDATE texts SET length = length + 1 WHERE id = (SELECT text_id FROM outputs LIMIT 1)",
+            "UPDATE comparisons SET instruction_id = instruction_id WHERE id = (SELECT min(id) FROM comparisons)",
+            "UPDATE instructions SET text_id = text_id WHERE id = (SELECT min(id) FROM instructions)",
+        ]
+        for sql in global_changes:
+            before = lc_cache.versions(store)
+            with store.transaction() as tx:
+                tx.execute(sql)
+            assert lc_cache.versions(store).data == before.data + 1, sql
+        for sql in (f"UPDATE annotations SET preference = 1.5 WHERE id = {aid}",
+                    f"UPDATE annotations SET retracted_at = '2026-01-01' WHERE id = {aid}",
+                    f"DELETE FROM annotations WHERE id = {aid}"):  # fmt: skip
+            before = lc_cache.versions(store)
+            with store.transaction() as tx:
+                tx.execute(sql)
+            after = lc_cache.versions(store)
+            assert after.data == before.data and sum(after.panels.values()) > sum(before.panels.values()), sql
+        before = lc_cache.versions(store)
+        with store.transaction() as tx:
+            tx.execute("UPDATE annotations SET rationale = 'x' WHERE id = (SELECT max(id) FROM annotations)")
+        assert lc_cache.versions(store) == before  # a change no fit reads bumps nothing
+    finally:
+        store.close()
