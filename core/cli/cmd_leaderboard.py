@@ -83,7 +83,7 @@ def cached_records(store: Store, args: argparse.Namespace) -> list[dict[str, obj
     readable LC files. The win-rate columns come from the trigger-kept sums, LC and the Wilson
     interval from the cache (valid for the current data version): the same numbers as :func:`compute`.
     """
-    from tiebreak.core.crowd.selection import excluded_workers
+    from tiebreak.core.crowd.selection import annotation_ids_of
     from tiebreak.core.metrics import board_rows, lc_cache
     from tiebreak.core.metrics import sql as q
 
@@ -92,8 +92,8 @@ def cached_records(store: Store, args: argparse.Namespace) -> list[dict[str, obj
         return None
     with store.snapshot():
         rows = board_rows.sums_rows(store, **_selection(args))
-        if not rows or excluded_workers(store, getattr(args, "exclude", None)):
-            return None  # no rows: compute() says why; excluded workers: the sums include them
+        if not rows or annotation_ids_of(store, cli.excluded(store, getattr(args, "exclude", None))):
+            return None  # no rows: compute() says why; labels of excluded workers: the sums include them
         cached = lc_cache.lookup(store, [k for k, _ in rows], method, lc_cache.versions(store))
         lengths = q.avg_lengths(store) if cached is not None else {}
     return None if cached is None else board_rows.records(rows, lengths, cached)

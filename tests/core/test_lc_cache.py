@@ -241,3 +241,19 @@ def test_every_change_that_can_move_a_fit_bumps_a_version(db):
         assert lc_cache.versions(store) == before  # a change no fit reads bumps nothing
     finally:
         store.close()
+
+
+def test_excluded_annotators_bypass_the_cache(db, capsys):
+    """--exclude drops rows the stored sums and the cache hold: computed afresh, never cached."""
+    store = Store(db)
+    try:
+        (name,) = store.conn.execute(
+            "SELECT name FROM annotators WHERE group_name != ? ORDER BY id LIMIT 1", (JUDGE,)
+        ).fetchone()
+    finally:
+        store.close()
+    full = leaderboard(capsys, db)
+    assert cache_hit(db) and not cache_hit(db, "--exclude", name)
+    out = leaderboard(capsys, db, "--exclude", name)
+    assert out == fresh(capsys, db, "--exclude", name) != full
+    assert leaderboard(capsys, db) == full
