@@ -14,6 +14,7 @@ from tiebreak.core.cli.leaderboard_text import render_records
 if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
 
+    from tiebreak.core.metrics.lc import PublishedLC
     from tiebreak.core.store import Store
 
 #: Default: analytic (tie-adjusted Wilson) intervals only; BCa bootstrap on request (--resamples N).
@@ -102,11 +103,12 @@ def cached_records(store: Store, args: argparse.Namespace) -> list[dict[str, obj
 def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> pd.DataFrame:
     """The full leaderboard for the selection in ``args`` (fraction scale).
 
-    LC and the Wilson intervals come from the LC cache when it holds every row for the current
-    data version; otherwise they are computed from the annotation rows and stored in the cache
-    (when the database can be written now; else the pending rows are left in
-    ``table.attrs["lc_cache"]`` for :func:`save_cache`). With bootstrap the intervals are always
-    computed from the rows (slow: one bootstrap per model), LC still comes from the cache.
+    LC and the Wilson intervals come from the LC cache for every (annotator group, reference)
+    panel it holds at the current data version; the other panels are computed from the
+    annotation rows and stored in the cache (when the database can be written now; else the
+    pending rows are left in ``table.attrs["lc_cache"]`` for :func:`save_cache`). With bootstrap
+    the intervals are always computed from the rows (slow: one bootstrap per model); LC then
+    comes from the cache when it holds every row.
     """
     from tiebreak.core.crowd.selection import annotation_ids_of
     from tiebreak.core.metrics import lc_cache
@@ -125,17 +127,16 @@ def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> p
         dropped = annotation_ids_of(store, cli.excluded(store, getattr(args, "exclude", None)))
         versions = lc_cache.versions(store) if method is not None and not dropped else None
         keys = list(rows.index)
-        cached = lc_cache.lookup(store, keys, method, versions) if method is not None and versions else None
+        found = lc_cache.current(store, keys, method, versions) if method is not None and versions else {}
         if args.format == "csv" and len({k[1:] for k in keys}) > 1:
-            cached = None  # several panels in a CSV: the fresh path names them in its error
-        if cached is None or boot:
+            found = {}  # several panels in a CSV: the fresh path names them in its error
+        complete = bool(keys) and len(found) == len(keys)
+        if not complete or boot:
             frame = q.lean_frame(store, **_selection(args))  # integer reads, no texts
-    parts = None if cached is None else _cached_parts(cached)
-    if parts is not None and not boot:
-        return combine_parts(rows, *parts)
-    table, lc, iv = _fresh(store, args, frame, rows, lengths, dropped, bootstrap=bootstrap,
-                           lc=None if parts is None else parts[0])  # fmt: skip
-    if method is not None and versions is not None and not boot:
+    if complete and not boot:
+        return combine_parts(rows, *_cached_parts(found))
+    table, lc, iv = _fresh(store, args, frame, rows, lengths, dropped, bootstrap=bootstrap, found=found)
+    if method is not None and versions is not None and not boot and len(lc):
         pending = lc_cache.pending(lc, iv, method, versions)
         if not lc_cache.save(store, pending):
             table.attrs["lc_cache"] = pending
@@ -164,19 +165,52 @@ def _cached_parts(cached: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     return lc, iv
 
 
+def _whole_panels(found: dict, keys: list) -> dict:
+    """The cached rows of the panels (reference, group) whose every row is cached."""
+    stale = {k[1:] for k in keys if k not in found}
+    return {k: v for k, v in found.items() if k[1:] not in stale}
+
+
 def _fresh(store: Store, args: argparse.Namespace, frame: pd.DataFrame, rows: pd.DataFrame,
            lengths: dict[str, int], dropped: set[int], *, bootstrap: bool,
-           lc: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """The leaderboard computed from the annotation rows: (table, LC table, interval table).
+           found: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """The leaderboard with LC and intervals computed from the annotation rows: (table, LC, intervals).
 
-    With ``lc`` (cached, same rows) only the intervals are computed.
+    The panels whose every row is in ``found`` (cached) are not computed again: their cached rows
+    join the table, and the returned LC and interval tables hold only what was computed. With
+    bootstrap, LC is reused only when every row is cached, and the intervals are all computed.
     """
-    from tiebreak.core.metrics import sql as q
+    import pandas as pd
+
     from tiebreak.core.metrics.intervals import DEFAULT_SEED, interval_table
-    from tiebreak.core.metrics.lc import PublishedLC
     from tiebreak.core.metrics.leaderboard import combine_parts, leaderboard_parts
     from tiebreak.core.metrics.winrate import DEFAULT_KEYS
 
+    frame, stored_rows = _checked(args, frame, rows, dropped)
+    boot = bootstrap and args.resamples > 0
+    if boot and stored_rows is not None and len(found) == len(rows):  # LC cached: intervals only
+        lc = _cached_parts(found)[0]
+        iv = interval_table(frame, DEFAULT_KEYS, n_resamples=max(args.resamples, 1), seed=DEFAULT_SEED)
+        return combine_parts(stored_rows, lc, iv), lc.iloc[:0], iv.iloc[:0]
+    reused = {} if boot else _whole_panels(found, list(rows.index))
+    options = {"avg_lengths": lengths, "published": _published(store, args), "min_models": args.min_models,
+               "bootstrap": boot, "n_resamples": max(args.resamples, 1), "seed": DEFAULT_SEED}  # fmt: skip
+    if reused and stored_rows is not None:  # only the panels not cached are computed
+        panels = list({k[1:] for k in reused})
+        in_frame = pd.MultiIndex.from_arrays([frame["generator_1"], frame["annotator"]]).isin(panels)
+        idx = stored_rows.index
+        in_rows = pd.MultiIndex.from_arrays([idx.get_level_values("generator_1"), idx.get_level_values("annotator")])
+        _, lc, iv = leaderboard_parts(frame[~in_frame], rows=stored_rows[~in_rows.isin(panels)], **options)
+        cached_lc, cached_iv = _cached_parts(reused)
+        return combine_parts(stored_rows, pd.concat([lc, cached_lc]), pd.concat([iv, cached_iv])), lc, iv
+    new_rows, lc, iv = leaderboard_parts(frame, rows=stored_rows, **options)
+    return combine_parts(new_rows, lc, iv), lc, iv
+
+
+def _checked(args: argparse.Namespace, frame: pd.DataFrame, rows: pd.DataFrame,
+             dropped: set[int]) -> tuple[pd.DataFrame, pd.DataFrame | None]:  # fmt: skip
+    """The frame without excluded workers and the stored rows (None when workers are excluded);
+    CliError for an empty selection or a CSV of several panels."""
     stored_rows: pd.DataFrame | None = rows
     if dropped:  # the stored sums include the excluded workers: recompute the rows from the frame
         frame, stored_rows = frame[~frame["annotation_id"].isin(dropped)], None
@@ -193,23 +227,21 @@ def _fresh(store: Store, args: argparse.Namespace, frame: pd.DataFrame, rows: pd
             raise cli.CliError(
                 f"the CSV holds one annotator and reference; choose one of: {choices}"
             )
-    if lc is not None and stored_rows is not None:  # LC cached (the key covers the LC options)
-        iv = interval_table(frame, DEFAULT_KEYS, n_resamples=max(args.resamples, 1), seed=DEFAULT_SEED,
-                            bootstrap=bootstrap and args.resamples > 0)  # fmt: skip
-        return combine_parts(stored_rows, lc, iv), lc, iv
-    published = None
+    return frame, stored_rows
+
+
+def _published(store: Store, args: argparse.Namespace) -> PublishedLC | None:
+    """The LC weights and difficulty table of ``--lc-weights`` / ``--lc-difficulty`` (None without)."""
+    from tiebreak.core.metrics import sql as q
+    from tiebreak.core.metrics.lc import PublishedLC
+
     if args.lc_weights and not args.lc_difficulty:
         raise cli.CliError("--lc-weights needs --lc-difficulty (the instruction difficulty table)")
-    if args.lc_difficulty:  # alone: every model fitted with AlpacaEval's GLM on that difficulty
-        ids = functools.partial(q.instruction_ids_by_text, store)
-        published = PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids,
-                                           args.lc_annotator, args.lc_baseline)  # fmt: skip
-    rows, lc, iv = leaderboard_parts(
-        frame, rows=stored_rows, avg_lengths=lengths, published=published, min_models=args.min_models,
-        bootstrap=bootstrap and args.resamples > 0, n_resamples=max(args.resamples, 1),
-        seed=DEFAULT_SEED,
-    )  # fmt: skip
-    return combine_parts(rows, lc, iv), lc, iv
+    if not args.lc_difficulty:
+        return None
+    # alone: every model fitted with AlpacaEval's GLM on that difficulty
+    ids = functools.partial(q.instruction_ids_by_text, store)
+    return PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids, args.lc_annotator, args.lc_baseline)
 
 
 def interval_method(args: argparse.Namespace) -> str:

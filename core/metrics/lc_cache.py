@@ -26,7 +26,7 @@ from tiebreak.core.store import Store, StoreError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FORMAT", "CACHED", "Key", "Versions", "Pending", "method_key", "versions", "lookup", "pending", "save"]
+__all__ = ["FORMAT", "CACHED", "Key", "Versions", "Pending", "method_key", "versions", "current", "lookup", "pending", "save"]
 
 #: Bump when the LC fit or the Wilson interval change: rows cached by an older Tiebreak are then unused.
 FORMAT = 1
@@ -105,18 +105,18 @@ def versions(store: Store) -> Versions:
     return Versions(data[0] if data else -1, panels)
 
 
-def lookup(store: Store, keys: Sequence[Key], method: str, current: Versions) -> dict[Key, tuple] | None:
-    """The cached :data:`CACHED` values of every key, or None when any one is missing or stale.
+def current(store: Store, keys: Sequence[Key], method: str, now: Versions) -> dict[Key, tuple]:
+    """The cached :data:`CACHED` values of those ``keys`` whose row is current (the others are left out).
 
     Parameters
     ----------
     store : Store
-        The database, inside the read snapshot ``current`` was taken in.
+        The database, inside the read snapshot ``now`` was taken in.
     keys : sequence of Key
         The rows the leaderboard shows.
     method : str
         :func:`method_key` of the options.
-    current : Versions
+    now : Versions
         :func:`versions` of the same snapshot.
     """
     found: dict[Key, tuple] = {}
@@ -125,11 +125,15 @@ def lookup(store: Store, keys: Sequence[Key], method: str, current: Versions) ->
         " wilson_low, wilson_high, interval_note FROM lc_cache WHERE method = ?", [method]
     )  # fmt: skip
     for model, reference, annotator, data, panel, *values in rows:
-        if data == current.data and panel == current.panel(annotator, reference):
+        if data == now.data and panel == now.panel(annotator, reference):
             found[(model, reference, annotator)] = tuple(math.nan if v is None else v for v in values)
-    if not keys or any(k not in found for k in keys):
-        return None
-    return {k: found[k] for k in keys}
+    return {k: found[k] for k in keys if k in found}
+
+
+def lookup(store: Store, keys: Sequence[Key], method: str, now: Versions) -> dict[Key, tuple] | None:
+    """:func:`current`, or None unless every key is current (and there is at least one)."""
+    found = current(store, keys, method, now)
+    return found if keys and len(found) == len(keys) else None
 
 
 def pending(lc: pd.DataFrame, iv: pd.DataFrame, method: str, current: Versions) -> Pending:
