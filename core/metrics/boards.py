@@ -77,6 +77,10 @@ def compute_boards(
 ) -> BoardsSnapshot:
     """Compute both leaderboards with the CLI's own functions, inside one read transaction.
 
+    LC and Wilson intervals come from the LC cache where it is current; what had to be fitted is
+    stored in it after the read transaction (one short write, skipped when the database is busy
+    or cannot be written; see ``tiebreak.core.metrics.lc_cache``).
+
     Parameters
     ----------
     store : Store
