@@ -3,7 +3,9 @@
 Builds (once, cached under the temp folder) a database of N models x 805 AlpacaEval instructions
 judged by one judge against gpt4_1106_preview, plus 650 comparisons x 4 humans for ``agreement``;
 then runs each command as a fresh ``python -m tiebreak`` process and reports wall seconds, CPU
-seconds (user + system of the child; the machine may be loaded) and the child's peak RSS.
+seconds (user + system of the child; the machine may be loaded: the load average is printed) and
+the child's peak RSS. ``leaderboard`` runs cold (the LC cache emptied before each run: LC fitted
+from the annotation rows, then stored) and warm (cache current: no pandas, no fit).
 Usage: ``python benchmarks/bench_leaderboard.py [--models N] [--repeat R] [--db PATH]``; the last
 line is JSON.
 """
@@ -11,6 +13,7 @@ line is JSON.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,9 +107,22 @@ def run_command(argv: list[str]) -> dict:
                 "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": out.read()}  # fmt: skip
 
 
-def best(argv: list[str], repeat: int) -> dict:
-    """The fastest (by CPU) of ``repeat`` runs (each with its own peak RSS)."""
-    runs = [run_command(argv) for _ in range(repeat)]
+def clear_cache(db: Path) -> None:
+    """Empty the LC cache (when the database has one yet): the next leaderboard fits LC afresh."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'lc_cache'").fetchone():
+            con.execute("DELETE FROM lc_cache")
+
+
+def best(argv: list[str], repeat: int, before: Callable[[], None] | None = None) -> dict:
+    """The fastest (by CPU) of ``repeat`` runs (each with its own peak RSS); ``before`` runs before each."""
+    runs = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        runs.append(run_command(argv))
     return min(runs, key=lambda r: r["cpu_seconds"])
 
 
@@ -130,22 +147,33 @@ def main() -> None:
     with sqlite3.connect(db) as con:
         n = con.execute("SELECT count(*) FROM annotations WHERE retracted_at IS NULL").fetchone()[0]
     results = {}
-    for name, argv in (
-        ("info", ["info", "--db", str(db)]),
-        ("leaderboard", ["leaderboard", "--db", str(db)]),
-        ("leaderboard_json", ["leaderboard", "--db", str(db), "--format", "json"]),
-        ("agreement", ["agreement", "--db", str(db), "--gold", "humans"]),
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores shared: compare CPU seconds)")
+    cold = functools.partial(clear_cache, db)
+    for name, argv, before in (
+        ("info", ["info", "--db", str(db)], None),
+        ("leaderboard_cold", ["leaderboard", "--db", str(db)], cold),
+        ("leaderboard", ["leaderboard", "--db", str(db)], None),
+        ("leaderboard_json", ["leaderboard", "--db", str(db), "--format", "json"], None),
+        ("agreement", ["agreement", "--db", str(db), "--gold", "humans"], None),
     ):
-        r = best(argv, args.repeat)
+        r = best(argv, args.repeat, before)
         results[name] = r
         print(f"{name:<18} {r['seconds']:6.2f} s wall  {r['cpu_seconds']:6.2f} s CPU  "
               f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
     head = results["leaderboard"]["stdout"].splitlines()[:3]
     print("\n".join(head))
-    lb = results["leaderboard"]
+    lb, cold_lb = results["leaderboard"], results["leaderboard_cold"]
+    if cold_lb["stdout"] != lb["stdout"]:
+        raise SystemExit("the cached leaderboard differs from the freshly computed one")
+    print(f"cold and warm leaderboards print the same ({len(lb['stdout'])} characters)")
     print(json.dumps({
         "seconds": round(lb["seconds"], 3), "cpu_seconds": round(lb["cpu_seconds"], 3),
         "peak_rss_mb": round(lb["peak_rss_mb"], 1), "annotations": n, "goal_seconds": GOAL_SECONDS,
+        "cold_seconds": round(cold_lb["seconds"], 3), "cold_cpu_seconds": round(cold_lb["cpu_seconds"], 3),
+        "cold_peak_rss_mb": round(cold_lb["peak_rss_mb"], 1),
+        "json_cpu_seconds": round(results["leaderboard_json"]["cpu_seconds"], 3),
+        "load_average": {"start": [round(v, 2) for v in load], "end": [round(v, 2) for v in os.getloadavg()]},
         "info_seconds": round(results["info"]["seconds"], 3),
         "agreement_seconds": round(results["agreement"]["seconds"], 3),
         "json_seconds": round(results["leaderboard_json"]["seconds"], 3),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tiebreak.core.formats import read_file
-from tiebreak.core.formats.importer import ImportReport, import_parsed
 from tiebreak.core.paths import sample_path
 from tiebreak.core.store import INTERACTIVE_BUSY_TIMEOUT_MS, Store, StoreError
+
+if TYPE_CHECKING:  # the readers and the importer load with the sample only: opening a database is light
+    from tiebreak.core.formats.importer import ImportReport
 
 __all__ = ["SAMPLE_FILE", "create_database", "load_sample", "open_database", "open_interactive", "sample_file"]
 
@@ -31,6 +33,9 @@ def load_sample(store: Store) -> ImportReport:
     ImportReport
         The report of the import (one file, format ``alpaca-eval``).
     """
+    from tiebreak.core.formats import read_file
+    from tiebreak.core.formats.importer import import_parsed
+
     return import_parsed(store, [read_file(sample_file(), "alpaca-eval")])
 
 

@@ -88,3 +88,24 @@ def test_cli_choices_equal_their_source(cli_module, cli_name, source_module, sou
     cli = getattr(importlib.import_module(cli_module), cli_name)
     source = getattr(importlib.import_module(source_module), source_name)
     assert tuple(cli) == tuple(source)
+
+
+def test_leaderboard_from_a_current_cache_imports_no_heavy_package(metrics_sample_db, tmp_path, capsys):
+    """`tiebreak leaderboard` (table and JSON) with its LC cache current: no pandas, numpy, scipy, sklearn."""
+    import sqlite3
+
+    from tiebreak.core.cli import main
+
+    db = tmp_path / "lb.sqlite"
+    with sqlite3.connect(metrics_sample_db) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    assert main(["leaderboard", "--db", str(db)]) == 0  # computes and caches
+    expected = capsys.readouterr().out
+    for fmt in ("table", "json"):
+        loaded = loaded_after(
+            "import sys, io, contextlib\nfrom tiebreak.core.cli import main\nout = io.StringIO()\n"
+            f"with contextlib.redirect_stdout(out):\n    assert main(['leaderboard', '--db', {str(db)!r}, '--format', {fmt!r}]) == 0\n"
+            f"assert {fmt!r} == 'json' or out.getvalue() == {expected!r}\n"
+            "assert 'sklearn' not in sys.modules"
+        )
+        assert not any(loaded.values()), (fmt, loaded)

@@ -77,6 +77,10 @@ def compute_boards(
 ) -> BoardsSnapshot:
     """Compute both leaderboards with the CLI's own functions, inside one read transaction.
 
+    LC and Wilson intervals come from the LC cache where it is current; what had to be fitted is
+    stored in it after the read transaction (one short write, skipped when the database is busy
+    or cannot be written; see ``tiebreak.core.metrics.lc_cache``).
+
     Parameters
     ----------
     store : Store
@@ -117,6 +121,7 @@ def compute_boards(
                 notes.append(f"evaluators: {exc}")
         else:
             notes.append("evaluators: no human labels yet (label some to compare the judges with people)")
+    cmd_leaderboard.save_cache(store, models)  # LC computed in the snapshot: cached after it
     return BoardsSnapshot(models, tests, evaluators, gold, notes)
 
 

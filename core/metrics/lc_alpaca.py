@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from tiebreak.core.metrics import MetricsError
+
+if TYPE_CHECKING:  # imported by the functions that compute: reading a weights path costs no import
+    import numpy as np
+    import pandas as pd
 
 __all__ = ["names_from_weights_path", "read_difficulty_table", "fit_alpaca_glm"]
 
@@ -56,6 +57,8 @@ def read_difficulty_table(path: str | Path) -> pd.DataFrame:
     column) and tables with ``instruction_difficulty_derived`` / ``instruction_difficulty``
     and ``instruction`` columns.
     """
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path)
     except (OSError, ValueError) as exc:
@@ -81,6 +84,8 @@ def read_difficulty_table(path: str | Path) -> pd.DataFrame:
 def _logloss_continuous(y_true: np.ndarray, y_pred: np.ndarray, true_prob: np.ndarray,
                         true_sample_weight: np.ndarray | None = None) -> float:  # fmt: skip
     """AlpacaEval's cross-validation score: log loss against the soft label."""
+    import numpy as np
+
     target = np.where(y_true == 1, true_prob, 1 - true_prob)
     p = np.clip(y_pred, 1e-15, 1 - 1e-15)
     loss = target * np.log(p) + (1 - target) * np.log(1 - p)
@@ -91,6 +96,7 @@ def _logloss_continuous(y_true: np.ndarray, y_pred: np.ndarray, true_prob: np.nd
 
 def _fit_cv(xt: np.ndarray, pt: np.ndarray) -> Any:
     """AlpacaEval's ``fit_LogisticRegressionCV(..., is_ytrue_proba=True)`` on soft labels ``pt``."""
+    import numpy as np
     import sklearn
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.metrics import make_scorer
@@ -130,6 +136,9 @@ def fit_alpaca_glm(length_1: np.ndarray, length_2: np.ndarray, preference: np.nd
         Mean and standard error (sem, ddof=1) of the predicted preferences with the length term
         off (fractions), and the coefficients (length, difficulty, strength).
     """
+    import numpy as np
+    import pandas as pd
+
     delta = pd.Series(np.asarray(length_1, float) - np.asarray(length_2, float))
     x = np.column_stack([np.tanh(delta / delta.std()), np.asarray(difficulty, float), np.ones(len(delta))])
     p = np.asarray(preference, float)

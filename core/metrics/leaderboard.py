@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from tiebreak.core.metrics import MetricsError
+from tiebreak.core.metrics.board_rows import combine_notes
 from tiebreak.core.metrics.intervals import DEFAULT_RESAMPLES, DEFAULT_SEED, interval_table
 from tiebreak.core.metrics.lc import MIN_MODELS_FOR_DIFFICULTY, PublishedLC, length_controlled
 from tiebreak.core.metrics.winrate import DEFAULT_KEYS, leaderboard
 
-__all__ = ["full_leaderboard"]
+__all__ = ["full_leaderboard", "combine_parts", "combine_notes", "leaderboard_parts"]
 
 
 def full_leaderboard(
@@ -60,6 +61,29 @@ def full_leaderboard(
     MetricsError
         When ``rows`` do not match ``frame``.
     """
+    return combine_parts(*leaderboard_parts(
+        frame, avg_lengths, rows=rows, published=published, min_models=min_models, bootstrap=bootstrap,
+        n_resamples=n_resamples, seed=seed, confidence=confidence,
+    ))  # fmt: skip
+
+
+def leaderboard_parts(
+    frame: pd.DataFrame,
+    avg_lengths: Mapping[str, int | None] | None = None,
+    *,
+    rows: pd.DataFrame | None = None,
+    published: PublishedLC | None = None,
+    min_models: int = MIN_MODELS_FOR_DIFFICULTY,
+    bootstrap: bool = True,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = 0.95,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`full_leaderboard` before :func:`combine_parts`: (win-rate rows, LC table, interval table).
+
+    Same parameters and errors as :func:`full_leaderboard`; the LC and interval tables keep their
+    own notes (``lc_note``, ``interval_note``), e.g. to be cached per row.
+    """
     if rows is None:
         rows = leaderboard(frame, keys=DEFAULT_KEYS)
         lengths = avg_lengths or {}
@@ -78,15 +102,19 @@ def full_leaderboard(
         seed=seed,
         bootstrap=bootstrap,
     )
+    return rows, lc, iv
+
+
+def combine_parts(rows: pd.DataFrame, lc: pd.DataFrame, iv: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard table from its parts: win-rate ``rows`` (with ``avg_length``), the
+    :func:`~tiebreak.core.metrics.lc.length_controlled` table and the
+    :func:`~tiebreak.core.metrics.intervals.interval_table` (same index); notes joined.
+    """
     out = rows.join(lc, how="left").join(iv, how="left")
-    notes = []
-    for base, lc_note, iv_note in zip(
-        out["note"], out["lc_note"], out["interval_note"], strict=True
-    ):
-        notes.append(
-            "; ".join(n for n in (base, f"LC: {lc_note}" if lc_note else "", iv_note) if n)
-        )
-    out["note"] = notes
+    out["note"] = [
+        combine_notes(base, lc_note, iv_note)
+        for base, lc_note, iv_note in zip(out["note"], out["lc_note"], out["interval_note"], strict=True)
+    ]
     return out.drop(columns=["lc_note", "interval_note"])
 
 

@@ -1,20 +1,27 @@
-"""SQL reads for the metrics: lean annotation frames, win-rate sums, output lengths, lookups."""
+"""SQL reads for the metrics: lean annotation frames, win-rate sums, output lengths, lookups.
+
+numpy and pandas are imported inside the functions that build frames, so the name checks and
+plain reads (``avg_lengths``, ``check_groups``) cost no import.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from tiebreak.core.metrics.accumulate import SCALE, SUMS_FIELDS, WinRateSums
 from tiebreak.core.store import Store, UnknownName, text_sha1
+
+if TYPE_CHECKING:  # numpy and pandas are imported by the functions that build frames
+    import pandas as pd
 
 __all__ = [
     "metric_frame",
     "lean_frame",
     "winrate_sums",
     "winrate_sums_scan",
+    "sums_filters",
+    "AGG_SQL",
     "winrate_accumulators",
     "generator_lengths",
     "avg_lengths",
@@ -69,6 +76,8 @@ def metric_frame(
         Columns annotation_id, comparison_id, instruction_id, generator_1, generator_2,
         length_1, length_2, same_output, annotator, annotator_kind, seed, preference.
     """
+    import pandas as pd
+
     check_groups(store, groups or [])
     check_generators(store, [*(references or []), *(generators or [])])
     where: list[str] = []
@@ -105,6 +114,9 @@ def lean_frame(
     and dtypes as :func:`metric_frame` (the leaderboard's frame at 170,000 annotations).
     Filters as :func:`metric_frame` (candidates are not filtered here).
     """
+    import numpy as np
+    import pandas as pd
+
     check_groups(store, groups or [])
     check_generators(store, references or [])
     rows = store.conn.execute(_LEAN_SQL).fetchall()
@@ -162,11 +174,18 @@ SUMS_COLUMNS = ("n_rows", "n_total", "sum_x", "sum_x2", "n_wins", "n_wins_base",
 _KEYS = ["generator_2", "generator_1", "annotator"]
 _FIXED_SCALE = 1.0 / SCALE  # winrate_sums keeps round(x * 2^32) as INTEGER plus a REAL remainder
 
-_AGG_SQL = """
+AGG_SQL = """
     SELECT generator_2, generator_1, annotator, n_total + n_dropped, n_total,
            sum_x_fixed, sum_x_rest, sum_x2_fixed, sum_x2_rest, n_wins, n_wins_base, n_draws
     FROM winrate_sums WHERE 1 = 1 {where} ORDER BY 1, 2, 3
 """
+
+
+def sums_filters(
+    store: Store, groups: Sequence[str] | None, references: Sequence[str] | None
+) -> tuple[str, list[str]]:
+    """The checked ``WHERE`` clauses of :data:`AGG_SQL` (the ``winrate_sums`` table) and their arguments."""
+    return _filters(store, ("annotator", "generator_1", "generator_2"), groups, references, None)
 
 
 def winrate_sums(
@@ -192,8 +211,11 @@ def winrate_sums(
         Indexed by (generator_2, generator_1, annotator), sorted; columns n_rows, n_total,
         sum_x, sum_x2, n_wins, n_wins_base, n_draws.
     """
+    import numpy as np
+    import pandas as pd
+
     where, args = _filters(store, ("annotator", "generator_1", "generator_2"), groups, references, generators)
-    rows = store.conn.execute(_AGG_SQL.format(where=where), args).fetchall()
+    rows = store.conn.execute(AGG_SQL.format(where=where), args).fetchall()
     g2, g1, an, n_rows, n_total, sx_f, sx_r, sx2_f, sx2_r, wins, base, draws = (
         zip(*rows, strict=True) if rows else ((),) * 12
     )
@@ -225,6 +247,8 @@ def winrate_accumulators(store: Store) -> dict[tuple[str, str, str], WinRateSums
 
 def _sorted_index(columns: list[Sequence[str]]) -> pd.MultiIndex:
     """MultiIndex of rows already sorted by the key columns, built without pandas' factorizing."""
+    import pandas as pd
+
     levels, codes = [], []
     for col in columns:
         uniques = sorted(set(col))
@@ -270,6 +294,8 @@ def winrate_sums_scan(
     The slow reference for the trigger-kept table (tests, benchmarks); same index and columns.
     Sums are plain REAL totals here. Filters as :func:`metric_frame`.
     """
+    import pandas as pd
+
     cols = ("an.group_name", "o1.generator", "o2.generator")
     where, args = _filters(store, cols, groups, references, generators)
     rows = store.conn.execute(_SUMS_SQL.format(where=where), args).fetchall()
@@ -288,6 +314,8 @@ def generator_lengths(store: Store) -> pd.DataFrame:
         Indexed by generator; columns n_outputs, n_instructions, total_chars, avg_length
         (int(total_chars / n_outputs), lengths in Unicode code points).
     """
+    import pandas as pd
+
     frame = pd.read_sql_query(
         """SELECT o.generator, count(*) AS n_outputs,
                   count(DISTINCT o.instruction_id) AS n_instructions,

@@ -657,3 +657,91 @@ def m0008_crowd_rounds(db: Database) -> None:
         )
         """,
     )
+
+
+def _lc_bump_panel(row: str) -> str:
+    """Bump the data version of the (annotator group, reference) panel of annotation ``row``."""
+    return f"""
+        INSERT INTO lc_panel_versions (annotator, reference, version)
+        SELECT an.group_name, o1.generator, 1
+        FROM comparisons c JOIN outputs o1 ON o1.id = c.output_1_id, annotators an
+        WHERE c.id = {row}.comparison_id AND an.id = {row}.annotator_id
+        ON CONFLICT (annotator, reference) DO UPDATE SET version = version + 1"""
+
+
+#: Changes that can touch any panel's LC fit: (name, event, condition) of a trigger bumping lc_data_version.
+_LC_GLOBAL_TRIGGERS = (
+    ("annotators_group", "UPDATE OF group_name ON annotators", "OLD.group_name IS NOT NEW.group_name"),
+    ("annotators_delete", "DELETE ON annotators", "1"),
+    ("outputs_update", "UPDATE OF generator, text_id, instruction_id ON outputs", "1"),
+    ("outputs_delete", "DELETE ON outputs", "1"),
+    ("comparisons_update", "UPDATE OF output_1_id, output_2_id, instruction_id ON comparisons", "1"),
+    ("comparisons_delete", "DELETE ON comparisons", "1"),
+    ("texts_update", "UPDATE OF length, sha1 ON texts", "1"),
+    ("instructions_update", "UPDATE OF text_id ON instructions", "1"),
+    ("instructions_delete", "DELETE ON instructions", "1"),
+)  # fmt: skip
+_LC_TABLES = """
+    CREATE TABLE lc_data_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+    );
+    INSERT INTO lc_data_version (id, version) VALUES (1, 0);
+    CREATE TABLE lc_panel_versions (
+        annotator TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (annotator, reference)
+    ) WITHOUT ROWID;
+    CREATE TABLE lc_cache (
+        annotator TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        model TEXT NOT NULL,
+        method TEXT NOT NULL,
+        data_version INTEGER NOT NULL,
+        panel_version INTEGER NOT NULL,
+        lc REAL,
+        lc_se REAL,
+        lc_method TEXT NOT NULL,
+        lc_note TEXT NOT NULL,
+        wilson_low REAL,
+        wilson_high REAL,
+        interval_note TEXT NOT NULL,
+        PRIMARY KEY (annotator, reference, model, method)
+    ) WITHOUT ROWID;
+"""
+
+
+@migrations(name="0009_lbperf_lc_cache")
+def m0009_lbperf_lc_cache(db: Database) -> None:
+    """A cache of the leaderboard's per-model LC fit and Wilson interval, valid for one data version.
+
+    ``lc_panel_versions`` counts changes to the annotations of each (annotator group, reference)
+    panel (insert, update, retract, delete); ``lc_data_version`` counts changes that can touch
+    any panel (:data:`_LC_GLOBAL_TRIGGERS`). A cached row is used only while both versions equal
+    the ones it was computed at.
+    """
+    annotation_changed = (
+        "OLD.preference IS NOT NEW.preference OR OLD.retracted_at IS NOT NEW.retracted_at"
+        " OR OLD.comparison_id IS NOT NEW.comparison_id OR OLD.annotator_id IS NOT NEW.annotator_id"
+    )
+    bump_all = "\n".join(
+        f"CREATE TRIGGER lc_version_{name} AFTER {event} WHEN {when}"
+        " BEGIN UPDATE lc_data_version SET version = version + 1; END;"
+        for name, event, when in _LC_GLOBAL_TRIGGERS
+    )
+    _run_with_triggers(
+        db,
+        f"""
+        {_LC_TABLES}
+        CREATE TRIGGER lc_version_annotation_insert AFTER INSERT ON annotations
+        BEGIN {_lc_bump_panel("NEW")}; END;
+        CREATE TRIGGER lc_version_annotation_delete AFTER DELETE ON annotations
+        BEGIN {_lc_bump_panel("OLD")}; END;
+        CREATE TRIGGER lc_version_annotation_update
+            AFTER UPDATE OF preference, retracted_at, comparison_id, annotator_id ON annotations
+            WHEN {annotation_changed}
+        BEGIN {_lc_bump_panel("OLD")}; {_lc_bump_panel("NEW")}; END;
+        {bump_all}
+        """,
+    )
