@@ -1,4 +1,4 @@
-"""Run a read-only function of the database off the GUI thread, on its own connection."""
+"""Run a function of the database off the GUI thread, on its own connection (reads, and derived caches only)."""
 
 from __future__ import annotations
 
