@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.browse.choices import filter_choices, list_rows
+from tiebreak.core.browse.choices import BrowseStart, browse_start_at, filter_choices, list_rows
 from tiebreak.core.browse.items import BrowseCursor, BrowseItem, preference_words
 from tiebreak.gui.browse_list import FilterBar, ListView, refill
 from tiebreak.gui.context import AppContext
@@ -25,6 +27,7 @@ from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
 from tiebreak.gui.safe_text import plain_label, plain_tooltip
+from tiebreak.gui.snapshot_runner import SnapshotRunner
 from tiebreak.gui.store_job import JobRunner
 
 ALL = "(all)"
@@ -88,7 +91,14 @@ class BrowseScreen(QWidget):
                               "previous": self._action("Previous comparison", PREV_KEYS, self.previous)}  # fmt: skip
         ShownOnly(self, self.actions_by_id.values())  # a hidden Browse tab never moves
         ctx.events.annotations_changed.connect(self._on_annotations_changed)
-        self.reload()
+        self.starter = SnapshotRunner(self)  # the first list of ids is read off the GUI thread
+        self.starter.ready.connect(self._started)
+        self.starter.failed.connect(lambda m: (self.ctx.events.status_message.emit(f"Browse: {m}"), self.reload()))
+        if ctx.db_path is None:  # an in-memory database has one connection: read here
+            self.reload()
+        else:
+            self.empty.setText("Loading comparisons…")
+            self.starter.request(partial(browse_start_at, ctx.db_path, self.filters.value()))
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
@@ -164,6 +174,23 @@ class BrowseScreen(QWidget):
         except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
             self.ctx.events.status_message.emit(f"Browse: {exc}")
             return
+        self._show_cursor(keep)
+
+    def _started(self, start: BrowseStart) -> None:
+        """The first load arrived from the worker (dropped if a reload got there first)."""
+        if self.cursor is not None:
+            return
+        for combo, names in zip((self.generator, self.group, self.filters.dataset), start.choices, strict=True):
+            refill(combo, names)
+        if self.filters.value() != start.filter:  # a choice vanished meanwhile: list again, here
+            self.apply_filter()
+            return
+        self.cursor = BrowseCursor.from_ids(self.ctx.store, start.filter, start.ids)
+        self._show_cursor(None)
+
+    def _show_cursor(self, keep: int | None) -> None:
+        """Show the cursor's item (``keep`` when it is listed) and list the rows off the GUI thread."""
+        assert self.cursor is not None
         self.filters.go_to.setMaximum(max(self.cursor.total, 1))
         if keep is not None:
             self.cursor.seek(keep)

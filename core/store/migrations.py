@@ -657,3 +657,10 @@ def m0008_crowd_rounds(db: Database) -> None:
         )
         """,
     )
+
+
+@migrations(name="0009_visits_live_annotator_index")
+def m0009_visits_live_annotator_index(db: Database) -> None:
+    """Live labels per annotator from an index alone (the groups' counts every screen reads first)."""
+    _run(db, "CREATE INDEX IF NOT EXISTS annotations_live_annotator ON annotations(annotator_id) "
+             "WHERE retracted_at IS NULL")  # fmt: skip
