@@ -26,6 +26,7 @@ from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
+from tiebreak.gui.labelling.rich import warm_lexers
 from tiebreak.gui.safe_text import plain_label, plain_tooltip
 from tiebreak.gui.snapshot_runner import SnapshotRunner
 from tiebreak.gui.store_job import JobRunner
@@ -98,7 +99,7 @@ class BrowseScreen(QWidget):
             self.reload()
         else:
             self.empty.setText("Loading comparisons…")
-            self.starter.request(partial(browse_start_at, ctx.db_path, self.filters.value()))
+            self.starter.request(partial(_start_at, ctx.db_path, self.filters.value()))
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
@@ -310,6 +311,14 @@ class BrowseScreen(QWidget):
         if self._stale:
             self._stale = False
             self.reload()
+
+
+def _start_at(path, f) -> BrowseStart:
+    """The first load (on a worker thread): choices and ids, and the first item's code lexers built."""
+    start = browse_start_at(path, f)
+    if start.first is not None:
+        warm_lexers(start.first.instruction, start.first.output_1, start.first.output_2)
+    return start
 
 
 def _marks(item: BrowseItem) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from tiebreak.core.browse import sql as browse_sql
 from tiebreak.core.browse.items import BrowseCursor
+from tiebreak.core.domain import Pair
 from tiebreak.core.store import Store
 
 __all__ = ["BrowseStart", "browse_start", "browse_start_at", "filter_choices", "list_rows"]
@@ -30,12 +31,14 @@ class BrowseStart:
     choices: tuple[list[str], list[str], list[str]]
     filter: browse_sql.BrowseFilter
     ids: list[int]
+    first: Pair | None  # the first comparison's texts (e.g. to prepare their rendering); None: no ids
 
 
 def browse_start(store: Store, f: browse_sql.BrowseFilter) -> BrowseStart:
     """The filters' choices and the comparison ids under ``f`` (raises ``BrowseError`` for an unknown name)."""
     cursor = BrowseCursor(store, f=f)
-    return BrowseStart(filter_choices(store), cursor.filter, cursor.ids)
+    first = store.pair(cursor.ids[0]) if cursor.ids else None
+    return BrowseStart(filter_choices(store), cursor.filter, cursor.ids, first)
 
 
 def browse_start_at(path: str | Path, f: browse_sql.BrowseFilter) -> BrowseStart:

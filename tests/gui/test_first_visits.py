@@ -71,7 +71,7 @@ def test_browse_first_load_runs_in_a_worker(file_store, qtbot, monkeypatch):
 
     store, path = file_store
     ids = fill_store(store, 3)
-    threads = spy(monkeypatch, browse, "browse_start_at")
+    threads = spy(monkeypatch, browse, "browse_start_at")  # called by the worker's _start_at
     screen = browse.BrowseScreen(AppContext(store=store, db_path=path))
     qtbot.addWidget(screen)
     assert screen.cursor is None and screen.empty.text().startswith("Loading")  # up before the data
