@@ -14,27 +14,24 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.browse.choices import BrowseStart, browse_start_at, filter_choices, list_rows
-from tiebreak.core.browse.items import BrowseCursor, BrowseItem, preference_words
+from tiebreak.core.browse.choices import BrowseStart, filter_choices, list_rows
+from tiebreak.core.browse.items import BrowseCursor
+from tiebreak.gui.browse_item import COLUMNS, fill_verdicts, marks_text, start_at
 from tiebreak.gui.browse_list import FilterBar, ListView, refill
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
-from tiebreak.gui.labelling.rich import warm_lexers
-from tiebreak.gui.safe_text import plain_label, plain_tooltip
+from tiebreak.gui.safe_text import plain_label
 from tiebreak.gui.snapshot_runner import SnapshotRunner
 from tiebreak.gui.store_job import JobRunner
 
 ALL = "(all)"
 NEXT_KEYS, PREV_KEYS = ("N", "Alt+Right"), ("P", "Alt+Left")
-COLUMNS = ("Annotator", "Group", "Kind", "Source", "Verdict", "Preference", "Rationale / raw completion")
-RATIONALE_CHARS = 300
 
 
 class BrowseScreen(QWidget):
@@ -99,7 +96,9 @@ class BrowseScreen(QWidget):
             self.reload()
         else:
             self.empty.setText("Loading comparisons…")
-            self.starter.request(partial(_start_at, ctx.db_path, self.filters.value()))
+            self.prev_button.setEnabled(False)
+            self.next_button.setEnabled(False)
+            self.starter.request(partial(start_at, ctx.db_path, self.filters.value()))
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
@@ -266,8 +265,8 @@ class BrowseScreen(QWidget):
         self.right.set_header(f"{pair.generator_2} (candidate)", len(pair.output_2))
         self.left.show_output(pair.output_1, raw=False)
         self.right.show_output(pair.output_2, raw=False)
-        self._fill_table(item)
-        self.marks.setText(_marks(item))
+        fill_verdicts(self.table, item)
+        self.marks.setText(marks_text(item))
         self.list.select_id(pair.comparison_id)
         self.item_shown.emit(pair.comparison_id)
 
@@ -277,25 +276,6 @@ class BrowseScreen(QWidget):
         doc.setTextWidth(max(self.instruction.viewport().width(), 200))
         wanted = int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4
         self.instruction.setFixedHeight(max(40, min(wanted, max(self.height() // 4, 120))))
-
-    def _fill_table(self, item: BrowseItem) -> None:
-        pair = item.pair
-        self.table.setRowCount(len(item.verdicts))
-        for row, v in enumerate(item.verdicts):
-            pref = v["preference"]
-            note = v["rationale"] or v["raw_completion"] or ""
-            cells = (v["annotator"], v["group"] or "", v["kind"], v["source"],
-                     preference_words(pref, pair.generator_1, pair.generator_2),
-                     "—" if pref is None else f"{pref:.3f}",
-                     " ".join(note.split())[:RATIONALE_CHARS])  # fmt: skip
-            for col, text in enumerate(cells):
-                cell = QTableWidgetItem(str(text))
-                if col == len(cells) - 1 and note:
-                    cell.setToolTip(plain_tooltip(note[:4000]))
-                self.table.setItem(row, col, cell)
-        if not item.verdicts:
-            self.table.setRowCount(1)
-            self.table.setItem(0, 0, QTableWidgetItem("(no verdicts yet)"))
 
     # -- keeping up with other screens --------------------------------------------------------
     def _on_annotations_changed(self, _change: object) -> None:
@@ -311,27 +291,6 @@ class BrowseScreen(QWidget):
         if self._stale:
             self._stale = False
             self.reload()
-
-
-def _start_at(path, f) -> BrowseStart:
-    """The first load (on a worker thread): choices and ids, and the first item's code lexers built."""
-    start = browse_start_at(path, f)
-    if start.first is not None:
-        warm_lexers(start.first.instruction, start.first.output_1, start.first.output_2)
-    return start
-
-
-def _marks(item: BrowseItem) -> str:
-    """Flags and review actions of an item in words (empty when there are none)."""
-    pair, lines = item.pair, []
-    for f in item.flags:
-        lines.append(f"⚑ flagged by {f['annotator'] or 'someone'}" + (f": {f['note']}" if f["note"] else ""))
-    for r in item.reviews:
-        final = preference_words(r["final_preference"], pair.generator_1, pair.generator_2)
-        verb = "accepted" if r["action"] == "accept" else "overrode"
-        lines.append(f"Review: {r['reviewer']} {verb} {r['judge_group']} → {final}"
-                     + (f" ({r['reason']})" if r["reason"] else ""))  # fmt: skip
-    return "\n".join(lines)
 
 
 def _keys(keys: tuple[str, ...]) -> str:

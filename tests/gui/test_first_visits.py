@@ -67,11 +67,11 @@ def test_annotators_empty_file_database_says_so(file_store, qtbot):
 
 
 def test_browse_first_load_runs_in_a_worker(file_store, qtbot, monkeypatch):
-    from tiebreak.gui import browse
+    from tiebreak.gui import browse, browse_item
 
     store, path = file_store
     ids = fill_store(store, 3)
-    threads = spy(monkeypatch, browse, "browse_start_at")  # called by the worker's _start_at
+    threads = spy(monkeypatch, browse_item, "browse_start_at")  # the core loader of the first load
     screen = browse.BrowseScreen(AppContext(store=store, db_path=path))
     qtbot.addWidget(screen)
     assert screen.cursor is None and screen.empty.text().startswith("Loading")  # up before the data
