@@ -87,3 +87,10 @@ def test_cli_choices_equal_their_source(cli_module, cli_name, source_module, sou
     cli = getattr(importlib.import_module(cli_module), cli_name)
     source = getattr(importlib.import_module(source_module), source_name)
     assert tuple(cli) == tuple(source)
+
+
+def test_judge_and_review_screens_import_neither_openai_nor_scipy():
+    """A first visit imports its screen's modules: openai (seconds) waits for a call, scipy for a fit."""
+    loaded = loaded_after("import tiebreak.gui.judge_panel, tiebreak.gui.workers, tiebreak.gui.review\n"
+                          "import tiebreak.core.judge.estimate, tiebreak.core.judge.batch")  # fmt: skip
+    assert not loaded["openai"] and not loaded["httpx"] and not loaded["scipy"], loaded
