@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from tiebreak.core.browse.choices import BrowseStart, filter_choices, list_rows
 from tiebreak.core.browse.items import BrowseCursor
 from tiebreak.gui.browse_item import COLUMNS, fill_verdicts, marks_text, start_at
-from tiebreak.gui.browse_list import FilterBar, ListView, refill
+from tiebreak.gui.browse_list import FilterBar, ListView, numbered, refill
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
@@ -197,7 +197,7 @@ class BrowseScreen(QWidget):
         self.show_current()
         self._list_gen += 1
         gen, f, self.list_loading = self._list_gen, self.cursor.filter, True
-        self.jobs.run(lambda st: list_rows(st, f), lambda rows: self._on_rows(rows, gen),
+        self.jobs.run(lambda st: numbered(list_rows(st, f)), lambda rows: self._on_rows(rows, gen),
                       lambda m: self.ctx.events.status_message.emit(f"Browse list: {m}"))  # fmt: skip
 
     def _on_rows(self, rows: list[dict], generation: int) -> None:

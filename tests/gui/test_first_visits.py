@@ -83,6 +83,9 @@ def test_browse_first_load_runs_in_a_worker(file_store, qtbot, monkeypatch):
     assert screen.position.text() == f"1 / {len(ids)}" and screen.cursor.ids == sorted(screen.cursor.ids)
     assert screen.instruction.toPlainText() == store.pair(screen.cursor.ids[0]).instruction
     qtbot.waitUntil(lambda: not screen.list_loading)
+    rows = screen.list.list_model.rows  # numbered by the list's worker
+    assert [r["position"] for r in rows] == list(range(1, len(ids) + 1))
+    assert [r["comparison_id"] for r in rows] == screen.cursor.ids
     screen.next()  # navigation works on the ids the worker listed
     assert screen.position.text() == f"2 / {len(ids)}"
 
