@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QShowEvent
@@ -20,16 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.crowd.groups import group_labels, labelled_human_groups
-from tiebreak.core.crowd.quality import (
-    DEFAULT_OVERLAP,
-    DEFAULT_TOO_FAST,
-    CrowdError,
-    CrowdReport,
-    crowd_report,
+from tiebreak.core.crowd.groups import (
+    AnnotatorsSnapshot,
+    annotators_snapshot,
+    annotators_snapshot_at,
 )
+from tiebreak.core.crowd.quality import DEFAULT_OVERLAP, DEFAULT_TOO_FAST, CrowdReport
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.safe_text import plain_label
+from tiebreak.gui.snapshot_runner import SnapshotRunner
 
 #: (frame column, header, text of a value).
 COLUMNS = (
@@ -76,6 +76,9 @@ class AnnotatorsScreen(QWidget):
         self.notes.setObjectName("annotatorsNotes")
         self.notes.setWordWrap(True)
         self.notes.setTextFormat(Qt.TextFormat.PlainText)
+        self.runner = SnapshotRunner(self)  # the figures are computed off the GUI thread
+        self.runner.ready.connect(self.apply)
+        self.runner.failed.connect(self._show_message)
         self._layout()
         self.group.currentIndexChanged.connect(lambda _i: self.refresh())
         self.overlap.valueChanged.connect(lambda _v: self.refresh())
@@ -99,30 +102,30 @@ class AnnotatorsScreen(QWidget):
 
     def reload(self) -> None:
         """Re-read the human groups (keeping the current choice) and refresh the figures."""
-        current = self.group.currentText()
-        groups = labelled_human_groups(self.ctx.store)
-        self.group.blockSignals(True)
-        self.group.clear()
-        self.group.addItems(groups)
-        if current in groups:
-            self.group.setCurrentText(current)
-        self.group.blockSignals(False)
         self.refresh()
 
     def refresh(self) -> None:
-        """Recompute the report for the selected group and fill the table."""
-        group = self.group.currentText()
-        self.report = None
-        if not group:
-            self._show_message("No human annotator group has labels yet.")
+        """Recompute the report for the selected group (off the GUI thread for a file) and show it."""
+        args = (self.group.currentText(), self.overlap.value(), self.too_fast.value())
+        if self.ctx.db_path is None:  # an in-memory database has one connection: read here
+            self.apply(annotators_snapshot(self.ctx.store, *args))
             return
-        frame = group_labels(self.ctx.store, group)
-        try:
-            self.report = crowd_report(frame, group, overlap=self.overlap.value(), too_fast=self.too_fast.value())
-        except CrowdError as exc:
-            self._show_message(str(exc))
-            return
-        self._fill(self.report)
+        if self.report is None and not self.table.rowCount():
+            self.summary.setText("Loading the annotators' figures…")
+        self.runner.request(partial(annotators_snapshot_at, self.ctx.db_path, *args))
+
+    def apply(self, snap: AnnotatorsSnapshot) -> None:
+        """Show a snapshot: the groups (the chosen one selected), then its table or why there is none."""
+        self.group.blockSignals(True)
+        self.group.clear()
+        self.group.addItems(snap.groups)
+        self.group.setCurrentText(snap.group)
+        self.group.blockSignals(False)
+        self.report = snap.report
+        if snap.report is None:
+            self._show_message(snap.message)
+        else:
+            self._fill(snap.report)
 
     def _show_message(self, text: str) -> None:
         self.table.setRowCount(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -12,25 +14,24 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )  # fmt: skip
 
-from tiebreak.core.browse.choices import filter_choices, list_rows
-from tiebreak.core.browse.items import BrowseCursor, BrowseItem, preference_words
-from tiebreak.gui.browse_list import FilterBar, ListView, refill
+from tiebreak.core.browse.choices import BrowseStart, filter_choices, list_rows
+from tiebreak.core.browse.items import BrowseCursor
+from tiebreak.gui.browse_item import COLUMNS, fill_verdicts, marks_text, start_at
+from tiebreak.gui.browse_list import FilterBar, ListView, numbered, refill
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.labelling.output_view import OutputPane, ScrollLink
 from tiebreak.gui.labelling.render import SafeBrowser, show_text
-from tiebreak.gui.safe_text import plain_label, plain_tooltip
+from tiebreak.gui.safe_text import plain_label
+from tiebreak.gui.snapshot_runner import SnapshotRunner
 from tiebreak.gui.store_job import JobRunner
 
 ALL = "(all)"
 NEXT_KEYS, PREV_KEYS = ("N", "Alt+Right"), ("P", "Alt+Left")
-COLUMNS = ("Annotator", "Group", "Kind", "Source", "Verdict", "Preference", "Rationale / raw completion")
-RATIONALE_CHARS = 300
 
 
 class BrowseScreen(QWidget):
@@ -88,7 +89,16 @@ class BrowseScreen(QWidget):
                               "previous": self._action("Previous comparison", PREV_KEYS, self.previous)}  # fmt: skip
         ShownOnly(self, self.actions_by_id.values())  # a hidden Browse tab never moves
         ctx.events.annotations_changed.connect(self._on_annotations_changed)
-        self.reload()
+        self.starter = SnapshotRunner(self)  # the first list of ids is read off the GUI thread
+        self.starter.ready.connect(self._started)
+        self.starter.failed.connect(lambda m: (self.ctx.events.status_message.emit(f"Browse: {m}"), self.reload()))
+        if ctx.db_path is None:  # an in-memory database has one connection: read here
+            self.reload()
+        else:
+            self.empty.setText("Loading comparisons…")
+            self.prev_button.setEnabled(False)
+            self.next_button.setEnabled(False)
+            self.starter.request(partial(start_at, ctx.db_path, self.filters.value()))
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
@@ -164,13 +174,30 @@ class BrowseScreen(QWidget):
         except Exception as exc:  # noqa: BLE001 (the status bar, never a crash)
             self.ctx.events.status_message.emit(f"Browse: {exc}")
             return
+        self._show_cursor(keep)
+
+    def _started(self, start: BrowseStart) -> None:
+        """The first load arrived from the worker (dropped if a reload got there first)."""
+        if self.cursor is not None:
+            return
+        for combo, names in zip((self.generator, self.group, self.filters.dataset), start.choices, strict=True):
+            refill(combo, names)
+        if self.filters.value() != start.filter:  # a choice vanished meanwhile: list again, here
+            self.apply_filter()
+            return
+        self.cursor = BrowseCursor.from_ids(self.ctx.store, start.filter, start.ids)
+        self._show_cursor(None)
+
+    def _show_cursor(self, keep: int | None) -> None:
+        """Show the cursor's item (``keep`` when it is listed) and list the rows off the GUI thread."""
+        assert self.cursor is not None
         self.filters.go_to.setMaximum(max(self.cursor.total, 1))
         if keep is not None:
             self.cursor.seek(keep)
         self.show_current()
         self._list_gen += 1
         gen, f, self.list_loading = self._list_gen, self.cursor.filter, True
-        self.jobs.run(lambda st: list_rows(st, f), lambda rows: self._on_rows(rows, gen),
+        self.jobs.run(lambda st: numbered(list_rows(st, f)), lambda rows: self._on_rows(rows, gen),
                       lambda m: self.ctx.events.status_message.emit(f"Browse list: {m}"))  # fmt: skip
 
     def _on_rows(self, rows: list[dict], generation: int) -> None:
@@ -239,8 +266,8 @@ class BrowseScreen(QWidget):
         self.right.set_header(f"{pair.generator_2} (candidate)", len(pair.output_2))
         self.left.show_output(pair.output_1, raw=False)
         self.right.show_output(pair.output_2, raw=False)
-        self._fill_table(item)
-        self.marks.setText(_marks(item))
+        fill_verdicts(self.table, item)
+        self.marks.setText(marks_text(item))
         self.list.select_id(pair.comparison_id)
         self.item_shown.emit(pair.comparison_id)
 
@@ -250,25 +277,6 @@ class BrowseScreen(QWidget):
         doc.setTextWidth(max(self.instruction.viewport().width(), 200))
         wanted = int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4
         self.instruction.setFixedHeight(max(40, min(wanted, max(self.height() // 4, 120))))
-
-    def _fill_table(self, item: BrowseItem) -> None:
-        pair = item.pair
-        self.table.setRowCount(len(item.verdicts))
-        for row, v in enumerate(item.verdicts):
-            pref = v["preference"]
-            note = v["rationale"] or v["raw_completion"] or ""
-            cells = (v["annotator"], v["group"] or "", v["kind"], v["source"],
-                     preference_words(pref, pair.generator_1, pair.generator_2),
-                     "—" if pref is None else f"{pref:.3f}",
-                     " ".join(note.split())[:RATIONALE_CHARS])  # fmt: skip
-            for col, text in enumerate(cells):
-                cell = QTableWidgetItem(str(text))
-                if col == len(cells) - 1 and note:
-                    cell.setToolTip(plain_tooltip(note[:4000]))
-                self.table.setItem(row, col, cell)
-        if not item.verdicts:
-            self.table.setRowCount(1)
-            self.table.setItem(0, 0, QTableWidgetItem("(no verdicts yet)"))
 
     # -- keeping up with other screens --------------------------------------------------------
     def _on_annotations_changed(self, _change: object) -> None:
@@ -284,19 +292,6 @@ class BrowseScreen(QWidget):
         if self._stale:
             self._stale = False
             self.reload()
-
-
-def _marks(item: BrowseItem) -> str:
-    """Flags and review actions of an item in words (empty when there are none)."""
-    pair, lines = item.pair, []
-    for f in item.flags:
-        lines.append(f"⚑ flagged by {f['annotator'] or 'someone'}" + (f": {f['note']}" if f["note"] else ""))
-    for r in item.reviews:
-        final = preference_words(r["final_preference"], pair.generator_1, pair.generator_2)
-        verb = "accepted" if r["action"] == "accept" else "overrode"
-        lines.append(f"Review: {r['reviewer']} {verb} {r['judge_group']} → {final}"
-                     + (f" ({r['reason']})" if r["reason"] else ""))  # fmt: skip
-    return "\n".join(lines)
 
 
 def _keys(keys: tuple[str, ...]) -> str:

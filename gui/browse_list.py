@@ -178,6 +178,11 @@ def _cell(row: dict, key: str) -> tuple[str, object]:
     return (" ".join(str(value).split()) if key == "instruction" else str(value)), value
 
 
+def numbered(rows: list[dict]) -> list[dict]:
+    """``rows`` with their 1-based ``position`` (the # column): 40,000 dicts, so a worker thread does it."""
+    return [dict(r, position=k) for k, r in enumerate(rows, start=1)]
+
+
 class ListModel(QAbstractTableModel):
     """Rows of :func:`tiebreak.core.browse.sql.list_rows`, drawn on demand (fast for 100k rows)."""
 
@@ -186,9 +191,9 @@ class ListModel(QAbstractTableModel):
         self.rows: list[dict] = []
 
     def set_rows(self, rows: list[dict]) -> None:
-        """Replace the rows (their list order gives the # column)."""
+        """Replace the rows (their list order gives the # column; rows from :func:`numbered` keep theirs)."""
         self.beginResetModel()
-        self.rows = [dict(r, position=k) for k, r in enumerate(rows, start=1)]
+        self.rows = rows if rows and "position" in rows[0] else numbered(rows)
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API

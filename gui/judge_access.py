@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +32,13 @@ def _keyring():
     except ImportError:
         return None
     return keyring
+
+
+def _keyring_installed() -> bool:
+    """Whether keyring can be imported, without importing it (a quarter second: not on the panel's first show)."""
+    if "keyring" in sys.modules:
+        return sys.modules["keyring"] is not None
+    return importlib.util.find_spec("keyring") is not None
 
 
 class _ProbeSignals(QObject):
@@ -98,7 +107,7 @@ class JudgeAccess(QWidget):
         self._describe_storage()
 
     def _describe_storage(self) -> None:
-        if _keyring() is None:
+        if not _keyring_installed():
             self.key_note.setText("The keyring package is missing: a key typed here is used for this "
                                   "session only and never saved.")  # fmt: skip
         else:

@@ -23,11 +23,14 @@ class _Job(QRunnable):
 
     def run(self) -> None:  # noqa: D102 (Qt override)
         try:
-            result = self.compute()
-        except Exception as exc:  # noqa: BLE001 (reported on the GUI thread)
-            self.signals.failed.emit(self.generation, f"{type(exc).__name__}: {exc}")
-        else:
-            self.signals.done.emit(self.generation, result)
+            try:
+                result = self.compute()
+            except Exception as exc:  # noqa: BLE001 (reported on the GUI thread)
+                self.signals.failed.emit(self.generation, f"{type(exc).__name__}: {exc}")
+            else:
+                self.signals.done.emit(self.generation, result)
+        except RuntimeError:  # the screen (and its runner) closed meanwhile: nobody waits
+            return
 
 
 class SnapshotRunner(QObject):

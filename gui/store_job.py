@@ -50,6 +50,11 @@ class JobRunner(QObject):
         self.pool.setMaxThreadCount(1)
         self._alive: set[StoreJob] = set()
 
+    @property
+    def busy(self) -> bool:
+        """A job is running or waiting (benchmarks and tests)."""
+        return bool(self._alive)
+
     def run(self, fn: Callable[[Store], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
         """Compute ``fn(store)`` and call ``done(result)`` or ``failed(message)`` on the GUI thread."""
         if self.db_path is None:

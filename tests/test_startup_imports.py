@@ -109,3 +109,10 @@ def test_leaderboard_from_a_current_cache_imports_no_heavy_package(metrics_sampl
             "assert 'sklearn' not in sys.modules"
         )
         assert not any(loaded.values()), (fmt, loaded)
+
+
+def test_judge_and_review_screens_import_neither_openai_nor_scipy():
+    """A first visit imports its screen's modules: openai (seconds) waits for a call, scipy for a fit."""
+    loaded = loaded_after("import tiebreak.gui.judge_panel, tiebreak.gui.workers, tiebreak.gui.review\n"
+                          "import tiebreak.core.judge.estimate, tiebreak.core.judge.batch")  # fmt: skip
+    assert not loaded["openai"] and not loaded["httpx"] and not loaded["scipy"], loaded

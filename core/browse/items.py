@@ -76,6 +76,14 @@ class BrowseCursor:
         self.ids = sql.comparison_ids(store, f=self.filter)
         self.index = 0
 
+    @classmethod
+    def from_ids(cls, store: Store, f: sql.BrowseFilter, ids: list[int]) -> BrowseCursor:
+        """A cursor on ids already listed under ``f`` (e.g. by a worker thread), at the first one."""
+        cursor = cls.__new__(cls)
+        cursor.store, cursor.generators, cursor.group = store, tuple(f.generators), f.group
+        cursor.filter, cursor.ids, cursor.index = f, list(ids), 0
+        return cursor
+
     @property
     def total(self) -> int:
         """Number of comparisons under the filter."""

@@ -6,9 +6,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Final
-
-import openai
+from typing import TYPE_CHECKING, Any, Final
 
 from tiebreak.core.judge import sql
 from tiebreak.core.judge.client import (
@@ -23,6 +21,9 @@ from tiebreak.core.judge.job import JudgeJob, JudgeOptions, Summary, Task
 from tiebreak.core.judge.parsers import ParseError, parse_completion
 from tiebreak.core.judge.runner import CancelToken, Progress, ProgressCallback, close_run
 from tiebreak.core.store import Store
+
+if TYPE_CHECKING:  # openai takes seconds to import: it is imported where a call is made
+    import openai
 
 __all__ = ["BatchProgress", "batch_lines", "batch_progress", "run_batch", "run_batch_async"]
 
@@ -103,6 +104,7 @@ class _BatchRun:
 
     async def submit(self, lines: list[str]) -> str:
         """Upload and create the batch; the intent is committed first, so a crash cannot double-submit."""
+        import openai  # imported on first use: the judge screens open without it
         job = self.job
         found = await self.recover() if job.batch_id is None else None
         if found is not None:
@@ -203,6 +205,7 @@ async def run_batch_async(
     policy: RetryPolicy | None = None,
 ) -> tuple[Summary, int]:
     """Judge through the Batch API; see :func:`run_batch`."""
+    import openai  # imported on first use: the judge screens open without it
     job = JudgeJob(store, options, mode="batch")
     tasks = job.plan()
     for task in tasks:  # ties and fully cached tasks need no request

@@ -9,12 +9,13 @@ import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-import openai
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.logs import register_secret
+
+if TYPE_CHECKING:  # openai takes seconds to import: it is imported where a call is made
+    import openai
 
 __all__ = ["JudgeError", "FatalJudgeError", "RetryPolicy", "resolve_api_key", "make_client",
            "call_with_retries", "retry_after_seconds", "redact", "is_retryable", "is_fatal", "describe"]  # fmt: skip
@@ -88,6 +89,7 @@ def make_client(base_url: str | None, api_key: str | None, timeout: float) -> op
     JudgeError
         When no key is known and the endpoint is OpenAI's (local servers get a placeholder).
     """
+    import openai  # imported on first use: the judge screens open without it
     base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
     if not api_key:
         if base_url is None:
@@ -118,6 +120,7 @@ def retry_after_seconds(exc: BaseException) -> float | None:
 
 def is_retryable(exc: BaseException) -> bool:
     """429, 5xx, 408/409, timeouts and connection errors are worth another try."""
+    import openai  # imported on first use: the judge screens open without it
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -127,6 +130,7 @@ def is_retryable(exc: BaseException) -> bool:
 
 def is_fatal(exc: BaseException) -> bool:
     """Errors that every further call would hit as well: bad key, no access, unknown model."""
+    import openai  # imported on first use: the judge screens open without it
     return isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403, 404)
 
 
@@ -139,6 +143,7 @@ def redact(text: str, secret: str | None) -> str:
 
 def describe(exc: BaseException, secret: str | None) -> tuple[str, str]:
     """(short reason, redacted detail) of a failed call, for the failures table and summary."""
+    import openai  # imported on first use: the judge screens open without it
     if isinstance(exc, openai.APITimeoutError):
         reason = "timeout"
     elif isinstance(exc, openai.APIConnectionError):

@@ -6,8 +6,6 @@ import asyncio
 import math
 from dataclasses import dataclass
 
-import openai
-
 from tiebreak.core.judge import sql
 from tiebreak.core.judge.client import JudgeError, describe, make_client
 from tiebreak.core.judge.config import JudgeConfig
@@ -94,6 +92,8 @@ def check_connection(base_url: str | None, api_key: str | None, config: JudgeCon
         With the reason (connection refused, timeout, HTTP status and the server's message); the
         key never appears in it.
     """
+    import openai  # imported on first use: the judge screens open without it
+
     async def probe() -> str:
         client = make_client(base_url, api_key, timeout)
         try:

@@ -9,9 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from tiebreak.core.judge.client import (
     FatalJudgeError,
@@ -27,6 +25,9 @@ from tiebreak.core.judge.job import JudgeJob, JudgeOptions, Summary, Task
 from tiebreak.core.judge.parsers import LogprobsUnsupported, ParseError, parse_completion
 from tiebreak.core.logs import redact_url
 from tiebreak.core.store import Store
+
+if TYPE_CHECKING:  # openai takes seconds to import: it is imported where a call is made
+    import openai
 
 __all__ = ["CancelToken", "JudgeRunFailed", "Progress", "close_run", "run_judge", "run_judge_async"]
 
@@ -95,6 +96,7 @@ class _OnlineRun:
             return await self.client.post("/chat/completions", body=body, cast_to=str)
 
         def count_retry(attempt: int, exc: BaseException, delay: float) -> None:
+            import openai  # imported on first use: the judge screens open without it
             refused = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
             if refused and summary.calls == 0:
                 raise exc  # unreachable before any answer: fail now with the reason, not after the backoff
@@ -112,6 +114,7 @@ class _OnlineRun:
         return completion, time.perf_counter() - start
 
     async def do_task(self, task: Task) -> None:
+        import openai  # imported on first use: the judge screens open without it
         job = self.job
         if task.identical:
             job.complete_from_cache(task)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from tiebreak.core.errors import TiebreakError
 
@@ -67,8 +67,13 @@ def _array(values: Any, name: str) -> np.ndarray:
     return arr
 
 
+def _z(alpha: float) -> float:
+    """The two-sided normal quantile (``scipy.stats.norm.ppf`` within 1 ulp; no scipy import for the screens)."""
+    return NormalDist().inv_cdf(1 - alpha / 2)
+
+
 def _make(method: str, est: float, se: float, n: int, total: int, alpha: float, **kw: Any) -> Estimate:
-    z = float(norm.ppf(1 - alpha / 2))
+    z = _z(alpha)
     return Estimate(method, float(est), float(se), float(est - z * se), float(est + z * se), n, total, **kw)
 
 
@@ -244,7 +249,7 @@ def reviews_needed(
         raise EstimatorError(f"reviews_needed: target width must be > 0 (got {target_width})")
     if not math.isfinite(residual_sd):
         raise EstimatorError("reviews_needed: residual SD unknown (need >= 2 labelled items)")
-    z = float(norm.ppf(1 - alpha / 2))
+    z = _z(alpha)
     v = (residual_sd * 2 * z / target_width) ** 2  # n0 for an infinite population
     n = v / (1 + v / population)  # finite-population correction
     return int(min(max(0, math.ceil(n - 1e-9) - n_now), max(0, population - n_now)))

@@ -51,6 +51,7 @@ class _Table(QTableWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.shown: list[tuple[str, ...]] | None = None  # None: never filled (sizes not set yet)
+        self.tips: list[tuple[str, ...]] = []  # the tooltip text of each shown cell
         self.set_rows([])
 
     def _fit_columns(self) -> None:
@@ -85,15 +86,19 @@ class _Table(QTableWidget):
             visible = min(len(rows), self.MAX_VISIBLE_ROWS)
             height = self.horizontalHeader().height() + 2 * self.frameWidth()
             self.setFixedHeight(height + visible * self.verticalHeader().defaultSectionSize() + 2)
+            self.tips = [tuple(t or v for t, v in zip(tr, r, strict=True)) for tr, r in zip(tips, rows, strict=True)]
         else:
             for r, (new, old) in enumerate(zip(rows, shown, strict=True)):
                 if new == old:
                     continue
+                row_tips = tuple(t or v for t, v in zip(tips[r], new, strict=True))
                 for c, (value, before) in enumerate(zip(new, old, strict=True)):
                     item = self.item(r, c)
                     if value != before:
                         item.setText(display_name(value) if c == 0 else value)
-                    item.setToolTip(plain_tooltip(tips[r][c] or value))
+                    if row_tips[c] != self.tips[r][c]:  # a name's tip stays when its figures change
+                        item.setToolTip(plain_tooltip(row_tips[c]))
+                self.tips[r] = row_tips
         self.shown = [tuple(r) for r in rows]
 
 

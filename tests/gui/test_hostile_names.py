@@ -63,6 +63,7 @@ def test_every_screen_shows_hostile_names_as_plain_text(hostile_ctx, make_window
     window = make_window(hostile_ctx, screens=screens.SCREENS)
     for index in range(len(screens.SCREENS)):
         window.tabs.setCurrentIndex(index)
+        qtbot.waitUntil(lambda i=index: window.screen(i) is not None, timeout=60_000)  # imported off the GUI thread
         qtbot.wait(30)
     dashboard = window.screen([t for t, _ in screens.SCREENS].index("Human vs judge"))
     for combo, name in ((dashboard.judge, JUDGE), (dashboard.humans, HUMANS)):

@@ -176,3 +176,29 @@ def test_screenshots(panel, qtbot):
         panel.resize(w, h)
         qtbot.wait(50)
         assert panel.grab().save(str(shots / f"judge-{w}x{h}.png"))
+
+
+def test_the_panel_opens_without_importing_keyring_or_openai(tmp_path):
+    """keyring (a quarter second) and openai (seconds) load when a key is stored or a call is made."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    db = tmp_path / "judge.sqlite"
+    store = Store(db, create=True)
+    add_comparisons(store, 4)
+    store.close()
+    code = (
+        "import json, sys\nfrom tiebreak.gui.app import make_application\n"
+        "from tiebreak.gui.context import AppContext\nfrom tiebreak.gui.judge_panel import JudgePanel\n"
+        "from tiebreak.core.store import Store\napp = make_application()\n"
+        f"panel = JudgePanel(AppContext(store=Store({str(db)!r}), db_path=None))\npanel.show()\napp.processEvents()\n"
+        "print(json.dumps([panel.access.key_note.text(), 'keyring' in sys.modules, 'openai' in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120,
+                         env={"PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin",
+                              "HOME": str(tmp_path)}, check=True)  # fmt: skip
+    note, keyring_loaded, openai_loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "OS keyring only" in note  # keyring is installed: found without importing it
+    assert not keyring_loaded and not openai_loaded

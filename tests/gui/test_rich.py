@@ -67,3 +67,21 @@ def test_word_diff_marks_both_sides_with_one_colour_and_keeps_markdown(qtbot):
             it += 1
         assert marked == [(word, "#fff0b3")]
         assert "**" not in view.toPlainText()  # still rendered
+
+
+def test_warm_lexers_on_a_worker_thread_prepares_what_rendering_needs(qtbot):
+    import threading
+
+    from tiebreak.gui.labelling import rich
+
+    rich._lexer.cache_clear()
+    texts = (CODE, "Some Rust:\n\n~~~ Rust\nfn main() {}\n~~~\n", "no code here, ``` not a fence")
+    worker = threading.Thread(target=rich.warm_lexers, args=texts)
+    worker.start()
+    worker.join()
+    assert rich._lexer.cache_info().currsize == 2  # python and rust, nothing for the prose
+    hits = rich._lexer.cache_info().hits
+    view = SafeBrowser()
+    qtbot.addWidget(view)
+    show_text(view, CODE, raw=False)  # the GUI thread finds the python lexer built
+    assert rich._lexer.cache_info().hits == hits + 1 and rich._lexer.cache_info().misses == 2

@@ -33,3 +33,24 @@ def test_one_label_says_too_few_labels_and_tooltips_carry_definition_and_n(qtbot
     more = WinRateLine.of("model_a", "humans", WinRateSums.of([1.5, 2.0]).finalise())
     panel.show_snapshot(StatsSnapshot(2, (more, many), (AgreementLine("gpt", 12, 0.75, 10),)))
     assert t.item(0, 4).text() != TOO_FEW_LABELS and "n = 2 labels" in t.item(0, 4).toolTip()
+
+
+def test_an_update_sets_only_the_tooltips_that_change_and_keeps_the_others(qtbot):
+    from tiebreak.gui.labelling.stats_panel import StatsPanel
+
+    panel = StatsPanel()
+    qtbot.addWidget(panel)
+    line = WinRateLine.of("model_a", "humans", WinRateSums.of([2.0, 1.0]).finalise())
+    panel.show_snapshot(StatsSnapshot(1, (line,), (AgreementLine("gpt", 4, 0.5, 4),)))
+    t, a = panel.win_table, panel.agree_table
+    name_tip, n_tip, agree_n_tip = t.item(0, 0).toolTip(), t.item(0, 2).toolTip(), a.item(0, 1).toolTip()
+    t.item(0, 0).setToolTip("marker: left alone when the name's tip is unchanged")
+    more = WinRateLine.of("model_a", "humans", WinRateSums.of([2.0, 1.0, 2.0]).finalise())
+    panel.show_snapshot(StatsSnapshot(2, (more,), (AgreementLine("gpt", 5, 0.6, 5),)))
+    assert t.item(0, 0).toolTip().startswith("marker") and "model_a" in name_tip
+    assert "n = 3 labels" in t.item(0, 2).toolTip() and t.item(0, 2).toolTip() != n_tip
+    assert a.item(0, 1).text() == "5" and a.item(0, 1).toolTip() != agree_n_tip
+    assert "5 judge labels on 5 comparisons" in a.item(0, 2).toolTip()
+    renamed = WinRateLine.of("model_b", "humans", WinRateSums.of([2.0, 1.0, 2.0]).finalise())
+    panel.show_snapshot(StatsSnapshot(3, (renamed,), (AgreementLine("gpt", 5, 0.6, 5),)))
+    assert "model_b" in t.item(0, 0).toolTip()  # a changed tip is set again
