@@ -659,7 +659,6 @@ def m0008_crowd_rounds(db: Database) -> None:
     )
 
 
-<<<<<<< HEAD
 def _lc_bump_panel(row: str) -> str:
     """Bump the data version of the (annotator group, reference) panel of annotation ``row``."""
     return f"""
@@ -746,10 +745,10 @@ def m0009_lbperf_lc_cache(db: Database) -> None:
         {bump_all}
         """,
     )
-=======
+
+
 @migrations(name="0010_visits_live_annotator_index")
 def m0010_visits_live_annotator_index(db: Database) -> None:
     """Live labels per annotator from an index alone (the groups' counts every screen reads first)."""
     _run(db, "CREATE INDEX IF NOT EXISTS annotations_live_annotator ON annotations(annotator_id) "
              "WHERE retracted_at IS NULL")  # fmt: skip
->>>>>>> visits
