@@ -99,7 +99,7 @@ def pairs_of(store: Store, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     return _pairs(store, ids)
 
 
-def _pairs(store: Store, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+def _pairs(store: Store, ids: Sequence[int] | set[int]) -> dict[int, tuple[Any, ...]]:
     out: dict[int, tuple[Any, ...]] = {}
     unique = sorted(set(ids))
     for start in range(0, len(unique), 500):
@@ -118,26 +118,32 @@ def _check_key(p: PlanItem, row: tuple[Any, ...]) -> str:
     return p.key
 
 
+_CHECKS = ("repeat", "identical")
+
+
 def issue_pack(
     tx: Any, round_id: int, worker: str, plan: list[PlanItem], ids: dict[str, int], path: Path,
     pairs: dict[int, tuple[Any, ...]] | None = None,
 ) -> Path:  # fmt: skip
     """Record the pack and its assignments (inside ``tx``) and write the pack file to ``path``.
 
-    ``pairs`` may hold the texts of the plan's comparisons already (one read for all packs).
+    ``pairs`` may hold the texts of the plan's check items already (one read for all packs);
+    the texts of ordinary items are copied into the pack by SQL, not through Python.
     """
     store: Store = tx.store
     rnd = store.conn.execute("SELECT name, group_name, guidelines FROM crowd_rounds WHERE id = ?", (round_id,)).fetchone()
     annotator_id = tx.annotator_id(worker)
-    pairs = pairs if pairs is not None else _pairs(store, [p.comparison_id for p in plan])
+    checks = [p.comparison_id for p in plan if p.kind in _CHECKS]
+    if pairs is None or any(c not in pairs for c in checks):
+        pairs = _pairs(store, checks)
     keyed, seen = [], set()
     for p in plan:  # two identical-output checks of one instruction share a key: keep one
-        key = _check_key(p, pairs[p.comparison_id])
+        key = _check_key(p, pairs[p.comparison_id]) if p.kind in _CHECKS else p.key
         if key not in seen:
             seen.add(key)
             keyed.append((p, key))
     for p, key in keyed:
-        if p.kind in ("repeat", "identical") and key not in ids:
+        if p.kind in _CHECKS and key not in ids:
             cur = tx.execute(
                 "INSERT INTO crowd_items (round_id, item_key, comparison_id, kind, mirrored, expected) VALUES (?, ?, ?, ?, ?, ?)",
                 (round_id, key, p.comparison_id, p.kind, int(p.mirrored), 1.5 if p.kind == "identical" else None),
@@ -149,17 +155,17 @@ def issue_pack(
         (pack_uuid, round_id, annotator_id, str(path), len(keyed), utcnow()),
     )
     pack_id = int(cur.lastrowid)
-    tx.executemany(
+    tx.executemany(  # in key order: the table is a b-tree on (item, annotator)
         "INSERT INTO crowd_assignments (item_id, annotator_id, pack_id, swapped, position) VALUES (?, ?, ?, ?, ?)",
-        [(ids[key], annotator_id, pack_id, int(p.swapped), n) for n, (p, key) in enumerate(keyed)],
+        sorted((ids[key], annotator_id, pack_id, int(p.swapped), n) for n, (p, key) in enumerate(keyed)),
     )
     identity = {"round": rnd[0], "annotator": worker, "group": rnd[1], "pack_uuid": pack_uuid,
                 "guidelines": rnd[2] or "", "created_at": utcnow(), "format": PACK_FORMAT}  # fmt: skip
-    _write_file(path, identity, keyed, pairs)
+    _write_file(path, identity, keyed, store)
     return path
 
 
-def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem, str]], pairs: dict[int, tuple[Any, ...]]) -> None:
+def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem, str]], source: Store) -> None:
     """Build the pack database next to ``path`` and move it into place when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
@@ -169,45 +175,99 @@ def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem
     try:
         # The file is renamed into place only when complete (a crash leaves a .part, never a
         # pack): no rollback journal, no fsync, no per-row foreign-key checks while building it.
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "foreign_keys = OFF"):
+        for pragma in ("main.journal_mode = OFF", "main.synchronous = OFF", "foreign_keys = OFF"):
             pack.conn.execute(f"PRAGMA {pragma}")
         with pack.transaction() as tx:
             length_trigger = _drop_trigger(tx, "generator_length_sums_insert")
-            texts, instructions, outputs, comparisons, items = {}, {}, {}, [], []
-            next_id = max(pairs) + 1 if pairs else 1
-            for n, (p, key) in enumerate(keyed):
-                r = pairs[p.comparison_id]
-                for tid, sha, body in ((r[3], r[4], r[5]), (r[8], r[9], r[10]), (r[13], r[14], r[15])):
-                    texts[tid] = (tid, sha, body, len(body))
-                instructions[r[1]] = (r[1], r[3], None)
-                # Model names are not in a pack: nothing (not even a gold item's names) tells items apart.
-                outputs[r[6]] = (r[6], r[1], f"model {r[6]}", r[8])
-                outputs[r[11]] = (r[11], r[1], f"model {r[11]}", r[13])
-                if p.kind in ("item", "gold"):
-                    cid, o1, o2 = r[0], r[6], r[11]
-                else:
-                    cid, next_id = next_id, next_id + 1
-                    o1, o2 = (r[11], r[6]) if p.kind == "repeat" else (r[6], r[6])
-                comparisons.append((cid, r[1], o1, o2))
-                items.append((cid, key, n, int(p.swapped)))
-            # rows in id order: appended to each table's b-tree instead of inserted at random places
-            tx.executemany("INSERT INTO texts (id, sha1, body, length) VALUES (?, ?, ?, ?)", sorted(texts.values()))
-            tx.executemany("INSERT INTO instructions (id, text_id, dataset) VALUES (?, ?, ?)", sorted(instructions.values()))
-            tx.executemany("INSERT INTO outputs (id, instruction_id, generator, text_id) VALUES (?, ?, ?, ?)", sorted(outputs.values()))
+            _copy_pairs(tx, source, sorted({p.comparison_id for p, _ in keyed}))
             tx.execute(_LENGTH_SUMS_SQL)  # what the dropped trigger would have summed, in one statement
             tx.execute(length_trigger)
-            tx.executemany("INSERT INTO comparisons (id, instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?, ?)", sorted(comparisons))
-            tx.executemany("INSERT INTO crowd_pack_items (comparison_id, item_key, position, swapped) VALUES (?, ?, ?, ?)", items)
+            checks = _check_comparisons(tx, keyed)
+            tx.executemany("INSERT INTO comparisons (id, instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?, ?)", checks)
+            new_ids = iter(r[0] for r in checks)
+            tx.executemany("INSERT INTO crowd_pack_items (comparison_id, item_key, position, swapped) VALUES (?, ?, ?, ?)",
+                           sorted((next(new_ids) if p.kind in _CHECKS else p.comparison_id, key, n, int(p.swapped))
+                                  for n, (p, key) in enumerate(keyed)))  # fmt: skip
             tx.executemany("INSERT INTO crowd_pack (key, value) VALUES (?, ?)", list(identity.items()))
             tx.execute("UPDATE database_info SET value = ? WHERE key = 'id'", (uuid.uuid4().hex,))  # its own identity
             tx.annotator_id(identity["annotator"], "human", group=identity["group"], member=identity["annotator"])
             for sql in _TRIGGERS:
                 tx.execute(sql)
         pack.conn.execute("PRAGMA foreign_keys = ON")
-        pack.conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to send
+        pack.conn.execute("PRAGMA main.journal_mode = DELETE")  # one self-contained file to send
     finally:
         pack.close()
     tmp.replace(path)
+
+
+# Rows of the pack's comparisons (ids in temp.pack_src), read from the database attached as src.
+# Model names are not in a pack: nothing (not even a gold item's names) tells items apart.
+_COPY_SQL = (
+    """INSERT INTO texts (id, sha1, body, length) SELECT id, sha1, body, length FROM src.texts WHERE id IN (
+        SELECT i.text_id FROM src.comparisons c JOIN src.instructions i ON i.id = c.instruction_id
+        WHERE c.id IN (SELECT id FROM temp.pack_src)
+        UNION SELECT o.text_id FROM src.comparisons c JOIN src.outputs o ON o.id IN (c.output_1_id, c.output_2_id)
+        WHERE c.id IN (SELECT id FROM temp.pack_src)) ORDER BY id""",
+    """INSERT INTO instructions (id, text_id, dataset) SELECT id, text_id, NULL FROM src.instructions WHERE id IN (
+        SELECT instruction_id FROM src.comparisons WHERE id IN (SELECT id FROM temp.pack_src)) ORDER BY id""",
+    """INSERT INTO outputs (id, instruction_id, generator, text_id)
+        SELECT id, instruction_id, 'model ' || id, text_id FROM src.outputs WHERE id IN (
+        SELECT output_1_id FROM src.comparisons WHERE id IN (SELECT id FROM temp.pack_src)
+        UNION SELECT output_2_id FROM src.comparisons WHERE id IN (SELECT id FROM temp.pack_src)) ORDER BY id""",
+    """INSERT INTO comparisons (id, instruction_id, output_1_id, output_2_id)
+        SELECT id, instruction_id, output_1_id, output_2_id FROM src.comparisons
+        WHERE id IN (SELECT id FROM temp.pack_src) ORDER BY id""",
+)
+
+
+def _copy_pairs(tx: Any, source: Store, cids: list[int]) -> None:
+    """Copy the comparisons ``cids`` with their instructions, outputs and texts into the pack.
+
+    The coordinator's file is attached and the rows are copied by SQL (ids kept, rows in id
+    order, appended to each b-tree). What that committed file does not hold yet (gold pairs
+    added by the running transaction, or an in-memory database) is read through ``source``'s own
+    connection and written from Python.
+    """
+    if source.path is not None:
+        tx.execute("CREATE TEMP TABLE pack_src (id INTEGER PRIMARY KEY)")
+        tx.executemany("INSERT INTO temp.pack_src (id) VALUES (?)", [(c,) for c in cids])
+        tx.execute("ATTACH DATABASE ? AS src", (str(source.path),))
+        for sql in _COPY_SQL:
+            tx.execute(sql)
+    have = {r[0] for r in tx.execute("SELECT id FROM comparisons")}
+    rows = _pairs(source, [c for c in cids if c not in have])
+    if not rows:
+        return
+    texts, instructions, outputs = {}, {}, {}
+    for r in rows.values():
+        for tid, sha, body in ((r[3], r[4], r[5]), (r[8], r[9], r[10]), (r[13], r[14], r[15])):
+            texts[tid] = (tid, sha, body, len(body))
+        instructions[r[1]] = (r[1], r[3], None)
+        outputs[r[6]] = (r[6], r[1], f"model {r[6]}", r[8])
+        outputs[r[11]] = (r[11], r[1], f"model {r[11]}", r[13])
+    tx.executemany("INSERT OR IGNORE INTO texts (id, sha1, body, length) VALUES (?, ?, ?, ?)", sorted(texts.values()))
+    tx.executemany("INSERT OR IGNORE INTO instructions (id, text_id, dataset) VALUES (?, ?, ?)", sorted(instructions.values()))
+    tx.executemany("INSERT OR IGNORE INTO outputs (id, instruction_id, generator, text_id) VALUES (?, ?, ?, ?)",
+                   sorted(outputs.values()))  # fmt: skip
+    tx.executemany("INSERT INTO comparisons (id, instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?, ?)",
+                   sorted((r[0], r[1], r[6], r[11]) for r in rows.values()))  # fmt: skip
+
+
+def _check_comparisons(tx: Any, keyed: list[tuple[PlanItem, str]]) -> list[tuple[int, int, int, int]]:
+    """New comparisons of the check items: a repeat mirrors its source, an identical check shows output 1 twice."""
+    checks = [p for p, _ in keyed if p.kind in _CHECKS]
+    if not checks:
+        return []
+    src = {r[0]: r[1:] for r in tx.execute(
+        f"SELECT id, instruction_id, output_1_id, output_2_id FROM comparisons WHERE id IN ({', '.join('?' * len(checks))})",
+        [p.comparison_id for p in checks],
+    )}  # fmt: skip
+    next_id = tx.execute("SELECT coalesce(max(id), 0) + 1 FROM comparisons").fetchone()[0]
+    out = []
+    for n, p in enumerate(checks):
+        ins, o1, o2 = src[p.comparison_id]
+        out.append((next_id + n, ins, *((o2, o1) if p.kind == "repeat" else (o1, o1))))
+    return out
 
 
 _LENGTH_SUMS_SQL = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -25,6 +26,7 @@ from tiebreak.core.crowd.round import (
 from tiebreak.core.crowd.selection import keep_per_item
 from tiebreak.core.crowd.status import reissue, round_status
 from tiebreak.core.identity import pooled_statistics_shown, show_pooled_statistics
+from tiebreak.core.store import Store
 
 
 @pytest.mark.parametrize(("n_items", "n_workers", "k"), [(100, 6, 4), (7, 3, 3), (13, 5, 2), (1, 4, 1), (50, 10, 7)])
@@ -280,3 +282,44 @@ def test_merged_labels_keep_the_winrate_sums_exact(tmp_path, monkeypatch, bulk_m
     assert merge_files(store, [made.packs["ann"]]).files[0].n_changed == 2
     assert_aggregate_exact(store)
     store.close()
+
+
+def _pack_pairs_match(coord: Store, pack: Path, round_name: str) -> int:
+    """Assert every ordinary and gold item of a pack shows the coordinator's texts; returns the count."""
+    conn = sqlite3.connect(pack)
+    rows = conn.execute(
+        "SELECT p.item_key, ti.body, t1.body, t2.body FROM crowd_pack_items p JOIN comparisons c ON c.id = p.comparison_id"
+        " JOIN instructions i ON i.id = c.instruction_id JOIN texts ti ON ti.id = i.text_id"
+        " JOIN outputs o1 ON o1.id = c.output_1_id JOIN texts t1 ON t1.id = o1.text_id"
+        " JOIN outputs o2 ON o2.id = c.output_2_id JOIN texts t2 ON t2.id = o2.text_id"
+    ).fetchall()  # fmt: skip
+    generators = {r[0] for r in conn.execute("SELECT DISTINCT generator FROM outputs")}
+    conn.close()
+    kinds = dict(coord.conn.execute(
+        "SELECT item_key, kind FROM crowd_items WHERE round_id = (SELECT id FROM crowd_rounds WHERE name = ?)", (round_name,)
+    ).fetchall())  # fmt: skip
+    for key, ins, o1, o2 in rows:  # every pair (checks included) is keyed by the texts it shows
+        assert item_key(ins, o1, o2) == key
+    assert all(g.startswith("model ") for g in generators)  # no model names travel
+    return sum(kinds[k] in ("item", "gold") for k, *_ in rows)
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_packs_copy_committed_pairs_by_sql_and_new_gold_pairs_from_python(tmp_path, on_disk):
+    """Ordinary items come from the attached coordinator file; gold pairs added by the same transaction
+    (not yet visible to another connection) and in-memory databases go through the connection itself."""
+    from tests.support.crowd_data import coordinator
+    from tiebreak.core.store import Store as _Store
+
+    store = coordinator(tmp_path / "coord.sqlite") if on_disk else _Store(memory=True)
+    if not on_disk:
+        from tests.gui._data import fill_store
+
+        fill_store(store, 12)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"instruction": f"gold question {n}", "output_1": f"good {n}", "output_2": f"bad {n}",
+                                        "preference": 1}) + "\n" for n in range(3)))  # fmt: skip
+    made = create_round(store, "g", ["ann", "ben"], 1, tmp_path / "packs", gold_file=gold, repeats=2, identical=1)
+    for worker, pack in made.packs.items():
+        load = made.loads[worker]
+        assert _pack_pairs_match(store, pack, "g") == load + 3  # its items and the three gold pairs
