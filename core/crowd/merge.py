@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 from tiebreak.core.crowd.events import (
     EVENT_FIELDS,
     PackEvents,
-    live_labels,
+    live_rows,
     pack_summary,
     read_events,
 )
@@ -59,7 +60,29 @@ class MergeReport:
 
 
 def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
-    """Merge packs or events files into ``store``; never raises for a bad file (it is reported)."""
+    """Merge packs or events files into ``store``; never raises for a bad file (it is reported).
+
+    Each file is its own transaction; the write-ahead log is copied into the database once after
+    the last file (SQLite's auto-checkpoint would copy it after every file's commit).
+    """
+    with _one_checkpoint(store):
+        return _merge_all(store, paths)
+
+
+@contextmanager
+def _one_checkpoint(store: Store) -> Iterator[None]:
+    """Suspend the connection's auto-checkpoint inside the block; checkpoint once at its end."""
+    auto = store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    store.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield
+    finally:
+        store.conn.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
+        if auto and store.path is not None:
+            store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     report = MergeReport()
     for path in paths:
         result = FileResult(str(path), ok=False)
@@ -72,7 +95,7 @@ def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
                 report.files.append(result)
                 continue
             data = read_events(path)
-            result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.events)
+            result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
             with store.transaction() as tx:
                 result.n_new, result.n_changed = _merge_one(tx, data)
                 _log(tx, data, result, "ok", "")
@@ -135,37 +158,37 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
         raise RoundError(f"{info.path}: annotator {info.annotator!r} has no assignment in round {info.round!r}")
     annotator_id = worker[0]
     seen = {r[0] for r in conn.execute("SELECT uuid FROM crowd_events WHERE pack_uuid = ?", (info.pack_uuid,))}
-    new = [e for e in data.events if e["uuid"] not in seen]
+    new = [r for r in data.rows if r[_UUID] not in seen] if seen else data.rows
     n_before = conn.execute(
         "SELECT count(*) FROM crowd_events WHERE round_id = ? AND annotator_id = ?", (round_id, annotator_id)
     ).fetchone()[0]  # fmt: skip
     now = utcnow()
     if new:
-        cols = [c for c in EVENT_FIELDS if c != "seq"]
-        get = itemgetter(*cols)
+        # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
         tx.executemany(
-            f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, seq, merged_at, {', '.join(cols)})"
-            f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(cols))})",
-            # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
-            sorted(((round_id, info.pack_uuid, annotator_id, e["seq"] or 0, now, *get(e)) for e in new),
-                   key=itemgetter(5)),
+            f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, merged_at, {', '.join(EVENT_FIELDS)})"
+            f" VALUES (?, ?, ?, ?, {', '.join('?' * len(EVENT_FIELDS))})",
+            sorted(((round_id, info.pack_uuid, annotator_id, now, r[0] or 0, *r[1:]) for r in new), key=itemgetter(5)),
         )  # fmt: skip
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
+    kinds = {r[_KIND] for r in new}
     changed = 0
-    if any(e["kind"] in ("label", "retraction", "redo") for e in new):
-        # A worker's first merge holds all its events in memory; later ones read them back.
+    if kinds & set(_LABEL_KINDS):
+        # A worker's first merge has all its events in memory; later ones read them back.
         if n_before:
-            events = _events(conn, round_id, annotator_id, _LABEL_KINDS)
+            rows = conn.execute(
+                f"SELECT {', '.join(EVENT_FIELDS)} FROM crowd_events WHERE round_id = ? AND annotator_id = ?"
+                f" AND kind IN ({', '.join('?' * len(_LABEL_KINDS))})", (round_id, annotator_id, *_LABEL_KINDS),
+            ).fetchall()  # fmt: skip
         else:
-            events = [e for e in new if e["kind"] in _LABEL_KINDS]
-            for e in events:  # read_events made these dicts for this merge alone
-                e["annotator"] = annotator_id
-        changed = _sync_labels(tx, round_id, info.round, annotator_id, events)
-    if any(e["kind"] in ("flag", "retraction", "redo") for e in new):
+            rows = [r for r in new if r[_KIND] in _LABEL_KINDS]
+        changed = _sync_labels(tx, round_id, info.round, annotator_id, rows)
+    if kinds & {"flag", "retraction", "redo"}:
         _sync_flags(tx, round_id, annotator_id)
     return len(new), changed
 
 
+_UUID, _KIND = EVENT_FIELDS.index("uuid"), EVENT_FIELDS.index("kind")
 _LABEL_KINDS = ("label", "retraction", "redo")
 
 
@@ -179,13 +202,15 @@ def _events(conn: sqlite3.Connection, round_id: int, annotator_id: int, kinds: t
     return [{**dict(zip(cols, r, strict=True)), "annotator": annotator_id} for r in cur]
 
 
-def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, events: list[dict[str, Any]]) -> int:
+def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, rows: list[tuple[Any, ...]]) -> int:
     """Make one worker's winning labels (``crowd_labels``) and annotations follow its events.
 
-    Returns the number of annotation rows inserted or retracted.
+    ``rows`` are all its label, retraction and redo events (:data:`EVENT_FIELDS` tuples). The
+    winners are decided by :func:`events.live_rows`; the changed ones go through a temporary table
+    (in key order, with the ids their annotations take) into ``annotations`` and ``crowd_labels`` by SQL. Returns the number of annotation rows inserted or retracted.
     """
     conn = tx.conn
-    winners = {k[1]: ev for k, ev in live_labels(events).items()}
+    winners = live_rows(rows)
     items = dict(conn.execute(
         "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')", (round_id,)
     ).fetchall())  # fmt: skip
@@ -193,43 +218,77 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, eve
         "SELECT item_key, uuid, annotation_id FROM crowd_labels WHERE round_id = ? AND annotator_id = ?",
         (round_id, annotator_id),
     )}  # fmt: skip
-    retract, insert, gone = [], [], []
-    for key in set(current) | set(winners):
+    retract, changed, gone = [], [], []
+    uuid_at = _UUID
+    for key in current.keys() | winners.keys():
         win, cur = winners.get(key), current.get(key)
-        if cur is not None and win is not None and cur[0] == win["uuid"]:
+        if cur is not None and win is not None and cur[0] == win[uuid_at]:
             continue
         if cur is not None and cur[1] is not None:
-            retract.append(cur[1])
+            retract.append(cur[1])  # replaced or withdrawn: retracted, never deleted (the history stays)
         if win is not None:
-            insert.append(win)
+            changed.append(key)
         elif cur is not None:
             gone.append(key)
     now = utcnow()
     tx.executemany("UPDATE annotations SET retracted_at = ? WHERE id = ?", [(now, a) for a in retract])
     tx.executemany("DELETE FROM crowd_labels WHERE round_id = ? AND annotator_id = ? AND item_key = ?",
                    [(round_id, annotator_id, k) for k in gone])  # fmt: skip
-    rows, links = [], []
-    next_id = (conn.execute("SELECT max(id) FROM annotations").fetchone()[0] or 0) + 1
-    session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": now}) if insert else None
-    round_json = json.dumps(round_name)
-    for ev in insert:
+    if not changed:
+        return len(retract)
+    base = conn.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
+    table, n_new = [], 0
+    shown = itemgetter(*(EVENT_FIELDS.index(f) for f in ("choice", "swapped", "shown_at", "submitted_at", "seconds", "note", "at")))
+    for key in sorted(changed):  # new annotation ids ascending, above every existing id
+        win, cid = winners[key], items.get(key)
         ann_id = None
-        if ev["item_key"] in items:  # checks (repeats, identical outputs) are not annotations
-            ann_id, next_id = next_id, next_id + 1
-            rows.append(_annotation_row(ann_id, items[ev["item_key"]], annotator_id, session_id, round_json, ev))
-        links.append((round_id, annotator_id, ev["item_key"], ev["uuid"], ann_id))
-    _insert_annotations(tx, rows)
-    tx.executemany("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
-                   " VALUES (?, ?, ?, ?, ?)", sorted(links, key=itemgetter(2)))  # fmt: skip
-    return len(retract) + len(rows)
+        if cid is not None:  # checks (repeats, identical outputs) are not annotations
+            n_new += 1
+            ann_id = base + n_new
+        choice, swapped, shown_at, submitted_at, seconds, note, at = shown(win)
+        table.append((key, win[uuid_at], ann_id, cid, choice, 1 if swapped else 0, shown_at, submitted_at, seconds,
+                      note or None, at))  # fmt: skip
+    tx.execute("DROP TABLE IF EXISTS temp.crowd_merge_winners")
+    tx.execute(_WINNERS_TABLE)
+    tx.executemany(f"INSERT INTO temp.crowd_merge_winners VALUES ({', '.join('?' * 11)})", table)
+    session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": now})
+    params = {"r": round_id, "a": annotator_id, "session": session_id, "round_json": json.dumps(round_name)}
+    _insert_annotations(tx, params, base, n_new)
+    tx.execute("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
+               " SELECT :r, :a, item_key, uuid, annotation_id FROM temp.crowd_merge_winners ORDER BY rowid", params)  # fmt: skip
+    tx.execute("DROP TABLE temp.crowd_merge_winners")
+    return len(retract) + n_new
 
 
-_PREF = PREFERENCE
-_INSERT_ANNOTATION = (
-    "INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,"
-    " swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'label', ?, ?, ?, ?)"
-)
+def _pref_values() -> str:
+    """PREFERENCE as an SQL VALUES list of (choice, swapped, preference)."""
+    return ", ".join(f"({_sql_literal(c)}, {int(sw)}, {p!r})" for (c, sw), p in PREFERENCE.items() if p is not None)
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# A winner's annotation row: canonical preference from the shown choice and side (PREFERENCE),
+# extra = {"crowd_event": uuid, "round": name} written as json.dumps(sort_keys=True) writes it.
+_INSERT_ANNOTATIONS = f"""
+    WITH pref(choice, swapped, p) AS (VALUES {_pref_values()})
+    INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,
+        swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)
+    SELECT w.annotation_id, w.comparison_id, :a, p1.p, w.choice, p0.p, w.swapped, w.note, w.seconds,
+        :session, 'label', '{{"crowd_event": ' || CASE WHEN w.uuid NOT GLOB '*[^0-9a-f-]*'
+            THEN '"' || w.uuid || '"' ELSE tiebreak_json_dumps(w.uuid) END || ', "round": ' || :round_json || '}}',
+        w.shown_at, w.submitted_at, w.at
+    FROM temp.crowd_merge_winners w
+    LEFT JOIN pref p1 ON p1.choice = w.choice AND p1.swapped = w.swapped
+    LEFT JOIN pref p0 ON p0.choice = w.choice AND p0.swapped = 0
+    WHERE w.annotation_id IS NOT NULL ORDER BY w.rowid"""
+#: Winners whose label changed, in key order (what ``_INSERT_ANNOTATIONS`` and crowd_labels take).
+_WINNERS_TABLE = """CREATE TEMP TABLE crowd_merge_winners (item_key TEXT NOT NULL, uuid TEXT NOT NULL,
+    annotation_id INTEGER, comparison_id INTEGER, choice TEXT, swapped INTEGER, shown_at TEXT, submitted_at TEXT,
+    seconds REAL, note TEXT, at TEXT)"""
+
+
 #: From this many new annotations on, the win-rate sums are added once per key instead of per row.
 BULK_SUMS_MIN = 500
 _SUM_COLS = ("n_total", "n_dropped", "sum_x_fixed", "sum_x_rest", "sum_x2_fixed", "sum_x2_rest",
@@ -261,34 +320,24 @@ def _bulk_sums_sql() -> str:
         ON CONFLICT (generator_2, generator_1, annotator) DO UPDATE SET {updates}"""
 
 
-def _insert_annotations(tx: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Insert new annotation rows (ids ascending, above every existing id) keeping winrate_sums exact.
+def _insert_annotations(tx: Any, params: dict[str, Any], base: int, n: int) -> None:
+    """Insert the ``n`` new annotation rows of the winners (ids above every existing id), keeping winrate_sums exact.
 
     Many rows: the per-row insert trigger is dropped for this insert and the sums are added once per
     (candidate, reference, group) by the same expressions; the trigger is re-created from its own
     stored SQL before the transaction ends, so no other writer ever sees the table without it.
     """
-    if len(rows) < BULK_SUMS_MIN:
-        tx.executemany(_INSERT_ANNOTATION, rows)
-        return
-    row = tx.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'winrate_sums_insert'").fetchone()
-    if row is None:  # not expected: fall back to the plain insert
-        tx.executemany(_INSERT_ANNOTATION, rows)
+    tx.conn.create_function("tiebreak_json_dumps", 1, json.dumps, deterministic=True)
+    row = None
+    if n >= BULK_SUMS_MIN:
+        row = tx.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'winrate_sums_insert'").fetchone()
+    if row is None:  # few rows (or, not expected, no trigger): the per-row trigger keeps the sums
+        tx.execute(_INSERT_ANNOTATIONS, params)
         return
     tx.execute("DROP TRIGGER winrate_sums_insert")
-    tx.executemany(_INSERT_ANNOTATION, rows)
-    tx.execute(_bulk_sums_sql(), (rows[0][0], rows[-1][0]))
+    tx.execute(_INSERT_ANNOTATIONS, params)
+    tx.execute(_bulk_sums_sql(), (base + 1, base + n))
     tx.execute(row[0])
-
-
-def _annotation_row(ann_id: int, cid: int, annotator_id: int, session_id: int | None, round_json: str,
-                    ev: dict[str, Any]) -> tuple[Any, ...]:  # fmt: skip
-    """An annotations row for a winning label event (canonical preference from the shown choice)."""
-    swapped = bool(ev["swapped"])
-    extra = f'{{"crowd_event": {json.dumps(ev["uuid"])}, "round": {round_json}}}'  # = json.dumps(sort_keys=True)
-    return (ann_id, cid, annotator_id, _PREF.get((ev["choice"], swapped)), ev["choice"],
-            _PREF.get((ev["choice"], False)), int(swapped), ev["note"] or None, ev["seconds"],
-            session_id, extra, ev["shown_at"], ev["submitted_at"], ev["at"])  # fmt: skip
 
 
 def _sync_flags(tx: Any, round_id: int, annotator_id: int) -> None:

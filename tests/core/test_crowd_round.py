@@ -323,3 +323,48 @@ def test_packs_copy_committed_pairs_by_sql_and_new_gold_pairs_from_python(tmp_pa
     for worker, pack in made.packs.items():
         load = made.loads[worker]
         assert _pack_pairs_match(store, pack, "g") == load + 3  # its items and the three gold pairs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_merge_keeps_the_winners_live_labels_names(tmp_path, seed):
+    """The merge computes winners in SQL: on random histories (revisions, retractions, redos, equal
+    times, several files) crowd_labels and the live annotations equal ``live_labels`` of all events."""
+    import random as _random
+
+    from tiebreak.core.crowd.gold import preference_of
+
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    keys = [r[0] for r in store.conn.execute("SELECT item_key FROM crowd_items WHERE kind = 'item' ORDER BY id")]
+    head = json.loads(json.dumps({"pack": {"round": "r", "annotator": "ann", "pack_uuid": f"pk{seed}"}}))
+    rng, events, labels, seq = _random.Random(seed), [], [], 0
+    for part in range(3):
+        batch = []
+        for _ in range(60):
+            seq += 1
+            at = f"2026-01-01T00:00:{rng.randint(0, 20):02d}"  # many equal times: seq, then uuid decide
+            if labels and rng.random() < 0.35:
+                ev = {"kind": rng.choice(["retraction", "redo"]), "refers_to": rng.choice(labels), "item_key": None}
+            else:
+                ev = {"kind": "label", "item_key": rng.choice(keys[:8]), "choice": rng.choice(["left", "right", "tie_good"]),
+                      "swapped": rng.randint(0, 1), "refers_to": None}  # fmt: skip
+            ev.update(uuid=f"e{seed}-{seq}-\u00e9" if seq % 17 == 0 else f"{rng.getrandbits(64):016x}", seq=seq, at=at)
+            if ev["kind"] == "label":
+                labels.append(ev["uuid"])
+            batch.append(ev)
+        events += batch
+        path = tmp_path / f"part{part}.jsonl"
+        path.write_text("\n".join(json.dumps(e) for e in [head, *events]) + "\n")  # each file repeats the earlier ones
+        assert merge_files(store, [path]).n_failed == 0
+        aid = store.conn.execute("SELECT id FROM annotators WHERE name = 'ann'").fetchone()[0]
+        expected = live_labels([{**e, "annotator": aid} for e in events])
+        got = dict(store.conn.execute("SELECT item_key, uuid FROM crowd_labels WHERE annotator_id = ?", (aid,)).fetchall())
+        assert got == {k: ev["uuid"] for (_, k), ev in expected.items()}
+        live = store.conn.execute(
+            "SELECT extra, preference FROM annotations WHERE annotator_id = ? AND retracted_at IS NULL", (aid,)
+        ).fetchall()  # fmt: skip
+        by_uuid = {ev["uuid"]: ev for ev in expected.values()}
+        assert sorted(json.loads(x)["crowd_event"] for x, _ in live) == sorted(by_uuid)
+        for extra, pref in live:
+            assert extra == json.dumps(json.loads(extra), sort_keys=True)
+            ev = by_uuid[json.loads(extra)["crowd_event"]]
+            assert pref == preference_of(ev["choice"], ev["swapped"])
