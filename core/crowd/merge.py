@@ -205,24 +205,18 @@ def _events(conn: sqlite3.Connection, round_id: int, annotator_id: int, kinds: t
 def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, rows: list[tuple[Any, ...]]) -> int:
     """Make one worker's winning labels (``crowd_labels``) and annotations follow its events.
 
-    ``rows`` are all its label, retraction and redo events (:data:`EVENT_FIELDS` tuples). The
-    winners are decided by :func:`events.live_rows`; the changed ones go through a temporary table
-    (in key order, with the ids their annotations take) into ``annotations`` and ``crowd_labels`` by SQL. Returns the number of annotation rows inserted or retracted.
+    ``rows`` are all its label, retraction and redo events (:data:`EVENT_FIELDS` tuples); the
+    winners are decided by :func:`events.live_rows`. Returns the annotation rows inserted or retracted.
     """
-    conn = tx.conn
-    winners = live_rows(rows)
-    items = dict(conn.execute(
-        "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')", (round_id,)
-    ).fetchall())  # fmt: skip
-    current = {r[0]: (r[1], r[2]) for r in conn.execute(
+    winners = {key: row[_UUID] for key, row in live_rows(rows).items()}
+    current = {r[0]: (r[1], r[2]) for r in tx.conn.execute(
         "SELECT item_key, uuid, annotation_id FROM crowd_labels WHERE round_id = ? AND annotator_id = ?",
         (round_id, annotator_id),
     )}  # fmt: skip
     retract, changed, gone = [], [], []
-    uuid_at = _UUID
     for key in current.keys() | winners.keys():
         win, cur = winners.get(key), current.get(key)
-        if cur is not None and win is not None and cur[0] == win[uuid_at]:
+        if cur is not None and win is not None and cur[0] == win:
             continue
         if cur is not None and cur[1] is not None:
             retract.append(cur[1])  # replaced or withdrawn: retracted, never deleted (the history stays)
@@ -236,28 +230,38 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, row
                    [(round_id, annotator_id, k) for k in gone])  # fmt: skip
     if not changed:
         return len(retract)
+    return len(retract) + _write_winners(tx, round_id, round_name, annotator_id, sorted((k, winners[k]) for k in changed))
+
+
+def _write_winners(tx: Any, round_id: int, round_name: str, annotator_id: int, changed: list[tuple[str, str]]) -> int:
+    """New annotations and crowd_labels rows for the changed winners ((item key, event uuid) pairs).
+
+    A temporary table carries them in event order (the stored events are a b-tree on the uuid:
+    reading them in that order is sequential), with the ids their annotations take (ascending,
+    above every existing id); SQL builds the rows from the stored events. Returns the annotations inserted.
+    """
+    conn = tx.conn
+    items = dict(conn.execute(  # checks (repeats, identical outputs) are not annotations: not among these
+        "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')"
+        " AND item_key IN (SELECT value FROM json_each(?))", (round_id, json.dumps([k for k, _ in changed])),
+    ).fetchall())  # fmt: skip
     base = conn.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
     table, n_new = [], 0
-    shown = itemgetter(*(EVENT_FIELDS.index(f) for f in ("choice", "swapped", "shown_at", "submitted_at", "seconds", "note", "at")))
-    for key in sorted(changed):  # new annotation ids ascending, above every existing id
-        win, cid = winners[key], items.get(key)
-        ann_id = None
-        if cid is not None:  # checks (repeats, identical outputs) are not annotations
+    for key, uuid in sorted(changed, key=itemgetter(1)):
+        cid = items.get(key)
+        if cid is not None:
             n_new += 1
-            ann_id = base + n_new
-        choice, swapped, shown_at, submitted_at, seconds, note, at = shown(win)
-        table.append((key, win[uuid_at], ann_id, cid, choice, 1 if swapped else 0, shown_at, submitted_at, seconds,
-                      note or None, at))  # fmt: skip
+        table.append((key, uuid, None if cid is None else base + n_new, cid))
     tx.execute("DROP TABLE IF EXISTS temp.crowd_merge_winners")
-    tx.execute(_WINNERS_TABLE)
-    tx.executemany(f"INSERT INTO temp.crowd_merge_winners VALUES ({', '.join('?' * 11)})", table)
-    session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": now})
+    tx.execute("CREATE TEMP TABLE crowd_merge_winners (item_key TEXT, uuid TEXT, annotation_id INTEGER, comparison_id INTEGER)")
+    tx.executemany("INSERT INTO temp.crowd_merge_winners VALUES (?, ?, ?, ?)", table)
+    session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": utcnow()})
     params = {"r": round_id, "a": annotator_id, "session": session_id, "round_json": json.dumps(round_name)}
     _insert_annotations(tx, params, base, n_new)
     tx.execute("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
-               " SELECT :r, :a, item_key, uuid, annotation_id FROM temp.crowd_merge_winners ORDER BY rowid", params)  # fmt: skip
+               " SELECT :r, :a, item_key, uuid, annotation_id FROM temp.crowd_merge_winners ORDER BY item_key", params)  # fmt: skip
     tx.execute("DROP TABLE temp.crowd_merge_winners")
-    return len(retract) + n_new
+    return n_new
 
 
 def _pref_values() -> str:
@@ -272,21 +276,22 @@ def _sql_literal(text: str) -> str:
 # A winner's annotation row: canonical preference from the shown choice and side (PREFERENCE),
 # extra = {"crowd_event": uuid, "round": name} written as json.dumps(sort_keys=True) writes it.
 _INSERT_ANNOTATIONS = f"""
-    WITH pref(choice, swapped, p) AS (VALUES {_pref_values()})
+    WITH pref(choice, swapped, p) AS (VALUES {_pref_values()}),
+    w AS (SELECT w.rowid AS n, w.annotation_id, w.comparison_id, e.uuid, e.choice, e.shown_at, e.submitted_at,
+                 e.seconds, nullif(e.note, '') AS note, e.at,
+                 CASE WHEN coalesce(e.swapped, 0) IN (0, '') THEN 0 ELSE 1 END AS swapped
+          FROM temp.crowd_merge_winners w JOIN crowd_events e ON e.uuid = w.uuid
+          WHERE w.annotation_id IS NOT NULL)
     INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,
         swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)
     SELECT w.annotation_id, w.comparison_id, :a, p1.p, w.choice, p0.p, w.swapped, w.note, w.seconds,
         :session, 'label', '{{"crowd_event": ' || CASE WHEN w.uuid NOT GLOB '*[^0-9a-f-]*'
             THEN '"' || w.uuid || '"' ELSE tiebreak_json_dumps(w.uuid) END || ', "round": ' || :round_json || '}}',
         w.shown_at, w.submitted_at, w.at
-    FROM temp.crowd_merge_winners w
+    FROM w
     LEFT JOIN pref p1 ON p1.choice = w.choice AND p1.swapped = w.swapped
     LEFT JOIN pref p0 ON p0.choice = w.choice AND p0.swapped = 0
-    WHERE w.annotation_id IS NOT NULL ORDER BY w.rowid"""
-#: Winners whose label changed, in key order (what ``_INSERT_ANNOTATIONS`` and crowd_labels take).
-_WINNERS_TABLE = """CREATE TEMP TABLE crowd_merge_winners (item_key TEXT NOT NULL, uuid TEXT NOT NULL,
-    annotation_id INTEGER, comparison_id INTEGER, choice TEXT, swapped INTEGER, shown_at TEXT, submitted_at TEXT,
-    seconds REAL, note TEXT, at TEXT)"""
+    ORDER BY w.n"""
 
 
 #: From this many new annotations on, the win-rate sums are added once per key instead of per row.
