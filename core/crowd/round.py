@@ -250,6 +250,7 @@ def _build(
         for w in names:
             mine[w].append((cid, key))
     created = Created(round_id, len(chosen), len(gold_items))
+    jobs = []
     for w in workers:
         tx.annotator_id(w, "human", group=group, member=w)
         tx.execute(
@@ -257,8 +258,10 @@ def _build(
             (round_id, w),
         )
         plan = plan_pack(mine[w], [(c, k) for c, k, _ in gold_items], w, seed, repeats, identical)
-        created.packs[w] = pack_mod.issue_pack(tx, round_id, w, plan, ids, targets[w])
+        jobs.append(pack_mod.record_pack(tx, round_id, w, plan, ids, targets[w]))
+        created.packs[w] = targets[w]
         created.loads[w] = len(mine[w])
+    pack_mod.write_packs(store, jobs)  # the files, several at once; the transaction is still open
     return created
 
 

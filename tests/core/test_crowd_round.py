@@ -368,3 +368,26 @@ def test_merge_keeps_the_winners_live_labels_names(tmp_path, seed):
             assert extra == json.dumps(json.loads(extra), sort_keys=True)
             ev = by_uuid[json.loads(extra)["crowd_event"]]
             assert pref == preference_of(ev["choice"], ev["swapped"])
+
+
+def test_packs_of_comparisons_added_in_the_same_transaction(tmp_path, monkeypatch):
+    """Packs are built on their own connections from the committed file; comparisons the running
+    (outer) transaction added are not there yet, so those packs are rebuilt through the coordinator's
+    connection: complete packs, nothing left half-written."""
+    from tests.gui._data import fill_store
+    from tiebreak.core.crowd import packfile
+    from tiebreak.core.store import Store as _Store
+
+    monkeypatch.setattr(packfile.os, "cpu_count", lambda: 2)  # threads even on a one-core runner
+    calls: list[bool] = []
+    write = packfile._write_file
+    monkeypatch.setattr(packfile, "_write_file", lambda job, path, source: calls.append(source is None) or write(job, path, source))
+    store = _Store(tmp_path / "coord.sqlite", create=True)
+    with store.transaction():
+        fill_store(store, 6)  # uncommitted while the packs are written
+        made = create_round(store, "t", ["ann", "ben", "cho"], 2, tmp_path / "packs")
+    for worker, pack in made.packs.items():
+        assert _pack_pairs_match(store, pack, "t") == made.loads[worker]
+    assert not list((tmp_path / "packs").glob("*.part"))
+    threaded = calls.count(True)
+    assert threaded >= 2 and calls.count(False) == threaded  # built in threads, each rebuilt on the connection
