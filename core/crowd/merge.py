@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -83,28 +85,46 @@ def _one_checkpoint(store: Store) -> Iterator[None]:
 
 
 def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
-    report = MergeReport()
-    for path in paths:
-        result = FileResult(str(path), ok=False)
-        try:
-            uuid = _nothing_new(store, path, result)
-            if uuid is not None:
-                with store.transaction() as tx:
-                    tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (utcnow(), uuid))
-                    _log(tx, None, result, "ok", "nothing new")
-                report.files.append(result)
-                continue
-            data = read_events(path)
-            result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
-            with store.transaction() as tx:
-                result.n_new, result.n_changed = _merge_one(tx, data)
-                _log(tx, data, result, "ok", "")
-            result.ok = True
-        except (TiebreakError, sqlite3.Error, OSError, ValueError, TypeError) as exc:
-            result.message = str(exc) if isinstance(exc, TiebreakError) else f"{path}: {type(exc).__name__}: {exc}"
-            _log_failure(store, result)
-        report.files.append(result)
+    report, todo = MergeReport(), list(paths)
+    with ThreadPoolExecutor(1, thread_name_prefix="tiebreak-merge-read") as reader:
+        ahead: dict[int, Future[PackEvents]] = {}
+        for i, path in enumerate(todo):
+            then = partial(_read_ahead, store, todo, i + 1, reader, ahead)
+            report.files.append(_merge_path(store, path, ahead.pop(i, None), then))
     return report
+
+
+def _read_ahead(store: Store, todo: list[str | Path], i: int, reader: ThreadPoolExecutor,
+                ahead: dict[int, Future[PackEvents]]) -> None:  # fmt: skip
+    """Start reading file ``i`` in the background while the current one is merged, unless it is merged already.
+
+    Only a read: whether file ``i`` is merged, and how, is decided at its turn as without it.
+    """
+    if i < len(todo) and _nothing_new(store, todo[i], FileResult(str(todo[i]), ok=False)) is None:
+        ahead[i] = reader.submit(read_events, todo[i])
+
+
+def _merge_path(store: Store, path: str | Path, read: Future[PackEvents] | None, next_read: Callable[[], None]) -> FileResult:
+    """Merge one file in its own transaction (``read``: its events, read ahead); a failure is reported."""
+    result = FileResult(str(path), ok=False)
+    try:
+        uuid = _nothing_new(store, path, result)
+        next_read()
+        if uuid is not None:
+            with store.transaction() as tx:
+                tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (utcnow(), uuid))
+                _log(tx, None, result, "ok", "nothing new")
+            return result
+        data = read.result() if read is not None else read_events(path)
+        result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
+        with store.transaction() as tx:
+            result.n_new, result.n_changed = _merge_one(tx, data)
+            _log(tx, data, result, "ok", "")
+        result.ok = True
+    except (TiebreakError, sqlite3.Error, OSError, ValueError, TypeError) as exc:
+        result.message = str(exc) if isinstance(exc, TiebreakError) else f"{path}: {type(exc).__name__}: {exc}"
+        _log_failure(store, result)
+    return result
 
 
 def _nothing_new(store: Store, path: str | Path, result: FileResult) -> str | None:

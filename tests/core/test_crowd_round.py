@@ -391,3 +391,16 @@ def test_packs_of_comparisons_added_in_the_same_transaction(tmp_path, monkeypatc
     assert not list((tmp_path / "packs").glob("*.part"))
     threaded = calls.count(True)
     assert threaded >= 2 and calls.count(False) == threaded  # built in threads, each rebuilt on the connection
+
+
+def test_a_file_listed_twice_in_one_merge_counts_once(tmp_path):
+    """The next file is read while the current one merges; whether it is new is still decided at its turn."""
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    label_all(made.packs["ann"], right_always)
+    events = tmp_path / "ann.jsonl"
+    n = write_events(made.packs["ann"], events)
+    report = merge_files(store, [made.packs["ann"], made.packs["ann"], events, made.packs["ben"]])
+    assert [(f.ok, f.n_new) for f in report.files] == [(True, n), (True, 0), (True, 0), (True, 0)]  # ben: no work yet
+    assert report.files[0].n_changed == 12 and report.files[2].n_changed == 0
+    assert store.conn.execute("SELECT count(*) FROM crowd_events").fetchone()[0] == n
+    assert store.conn.execute("SELECT count(*) FROM annotations WHERE source = 'label'").fetchone()[0] == 12
