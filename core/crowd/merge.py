@@ -84,38 +84,50 @@ def _one_checkpoint(store: Store) -> Iterator[None]:
             store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
+_Ahead = dict[int, "Future[PackEvents] | tuple[str, FileResult]"]
+
+
 def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     report, todo = MergeReport(), list(paths)
     with ThreadPoolExecutor(1, thread_name_prefix="tiebreak-merge-read") as reader:
-        ahead: dict[int, Future[PackEvents]] = {}
+        ahead: _Ahead = {}
         for i, path in enumerate(todo):
+            known = ahead.pop(i, None)
+            if isinstance(known, tuple) and report.files and report.files[-1].n_new:
+                known = None  # found merged before the previous file added events: look again
             then = partial(_read_ahead, store, todo, i + 1, reader, ahead)
-            report.files.append(_merge_path(store, path, ahead.pop(i, None), then))
+            report.files.append(_merge_path(store, path, known, then))
     return report
 
 
-def _read_ahead(store: Store, todo: list[str | Path], i: int, reader: ThreadPoolExecutor,
-                ahead: dict[int, Future[PackEvents]]) -> None:  # fmt: skip
-    """Start reading file ``i`` in the background while the current one is merged, unless it is merged already.
+def _read_ahead(store: Store, todo: list[str | Path], i: int, reader: ThreadPoolExecutor, ahead: _Ahead) -> None:
+    """Look at file ``i`` while the current one is merged: merged already, or start reading its events."""
+    if i < len(todo):
+        probe = FileResult(str(todo[i]), ok=False)
+        uuid = _nothing_new(store, todo[i], probe)
+        ahead[i] = (uuid, probe) if uuid is not None else reader.submit(read_events, todo[i])
 
-    Only a read: whether file ``i`` is merged, and how, is decided at its turn as without it.
+
+def _merge_path(store: Store, path: str | Path, known: Future[PackEvents] | tuple[str, FileResult] | None,
+                next_read: Callable[[], None]) -> FileResult:  # fmt: skip
+    """Merge one file in its own transaction; a failure is reported.
+
+    ``known``: what a look ahead found while the previous file was merged (the events read, or
+    the pack found merged already while nothing has been added since).
     """
-    if i < len(todo) and _nothing_new(store, todo[i], FileResult(str(todo[i]), ok=False)) is None:
-        ahead[i] = reader.submit(read_events, todo[i])
-
-
-def _merge_path(store: Store, path: str | Path, read: Future[PackEvents] | None, next_read: Callable[[], None]) -> FileResult:
-    """Merge one file in its own transaction (``read``: its events, read ahead); a failure is reported."""
-    result = FileResult(str(path), ok=False)
+    result, uuid = FileResult(str(path), ok=False), None
     try:
-        uuid = _nothing_new(store, path, result)
+        if isinstance(known, tuple):
+            uuid, result = known
+        else:
+            uuid = _nothing_new(store, path, result)
         next_read()
         if uuid is not None:
             with store.transaction() as tx:
                 tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (utcnow(), uuid))
                 _log(tx, None, result, "ok", "nothing new")
             return result
-        data = read.result() if read is not None else read_events(path)
+        data = known.result() if isinstance(known, Future) else read_events(path)
         result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
         with store.transaction() as tx:
             result.n_new, result.n_changed = _merge_one(tx, data)
