@@ -258,9 +258,9 @@ def test_merged_labels_keep_the_winrate_sums_exact(tmp_path, monkeypatch, bulk_m
     """Per-row trigger or once-per-key bulk sums: winrate_sums equal a recount, the trigger survives,
     and a revised label merged later (retraction + new row) keeps them exact too."""
     from tests.core.test_store_aggregates import assert_aggregate_exact
-    from tiebreak.core.crowd import merge as merge_mod
+    from tiebreak.core.crowd import winners as winners_mod
 
-    monkeypatch.setattr(merge_mod, "BULK_SUMS_MIN", bulk_min)
+    monkeypatch.setattr(winners_mod, "BULK_SUMS_MIN", bulk_min)
     store, made = small_round(tmp_path, ["ann", "ben", "cho"], 2, repeats=0, identical=0)
     for n, pack in enumerate(made.packs.values()):
         label_all(pack, seeded_random(n))
