@@ -13,8 +13,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,23 +167,27 @@ class _NeedsConnection(Exception):
     """A pack needs rows only the coordinator's own connection can read (not the committed file)."""
 
 
-def write_packs(store: Store, jobs: list[PackJob]) -> None:
+def write_packs(store: Store, jobs: Iterable[PackJob]) -> None:
     """Write the pack files of ``jobs``, several at once when the coordinator's database is a file.
 
     Each pack is built on its own connection (SQLite works outside the GIL, so two cores build two
-    packs) from the attached coordinator file; a pack that needs rows of the running transaction
-    beyond its prefetched gold and check texts is built again here through ``store``'s connection.
-    All files are finished (or failed and removed) before this returns; the first error is raised.
+    packs) from the attached coordinator file, starting as soon as ``jobs`` yields it (a generator
+    may record the next pack meanwhile, in the calling thread). A pack that needs rows of the
+    running transaction beyond its prefetched gold and check texts is built again here through
+    ``store``'s connection. All files are finished (or failed and removed) before this returns;
+    the first error is raised.
     """
     _template()  # made once, before any thread needs it
-    threads = min(len(jobs), os.cpu_count() or 1, 4) if store.path is not None else 1
+    threads = min(os.cpu_count() or 1, 4) if store.path is not None else 1
     if threads <= 1:
         for job in jobs:
             _write_file(job, store.path, store)
         return
+    started: list[tuple[PackJob, Future[None]]] = []
     with ThreadPoolExecutor(threads, thread_name_prefix="tiebreak-pack") as pool:
-        futures = [pool.submit(_write_file, job, store.path, None) for job in jobs]
-    for job, fut in zip(jobs, futures, strict=True):
+        for job in jobs:
+            started.append((job, pool.submit(_write_file, job, store.path, None)))
+    for job, fut in started:
         try:
             fut.result()
         except _NeedsConnection:

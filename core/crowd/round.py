@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -250,18 +250,19 @@ def _build(
         for w in names:
             mine[w].append((cid, key))
     created = Created(round_id, len(chosen), len(gold_items))
-    jobs = []
-    for w in workers:
-        tx.annotator_id(w, "human", group=group, member=w)
-        tx.execute(
-            "INSERT INTO crowd_workers (round_id, annotator_id) SELECT ?, id FROM annotators WHERE name = ?",
-            (round_id, w),
-        )
-        plan = plan_pack(mine[w], [(c, k) for c, k, _ in gold_items], w, seed, repeats, identical)
-        jobs.append(pack_mod.record_pack(tx, round_id, w, plan, ids, targets[w]))
-        created.packs[w] = targets[w]
-        created.loads[w] = len(mine[w])
-    pack_mod.write_packs(store, jobs)  # the files, several at once; the transaction is still open
+
+    def recorded() -> Iterator[Any]:  # each pack recorded here while the ones before are written
+        for w in workers:
+            tx.annotator_id(w, "human", group=group, member=w)
+            tx.execute(
+                "INSERT INTO crowd_workers (round_id, annotator_id) SELECT ?, id FROM annotators WHERE name = ?",
+                (round_id, w),
+            )
+            plan = plan_pack(mine[w], [(c, k) for c, k, _ in gold_items], w, seed, repeats, identical)
+            created.packs[w], created.loads[w] = targets[w], len(mine[w])
+            yield pack_mod.record_pack(tx, round_id, w, plan, ids, targets[w])
+
+    pack_mod.write_packs(store, recorded())  # the transaction is still open
     return created
 
 

@@ -404,3 +404,18 @@ def test_a_file_listed_twice_in_one_merge_counts_once(tmp_path):
     assert report.files[0].n_changed == 12 and report.files[2].n_changed == 0
     assert store.conn.execute("SELECT count(*) FROM crowd_events").fetchone()[0] == n
     assert store.conn.execute("SELECT count(*) FROM annotations WHERE source = 'label'").fetchone()[0] == 12
+
+
+def test_a_pack_that_cannot_be_written_leaves_no_round_and_no_pack(tmp_path):
+    """Packs are written while the round's transaction is open (several at once): one failure rolls
+    the round back and takes every finished pack away."""
+    from tests.support.crowd_data import coordinator
+
+    store = coordinator(tmp_path / "coord.sqlite")
+    out = tmp_path / "packs"
+    (out / "r-cho.tiebreak.part").mkdir(parents=True)  # cho's pack cannot be built there
+    with pytest.raises(OSError):
+        create_round(store, "r", ["ann", "ben", "cho", "dee"], 2, out)
+    assert sorted(p.name for p in out.iterdir()) == ["r-cho.tiebreak.part"]
+    assert store.conn.execute("SELECT count(*) FROM crowd_rounds").fetchone()[0] == 0
+    assert store.conn.execute("SELECT count(*) FROM crowd_assignments").fetchone()[0] == 0
