@@ -419,3 +419,32 @@ def test_a_pack_that_cannot_be_written_leaves_no_round_and_no_pack(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["r-cho.tiebreak.part"]
     assert store.conn.execute("SELECT count(*) FROM crowd_rounds").fetchone()[0] == 0
     assert store.conn.execute("SELECT count(*) FROM crowd_assignments").fetchone()[0] == 0
+
+
+def test_pack_template_from_the_coordinators_schema_equals_a_migrated_one(tmp_path, monkeypatch):
+    """Packs start from an empty database made from the coordinator's schema (no sqlite-utils import):
+    the same schema, migration records, stamps and seeded rows as migrating a new file would give."""
+    from tests.support.crowd_data import coordinator
+    from tiebreak.core.crowd import packfile
+
+    store = coordinator(tmp_path / "coord.sqlite")
+    copied, migrated = tmp_path / "copied.tiebreak", tmp_path / "migrated.tiebreak"
+    packfile._copy_schema(store, copied)
+    monkeypatch.setattr(packfile, "_TEMPLATE", [])
+    migrated.write_bytes(packfile._template().read_bytes())  # by migrations (no source)
+
+    def shape(path: Path) -> tuple[object, ...]:
+        conn = sqlite3.connect(path)
+        schema = sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(), key=str)
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        rows = {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables if t != "database_info"}
+        rows["_sqlite_migrations"] = sorted(r[:2] for r in rows["_sqlite_migrations"])  # (set, name); not when applied
+        keys = [r[0] for r in conn.execute("SELECT key FROM database_info ORDER BY key")]
+        stamps = [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("application_id", "user_version")]
+        conn.close()
+        return schema, rows, keys, stamps
+
+    assert shape(copied) == shape(migrated)
+    opened = Store(copied)  # a Tiebreak database at head: nothing to migrate
+    assert opened.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] >= 8
+    opened.close()
