@@ -136,14 +136,12 @@ def record_pack(tx: Any, round_id: int, worker: str, plan: list[PlanItem], ids: 
     rnd = store.conn.execute("SELECT name, group_name, guidelines FROM crowd_rounds WHERE id = ?", (round_id,)).fetchone()
     annotator_id = tx.annotator_id(worker)
     pairs = _pairs(store, [p.comparison_id for p in plan if p.kind != "item"])  # gold and checks: few
-    keyed, seen = [], set()
-    for p in plan:  # two identical-output checks of one instruction share a key: keep one
-        key = _check_key(p, pairs[p.comparison_id]) if p.kind in _CHECKS else p.key
-        if key not in seen:
-            seen.add(key)
-            keyed.append((p, key))
-    for p, key in keyed:
-        if p.kind in _CHECKS and key not in ids:
+    keyed = [(p, _check_key(p, pairs[p.comparison_id]) if p.kind in _CHECKS else p.key) for p in plan]
+    if len({key for _, key in keyed}) < len(keyed):  # two identical-output checks of one instruction: keep one
+        first = {key: n for n, (_, key) in reversed(list(enumerate(keyed)))}  # each key's first position
+        keyed = [pk for n, pk in enumerate(keyed) if first[pk[1]] == n]
+    for p, key in [(p, key) for p, key in keyed if p.kind in _CHECKS]:
+        if key not in ids:
             cur = tx.execute(
                 "INSERT INTO crowd_items (round_id, item_key, comparison_id, kind, mirrored, expected) VALUES (?, ?, ?, ?, ?, ?)",
                 (round_id, key, p.comparison_id, p.kind, int(p.mirrored), 1.5 if p.kind == "identical" else None),
@@ -157,7 +155,7 @@ def record_pack(tx: Any, round_id: int, worker: str, plan: list[PlanItem], ids: 
     pack_id = int(cur.lastrowid)
     tx.executemany(  # in key order: the table is a b-tree on (item, annotator)
         "INSERT INTO crowd_assignments (item_id, annotator_id, pack_id, swapped, position) VALUES (?, ?, ?, ?, ?)",
-        sorted((ids[key], annotator_id, pack_id, int(p.swapped), n) for n, (p, key) in enumerate(keyed)),
+        sorted([(ids[key], annotator_id, pack_id, 1 if p.swapped else 0, n) for n, (p, key) in enumerate(keyed)]),
     )
     identity = {"round": rnd[0], "annotator": worker, "group": rnd[1], "pack_uuid": pack_uuid,
                 "guidelines": rnd[2] or "", "created_at": utcnow(), "format": PACK_FORMAT}  # fmt: skip

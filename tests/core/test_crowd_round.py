@@ -448,3 +448,18 @@ def test_pack_template_from_the_coordinators_schema_equals_a_migrated_one(tmp_pa
     opened = Store(copied)  # a Tiebreak database at head: nothing to migrate
     assert opened.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] >= 8
     opened.close()
+
+
+def test_identical_checks_sharing_a_key_are_kept_once(tmp_path):
+    """Identical-output checks of one instruction show the same texts (one content key): a pack keeps the first."""
+    store, made = small_round(tmp_path, ["ann"], 1, repeats=0, identical=10)  # 24 items of 12 instructions
+    for worker, pack in made.packs.items():
+        conn = sqlite3.connect(pack)
+        keys = [r[0] for r in conn.execute("SELECT item_key FROM crowd_pack_items ORDER BY position")]
+        conn.close()
+        n_identical = store.conn.execute(
+            "SELECT count(*) FROM crowd_assignments a JOIN crowd_items i ON i.id = a.item_id JOIN annotators n"
+            " ON n.id = a.annotator_id WHERE n.name = ? AND i.kind = 'identical'", (worker,),
+        ).fetchone()[0]  # fmt: skip
+        assert len(keys) == len(set(keys)) == made.loads[worker] + n_identical
+        assert 0 < n_identical < 10  # 10 checks drawn from 24 items of 12 instructions: some share one
