@@ -63,13 +63,30 @@ class MergeReport:
 def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     """Merge packs or events files into ``store``; never raises for a bad file (it is reported).
 
-    Each file is its own transaction. For the length of the merge the connection keeps more pages
-    in memory (the events table is a b-tree on random uuids, touched all over), and the
-    write-ahead log is copied into the database once after the last file instead of after every
-    file's commit (SQLite's auto-checkpoint).
+    The merge is one transaction and each file a savepoint in it: a file that fails is rolled
+    back alone (and reported), the others stay; every page is written to the log once, not again
+    by each file's commit. For the length of the merge the connection keeps more pages in memory
+    (the events table is a b-tree on random uuids, touched all over) and checkpoints the
+    write-ahead log once, at the end.
     """
-    with _merge_settings(store):
+    with _merge_settings(store), store.transaction():
         return _merge_all(store, paths)
+
+
+@contextmanager
+def _file(store: Store) -> Iterator[Any]:
+    """One file's part of the merge: a savepoint, released when it succeeds, rolled back when it fails."""
+    with store.transaction() as tx:  # joins the merge's transaction
+        tx.execute("SAVEPOINT crowd_merge_file")
+        try:
+            yield tx
+        except BaseException:
+            if tx.conn.in_transaction:  # (an error that ended the whole transaction leaves no savepoint)
+                tx.execute("ROLLBACK TO crowd_merge_file")
+                tx.execute("RELEASE crowd_merge_file")
+            store.forget_cache()
+            raise
+        tx.execute("RELEASE crowd_merge_file")
 
 
 #: Page cache of the coordinator's connection during a merge (KiB; SQLite's default is 2,000).
@@ -131,13 +148,13 @@ def _merge_path(store: Store, path: str | Path, known: Future[PackEvents] | tupl
             uuid = _nothing_new(store, path, result)
         next_read()
         if uuid is not None:
-            with store.transaction() as tx:
+            with _file(store) as tx:
                 tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (utcnow(), uuid))
                 _log(tx, None, result, "ok", "nothing new")
             return result
         data = known.result() if isinstance(known, Future) else read_events(path)
         result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
-        with store.transaction() as tx:
+        with _file(store) as tx:
             result.n_new, result.n_changed = _merge_one(tx, data)
             _log(tx, data, result, "ok", "")
         result.ok = True

@@ -463,3 +463,25 @@ def test_identical_checks_sharing_a_key_are_kept_once(tmp_path):
         ).fetchone()[0]  # fmt: skip
         assert len(keys) == len(set(keys)) == made.loads[worker] + n_identical
         assert 0 < n_identical < 10  # 10 checks drawn from 24 items of 12 instructions: some share one
+
+
+def test_a_file_failing_half_way_is_rolled_back_alone(tmp_path):
+    """The merge is one transaction with a savepoint per file: rows a failing file already wrote
+    are taken back, the files before and after it stay merged, and the failure is logged."""
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    label_all(made.packs["ann"], right_always)
+    label_all(made.packs["ben"], right_always)
+    good = tmp_path / "ann.jsonl"
+    write_events(made.packs["ann"], good)
+    lines = good.read_text().splitlines()
+    bad_event = {**json.loads(lines[-1]), "uuid": "zzzz-last", "seconds": {"not": "a number"}}  # bound last: fails there
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([lines[0], *lines[1:], json.dumps(bad_event)]) + "\n")
+    report = merge_files(store, [made.packs["ben"], bad, good])
+    assert [f.ok for f in report.files] == [True, False, True] and "bad.jsonl" in report.files[1].message
+    pack = json.loads(lines[0])["pack"]["pack_uuid"]
+    assert store.conn.execute("SELECT count(*) FROM crowd_events WHERE uuid = 'zzzz-last'").fetchone()[0] == 0
+    assert store.conn.execute("SELECT count(*) FROM crowd_events WHERE pack_uuid = ?", (pack,)).fetchone()[0] == len(lines) - 1
+    assert report.files[2].n_new == len(lines) - 1  # the good copy merged everything the bad one had taken back
+    logged = store.conn.execute("SELECT status FROM crowd_merges ORDER BY id").fetchall()
+    assert [r[0] for r in logged] == ["ok", "error", "ok"]
