@@ -109,7 +109,7 @@ def _merge_settings(store: Store) -> Iterator[None]:
             store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-_Ahead = dict[int, "Future[PackEvents] | tuple[str, FileResult]"]
+_Ahead = dict[int, "Future[_Prepared] | tuple[str, FileResult]"]
 
 
 def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
@@ -130,10 +130,10 @@ def _read_ahead(store: Store, todo: list[str | Path], i: int, reader: ThreadPool
     if i < len(todo):
         probe = FileResult(str(todo[i]), ok=False)
         uuid = _nothing_new(store, todo[i], probe)
-        ahead[i] = (uuid, probe) if uuid is not None else reader.submit(read_events, todo[i])
+        ahead[i] = (uuid, probe) if uuid is not None else reader.submit(_prepare, todo[i])
 
 
-def _merge_path(store: Store, path: str | Path, known: Future[PackEvents] | tuple[str, FileResult] | None,
+def _merge_path(store: Store, path: str | Path, known: Future[_Prepared] | tuple[str, FileResult] | None,
                 next_read: Callable[[], None]) -> FileResult:  # fmt: skip
     """Merge one file in its own transaction; a failure is reported.
 
@@ -152,10 +152,11 @@ def _merge_path(store: Store, path: str | Path, known: Future[PackEvents] | tupl
                 tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (utcnow(), uuid))
                 _log(tx, None, result, "ok", "nothing new")
             return result
-        data = known.result() if isinstance(known, Future) else read_events(path)
+        prep = known.result() if isinstance(known, Future) else _prepare(path)
+        data = prep.data
         result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
         with _file(store) as tx:
-            result.n_new, result.n_changed = _merge_one(tx, data)
+            result.n_new, result.n_changed = _merge_one(tx, prep)
             _log(tx, data, result, "ok", "")
         result.ok = True
     except (TiebreakError, sqlite3.Error, OSError, ValueError, TypeError) as exc:
@@ -200,8 +201,29 @@ def _log_failure(store: Store, result: FileResult) -> None:
         pass  # the failure is in the report either way
 
 
-def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
+@dataclass
+class _Prepared:
+    """A file's events in uuid order and, among them, the winning label (event uuid) per item."""
+
+    data: PackEvents
+    winners: dict[str, str]
+
+
+def _prepare(path: str | Path) -> _Prepared:
+    """Read a file's events for the merge (also in the background: no database access)."""
+    data = read_events(path)
+    data.rows.sort(key=itemgetter(_UUID))
+    return _Prepared(data, _winners(data.rows))
+
+
+def _winners(rows: list[tuple[Any, ...]]) -> dict[str, str]:
+    """Item key -> uuid of the winning label among event rows (:func:`events.live_rows`)."""
+    return {key: row[_UUID] for key, row in live_rows([r for r in rows if r[_KIND] in _LABEL_KINDS]).items()}
+
+
+def _merge_one(tx: Any, prep: _Prepared) -> tuple[int, int]:
     """Insert the unseen events of one pack and bring the annotations up to date."""
+    data = prep.data
     info, conn = data.info, tx.conn
     row = conn.execute("SELECT id, name FROM crowd_rounds WHERE name = ?", (info.round,)).fetchone()
     if row is None:
@@ -215,7 +237,7 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
         raise RoundError(f"{info.path}: annotator {info.annotator!r} has no assignment in round {info.round!r}")
     annotator_id = worker[0]
     seen = {r[0] for r in conn.execute("SELECT uuid FROM crowd_events WHERE pack_uuid = ?", (info.pack_uuid,))}
-    new = [r for r in data.rows if r[_UUID] not in seen] if seen else data.rows
+    new = [r for r in data.rows if r[_UUID] not in seen] if seen else data.rows  # in uuid order (see _prepare)
     n_before = conn.execute(
         "SELECT count(*) FROM crowd_events WHERE round_id = ? AND annotator_id = ?", (round_id, annotator_id)
     ).fetchone()[0]  # fmt: skip
@@ -225,21 +247,23 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
         tx.executemany(
             f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, merged_at, {', '.join(EVENT_FIELDS)})"
             f" VALUES (?, ?, ?, ?, {', '.join('?' * len(EVENT_FIELDS))})",
-            sorted(((round_id, info.pack_uuid, annotator_id, now, r[0] or 0, *r[1:]) for r in new), key=itemgetter(5)),
+            [(round_id, info.pack_uuid, annotator_id, now, r[0] or 0, *r[1:]) for r in new],
         )  # fmt: skip
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
     kinds = {r[_KIND] for r in new}
     changed = 0
     if kinds & set(_LABEL_KINDS):
-        # A worker's first merge has all its events in memory; later ones read them back.
+        # A worker's first merge has all its events in the file (winners found as it was read);
+        # later ones read them back.
         if n_before:
             rows = conn.execute(
                 f"SELECT {', '.join(EVENT_FIELDS)} FROM crowd_events WHERE round_id = ? AND annotator_id = ?"
                 f" AND kind IN ({', '.join('?' * len(_LABEL_KINDS))})", (round_id, annotator_id, *_LABEL_KINDS),
             ).fetchall()  # fmt: skip
+            winners = _winners(rows)
         else:
-            rows = [r for r in new if r[_KIND] in _LABEL_KINDS]
-        changed = _sync_labels(tx, round_id, info.round, annotator_id, rows)
+            winners = prep.winners
+        changed = _sync_labels(tx, round_id, info.round, annotator_id, winners)
     if kinds & {"flag", "retraction", "redo"}:
         _sync_flags(tx, round_id, annotator_id)
     return len(new), changed
@@ -259,13 +283,12 @@ def _events(conn: sqlite3.Connection, round_id: int, annotator_id: int, kinds: t
     return [{**dict(zip(cols, r, strict=True)), "annotator": annotator_id} for r in cur]
 
 
-def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, rows: list[tuple[Any, ...]]) -> int:
+def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, winners: dict[str, str]) -> int:
     """Make one worker's winning labels (``crowd_labels``) and annotations follow its events.
 
-    ``rows`` are all its label, retraction and redo events (:data:`EVENT_FIELDS` tuples); the
-    winners are decided by :func:`events.live_rows`. Returns the annotation rows inserted or retracted.
+    ``winners``: item key -> uuid of the winning label among all its events (see :func:`_winners`).
+    Returns the annotation rows inserted or retracted.
     """
-    winners = {key: row[_UUID] for key, row in live_rows(rows).items()}
     current = {r[0]: (r[1], r[2]) for r in tx.conn.execute(
         "SELECT item_key, uuid, annotation_id FROM crowd_labels WHERE round_id = ? AND annotator_id = ?",
         (round_id, annotator_id),
