@@ -68,7 +68,7 @@ CPU: dict[str, float] = {}
 
 
 def timed(name: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-    """(wall seconds, result) of one call; its CPU seconds go to CPU[name] (the machine may be shared)."""
+    """(wall seconds, result) of one call; its CPU seconds (all threads) go to CPU[name] (the machine may be shared)."""
     t, c = time.perf_counter(), time.process_time()
     out = fn(*args, **kwargs)
     CPU[name] = round(time.process_time() - c, 3)
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from tiebreak.core.crowd.status import round_status
     from tiebreak.core.store import Store
 
+    load_start = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="tiebreak-crowd-"))
     db = work / "coordinator.sqlite"
     build_database(db, args.items)
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         "annotators": N_ANNOTATORS, "items": made.n_items, "overlap": OVERLAP, "labels": n_labels,
         "create_s": round(t_create, 3), "merge_s": round(t_merge, 3), "remerge_s": round(t_remerge, 3),
         "status_s": round(t_status, 3), "coordinator_refresh_ms": round(refresh_ms, 1),
-        "n_below": len(status.below), **CPU, "load_avg_1min": round(os.getloadavg()[0], 2),
+        "n_below": len(status.below), **CPU, "load_avg_1min_start": round(load_start, 2),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
     }  # fmt: skip
     figures["within_goals"] = all(figures[k] <= v for k, v in GOALS.items())

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from tiebreak.core.crowd.pack import PackInfo, read_identity
 from tiebreak.core.crowd.round import RoundError
 
-__all__ = ["EVENT_FIELDS", "EVENT_KINDS", "PackEvents", "read_events", "write_events", "live_labels", "pack_summary"]
+__all__ = ["EVENT_FIELDS", "EVENT_KINDS", "PackEvents", "read_events", "write_events", "live_labels", "live_rows", "pack_summary"]
 
 EVENT_FIELDS = ("seq", "uuid", "kind", "item_key", "choice", "swapped", "shown_at", "submitted_at",
                 "seconds", "note", "refers_to", "at")  # fmt: skip
@@ -27,10 +29,19 @@ def _head(path: Path) -> bytes:
 
 @dataclass
 class PackEvents:
-    """A pack's identity and its events in the order they happened (``seq``)."""
+    """A pack's identity and its events in the order they happened (``seq``).
+
+    ``rows`` are tuples in :data:`EVENT_FIELDS` order (what a merge needs, cheap to read);
+    ``events`` gives them as dicts.
+    """
 
     info: PackInfo
-    events: list[dict[str, Any]]
+    rows: list[tuple[Any, ...]]
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The events as dicts keyed by :data:`EVENT_FIELDS`."""
+        return [dict(zip(EVENT_FIELDS, row, strict=True)) for row in self.rows]
 
 
 def _from_pack(path: Path) -> PackEvents:
@@ -40,13 +51,12 @@ def _from_pack(path: Path) -> PackEvents:
         raise RoundError(f"{path}: cannot open: {exc}") from exc
     try:
         info = read_identity(conn, path)
-        cur = conn.execute(f"SELECT {', '.join(EVENT_FIELDS)} FROM crowd_pack_events ORDER BY seq")
-        events = [dict(zip(EVENT_FIELDS, row, strict=True)) for row in cur]
+        rows = conn.execute(f"SELECT {', '.join(EVENT_FIELDS)} FROM crowd_pack_events ORDER BY seq").fetchall()
     except sqlite3.Error as exc:
         raise RoundError(f"{path}: unreadable pack: {exc}") from exc
     finally:
         conn.close()
-    return PackEvents(info, events)
+    return PackEvents(info, rows)
 
 
 def pack_summary(path: str | Path) -> tuple[PackInfo, int, int] | None:
@@ -85,7 +95,7 @@ def _from_jsonl(path: Path, text: str) -> PackEvents:
             ev = json.loads(line)
             if not isinstance(ev, dict) or not ev.get("uuid") or ev.get("kind") not in EVENT_KINDS:
                 raise RoundError(f"{path}: line {n} is not an event (needs uuid and a known kind)")
-            events.append({k: ev.get(k) for k in EVENT_FIELDS})
+            events.append(tuple(ev.get(k) for k in EVENT_FIELDS))
     except (json.JSONDecodeError, KeyError) as exc:
         raise RoundError(f"{path}: bad events file: {exc}") from exc
     return PackEvents(info, events)
@@ -136,21 +146,33 @@ def live_labels(events: list[dict[str, Any]]) -> dict[tuple[Any, str], dict[str,
     ``events`` carry ``annotator`` (any hashable), ``item_key``, ``kind``, ``uuid``,
     ``refers_to``, ``at`` and ``seq``. A label is live unless its latest retraction / redo
     event is a retraction; among live labels of one annotator and item, the latest (``at``,
-    then ``seq``) wins. Older labels stay in the history.
+    then ``seq``, then ``uuid``) wins. Older labels stay in the history.
     """
+    return _live(events, str, itemgetter("annotator"))
+
+
+def live_rows(rows: list[tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    """:func:`live_labels` for one annotator's events as tuples in :data:`EVENT_FIELDS` order: item -> winner."""
+    best = _live(rows, EVENT_FIELDS.index, lambda _row: None)
+    return {key: row for (_, key), row in best.items()}
+
+
+def _live(events: list[Any], field: Callable[[str], Any], worker: Callable[[Any], Any]) -> dict[tuple[Any, str], Any]:
+    """The rule of :func:`live_labels` on events read through ``field(name)`` (a dict key or a position)."""
+    kind, uuid, refers_to, item, at, seq = (itemgetter(field(f)) for f in ("kind", "uuid", "refers_to", "item_key", "at", "seq"))
+
+    def order(ev: Any) -> tuple[str, int, str]:
+        return (str(at(ev))[:26], int(seq(ev) or 0), str(uuid(ev)))
+
     state: dict[str, bool] = {}
-    for ev in sorted((e for e in events if e["kind"] in ("retraction", "redo")), key=_order):
-        state[ev["refers_to"]] = ev["kind"] == "redo"
-    best: dict[tuple[Any, str], dict[str, Any]] = {}
+    for ev in sorted((e for e in events if kind(e) in ("retraction", "redo")), key=order):
+        state[refers_to(ev)] = kind(ev) == "redo"
+    best: dict[tuple[Any, str], Any] = {}
     for ev in events:
-        if ev["kind"] != "label" or not ev["item_key"] or not state.get(ev["uuid"], True):
+        if kind(ev) != "label" or not item(ev) or (state and not state.get(uuid(ev), True)):
             continue
-        key = (ev["annotator"], ev["item_key"])
+        key = (worker(ev), item(ev))
         old = best.get(key)
-        if old is None or _order(ev) > _order(old):
+        if old is None or order(ev) > order(old):
             best[key] = ev
     return best
-
-
-def _order(ev: dict[str, Any]) -> tuple[str, int, str]:
-    return (str(ev["at"])[:26], int(ev["seq"] or 0), str(ev["uuid"]))

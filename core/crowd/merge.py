@@ -9,10 +9,12 @@ other files are still merged.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,12 @@ from typing import Any
 from tiebreak.core.crowd.events import (
     EVENT_FIELDS,
     PackEvents,
-    live_labels,
+    live_rows,
     pack_summary,
     read_events,
 )
-from tiebreak.core.crowd.gold import PREFERENCE
 from tiebreak.core.crowd.round import RoundError
+from tiebreak.core.crowd.winners import write_winners
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store import Store, utcnow
 
@@ -59,29 +61,108 @@ class MergeReport:
 
 
 def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
-    """Merge packs or events files into ``store``; never raises for a bad file (it is reported)."""
-    report = MergeReport()
-    for path in paths:
-        result = FileResult(str(path), ok=False)
+    """Merge packs or events files into ``store``; never raises for a bad file (it is reported).
+
+    The merge is one transaction and each file a savepoint in it: a file that fails is rolled
+    back alone (and reported), the others stay; every page is written to the log once, not again
+    by each file's commit. For the length of the merge the connection keeps more pages in memory
+    (the events table is a b-tree on random uuids, touched all over) and checkpoints the
+    write-ahead log once, at the end.
+    """
+    with _merge_settings(store), store.transaction():
+        return _merge_all(store, paths)
+
+
+@contextmanager
+def _file(store: Store) -> Iterator[Any]:
+    """One file's part of the merge: a savepoint, released when it succeeds, rolled back when it fails."""
+    with store.transaction() as tx:  # joins the merge's transaction
+        tx.execute("SAVEPOINT crowd_merge_file")
         try:
-            uuid = _nothing_new(store, path, result)
-            if uuid is not None:
-                with store.transaction() as tx:
-                    tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (utcnow(), uuid))
-                    _log(tx, None, result, "ok", "nothing new")
-                report.files.append(result)
-                continue
-            data = read_events(path)
-            result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.events)
-            with store.transaction() as tx:
-                result.n_new, result.n_changed = _merge_one(tx, data)
-                _log(tx, data, result, "ok", "")
-            result.ok = True
-        except (TiebreakError, sqlite3.Error, OSError, ValueError, TypeError) as exc:
-            result.message = str(exc) if isinstance(exc, TiebreakError) else f"{path}: {type(exc).__name__}: {exc}"
-            _log_failure(store, result)
-        report.files.append(result)
+            yield tx
+        except BaseException:
+            if tx.conn.in_transaction:  # (an error that ended the whole transaction leaves no savepoint)
+                tx.execute("ROLLBACK TO crowd_merge_file")
+                tx.execute("RELEASE crowd_merge_file")
+            store.forget_cache()
+            raise
+        tx.execute("RELEASE crowd_merge_file")
+
+
+#: Page cache of the coordinator's connection during a merge (KiB; SQLite's default is 2,000).
+MERGE_CACHE_KIB = 65_536
+
+
+@contextmanager
+def _merge_settings(store: Store) -> Iterator[None]:
+    """A larger page cache and no auto-checkpoint inside the block; one checkpoint at its end."""
+    auto = store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    store.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    store.conn.execute(f"PRAGMA cache_size = {-MERGE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        store.conn.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
+        if auto and store.path is not None:
+            store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+_Ahead = dict[int, "Future[_Prepared] | tuple[str, FileResult]"]
+
+
+def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
+    report, todo = MergeReport(), list(paths)
+    with ThreadPoolExecutor(1, thread_name_prefix="tiebreak-merge-read") as reader:
+        ahead: _Ahead = {}
+        for i, path in enumerate(todo):
+            known = ahead.pop(i, None)
+            if isinstance(known, tuple) and report.files and report.files[-1].n_new:
+                known = None  # found merged before the previous file added events: look again
+            then = partial(_read_ahead, store, todo, i + 1, reader, ahead)
+            report.files.append(_merge_path(store, path, known, then))
     return report
+
+
+def _read_ahead(store: Store, todo: list[str | Path], i: int, reader: ThreadPoolExecutor, ahead: _Ahead) -> None:
+    """Look at file ``i`` while the current one is merged: merged already, or start reading its events."""
+    if i < len(todo):
+        probe = FileResult(str(todo[i]), ok=False)
+        uuid = _nothing_new(store, todo[i], probe)
+        ahead[i] = (uuid, probe) if uuid is not None else reader.submit(_prepare, todo[i])
+
+
+def _merge_path(store: Store, path: str | Path, known: Future[_Prepared] | tuple[str, FileResult] | None,
+                next_read: Callable[[], None]) -> FileResult:  # fmt: skip
+    """Merge one file in its own transaction; a failure is reported.
+
+    ``known``: what a look ahead found while the previous file was merged (the events read, or
+    the pack found merged already while nothing has been added since).
+    """
+    result, uuid = FileResult(str(path), ok=False), None
+    try:
+        if isinstance(known, tuple):
+            uuid, result = known
+        else:
+            uuid = _nothing_new(store, path, result)
+        next_read()
+        if uuid is not None:
+            with _file(store) as tx:
+                tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (utcnow(), uuid))
+                _log(tx, None, result, "ok", "nothing new")
+            return result
+        prep = known.result() if isinstance(known, Future) else _prepare(path)
+        data = prep.data
+        result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
+        with _file(store) as tx:
+            result.n_new, result.n_changed = _merge_one(tx, prep)
+            _log(tx, data, result, "ok", "")
+        result.ok = True
+    except (TiebreakError, sqlite3.Error, OSError, ValueError, TypeError) as exc:
+        result.message = str(exc) if isinstance(exc, TiebreakError) else f"{path}: {type(exc).__name__}: {exc}"
+        _log_failure(store, result)
+    return result
 
 
 def _nothing_new(store: Store, path: str | Path, result: FileResult) -> str | None:
@@ -120,8 +201,29 @@ def _log_failure(store: Store, result: FileResult) -> None:
         pass  # the failure is in the report either way
 
 
-def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
+@dataclass
+class _Prepared:
+    """A file's events in uuid order and, among them, the winning label (event uuid) per item."""
+
+    data: PackEvents
+    winners: dict[str, str]
+
+
+def _prepare(path: str | Path) -> _Prepared:
+    """Read a file's events for the merge (also in the background: no database access)."""
+    data = read_events(path)
+    data.rows.sort(key=itemgetter(_UUID))
+    return _Prepared(data, _winners(data.rows))
+
+
+def _winners(rows: list[tuple[Any, ...]]) -> dict[str, str]:
+    """Item key -> uuid of the winning label among event rows (:func:`events.live_rows`)."""
+    return {key: row[_UUID] for key, row in live_rows([r for r in rows if r[_KIND] in _LABEL_KINDS]).items()}
+
+
+def _merge_one(tx: Any, prep: _Prepared) -> tuple[int, int]:
     """Insert the unseen events of one pack and bring the annotations up to date."""
+    data = prep.data
     info, conn = data.info, tx.conn
     row = conn.execute("SELECT id, name FROM crowd_rounds WHERE name = ?", (info.round,)).fetchone()
     if row is None:
@@ -135,37 +237,39 @@ def _merge_one(tx: Any, data: PackEvents) -> tuple[int, int]:
         raise RoundError(f"{info.path}: annotator {info.annotator!r} has no assignment in round {info.round!r}")
     annotator_id = worker[0]
     seen = {r[0] for r in conn.execute("SELECT uuid FROM crowd_events WHERE pack_uuid = ?", (info.pack_uuid,))}
-    new = [e for e in data.events if e["uuid"] not in seen]
+    new = [r for r in data.rows if r[_UUID] not in seen] if seen else data.rows  # in uuid order (see _prepare)
     n_before = conn.execute(
         "SELECT count(*) FROM crowd_events WHERE round_id = ? AND annotator_id = ?", (round_id, annotator_id)
     ).fetchone()[0]  # fmt: skip
     now = utcnow()
     if new:
-        cols = [c for c in EVENT_FIELDS if c != "seq"]
-        get = itemgetter(*cols)
+        # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
         tx.executemany(
-            f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, seq, merged_at, {', '.join(cols)})"
-            f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(cols))})",
-            # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
-            sorted(((round_id, info.pack_uuid, annotator_id, e["seq"] or 0, now, *get(e)) for e in new),
-                   key=itemgetter(5)),
+            f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, merged_at, {', '.join(EVENT_FIELDS)})"
+            f" VALUES (?, ?, ?, ?, {', '.join('?' * len(EVENT_FIELDS))})",
+            [(round_id, info.pack_uuid, annotator_id, now, r[0] or 0, *r[1:]) for r in new],
         )  # fmt: skip
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
+    kinds = {r[_KIND] for r in new}
     changed = 0
-    if any(e["kind"] in ("label", "retraction", "redo") for e in new):
-        # A worker's first merge holds all its events in memory; later ones read them back.
+    if kinds & set(_LABEL_KINDS):
+        # A worker's first merge has all its events in the file (winners found as it was read);
+        # later ones read them back.
         if n_before:
-            events = _events(conn, round_id, annotator_id, _LABEL_KINDS)
+            rows = conn.execute(
+                f"SELECT {', '.join(EVENT_FIELDS)} FROM crowd_events WHERE round_id = ? AND annotator_id = ?"
+                f" AND kind IN ({', '.join('?' * len(_LABEL_KINDS))})", (round_id, annotator_id, *_LABEL_KINDS),
+            ).fetchall()  # fmt: skip
+            winners = _winners(rows)
         else:
-            events = [e for e in new if e["kind"] in _LABEL_KINDS]
-            for e in events:  # read_events made these dicts for this merge alone
-                e["annotator"] = annotator_id
-        changed = _sync_labels(tx, round_id, info.round, annotator_id, events)
-    if any(e["kind"] in ("flag", "retraction", "redo") for e in new):
+            winners = prep.winners
+        changed = _sync_labels(tx, round_id, info.round, annotator_id, winners)
+    if kinds & {"flag", "retraction", "redo"}:
         _sync_flags(tx, round_id, annotator_id)
     return len(new), changed
 
 
+_UUID, _KIND = EVENT_FIELDS.index("uuid"), EVENT_FIELDS.index("kind")
 _LABEL_KINDS = ("label", "retraction", "redo")
 
 
@@ -179,116 +283,34 @@ def _events(conn: sqlite3.Connection, round_id: int, annotator_id: int, kinds: t
     return [{**dict(zip(cols, r, strict=True)), "annotator": annotator_id} for r in cur]
 
 
-def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, events: list[dict[str, Any]]) -> int:
+def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, winners: dict[str, str]) -> int:
     """Make one worker's winning labels (``crowd_labels``) and annotations follow its events.
 
-    Returns the number of annotation rows inserted or retracted.
+    ``winners``: item key -> uuid of the winning label among all its events (see :func:`_winners`).
+    Returns the annotation rows inserted or retracted.
     """
-    conn = tx.conn
-    winners = {k[1]: ev for k, ev in live_labels(events).items()}
-    items = dict(conn.execute(
-        "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')", (round_id,)
-    ).fetchall())  # fmt: skip
-    current = {r[0]: (r[1], r[2]) for r in conn.execute(
+    current = {r[0]: (r[1], r[2]) for r in tx.conn.execute(
         "SELECT item_key, uuid, annotation_id FROM crowd_labels WHERE round_id = ? AND annotator_id = ?",
         (round_id, annotator_id),
     )}  # fmt: skip
-    retract, insert, gone = [], [], []
-    for key in set(current) | set(winners):
+    retract, changed, gone = [], [], []
+    for key in current.keys() | winners.keys():
         win, cur = winners.get(key), current.get(key)
-        if cur is not None and win is not None and cur[0] == win["uuid"]:
+        if cur is not None and win is not None and cur[0] == win:
             continue
         if cur is not None and cur[1] is not None:
-            retract.append(cur[1])
+            retract.append(cur[1])  # replaced or withdrawn: retracted, never deleted (the history stays)
         if win is not None:
-            insert.append(win)
+            changed.append(key)
         elif cur is not None:
             gone.append(key)
     now = utcnow()
     tx.executemany("UPDATE annotations SET retracted_at = ? WHERE id = ?", [(now, a) for a in retract])
     tx.executemany("DELETE FROM crowd_labels WHERE round_id = ? AND annotator_id = ? AND item_key = ?",
                    [(round_id, annotator_id, k) for k in gone])  # fmt: skip
-    rows, links = [], []
-    next_id = (conn.execute("SELECT max(id) FROM annotations").fetchone()[0] or 0) + 1
-    session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": now}) if insert else None
-    round_json = json.dumps(round_name)
-    for ev in insert:
-        ann_id = None
-        if ev["item_key"] in items:  # checks (repeats, identical outputs) are not annotations
-            ann_id, next_id = next_id, next_id + 1
-            rows.append(_annotation_row(ann_id, items[ev["item_key"]], annotator_id, session_id, round_json, ev))
-        links.append((round_id, annotator_id, ev["item_key"], ev["uuid"], ann_id))
-    _insert_annotations(tx, rows)
-    tx.executemany("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
-                   " VALUES (?, ?, ?, ?, ?)", sorted(links, key=itemgetter(2)))  # fmt: skip
-    return len(retract) + len(rows)
-
-
-_PREF = PREFERENCE
-_INSERT_ANNOTATION = (
-    "INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,"
-    " swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'label', ?, ?, ?, ?)"
-)
-#: From this many new annotations on, the win-rate sums are added once per key instead of per row.
-BULK_SUMS_MIN = 500
-_SUM_COLS = ("n_total", "n_dropped", "sum_x_fixed", "sum_x_rest", "sum_x2_fixed", "sum_x2_rest",
-             "n_wins", "n_wins_base", "n_draws")  # fmt: skip
-
-
-def _bulk_sums_sql() -> str:
-    """Add the contributions of annotations ``id BETWEEN ? AND ?`` to winrate_sums, once per key.
-
-    Each row's contribution is the insert trigger's own expression (``_wr_values``: the same
-    rounding of x and x^2 into an integer part and a remainder), summed per key: the integer
-    columns equal the trigger's exactly, the REAL remainders up to the order of the additions.
-    """
-    from tiebreak.core.store.migrations import _wr_values
-
-    cols = ", ".join(_SUM_COLS)
-    sums = ", ".join(f"{'total' if c.endswith('_rest') else 'sum'}({c})" for c in _SUM_COLS)
-    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUM_COLS)
-    return f"""
-        WITH v(generator_2, generator_1, annotator, {cols}) AS (
-            SELECT o2.generator, o1.generator, an.group_name, {_wr_values("a", 1)}
-            FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
-            JOIN outputs o1 ON o1.id = c.output_1_id JOIN outputs o2 ON o2.id = c.output_2_id
-            JOIN annotators an ON an.id = a.annotator_id
-            WHERE a.id BETWEEN ? AND ? AND a.retracted_at IS NULL)
-        INSERT INTO winrate_sums (generator_2, generator_1, annotator, {cols})
-        SELECT generator_2, generator_1, annotator, {sums} FROM v WHERE true
-        GROUP BY generator_2, generator_1, annotator
-        ON CONFLICT (generator_2, generator_1, annotator) DO UPDATE SET {updates}"""
-
-
-def _insert_annotations(tx: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Insert new annotation rows (ids ascending, above every existing id) keeping winrate_sums exact.
-
-    Many rows: the per-row insert trigger is dropped for this insert and the sums are added once per
-    (candidate, reference, group) by the same expressions; the trigger is re-created from its own
-    stored SQL before the transaction ends, so no other writer ever sees the table without it.
-    """
-    if len(rows) < BULK_SUMS_MIN:
-        tx.executemany(_INSERT_ANNOTATION, rows)
-        return
-    row = tx.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'winrate_sums_insert'").fetchone()
-    if row is None:  # not expected: fall back to the plain insert
-        tx.executemany(_INSERT_ANNOTATION, rows)
-        return
-    tx.execute("DROP TRIGGER winrate_sums_insert")
-    tx.executemany(_INSERT_ANNOTATION, rows)
-    tx.execute(_bulk_sums_sql(), (rows[0][0], rows[-1][0]))
-    tx.execute(row[0])
-
-
-def _annotation_row(ann_id: int, cid: int, annotator_id: int, session_id: int | None, round_json: str,
-                    ev: dict[str, Any]) -> tuple[Any, ...]:  # fmt: skip
-    """An annotations row for a winning label event (canonical preference from the shown choice)."""
-    swapped = bool(ev["swapped"])
-    extra = f'{{"crowd_event": {json.dumps(ev["uuid"])}, "round": {round_json}}}'  # = json.dumps(sort_keys=True)
-    return (ann_id, cid, annotator_id, _PREF.get((ev["choice"], swapped)), ev["choice"],
-            _PREF.get((ev["choice"], False)), int(swapped), ev["note"] or None, ev["seconds"],
-            session_id, extra, ev["shown_at"], ev["submitted_at"], ev["at"])  # fmt: skip
+    if not changed:
+        return len(retract)
+    return len(retract) + write_winners(tx, round_id, round_name, annotator_id, sorted((k, winners[k]) for k in changed))
 
 
 def _sync_flags(tx: Any, round_id: int, annotator_id: int) -> None:

@@ -8,236 +8,38 @@ start / end to ``crowd_pack_events`` with a random 128-bit id.
 
 from __future__ import annotations
 
-import atexit
 import re
-import shutil
 import sqlite3
-import tempfile
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tiebreak.core.crowd.round import PlanItem, RoundError, item_key
+from tiebreak.core.crowd.packfile import (
+    PACK_FORMAT,
+    PackJob,
+    issue_pack,
+    pairs_of,
+    record_pack,
+    write_packs,
+)
+from tiebreak.core.crowd.round import RoundError
 from tiebreak.core.labelling import sql as lq
 from tiebreak.core.labelling.queue import LabelQueue
 from tiebreak.core.labelling.session import LabellingSession
-from tiebreak.core.store import Store, StoreError, utcnow
+from tiebreak.core.store import Store, StoreError
 
 __all__ = [
-    "pairs_of", "PACK_SUFFIX", "PackInfo", "PackQueue", "pack_name", "issue_pack", "read_identity", "open_pack_session",
-    "start_pack_session", "is_pack",
+    "pairs_of", "PACK_SUFFIX", "PACK_FORMAT", "PackInfo", "PackQueue", "PackJob", "pack_name", "issue_pack", "record_pack",
+    "write_packs", "read_identity", "open_pack_session", "start_pack_session", "is_pack",
 ]  # fmt: skip
 
 PACK_SUFFIX = ".tiebreak"
-PACK_FORMAT = "1"
-_NEW_UUID = "lower(hex(randomblob(16)))"
-_NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"
 
 
 def pack_name(round_name: str, worker: str, number: int) -> str:
     """File name of an annotator's ``number``-th pack of a round (unsafe characters replaced)."""
     safe = re.sub(r"[^\w.-]+", "_", f"{round_name}-{worker}")
     return f"{safe}{'' if number == 1 else f'-{number}'}{PACK_SUFFIX}"
-
-
-def _state_trigger(table: str, kind: str) -> str:
-    """Retraction / redo of a label, skip or flag as an event referring to the original one."""
-    return f"""
-        CREATE TRIGGER crowd_pack_{table}_state AFTER UPDATE OF retracted_at ON {table}
-            WHEN (OLD.retracted_at IS NULL) != (NEW.retracted_at IS NULL)
-        BEGIN
-            INSERT INTO crowd_pack_events (uuid, kind, item_key, local_ref, refers_to, at)
-            VALUES ({_NEW_UUID}, CASE WHEN NEW.retracted_at IS NULL THEN 'redo' ELSE 'retraction' END,
-                    (SELECT item_key FROM crowd_pack_items WHERE comparison_id = NEW.comparison_id), NEW.id,
-                    (SELECT uuid FROM crowd_pack_events WHERE kind = '{kind}' AND local_ref = NEW.id), {_NOW});
-        END"""
-
-
-_TRIGGERS = [
-    f"""CREATE TRIGGER crowd_pack_label AFTER INSERT ON annotations BEGIN
-        INSERT INTO crowd_pack_events (uuid, kind, item_key, choice, swapped, shown_at, submitted_at,
-            seconds, note, local_ref, at)
-        VALUES ({_NEW_UUID}, 'label', (SELECT item_key FROM crowd_pack_items WHERE comparison_id = NEW.comparison_id),
-            NEW.raw_choice, NEW.swapped, NEW.shown_at, NEW.submitted_at, NEW.seconds, NEW.rationale, NEW.id,
-            NEW.created_at);
-    END""",
-    f"""CREATE TRIGGER crowd_pack_skip AFTER INSERT ON skips BEGIN
-        INSERT INTO crowd_pack_events (uuid, kind, item_key, swapped, shown_at, submitted_at, seconds, local_ref, at)
-        VALUES ({_NEW_UUID}, 'skip', (SELECT item_key FROM crowd_pack_items WHERE comparison_id = NEW.comparison_id),
-            NEW.swapped, NEW.shown_at, NEW.submitted_at, NEW.seconds, NEW.id, NEW.created_at);
-    END""",
-    f"""CREATE TRIGGER crowd_pack_flag AFTER INSERT ON flags BEGIN
-        INSERT INTO crowd_pack_events (uuid, kind, item_key, note, local_ref, at)
-        VALUES ({_NEW_UUID}, 'flag', (SELECT item_key FROM crowd_pack_items WHERE comparison_id = NEW.comparison_id),
-            NEW.note, NEW.id, NEW.created_at);
-    END""",
-    f"""CREATE TRIGGER crowd_pack_session_start AFTER INSERT ON sessions BEGIN
-        INSERT INTO crowd_pack_events (uuid, kind, local_ref, at) VALUES ({_NEW_UUID}, 'session_start', NEW.id, NEW.started_at);
-    END""",
-    f"""CREATE TRIGGER crowd_pack_session_end AFTER UPDATE OF ended_at ON sessions WHEN NEW.ended_at IS NOT NULL BEGIN
-        INSERT INTO crowd_pack_events (uuid, kind, local_ref, at) VALUES ({_NEW_UUID}, 'session_end', NEW.id, NEW.ended_at);
-    END""",
-    _state_trigger("annotations", "label"),
-    _state_trigger("skips", "skip"),
-    _state_trigger("flags", "flag"),
-]
-
-_PAIRS_SQL = """
-    SELECT c.id, i.id, i.dataset, ti.id, ti.sha1, ti.body, o1.id, o1.generator, t1.id, t1.sha1, t1.body,
-           o2.id, o2.generator, t2.id, t2.sha1, t2.body
-    FROM comparisons c JOIN instructions i ON i.id = c.instruction_id JOIN texts ti ON ti.id = i.text_id
-    JOIN outputs o1 ON o1.id = c.output_1_id JOIN texts t1 ON t1.id = o1.text_id
-    JOIN outputs o2 ON o2.id = c.output_2_id JOIN texts t2 ON t2.id = o2.text_id
-    WHERE c.id IN ({marks})
-"""
-
-
-def pairs_of(store: Store, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    """Texts and ids of the given comparisons as the pack writer needs them (one read)."""
-    return _pairs(store, ids)
-
-
-def _pairs(store: Store, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    out: dict[int, tuple[Any, ...]] = {}
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        for row in store.conn.execute(_PAIRS_SQL.format(marks=", ".join("?" * len(chunk))), chunk):
-            out[row[0]] = row
-    return out
-
-
-def _check_key(p: PlanItem, row: tuple[Any, ...]) -> str:
-    """Content key of a check item as shown in the pack (mirrored repeat, identical outputs)."""
-    if p.kind == "repeat":
-        return item_key(row[5], row[15], row[10])
-    if p.kind == "identical":
-        return item_key(row[5], row[10], row[10])
-    return p.key
-
-
-def issue_pack(
-    tx: Any, round_id: int, worker: str, plan: list[PlanItem], ids: dict[str, int], path: Path,
-    pairs: dict[int, tuple[Any, ...]] | None = None,
-) -> Path:  # fmt: skip
-    """Record the pack and its assignments (inside ``tx``) and write the pack file to ``path``.
-
-    ``pairs`` may hold the texts of the plan's comparisons already (one read for all packs).
-    """
-    store: Store = tx.store
-    rnd = store.conn.execute("SELECT name, group_name, guidelines FROM crowd_rounds WHERE id = ?", (round_id,)).fetchone()
-    annotator_id = tx.annotator_id(worker)
-    pairs = pairs if pairs is not None else _pairs(store, [p.comparison_id for p in plan])
-    keyed, seen = [], set()
-    for p in plan:  # two identical-output checks of one instruction share a key: keep one
-        key = _check_key(p, pairs[p.comparison_id])
-        if key not in seen:
-            seen.add(key)
-            keyed.append((p, key))
-    for p, key in keyed:
-        if p.kind in ("repeat", "identical") and key not in ids:
-            cur = tx.execute(
-                "INSERT INTO crowd_items (round_id, item_key, comparison_id, kind, mirrored, expected) VALUES (?, ?, ?, ?, ?, ?)",
-                (round_id, key, p.comparison_id, p.kind, int(p.mirrored), 1.5 if p.kind == "identical" else None),
-            )
-            ids[key] = int(cur.lastrowid)
-    pack_uuid = str(uuid.uuid4())
-    cur = tx.execute(
-        "INSERT INTO crowd_packs (uuid, round_id, annotator_id, path, n_items, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (pack_uuid, round_id, annotator_id, str(path), len(keyed), utcnow()),
-    )
-    pack_id = int(cur.lastrowid)
-    tx.executemany(
-        "INSERT INTO crowd_assignments (item_id, annotator_id, pack_id, swapped, position) VALUES (?, ?, ?, ?, ?)",
-        [(ids[key], annotator_id, pack_id, int(p.swapped), n) for n, (p, key) in enumerate(keyed)],
-    )
-    identity = {"round": rnd[0], "annotator": worker, "group": rnd[1], "pack_uuid": pack_uuid,
-                "guidelines": rnd[2] or "", "created_at": utcnow(), "format": PACK_FORMAT}  # fmt: skip
-    _write_file(path, identity, keyed, pairs)
-    return path
-
-
-def _write_file(path: Path, identity: dict[str, str], keyed: list[tuple[PlanItem, str]], pairs: dict[int, tuple[Any, ...]]) -> None:
-    """Build the pack database next to ``path`` and move it into place when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.unlink(missing_ok=True)
-    shutil.copyfile(_template(), tmp)  # an empty pack schema, migrated once per process
-    pack = Store(tmp)
-    try:
-        # The file is renamed into place only when complete (a crash leaves a .part, never a
-        # pack): no rollback journal, no fsync, no per-row foreign-key checks while building it.
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "foreign_keys = OFF"):
-            pack.conn.execute(f"PRAGMA {pragma}")
-        with pack.transaction() as tx:
-            length_trigger = _drop_trigger(tx, "generator_length_sums_insert")
-            texts, instructions, outputs, comparisons, items = {}, {}, {}, [], []
-            next_id = max(pairs) + 1 if pairs else 1
-            for n, (p, key) in enumerate(keyed):
-                r = pairs[p.comparison_id]
-                for tid, sha, body in ((r[3], r[4], r[5]), (r[8], r[9], r[10]), (r[13], r[14], r[15])):
-                    texts[tid] = (tid, sha, body, len(body))
-                instructions[r[1]] = (r[1], r[3], None)
-                # Model names are not in a pack: nothing (not even a gold item's names) tells items apart.
-                outputs[r[6]] = (r[6], r[1], f"model {r[6]}", r[8])
-                outputs[r[11]] = (r[11], r[1], f"model {r[11]}", r[13])
-                if p.kind in ("item", "gold"):
-                    cid, o1, o2 = r[0], r[6], r[11]
-                else:
-                    cid, next_id = next_id, next_id + 1
-                    o1, o2 = (r[11], r[6]) if p.kind == "repeat" else (r[6], r[6])
-                comparisons.append((cid, r[1], o1, o2))
-                items.append((cid, key, n, int(p.swapped)))
-            # rows in id order: appended to each table's b-tree instead of inserted at random places
-            tx.executemany("INSERT INTO texts (id, sha1, body, length) VALUES (?, ?, ?, ?)", sorted(texts.values()))
-            tx.executemany("INSERT INTO instructions (id, text_id, dataset) VALUES (?, ?, ?)", sorted(instructions.values()))
-            tx.executemany("INSERT INTO outputs (id, instruction_id, generator, text_id) VALUES (?, ?, ?, ?)", sorted(outputs.values()))
-            tx.execute(_LENGTH_SUMS_SQL)  # what the dropped trigger would have summed, in one statement
-            tx.execute(length_trigger)
-            tx.executemany("INSERT INTO comparisons (id, instruction_id, output_1_id, output_2_id) VALUES (?, ?, ?, ?)", sorted(comparisons))
-            tx.executemany("INSERT INTO crowd_pack_items (comparison_id, item_key, position, swapped) VALUES (?, ?, ?, ?)", items)
-            tx.executemany("INSERT INTO crowd_pack (key, value) VALUES (?, ?)", list(identity.items()))
-            tx.execute("UPDATE database_info SET value = ? WHERE key = 'id'", (uuid.uuid4().hex,))  # its own identity
-            tx.annotator_id(identity["annotator"], "human", group=identity["group"], member=identity["annotator"])
-            for sql in _TRIGGERS:
-                tx.execute(sql)
-        pack.conn.execute("PRAGMA foreign_keys = ON")
-        pack.conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to send
-    finally:
-        pack.close()
-    tmp.replace(path)
-
-
-_LENGTH_SUMS_SQL = """
-    INSERT INTO generator_length_sums (generator, n_outputs, total_chars)
-    SELECT o.generator, count(*), sum(t.length) FROM outputs o JOIN texts t ON t.id = o.text_id GROUP BY o.generator
-"""
-
-
-def _drop_trigger(tx: Any, name: str) -> str:
-    """Drop a trigger of the (empty) pack schema for a bulk insert; its CREATE statement to restore it."""
-    row = tx.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).fetchone()
-    if row is None:
-        raise StoreError(f"pack template: trigger {name} is missing")
-    tx.execute(f"DROP TRIGGER {name}")
-    return str(row[0])
-
-
-_TEMPLATE: list[Path] = []
-
-
-def _template() -> Path:
-    """An empty database migrated to head (copying it is much cheaper than migrating every pack)."""
-    if not _TEMPLATE or not _TEMPLATE[0].exists():
-        folder = Path(tempfile.mkdtemp(prefix="tiebreak-pack-"))
-        atexit.register(shutil.rmtree, folder, True)
-        store = Store(folder / "template.tiebreak", create=True)
-        store.conn.execute("PRAGMA journal_mode = DELETE")
-        store.close()
-        _TEMPLATE[:] = [folder / "template.tiebreak"]
-    return _TEMPLATE[0]
 
 
 @dataclass(frozen=True)

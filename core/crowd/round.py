@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.store import Store, utcnow
@@ -250,22 +250,27 @@ def _build(
         for w in names:
             mine[w].append((cid, key))
     created = Created(round_id, len(chosen), len(gold_items))
-    pairs = pack_mod.pairs_of(store, [c for c, _ in chosen] + [c for c, _, _ in gold_items])
-    for w in workers:
-        tx.annotator_id(w, "human", group=group, member=w)
-        tx.execute(
-            "INSERT INTO crowd_workers (round_id, annotator_id) SELECT ?, id FROM annotators WHERE name = ?",
-            (round_id, w),
-        )
-        plan = plan_pack(mine[w], [(c, k) for c, k, _ in gold_items], w, seed, repeats, identical)
-        created.packs[w] = pack_mod.issue_pack(tx, round_id, w, plan, ids, targets[w], pairs)
-        created.loads[w] = len(mine[w])
+
+    def recorded() -> Iterator[Any]:  # each pack recorded here while the ones before are written
+        for w in workers:
+            tx.annotator_id(w, "human", group=group, member=w)
+            tx.execute(
+                "INSERT INTO crowd_workers (round_id, annotator_id) SELECT ?, id FROM annotators WHERE name = ?",
+                (round_id, w),
+            )
+            plan = plan_pack(mine[w], [(c, k) for c, k, _ in gold_items], w, seed, repeats, identical)
+            created.packs[w], created.loads[w] = targets[w], len(mine[w])
+            yield pack_mod.record_pack(tx, round_id, w, plan, ids, targets[w])
+
+    pack_mod.write_packs(store, recorded())  # the transaction is still open
     return created
 
 
-@dataclass(frozen=True)
-class PlanItem:
-    """One entry of a pack: the comparison, its key, kind, whether its outputs are mirrored, side."""
+class PlanItem(NamedTuple):
+    """One entry of a pack: the comparison, its key, kind, whether its outputs are mirrored, side.
+
+    A named tuple (immutable, cheap to make: a round builds one per assignment).
+    """
 
     comparison_id: int
     key: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -25,6 +26,7 @@ from tiebreak.core.crowd.round import (
 from tiebreak.core.crowd.selection import keep_per_item
 from tiebreak.core.crowd.status import reissue, round_status
 from tiebreak.core.identity import pooled_statistics_shown, show_pooled_statistics
+from tiebreak.core.store import Store
 
 
 @pytest.mark.parametrize(("n_items", "n_workers", "k"), [(100, 6, 4), (7, 3, 3), (13, 5, 2), (1, 4, 1), (50, 10, 7)])
@@ -256,9 +258,9 @@ def test_merged_labels_keep_the_winrate_sums_exact(tmp_path, monkeypatch, bulk_m
     """Per-row trigger or once-per-key bulk sums: winrate_sums equal a recount, the trigger survives,
     and a revised label merged later (retraction + new row) keeps them exact too."""
     from tests.core.test_store_aggregates import assert_aggregate_exact
-    from tiebreak.core.crowd import merge as merge_mod
+    from tiebreak.core.crowd import winners as winners_mod
 
-    monkeypatch.setattr(merge_mod, "BULK_SUMS_MIN", bulk_min)
+    monkeypatch.setattr(winners_mod, "BULK_SUMS_MIN", bulk_min)
     store, made = small_round(tmp_path, ["ann", "ben", "cho"], 2, repeats=0, identical=0)
     for n, pack in enumerate(made.packs.values()):
         label_all(pack, seeded_random(n))
@@ -280,3 +282,206 @@ def test_merged_labels_keep_the_winrate_sums_exact(tmp_path, monkeypatch, bulk_m
     assert merge_files(store, [made.packs["ann"]]).files[0].n_changed == 2
     assert_aggregate_exact(store)
     store.close()
+
+
+def _pack_pairs_match(coord: Store, pack: Path, round_name: str) -> int:
+    """Assert every ordinary and gold item of a pack shows the coordinator's texts; returns the count."""
+    conn = sqlite3.connect(pack)
+    rows = conn.execute(
+        "SELECT p.item_key, ti.body, t1.body, t2.body FROM crowd_pack_items p JOIN comparisons c ON c.id = p.comparison_id"
+        " JOIN instructions i ON i.id = c.instruction_id JOIN texts ti ON ti.id = i.text_id"
+        " JOIN outputs o1 ON o1.id = c.output_1_id JOIN texts t1 ON t1.id = o1.text_id"
+        " JOIN outputs o2 ON o2.id = c.output_2_id JOIN texts t2 ON t2.id = o2.text_id"
+    ).fetchall()  # fmt: skip
+    generators = {r[0] for r in conn.execute("SELECT DISTINCT generator FROM outputs")}
+    conn.close()
+    kinds = dict(coord.conn.execute(
+        "SELECT item_key, kind FROM crowd_items WHERE round_id = (SELECT id FROM crowd_rounds WHERE name = ?)", (round_name,)
+    ).fetchall())  # fmt: skip
+    for key, ins, o1, o2 in rows:  # every pair (checks included) is keyed by the texts it shows
+        assert item_key(ins, o1, o2) == key
+    assert all(g.startswith("model ") for g in generators)  # no model names travel
+    return sum(kinds[k] in ("item", "gold") for k, *_ in rows)
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_packs_copy_committed_pairs_by_sql_and_new_gold_pairs_from_python(tmp_path, on_disk):
+    """Ordinary items come from the attached coordinator file; gold pairs added by the same transaction
+    (not yet visible to another connection) and in-memory databases go through the connection itself."""
+    from tests.support.crowd_data import coordinator
+    from tiebreak.core.store import Store as _Store
+
+    store = coordinator(tmp_path / "coord.sqlite") if on_disk else _Store(memory=True)
+    if not on_disk:
+        from tests.gui._data import fill_store
+
+        fill_store(store, 12)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"instruction": f"gold question {n}", "output_1": f"good {n}", "output_2": f"bad {n}",
+                                        "preference": 1}) + "\n" for n in range(3)))  # fmt: skip
+    made = create_round(store, "g", ["ann", "ben"], 1, tmp_path / "packs", gold_file=gold, repeats=2, identical=1)
+    for worker, pack in made.packs.items():
+        load = made.loads[worker]
+        assert _pack_pairs_match(store, pack, "g") == load + 3  # its items and the three gold pairs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_merge_keeps_the_winners_live_labels_names(tmp_path, seed):
+    """The merge computes winners in SQL: on random histories (revisions, retractions, redos, equal
+    times, several files) crowd_labels and the live annotations equal ``live_labels`` of all events."""
+    import random as _random
+
+    from tiebreak.core.crowd.gold import preference_of
+
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    keys = [r[0] for r in store.conn.execute("SELECT item_key FROM crowd_items WHERE kind = 'item' ORDER BY id")]
+    head = json.loads(json.dumps({"pack": {"round": "r", "annotator": "ann", "pack_uuid": f"pk{seed}"}}))
+    rng, events, labels, seq = _random.Random(seed), [], [], 0
+    for part in range(3):
+        batch = []
+        for _ in range(60):
+            seq += 1
+            at = f"2026-01-01T00:00:{rng.randint(0, 20):02d}"  # many equal times: seq, then uuid decide
+            if labels and rng.random() < 0.35:
+                ev = {"kind": rng.choice(["retraction", "redo"]), "refers_to": rng.choice(labels), "item_key": None}
+            else:
+                ev = {"kind": "label", "item_key": rng.choice(keys[:8]), "choice": rng.choice(["left", "right", "tie_good"]),
+                      "swapped": rng.randint(0, 1), "refers_to": None}  # fmt: skip
+            ev.update(uuid=f"e{seed}-{seq}-\u00e9" if seq % 17 == 0 else f"{rng.getrandbits(64):016x}", seq=seq, at=at)
+            if ev["kind"] == "label":
+                labels.append(ev["uuid"])
+            batch.append(ev)
+        events += batch
+        path = tmp_path / f"part{part}.jsonl"
+        path.write_text("\n".join(json.dumps(e) for e in [head, *events]) + "\n")  # each file repeats the earlier ones
+        assert merge_files(store, [path]).n_failed == 0
+        aid = store.conn.execute("SELECT id FROM annotators WHERE name = 'ann'").fetchone()[0]
+        expected = live_labels([{**e, "annotator": aid} for e in events])
+        got = dict(store.conn.execute("SELECT item_key, uuid FROM crowd_labels WHERE annotator_id = ?", (aid,)).fetchall())
+        assert got == {k: ev["uuid"] for (_, k), ev in expected.items()}
+        live = store.conn.execute(
+            "SELECT extra, preference FROM annotations WHERE annotator_id = ? AND retracted_at IS NULL", (aid,)
+        ).fetchall()  # fmt: skip
+        by_uuid = {ev["uuid"]: ev for ev in expected.values()}
+        assert sorted(json.loads(x)["crowd_event"] for x, _ in live) == sorted(by_uuid)
+        for extra, pref in live:
+            assert extra == json.dumps(json.loads(extra), sort_keys=True)
+            ev = by_uuid[json.loads(extra)["crowd_event"]]
+            assert pref == preference_of(ev["choice"], ev["swapped"])
+
+
+def test_packs_of_comparisons_added_in_the_same_transaction(tmp_path, monkeypatch):
+    """Packs are built on their own connections from the committed file; comparisons the running
+    (outer) transaction added are not there yet, so those packs are rebuilt through the coordinator's
+    connection: complete packs, nothing left half-written."""
+    from tests.gui._data import fill_store
+    from tiebreak.core.crowd import packfile
+    from tiebreak.core.store import Store as _Store
+
+    monkeypatch.setattr(packfile.os, "cpu_count", lambda: 2)  # threads even on a one-core runner
+    calls: list[bool] = []
+    write = packfile._write_file
+    monkeypatch.setattr(packfile, "_write_file", lambda job, path, source: calls.append(source is None) or write(job, path, source))
+    store = _Store(tmp_path / "coord.sqlite", create=True)
+    with store.transaction():
+        fill_store(store, 6)  # uncommitted while the packs are written
+        made = create_round(store, "t", ["ann", "ben", "cho"], 2, tmp_path / "packs")
+    for worker, pack in made.packs.items():
+        assert _pack_pairs_match(store, pack, "t") == made.loads[worker]
+    assert not list((tmp_path / "packs").glob("*.part"))
+    threaded = calls.count(True)
+    assert threaded >= 2 and calls.count(False) == threaded  # built in threads, each rebuilt on the connection
+
+
+def test_a_file_listed_twice_in_one_merge_counts_once(tmp_path):
+    """The next file is read while the current one merges; whether it is new is still decided at its turn."""
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    label_all(made.packs["ann"], right_always)
+    events = tmp_path / "ann.jsonl"
+    n = write_events(made.packs["ann"], events)
+    report = merge_files(store, [made.packs["ann"], made.packs["ann"], events, made.packs["ben"]])
+    assert [(f.ok, f.n_new) for f in report.files] == [(True, n), (True, 0), (True, 0), (True, 0)]  # ben: no work yet
+    assert report.files[0].n_changed == 12 and report.files[2].n_changed == 0
+    assert store.conn.execute("SELECT count(*) FROM crowd_events").fetchone()[0] == n
+    assert store.conn.execute("SELECT count(*) FROM annotations WHERE source = 'label'").fetchone()[0] == 12
+
+
+def test_a_pack_that_cannot_be_written_leaves_no_round_and_no_pack(tmp_path):
+    """Packs are written while the round's transaction is open (several at once): one failure rolls
+    the round back and takes every finished pack away."""
+    from tests.support.crowd_data import coordinator
+
+    store = coordinator(tmp_path / "coord.sqlite")
+    out = tmp_path / "packs"
+    (out / "r-cho.tiebreak.part").mkdir(parents=True)  # cho's pack cannot be built there
+    with pytest.raises(OSError):
+        create_round(store, "r", ["ann", "ben", "cho", "dee"], 2, out)
+    assert sorted(p.name for p in out.iterdir()) == ["r-cho.tiebreak.part"]
+    assert store.conn.execute("SELECT count(*) FROM crowd_rounds").fetchone()[0] == 0
+    assert store.conn.execute("SELECT count(*) FROM crowd_assignments").fetchone()[0] == 0
+
+
+def test_pack_template_from_the_coordinators_schema_equals_a_migrated_one(tmp_path, monkeypatch):
+    """Packs start from an empty database made from the coordinator's schema (no sqlite-utils import):
+    the same schema, migration records, stamps and seeded rows as migrating a new file would give."""
+    from tests.support.crowd_data import coordinator
+    from tiebreak.core.crowd import packfile
+
+    store = coordinator(tmp_path / "coord.sqlite")
+    copied, migrated = tmp_path / "copied.tiebreak", tmp_path / "migrated.tiebreak"
+    packfile._copy_schema(store, copied)
+    monkeypatch.setattr(packfile, "_TEMPLATE", [])
+    migrated.write_bytes(packfile._template().read_bytes())  # by migrations (no source)
+
+    def shape(path: Path) -> tuple[object, ...]:
+        conn = sqlite3.connect(path)
+        schema = sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(), key=str)
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        rows = {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables if t != "database_info"}
+        rows["_sqlite_migrations"] = sorted(r[:2] for r in rows["_sqlite_migrations"])  # (set, name); not when applied
+        keys = [r[0] for r in conn.execute("SELECT key FROM database_info ORDER BY key")]
+        stamps = [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("application_id", "user_version")]
+        conn.close()
+        return schema, rows, keys, stamps
+
+    assert shape(copied) == shape(migrated)
+    opened = Store(copied)  # a Tiebreak database at head: nothing to migrate
+    assert opened.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] >= 8
+    opened.close()
+
+
+def test_identical_checks_sharing_a_key_are_kept_once(tmp_path):
+    """Identical-output checks of one instruction show the same texts (one content key): a pack keeps the first."""
+    store, made = small_round(tmp_path, ["ann"], 1, repeats=0, identical=10)  # 24 items of 12 instructions
+    for worker, pack in made.packs.items():
+        conn = sqlite3.connect(pack)
+        keys = [r[0] for r in conn.execute("SELECT item_key FROM crowd_pack_items ORDER BY position")]
+        conn.close()
+        n_identical = store.conn.execute(
+            "SELECT count(*) FROM crowd_assignments a JOIN crowd_items i ON i.id = a.item_id JOIN annotators n"
+            " ON n.id = a.annotator_id WHERE n.name = ? AND i.kind = 'identical'", (worker,),
+        ).fetchone()[0]  # fmt: skip
+        assert len(keys) == len(set(keys)) == made.loads[worker] + n_identical
+        assert 0 < n_identical < 10  # 10 checks drawn from 24 items of 12 instructions: some share one
+
+
+def test_a_file_failing_half_way_is_rolled_back_alone(tmp_path):
+    """The merge is one transaction with a savepoint per file: rows a failing file already wrote
+    are taken back, the files before and after it stay merged, and the failure is logged."""
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    label_all(made.packs["ann"], right_always)
+    label_all(made.packs["ben"], right_always)
+    good = tmp_path / "ann.jsonl"
+    write_events(made.packs["ann"], good)
+    lines = good.read_text().splitlines()
+    bad_event = {**json.loads(lines[-1]), "uuid": "zzzz-last", "seconds": {"not": "a number"}}  # bound last: fails there
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([lines[0], *lines[1:], json.dumps(bad_event)]) + "\n")
+    report = merge_files(store, [made.packs["ben"], bad, good])
+    assert [f.ok for f in report.files] == [True, False, True] and "bad.jsonl" in report.files[1].message
+    pack = json.loads(lines[0])["pack"]["pack_uuid"]
+    assert store.conn.execute("SELECT count(*) FROM crowd_events WHERE uuid = 'zzzz-last'").fetchone()[0] == 0
+    assert store.conn.execute("SELECT count(*) FROM crowd_events WHERE pack_uuid = ?", (pack,)).fetchone()[0] == len(lines) - 1
+    assert report.files[2].n_new == len(lines) - 1  # the good copy merged everything the bad one had taken back
+    logged = store.conn.execute("SELECT status FROM crowd_merges ORDER BY id").fetchall()
+    assert [r[0] for r in logged] == ["ok", "error", "ok"]

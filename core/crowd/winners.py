@@ -1,0 +1,128 @@
+"""A worker's changed winning labels into ``annotations`` and ``crowd_labels``, by SQL, keeping win-rate sums exact.
+
+Used by the merge (:mod:`tiebreak.core.crowd.merge`): the winners arrive as (item key, event
+uuid) pairs; their annotation rows are built by SQL from the stored events (``crowd_events``).
+"""
+
+from __future__ import annotations
+
+import json
+from operator import itemgetter
+from typing import Any
+
+from tiebreak.core.crowd.gold import PREFERENCE
+from tiebreak.core.store import utcnow
+
+__all__ = ["BULK_SUMS_MIN", "write_winners"]
+
+
+def write_winners(tx: Any, round_id: int, round_name: str, annotator_id: int, changed: list[tuple[str, str]]) -> int:
+    """New annotations and crowd_labels rows for the changed winners ((item key, event uuid) pairs).
+
+    A temporary table carries them in event order (the stored events are a b-tree on the uuid:
+    reading them in that order is sequential), with the ids their annotations take (ascending,
+    above every existing id); SQL builds the rows from the stored events. Returns the annotations inserted.
+    """
+    conn = tx.conn
+    items = dict(conn.execute(  # checks (repeats, identical outputs) are not annotations: not among these
+        "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')"
+        " AND item_key IN (SELECT value FROM json_each(?))", (round_id, json.dumps([k for k, _ in changed])),
+    ).fetchall())  # fmt: skip
+    base = conn.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
+    table, n_new = [], 0
+    for key, uuid in sorted(changed, key=itemgetter(1)):
+        cid = items.get(key)
+        if cid is not None:
+            n_new += 1
+        table.append((key, uuid, None if cid is None else base + n_new, cid))
+    tx.execute("DROP TABLE IF EXISTS temp.crowd_merge_winners")
+    tx.execute("CREATE TEMP TABLE crowd_merge_winners (item_key TEXT, uuid TEXT, annotation_id INTEGER, comparison_id INTEGER)")
+    tx.executemany("INSERT INTO temp.crowd_merge_winners VALUES (?, ?, ?, ?)", table)
+    session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": utcnow()})
+    params = {"r": round_id, "a": annotator_id, "session": session_id, "round_json": json.dumps(round_name)}
+    _insert_annotations(tx, params, base, n_new)
+    tx.execute("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
+               " SELECT :r, :a, item_key, uuid, annotation_id FROM temp.crowd_merge_winners ORDER BY item_key", params)  # fmt: skip
+    tx.execute("DROP TABLE temp.crowd_merge_winners")
+    return n_new
+
+
+def _pref_values() -> str:
+    """PREFERENCE as an SQL VALUES list of (choice, swapped, preference)."""
+    return ", ".join(f"({_sql_literal(c)}, {int(sw)}, {p!r})" for (c, sw), p in PREFERENCE.items() if p is not None)
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# A winner's annotation row: canonical preference from the shown choice and side (PREFERENCE),
+# extra = {"crowd_event": uuid, "round": name} written as json.dumps(sort_keys=True) writes it.
+_INSERT_ANNOTATIONS = f"""
+    WITH pref(choice, swapped, p) AS (VALUES {_pref_values()}),
+    w AS (SELECT w.rowid AS n, w.annotation_id, w.comparison_id, e.uuid, e.choice, e.shown_at, e.submitted_at,
+                 e.seconds, nullif(e.note, '') AS note, e.at,
+                 CASE WHEN coalesce(e.swapped, 0) IN (0, '') THEN 0 ELSE 1 END AS swapped
+          FROM temp.crowd_merge_winners w JOIN crowd_events e ON e.uuid = w.uuid
+          WHERE w.annotation_id IS NOT NULL)
+    INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,
+        swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)
+    SELECT w.annotation_id, w.comparison_id, :a, p1.p, w.choice, p0.p, w.swapped, w.note, w.seconds,
+        :session, 'label', '{{"crowd_event": ' || CASE WHEN w.uuid NOT GLOB '*[^0-9a-f-]*'
+            THEN '"' || w.uuid || '"' ELSE tiebreak_json_dumps(w.uuid) END || ', "round": ' || :round_json || '}}',
+        w.shown_at, w.submitted_at, w.at
+    FROM w
+    LEFT JOIN pref p1 ON p1.choice = w.choice AND p1.swapped = w.swapped
+    LEFT JOIN pref p0 ON p0.choice = w.choice AND p0.swapped = 0
+    ORDER BY w.n"""
+
+
+#: From this many new annotations on, the win-rate sums are added once per key instead of per row.
+BULK_SUMS_MIN = 500
+_SUM_COLS = ("n_total", "n_dropped", "sum_x_fixed", "sum_x_rest", "sum_x2_fixed", "sum_x2_rest",
+             "n_wins", "n_wins_base", "n_draws")  # fmt: skip
+
+
+def _bulk_sums_sql() -> str:
+    """Add the contributions of annotations ``id BETWEEN ? AND ?`` to winrate_sums, once per key.
+
+    Each row's contribution is the insert trigger's own expression (``_wr_values``: the same
+    rounding of x and x^2 into an integer part and a remainder), summed per key: the integer
+    columns equal the trigger's exactly, the REAL remainders up to the order of the additions.
+    """
+    from tiebreak.core.store.migrations import _wr_values
+
+    cols = ", ".join(_SUM_COLS)
+    sums = ", ".join(f"{'total' if c.endswith('_rest') else 'sum'}({c})" for c in _SUM_COLS)
+    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUM_COLS)
+    return f"""
+        WITH v(generator_2, generator_1, annotator, {cols}) AS (
+            SELECT o2.generator, o1.generator, an.group_name, {_wr_values("a", 1)}
+            FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
+            JOIN outputs o1 ON o1.id = c.output_1_id JOIN outputs o2 ON o2.id = c.output_2_id
+            JOIN annotators an ON an.id = a.annotator_id
+            WHERE a.id BETWEEN ? AND ? AND a.retracted_at IS NULL)
+        INSERT INTO winrate_sums (generator_2, generator_1, annotator, {cols})
+        SELECT generator_2, generator_1, annotator, {sums} FROM v WHERE true
+        GROUP BY generator_2, generator_1, annotator
+        ON CONFLICT (generator_2, generator_1, annotator) DO UPDATE SET {updates}"""
+
+
+def _insert_annotations(tx: Any, params: dict[str, Any], base: int, n: int) -> None:
+    """Insert the ``n`` new annotation rows of the winners (ids above every existing id), keeping winrate_sums exact.
+
+    Many rows: the per-row insert trigger is dropped for this insert and the sums are added once per
+    (candidate, reference, group) by the same expressions; the trigger is re-created from its own
+    stored SQL before the transaction ends, so no other writer ever sees the table without it.
+    """
+    tx.conn.create_function("tiebreak_json_dumps", 1, json.dumps, deterministic=True)
+    row = None
+    if n >= BULK_SUMS_MIN:
+        row = tx.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'winrate_sums_insert'").fetchone()
+    if row is None:  # few rows (or, not expected, no trigger): the per-row trigger keeps the sums
+        tx.execute(_INSERT_ANNOTATIONS, params)
+        return
+    tx.execute("DROP TRIGGER winrate_sums_insert")
+    tx.execute(_INSERT_ANNOTATIONS, params)
+    tx.execute(_bulk_sums_sql(), (base + 1, base + n))
+    tx.execute(row[0])
