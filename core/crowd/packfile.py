@@ -22,6 +22,7 @@ from typing import Any
 
 from tiebreak.core.crowd.round import PlanItem, item_key
 from tiebreak.core.store import Store, StoreError, utcnow
+from tiebreak.core.store.migrations import SEED_STATEMENTS
 
 __all__ = ["PACK_FORMAT", "PackJob", "issue_pack", "pairs_of", "record_pack", "write_packs"]
 
@@ -373,6 +374,8 @@ def _copy_schema(source: Store, path: Path) -> None:
             new.execute(sql)
         new.executemany(f"INSERT INTO _sqlite_migrations ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", done)
         new.execute("INSERT INTO database_info (key, value) VALUES ('id', ?)", (uuid.uuid4().hex,))  # as its migration does
+        for seed in SEED_STATEMENTS:
+            new.execute(seed)
         for pragma, value in stamps:
             new.execute(f"PRAGMA {pragma} = {value}")
         new.execute("COMMIT")

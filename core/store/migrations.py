@@ -681,12 +681,15 @@ _LC_GLOBAL_TRIGGERS = (
     ("instructions_update", "UPDATE OF text_id ON instructions", "1"),
     ("instructions_delete", "DELETE ON instructions", "1"),
 )  # fmt: skip
-_LC_TABLES = """
+_LC_SEED = "INSERT INTO lc_data_version (id, version) VALUES (1, 0)"
+#: Rows the migrations seed into a new database (besides its id): a copy of the schema must add them too.
+SEED_STATEMENTS = (_LC_SEED,)
+_LC_TABLES = f"""
     CREATE TABLE lc_data_version (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         version INTEGER NOT NULL
     );
-    INSERT INTO lc_data_version (id, version) VALUES (1, 0);
+    {_LC_SEED};
     CREATE TABLE lc_panel_versions (
         annotator TEXT NOT NULL,
         reference TEXT NOT NULL,
