@@ -1,7 +1,7 @@
 """Lossless, idempotent merge of pack events into the coordinator's database.
 
-Each file is merged in its own transaction: unseen events (by uuid) are inserted, the rest are
-ignored, so merging twice equals merging once. The latest live label per annotator and item
+One merge is one transaction, each file a savepoint in it: unseen events (by uuid) are inserted,
+the rest are ignored, so merging twice equals merging once. The latest live label per annotator and item
 becomes an ordinary annotation (source ``label``, session kind ``crowd``, ``extra.crowd_event``);
 a label it replaces is retracted, never deleted. A bad file is reported and changes nothing; the
 other files are still merged.
