@@ -160,7 +160,7 @@ def visits_child(db: str, ini: str) -> None:
 
     For each screen: ``shown_ms`` = tab switch until the tab's page (the screen, or its
     "Loading…" placeholder) is painted; ``ready_ms`` = until the screen is built and its
-    background readers (snapshot runners and store jobs) are idle; ``stall_ms`` = the longest the GUI thread did not answer during
+    background readers (snapshot runners and store jobs) are idle and its sliced GUI work (``Slices``) has run; ``stall_ms`` = the longest the GUI thread did not answer during
     the visit (the largest gap between ticks of a ``HEARTBEAT_MS`` timer, the tab switch included).
     """
     from PySide6.QtCore import QTimer
@@ -168,6 +168,7 @@ def visits_child(db: str, ini: str) -> None:
 
     from tiebreak.gui.app import build_window, make_application
     from tiebreak.gui.settings import Settings
+    from tiebreak.gui.slices import Slices
     from tiebreak.gui.snapshot_runner import SnapshotRunner
     from tiebreak.gui.store_job import JobRunner
 
@@ -190,7 +191,8 @@ def visits_child(db: str, ini: str) -> None:
         shown = time.perf_counter() - t0
         while time.perf_counter() - t0 < 120:
             screen = window.screen(index)
-            runners = [*screen.findChildren(SnapshotRunner), *screen.findChildren(JobRunner)] if screen is not None else []
+            runners = [*screen.findChildren(SnapshotRunner), *screen.findChildren(JobRunner),
+                       *screen.findChildren(Slices)] if screen is not None else []
             if screen is not None and not any(r.busy for r in runners):
                 break
             app.processEvents()
