@@ -159,8 +159,10 @@ def visits_child(db: str, ini: str) -> None:
     """Child process: open the app, then visit every screen once, at once (nothing pre-imported).
 
     For each screen: ``shown_ms`` = tab switch until the tab's page (the screen, or its
-    "Loading…" placeholder) is painted; ``ready_ms`` = until the screen is built and its
-    background readers (snapshot runners and store jobs) are idle and its sliced GUI work (``Slices``) has run; ``stall_ms`` = the longest the GUI thread did not answer during
+    "Loading…" placeholder) is painted; ``ready_ms`` = until the screen is built, its background
+    readers (snapshot runners, store jobs, and the screen's own ``busy`` work such as the Judge
+    panel's debounced run estimate) are idle and its sliced GUI work (``Slices``) has run (so no
+    screen's loading spills into the next visit); ``stall_ms`` = the longest the GUI thread did not answer during
     the visit (the largest gap between ticks of a ``HEARTBEAT_MS`` timer, the tab switch included).
     """
     from PySide6.QtCore import QTimer
@@ -193,7 +195,7 @@ def visits_child(db: str, ini: str) -> None:
             screen = window.screen(index)
             runners = [*screen.findChildren(SnapshotRunner), *screen.findChildren(JobRunner),
                        *screen.findChildren(Slices)] if screen is not None else []
-            if screen is not None and not any(r.busy for r in runners):
+            if screen is not None and not any(r.busy for r in runners) and not getattr(screen, "busy", False):
                 break
             app.processEvents()
             time.sleep(0.002)
