@@ -53,9 +53,11 @@ class Slices(QObject):
 
     def _next(self) -> None:
         self._scheduled = False
-        if self._steps:
-            self._run_one()
-        self._schedule()
+        try:
+            if self._steps:
+                self._run_one()
+        finally:  # a step that raised (reported by the app's error reporter) never stops the rest
+            self._schedule()
 
     def _run_one(self) -> None:
         name, step = self._steps.popleft()
