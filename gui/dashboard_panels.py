@@ -196,6 +196,7 @@ class Panel(QFrame):
         self.body: QWidget = body if body is not None else _loading_body()  # None: set_body comes later
         self.data = pd.DataFrame()
         self._browse: Browse | None = None
+        self._has_data = False  # set_data was called (a body built later draws it; else it stays blank)
         head = QHBoxLayout()
         label = QLabel(title)
         font = QFont(label.font())
@@ -223,9 +224,13 @@ class Panel(QFrame):
         """Put the real body in place of the stand-in; it draws the data set meanwhile."""
         old, self.body = self.body, body
         self.layout().replaceWidget(old, body)
+        old.hide()  # at once: deleted later, it must not paint over the plot meanwhile
         old.deleteLater()
+        if self.isVisible():  # in this turn (a layout shows a new child one turn later); else with the panel
+            body.show()
         self.buttons["svg"].setHidden(not isinstance(body, ScatterPlot))
-        self.set_data(self.data, self._browse)
+        if self._has_data:
+            self.set_data(self.data, self._browse)
 
     def set_data(self, data: pd.DataFrame, browse: Browse | None = None) -> None:
         """The numbers behind the panel (exported as CSV); a plot redraws from them.
@@ -233,7 +238,7 @@ class Panel(QFrame):
         ``browse`` maps what a cell, bar or point stands for to the Browse filter its click sends.
         Before the body is built the data waits for it.
         """
-        self.data, self._browse = data, browse
+        self.data, self._browse, self._has_data = data, browse, True
         draw = getattr(self.body, "draw", None)
         if callable(draw):
             draw(data, browse or (lambda _key: {}))

@@ -128,14 +128,34 @@ def test_dashboard_builds_its_plots_one_per_turn_after_the_screen(qtbot):
         QTimer.singleShot(0, lambda: log.append("event loop"))  # runs before the next plot is made
 
     dash.build.step_done.connect(step_done)
-    dash.resize(1200, 800)
-    dash.show()
+    # not shown yet, so no snapshot can arrive and finish the plots early (a shown result does that)
     qtbot.waitUntil(lambda: len(log) == 6)
     assert log == ["confusion: 1 built", "event loop", "datasets: 2 built", "event loop",
                    "calibration: 3 built", "event loop"]  # fmt: skip
+    dash.resize(1200, 800)
+    dash.show()
     qtbot.waitUntil(lambda: dash.result is not None, timeout=10_000)
     confusion = dash.panels["confusion"].body
     assert isinstance(confusion, ScatterPlot) and len(confusion.bars) == 9
+    store.close()
+
+
+def test_a_snapshot_that_arrives_first_finishes_the_plots_at_once(qtbot):
+    from tests.support.reviews import JUDGE, simulate_reviews
+    from tiebreak.core.review.audit import sample_audit
+    from tiebreak.core.review.dashboard import read_labels, summarise
+    from tiebreak.core.sample import open_database
+    from tiebreak.gui.dashboard import PLOTS, Dashboard
+
+    store = open_database(None, sample=True)
+    sample_audit(store, JUDGE, 40, "uniform", seed=3)
+    simulate_reviews(store, 40)
+    dash = Dashboard(AppContext(store=store, db_path=None))
+    qtbot.addWidget(dash)
+    judge, humans = dash.judge.currentText(), dash.humans.currentText()
+    dash._show(summarise(read_labels(store, judge, humans), judge, humans))  # as the runner delivers it
+    assert not dash.build.busy and all(dash.panels[k].built for k in PLOTS)
+    assert sum(int(b.text) for b in dash.panels["confusion"].body.bars) == dash.result.n_overlap
     store.close()
 
 
