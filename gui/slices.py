@@ -7,6 +7,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+#: Between two steps: a timer, not a posted event, so that due timers (animations, the app's own
+#: polls) and input run between steps too; a chain of zero-delay calls starves them.
+GAP_MS = 1
+
 
 class Slices(QObject):
     """Runs queued steps on the GUI thread, one per event-loop turn (paints and input run between).
@@ -49,7 +53,7 @@ class Slices(QObject):
     def _schedule(self) -> None:
         if self._steps and not self._scheduled:
             self._scheduled = True
-            QTimer.singleShot(0, self, self._next)
+            QTimer.singleShot(GAP_MS, self, self._next)
 
     def _next(self) -> None:
         self._scheduled = False

@@ -9,11 +9,14 @@ from PySide6.QtCore import QTimer
 def test_steps_run_one_per_turn_with_events_between(qtbot):
     from tiebreak.gui.slices import Slices
 
-    slices, log = Slices(), []
+    slices, log, timers = Slices(), [], []
 
     def step(name: str) -> None:
         log.append(name)
-        QTimer.singleShot(0, lambda: log.append(f"event after {name}"))  # e.g. a paint or a key posted now
+        timer = QTimer(singleShot=True, interval=0)  # a due timer (e.g. an animation, a poll) starts now
+        timer.timeout.connect(lambda: log.append(f"event after {name}"))
+        timer.start()
+        timers.append(timer)
 
     for name in ("a", "b", "c"):
         slices.add(name, lambda n=name: step(n))
