@@ -159,8 +159,10 @@ def visits_child(db: str, ini: str) -> None:
     """Child process: open the app, then visit every screen once, at once (nothing pre-imported).
 
     For each screen: ``shown_ms`` = tab switch until the tab's page (the screen, or its
-    "Loading…" placeholder) is painted; ``ready_ms`` = until the screen is built and its
-    background readers (snapshot runners and store jobs) are idle; ``stall_ms`` = the longest the GUI thread did not answer during
+    "Loading…" placeholder) is painted; ``ready_ms`` = until the screen is built, its background
+    readers (snapshot runners, store jobs, and the screen's own ``busy`` work such as the Judge
+    panel's debounced run estimate) are idle and its sliced GUI work (``Slices``) has run (so no
+    screen's loading spills into the next visit); ``stall_ms`` = the longest the GUI thread did not answer during
     the visit (the largest gap between ticks of a ``HEARTBEAT_MS`` timer, the tab switch included).
     """
     from PySide6.QtCore import QTimer
@@ -168,6 +170,7 @@ def visits_child(db: str, ini: str) -> None:
 
     from tiebreak.gui.app import build_window, make_application
     from tiebreak.gui.settings import Settings
+    from tiebreak.gui.slices import Slices
     from tiebreak.gui.snapshot_runner import SnapshotRunner
     from tiebreak.gui.store_job import JobRunner
 
@@ -190,8 +193,9 @@ def visits_child(db: str, ini: str) -> None:
         shown = time.perf_counter() - t0
         while time.perf_counter() - t0 < 120:
             screen = window.screen(index)
-            runners = [*screen.findChildren(SnapshotRunner), *screen.findChildren(JobRunner)] if screen is not None else []
-            if screen is not None and not any(r.busy for r in runners):
+            runners = [*screen.findChildren(SnapshotRunner), *screen.findChildren(JobRunner),
+                       *screen.findChildren(Slices)] if screen is not None else []
+            if screen is not None and not any(r.busy for r in runners) and not getattr(screen, "busy", False):
                 break
             app.processEvents()
             time.sleep(0.002)

@@ -46,7 +46,9 @@ from tiebreak.gui.dashboard_panels import (
     PanelGrid,
     StatTable,
 )
+from tiebreak.gui.plots import ScatterPlot
 from tiebreak.gui.safe_text import display_name, plain_label
+from tiebreak.gui.slices import Slices
 from tiebreak.gui.snapshot_runner import SnapshotRunner
 
 #: compare()'s summary rows -> the statistic's registry name.
@@ -57,6 +59,9 @@ SUMMARY_NAMES = {
     "mean position effect (slot 1, both orders)": "position_effect",
     "win rate of output_2": "win_rate",
 }
+#: The plot panels, built one per event-loop turn after the screen is up.
+PLOTS: dict[str, type[ScatterPlot]] = {"confusion": ConfusionPlot, "datasets": CategoryPlot,
+                                       "calibration": CalibrationPlot}  # fmt: skip
 _KNOWN = {"agreement", "raw_agreement", "raw_agreement_no_ties", "cohen_kappa", *SUMMARY_NAMES.values()}
 
 
@@ -128,14 +133,15 @@ class Dashboard(QWidget):
         self.summary = StatTable(["statistic", "judge", "humans"])
         self.panels = {
             "summary": Panel("Agreement and biases", self.summary),
-            "confusion": Panel("Confusion matrix", ConfusionPlot()),
-            "datasets": Panel("Raw agreement by dataset category", CategoryPlot()),
-            "calibration": Panel("Calibration", CalibrationPlot()),
+            "confusion": Panel("Confusion matrix", None),
+            "datasets": Panel("Raw agreement by dataset category", None),
+            "calibration": Panel("Calibration", None),
         }
-        for key, panel in self.panels.items():
+        for panel in self.panels.values():
             panel.setMinimumHeight(220)
-            if key != "summary":
-                panel.body.point_clicked.connect(self._clicked)
+        self.build = Slices(self)  # a plot each turn: the first visit never blocks on all three
+        for key, plot in PLOTS.items():
+            self.build.add(key, partial(self._make_plot, key, plot))
         self._layout()
         self._timer = QTimer(self, singleShot=True, interval=250)
         self._timer.timeout.connect(self.refresh)
@@ -168,6 +174,11 @@ class Dashboard(QWidget):
         col.addLayout(top)
         col.addWidget(self.status)
         col.addWidget(self.scroll, 1)
+
+    def _make_plot(self, key: str, plot: type[ScatterPlot]) -> None:
+        body = plot()
+        body.point_clicked.connect(self._clicked)
+        self.panels[key].set_body(body)
 
     def reload_groups(self) -> None:
         """Fill the group pickers (keeps the current choice when it still exists)."""
@@ -227,6 +238,7 @@ class Dashboard(QWidget):
 
     def _show(self, snap: DashboardSnapshot) -> None:
         """Render one snapshot (numbers, tooltips with definitions and n)."""
+        self.build.finish()  # the plots exist once a snapshot is shown (seldom earlier than this)
         self.snapshot, self.result = snap, snap.comparison
         res = snap.comparison
         rows = summary_rows(snap)

@@ -88,6 +88,13 @@ class CategoryPlot(ScatterPlot):
         self.fix_range((0, 1), (0, max(len(rows), 1)))
 
 
+def _loading_body() -> QWidget:
+    label = QLabel("Loading plot…")
+    label.setObjectName("panelLoading")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return label
+
+
 def _elide(text: str, limit: int = 28) -> str:
     return text if len(text) <= limit else text[: limit // 2 - 1] + "…" + text[-(limit // 2):]
 
@@ -182,11 +189,14 @@ class PanelGrid(QWidget):
 class Panel(QFrame):
     """A titled panel: header with PNG / SVG (plots) / CSV export buttons, then its body widget."""
 
-    def __init__(self, title: str, body: QWidget, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, body: QWidget | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title, self.body = title, body
+        self.title = title
+        self.body: QWidget = body if body is not None else _loading_body()  # None: set_body comes later
         self.data = pd.DataFrame()
+        self._browse: Browse | None = None
+        self._has_data = False  # set_data was called (a body built later draws it; else it stays blank)
         head = QHBoxLayout()
         label = QLabel(title)
         font = QFont(label.font())
@@ -202,15 +212,33 @@ class Panel(QFrame):
         col = QVBoxLayout(self)
         col.setContentsMargins(6, 4, 6, 6)
         col.addLayout(head)
-        col.addWidget(body, 1)
-        self.buttons["svg"].setHidden(not isinstance(body, ScatterPlot))  # once parented (never a window)
+        col.addWidget(self.body, 1)
+        self.buttons["svg"].setHidden(not isinstance(self.body, ScatterPlot))  # once parented (never a window)
+
+    @property
+    def built(self) -> bool:
+        """The panel shows its real body (not the "Loading plot…" stand-in)."""
+        return self.body.objectName() != "panelLoading"
+
+    def set_body(self, body: QWidget) -> None:
+        """Put the real body in place of the stand-in; it draws the data set meanwhile."""
+        old, self.body = self.body, body
+        self.layout().replaceWidget(old, body)
+        old.hide()  # at once: deleted later, it must not paint over the plot meanwhile
+        old.deleteLater()
+        if self.isVisible():  # in this turn (a layout shows a new child one turn later); else with the panel
+            body.show()
+        self.buttons["svg"].setHidden(not isinstance(body, ScatterPlot))
+        if self._has_data:
+            self.set_data(self.data, self._browse)
 
     def set_data(self, data: pd.DataFrame, browse: Browse | None = None) -> None:
         """The numbers behind the panel (exported as CSV); a plot redraws from them.
 
         ``browse`` maps what a cell, bar or point stands for to the Browse filter its click sends.
+        Before the body is built the data waits for it.
         """
-        self.data = data
+        self.data, self._browse, self._has_data = data, browse, True
         draw = getattr(self.body, "draw", None)
         if callable(draw):
             draw(data, browse or (lambda _key: {}))

@@ -114,6 +114,11 @@ class JudgeAccess(QWidget):
             self.key_note.setText("A key typed here is saved in the OS keyring only "
                                   f"(service {KEYRING_SERVICE!r}); never in the database or settings.")  # fmt: skip
 
+    @property
+    def busy(self) -> bool:
+        """An estimate is waiting (debounced) or running."""
+        return self._estimating or self._pending is not None or self._debounce.isActive()
+
     def request_estimate(self, options: JudgeOptions, batch: bool) -> None:
         """Estimate the run in the background (the latest request wins; one job at a time)."""
         self._pending = (options, batch)

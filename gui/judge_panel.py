@@ -164,6 +164,11 @@ class JudgePanel(QWidget):
             self.both_orders.setChecked(config.both_orders)
         self.update_estimate()
 
+    @property
+    def busy(self) -> bool:
+        """Background work of the panel is waiting or running (the run estimate)."""
+        return self.access.busy
+
     def update_estimate(self, *_args: object) -> None:
         """Show how many comparisons a start would ask and the estimated cost."""
         try:

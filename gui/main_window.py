@@ -132,6 +132,8 @@ class MainWindow(QMainWindow):
         self._place(index, widget, title)
         for menu, action in getattr(widget, "menu_actions", lambda: [])():
             self._add_to_menu(menu, action)
+        if hasattr(widget, "menu_actions_added"):  # entries a screen adds once it built a part later
+            widget.menu_actions_added.connect(self._add_screen_actions)
         if current:
             widget.setFocus()
 
@@ -161,6 +163,10 @@ class MainWindow(QMainWindow):
     def screen(self, index: int = 0) -> QWidget | None:
         """The built screen of tab ``index`` (None if not built yet)."""
         return self._built.get(index)
+
+    def _add_screen_actions(self, entries: list[tuple[str, QAction]]) -> None:
+        for menu, action in entries:
+            self._add_to_menu(menu, action)
 
     def _add_to_menu(self, name: str, action: QAction) -> None:
         self._menu(name).addAction(action)
@@ -278,7 +284,9 @@ class MainWindow(QMainWindow):
 
     def _close_sessions(self) -> None:
         for widget in self._built.values():
-            session = getattr(getattr(widget, "workspace", None), "session", None)
+            # a screen that builds its workspace on first use says whether it did (closing never builds one)
+            ws = widget.built_workspace if hasattr(widget, "built_workspace") else getattr(widget, "workspace", None)
+            session = getattr(ws, "session", None)
             if session is not None:
                 try:
                     session.close()

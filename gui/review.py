@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QScrollArea, QStackedWidget, QWidget
 
@@ -23,20 +23,27 @@ ESTIMATE_REFRESH_MS = 400
 
 
 class ReviewScreen(QStackedWidget):
-    """Review tab: the form (page 0), then the review workspace (page 1)."""
+    """Review tab: the form (page 0), then the review workspace (page 1).
+
+    Signals
+    -------
+    menu_actions_added(list)
+        (menu, QAction) pairs to add to the window's menus: the review keys, once the workspace is built.
+    """
+
+    menu_actions_added = Signal(list)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.store = None  # the review connection: its writes never wait long (open_interactive)
         self.form = ReviewForm(ctx)
-        self.workspace = ReviewWorkspace(ctx)
+        self._workspace: ReviewWorkspace | None = None  # built when first needed (Start review)
         self.setup_page = QScrollArea()  # the setup scrolls: a small window still fits the workspace
         self.setup_page.setWidget(self.form)
         self.setup_page.setWidgetResizable(True)
         self.setup_page.setFrameShape(QScrollArea.Shape.NoFrame)
         self.addWidget(self.setup_page)
-        self.addWidget(self.workspace)
         self.form.start_button.clicked.connect(lambda: self._safe(self.start))
         self.form.draw_button.clicked.connect(lambda: self._safe(self.form.draw))
         self.form.adhoc_button.clicked.connect(lambda: self._safe(self.form.add_adhoc))
@@ -49,11 +56,27 @@ class ReviewScreen(QStackedWidget):
         self.back_action.triggered.connect(self.show_form)
         ShownOnly(self, [self.back_action])  # like every screen action: only while Review is in front
 
+    @property
+    def workspace(self) -> ReviewWorkspace:
+        """The blind-review workspace (page 1), built on first use: the first visit shows the setup alone."""
+        if self._workspace is None:
+            self._workspace = ReviewWorkspace(self.ctx)
+            self.addWidget(self._workspace)
+            self.menu_actions_added.emit(self._review_actions())
+        return self._workspace
+
+    @property
+    def built_workspace(self) -> ReviewWorkspace | None:
+        """The workspace if it was built (None before the first review)."""
+        return self._workspace
+
     def menu_actions(self) -> list[tuple[str, QAction]]:
-        """Menu entries: back to the setup, and the review keys."""
-        entries = [("&Review", self.back_action)]
-        entries += [("&Review", self.workspace.actions_by_id[i]) for i in ("accept", "override", "reason")]
-        return entries
+        """Menu entries: back to the setup (the review keys follow when the workspace is built)."""
+        return [("&Review", self.back_action), *(self._review_actions() if self._workspace else [])]
+
+    def _review_actions(self) -> list[tuple[str, QAction]]:
+        ws = self._workspace
+        return [] if ws is None else [("&Review", ws.actions_by_id[i]) for i in ("accept", "override", "reason")]
 
     def _safe(self, op) -> None:
         try:

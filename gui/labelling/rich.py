@@ -117,9 +117,16 @@ def warm_lexers(*texts: str) -> None:
     Compiling a lexer's patterns takes 0.1-0.3 s the first time a language is seen; it is plain
     Python, so a worker thread can do it while the GUI thread draws (the lexers are cached).
     """
+    fenced = False
     for text in texts:
         for language in dict.fromkeys(_FENCE_LANGUAGE.findall(text)):
             _lexer(language.strip().lower())
+            fenced = True
+    if fenced:  # the colour styles are modules too: imported here, not while the GUI thread draws
+        from pygments.styles import get_style_by_name
+
+        for name in PYGMENTS_STYLE.values():
+            get_style_by_name(name)
 
 
 def _highlight(doc: QTextDocument, start: int, end: int, language: str, dark: bool) -> None:

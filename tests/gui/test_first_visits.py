@@ -102,3 +102,136 @@ def test_browse_request_from_another_screen_before_the_first_load_wins(file_stor
     qtbot.waitUntil(lambda: not screen.starter.busy)
     assert screen.cursor is not None and screen.cursor.generators == (generator,)
     assert screen.generator.currentText() == generator
+
+
+def test_dashboard_builds_its_plots_one_per_turn_after_the_screen(qtbot):
+    from PySide6.QtCore import QTimer
+
+    from tests.support.reviews import JUDGE, simulate_reviews
+    from tiebreak.core.review.audit import sample_audit
+    from tiebreak.core.sample import open_database
+    from tiebreak.gui.dashboard import PLOTS, Dashboard
+    from tiebreak.gui.plots import ScatterPlot
+
+    store = open_database(None, sample=True)
+    sample_audit(store, JUDGE, 40, "uniform", seed=3)
+    simulate_reviews(store, 40)
+    dash = Dashboard(AppContext(store=store, db_path=None))
+    qtbot.addWidget(dash)
+    plots = [dash.panels[k] for k in PLOTS]
+    assert not any(p.built for p in plots) and dash.build.busy  # the screen is up before any plot
+    assert all(p.body.objectName() == "panelLoading" for p in plots)
+    log: list[str] = []
+
+    def step_done(name: str) -> None:
+        log.append(f"{name}: {sum(p.built for p in plots)} built")
+        QTimer.singleShot(0, lambda: log.append("event loop"))  # runs before the next plot is made
+
+    dash.build.step_done.connect(step_done)
+    # not shown yet, so no snapshot can arrive and finish the plots early (a shown result does that)
+    qtbot.waitUntil(lambda: len(log) == 6)
+    assert log == ["confusion: 1 built", "event loop", "datasets: 2 built", "event loop",
+                   "calibration: 3 built", "event loop"]  # fmt: skip
+    dash.resize(1200, 800)
+    dash.show()
+    qtbot.waitUntil(lambda: dash.result is not None, timeout=10_000)
+    confusion = dash.panels["confusion"].body
+    assert isinstance(confusion, ScatterPlot) and len(confusion.bars) == 9
+    store.close()
+
+
+def test_a_snapshot_that_arrives_first_finishes_the_plots_at_once(qtbot):
+    from tests.support.reviews import JUDGE, simulate_reviews
+    from tiebreak.core.review.audit import sample_audit
+    from tiebreak.core.review.dashboard import read_labels, summarise
+    from tiebreak.core.sample import open_database
+    from tiebreak.gui.dashboard import PLOTS, Dashboard
+
+    store = open_database(None, sample=True)
+    sample_audit(store, JUDGE, 40, "uniform", seed=3)
+    simulate_reviews(store, 40)
+    dash = Dashboard(AppContext(store=store, db_path=None))
+    qtbot.addWidget(dash)
+    judge, humans = dash.judge.currentText(), dash.humans.currentText()
+    dash._show(summarise(read_labels(store, judge, humans), judge, humans))  # as the runner delivers it
+    assert not dash.build.busy and all(dash.panels[k].built for k in PLOTS)
+    assert sum(int(b.text) for b in dash.panels["confusion"].body.bars) == dash.result.n_overlap
+    store.close()
+
+
+def test_a_panel_draws_data_that_arrived_before_its_plot(qtbot):
+    import pandas as pd
+
+    from tiebreak.gui.dashboard_panels import ConfusionPlot, Panel
+
+    panel = Panel("Confusion matrix", None)
+    qtbot.addWidget(panel)
+    counts = pd.DataFrame([[3, 1, 0], [0, 2, 0], [1, 0, 4]], index=["a", "b", "c"], columns=["x", "y", "z"])
+    panel.set_data(counts, lambda key: {"ids": [7], "key": key})
+    assert not panel.built and panel.buttons["svg"].isHidden()
+    plot = ConfusionPlot()
+    panel.set_body(plot)
+    assert panel.built and panel.body is plot and not panel.buttons["svg"].isHidden()
+    assert sorted(b.text for b in plot.bars) == sorted(str(v) for v in counts.to_numpy().ravel())
+    assert plot.bars[0].browse == {"ids": [7], "key": (0, 0)}
+
+
+def test_review_builds_its_workspace_when_a_review_starts(qtbot, make_window, store):
+    from tests.core.test_spotcheck_audit import build_spotcheck_store
+    from tiebreak.core.review.audit import sample_audit
+
+    build_spotcheck_store(store, n_instructions=6)
+    sample_audit(store, "gpt4_judge", 4, "uniform", seed=11)
+    window = make_window(AppContext(store=store, db_path=None),
+                         screens=[("Review", "tiebreak.gui.review:ReviewScreen")])  # fmt: skip
+    screen = window.screen(0)
+    review_menu = window.menus["&Review"]
+    assert screen.built_workspace is None and screen.count() == 1  # the first visit builds the setup only
+    assert [a.text() for a in review_menu.actions()] == ["Review setup…"]
+    screen.form.reviewer.setText("alice")
+    session = screen.start()
+    ws = screen.built_workspace
+    assert ws is not None and screen.currentWidget() is ws and ws.session is session
+    menu = review_menu.actions()
+    assert all(ws.actions_by_id[i] in menu for i in ("accept", "override", "reason"))  # added when built
+    assert screen.workspace is ws  # built once
+
+
+def test_closing_the_window_never_builds_an_unused_review_workspace(qtbot, make_window, store):
+    from tests.core.test_spotcheck_audit import build_spotcheck_store
+
+    build_spotcheck_store(store, n_instructions=3)
+    window = make_window(AppContext(store=store, db_path=None),
+                         screens=[("Review", "tiebreak.gui.review:ReviewScreen")])  # fmt: skip
+    window.close()
+    assert window.screen(0).built_workspace is None
+
+
+def test_screen_imports_pause_the_collector_and_freeze_what_they_made():
+    import gc
+
+    from tiebreak.gui.screen_loader import quiet_collector
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    with quiet_collector():
+        with quiet_collector():  # nested (or a second import thread): one pause
+            assert not gc.isenabled()
+            made = [[k] for k in range(1000)]  # objects a module body makes (containers: tracked)
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() >= frozen + len(made)
+    gc.unfreeze()  # the test's objects back to the collector
+
+
+def test_warming_the_lexers_imports_the_colour_styles_too(monkeypatch):
+    import sys
+
+    from tiebreak.gui.labelling.rich import PYGMENTS_STYLE, warm_lexers
+
+    modules = [f"pygments.styles.{name}" for name in PYGMENTS_STYLE.values()]
+    for name in modules:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    warm_lexers("no code here")
+    assert not any(name in sys.modules for name in modules)  # nothing to colour: nothing imported
+    warm_lexers("text\n```python\nprint(1)\n```\n")  # on Browse's worker, before the GUI thread draws
+    assert all(name in sys.modules for name in modules)

@@ -202,3 +202,10 @@ def test_the_panel_opens_without_importing_keyring_or_openai(tmp_path):
     note, keyring_loaded, openai_loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert "OS keyring only" in note  # keyring is installed: found without importing it
     assert not keyring_loaded and not openai_loaded
+
+
+def test_panel_is_busy_until_its_debounced_estimate_is_shown(panel, qtbot):
+    panel.limit.setValue(2)  # an estimate is asked for: waiting in the debounce, not yet a running job
+    assert panel.busy and not panel.access.jobs.busy
+    qtbot.waitUntil(lambda: panel.access.estimate.text().startswith("Will ask 2 "), timeout=10_000)
+    qtbot.waitUntil(lambda: not panel.busy)  # the visit's figures wait for it (bench_gui's ready)
