@@ -46,6 +46,19 @@ def quiet_collector() -> Iterator[None]:
                     gc.enable()
 
 
+def collect_young() -> None:
+    """Collect the two young generations now, in idle time, so no collection of them falls in the next key press.
+
+    A key press allocates enough to trigger generation-0 collections (well under 1 ms) but, every
+    tenth of those, an automatic generation-1 collection walked whatever the last presses left:
+    4-13 ms inside one press. Collected here, between presses, the counters start from zero. Not
+    while an import holds the collector paused (:func:`quiet_collector`).
+    """
+    with _gc_lock:
+        if _gc_state["imports"] == 0 and gc.isenabled():
+            gc.collect(1)
+
+
 class _Signals(QObject):
     done = Signal(str, str)  # module, error message ("" when imported)
 

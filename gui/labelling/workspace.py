@@ -43,6 +43,7 @@ from tiebreak.gui.labelling.drafts import Drafts
 from tiebreak.gui.labelling.mode import WorkspaceMode
 from tiebreak.gui.labelling.pending import PendingVote, busy_text
 from tiebreak.gui.labelling.workspace_view import WorkspaceView
+from tiebreak.gui.screen_loader import collect_young
 from tiebreak.gui.undo import ChangeCommand, step
 
 __all__ = ["PREFETCH_DELAY_MS", "Workspace", "WorkspaceMode"]
@@ -134,14 +135,14 @@ class Workspace(QWidget):
 
     def _prefetch(self) -> None:
         """In idle time, prepare what a vote will show next (never while holding or diffing)."""
-        if self.session is None or self.holding is not None or self._on("diff"):
-            return
-        try:
-            upcoming = self.session.upcoming()
-            if upcoming is not None:
-                self.view.prefetch(upcoming, self._on("raw"))
-        except Exception as exc:  # noqa: BLE001 (an optimisation must never break labelling)
-            self.report(f"prefetch: {exc}")
+        if self.session is not None and self.holding is None and not self._on("diff"):
+            try:
+                upcoming = self.session.upcoming()
+                if upcoming is not None:
+                    self.view.prefetch(upcoming, self._on("raw"))
+            except Exception as exc:  # noqa: BLE001 (an optimisation must never break labelling)
+                self.report(f"prefetch: {exc}")
+        collect_young()  # the garbage of this press is collected now, not inside the next one
 
     def advance(self) -> None:
         """Stop holding a revealed item and show the next one (modes call this)."""

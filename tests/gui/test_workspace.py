@@ -146,3 +146,46 @@ def test_prefetched_next_item_is_the_one_shown_with_the_right_sides(workspace, q
             fresh.deleteLater()
     qtbot.keyClick(workspace, Qt.Key.Key_M)  # a toggle after prefetching: the prefetch is not used
     assert view.left.rendered.mode == "plain" and "```" in view.left.view.toPlainText() + view.right.view.toPlainText()
+
+
+def test_the_garbage_of_a_press_is_collected_in_idle_time_not_in_the_next_press(workspace, qtbot):
+    import gc
+
+    view, seen = workspace.view, []
+
+    def watch(phase, info):
+        if phase == "start":
+            seen.append((info["generation"], view._prefetched is not None))
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10**6, 10**6, 10**6)  # no automatic collection: every one seen was asked for
+    gc.callbacks.append(watch)
+    try:
+        qtbot.waitUntil(lambda: view._prefetched is not None)
+        seen.clear()
+        qtbot.keyClick(workspace, Qt.Key.Key_1)
+        assert seen == []  # the press itself collects nothing
+        qtbot.waitUntil(lambda: view._prefetched is not None)
+        qtbot.waitUntil(lambda: bool(seen))
+        assert seen[0] == (1, True)  # the young generations, after the next item was prepared
+    finally:
+        gc.callbacks.remove(watch)
+        gc.set_threshold(*thresholds)
+
+
+def test_idle_collection_waits_while_an_import_holds_the_collector():
+    import gc
+
+    from tiebreak.gui.screen_loader import collect_young, quiet_collector
+
+    seen = []
+    gc.callbacks.append(lambda phase, info: seen.append(info["generation"]) if phase == "start" else None)
+    try:
+        with quiet_collector():
+            collect_young()
+            assert seen == []
+        collect_young()
+        assert seen == [1]
+    finally:
+        gc.callbacks.pop()
+        gc.unfreeze()
