@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         #: Show a screen's "Loading…" page before building it even when its module is imported
         #: (the app does; tests build at once unless they turn it on).
         self.defer_builds = False
+        self._closed = False
         self.setAcceptDrops(file_menu)
         self.tabs.currentChanged.connect(self._ensure_built)
         self._populate(error)
@@ -109,7 +110,8 @@ class MainWindow(QMainWindow):
         ctx = self.ctx
 
         def build() -> None:  # after the placeholder is painted (a screen's own reads may block)
-            QTimer.singleShot(DEFER_MS, lambda: self.ctx is ctx and self._build(index))
+            # the window is the timer's context: a window deleted meanwhile cancels the build
+            QTimer.singleShot(DEFER_MS, self, lambda: self.ctx is ctx and not self._closed and self._build(index))
 
         self.loader.load(target, build)
 
@@ -279,6 +281,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Save the window state (and close any labelling session) before closing."""
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self._closed = True  # a screen whose module is still importing is not built any more
         self._close_sessions()
         super().closeEvent(event)
 

@@ -194,6 +194,21 @@ def test_deferred_builds_show_the_placeholder_even_for_an_imported_module(qtbot,
     w.ctx.store.close()
 
 
+def test_a_screen_still_loading_when_the_window_closes_is_never_built(qtbot, settings, sample_db):
+    import tiebreak.gui.annotators  # noqa: F401 (imported: the build waits only for the deferral)
+    from tiebreak.gui.main_window import DEFER_MS
+
+    w = MainWindow(None, settings, screens=[*LABELLING, ("Annotators", "tiebreak.gui.annotators:AnnotatorsScreen")])
+    qtbot.addWidget(w)
+    w.defer_builds = True
+    w.switch_database(sample_db)
+    w.tabs.setCurrentIndex(1)  # the build is scheduled ...
+    w.close()  # ... and the window closes (then its database) before it runs
+    w.ctx.store.close()
+    qtbot.wait(DEFER_MS * 10)
+    assert w.screen(1) is None  # not built on a closed database (it raised, in the event loop, before)
+
+
 def test_the_window_accepts_dragged_local_files_only_with_a_database_open(window, sample_db):
     from PySide6.QtCore import QPoint
     from PySide6.QtGui import QDragEnterEvent

@@ -65,8 +65,10 @@ def start_source(window, qtbot, source):
         return screen, screen.workspace
     if source == "browse":
         window.tabs.setCurrentIndex(BROWSE)
+        qtbot.waitUntil(lambda: window.screen(BROWSE) is not None)  # built once its module is imported
         return window.screen(BROWSE), window.screen(BROWSE)
     window.tabs.setCurrentIndex(REVIEW)
+    qtbot.waitUntil(lambda: window.screen(REVIEW) is not None)
     screen = window.screen(REVIEW)
     screen.form.reviewer.setText("rita")
     screen.start()
