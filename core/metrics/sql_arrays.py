@@ -1,0 +1,167 @@
+"""SQL reads of the annotation rows as numpy arrays for the pandas-free LC path (integers packed per row).
+
+Python's sqlite3 pays per value it hands over, so the per-row integers (instruction, both
+outputs, annotator, the candidate output's length) are packed into as few 63-bit integers as
+their id ranges allow and unpacked by numpy; generators and output lengths of the reference
+outputs are read once per output, never per row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tiebreak.core.metrics import MetricsError
+from tiebreak.core.store import Store
+
+__all__ = ["LcRows", "lc_rows", "generator_codes", "output_lengths", "annotator_groups"]
+
+#: SQLite's longest string or blob (SQLITE_MAX_LENGTH, 10^9) fits in 30 bits: a text length always does.
+_LENGTH_BITS = 30
+_WORD_BITS = 63
+_FIELDS = (  # (name, SQL expression, table whose id range bounds it; None: a text length)
+    ("instruction", "c.instruction_id", "instructions"),
+    ("output_1", "c.output_1_id", "outputs"),
+    ("output_2", "c.output_2_id", "outputs"),
+    ("annotator", "a.annotator_id", "annotators"),
+    ("length_2", "t2.length", None),
+)
+
+
+@dataclass(frozen=True)
+class LcRows:
+    """The live annotation rows of a selection, in annotation id order (one array entry per row)."""
+
+    instruction: np.ndarray
+    output_1: np.ndarray
+    output_2: np.ndarray
+    annotator: np.ndarray
+    length_2: np.ndarray
+    preference: np.ndarray  # NaN where null
+
+    def __len__(self) -> int:
+        return len(self.preference)
+
+
+def _bits(store: Store, table: str | None) -> int | None:
+    """Bits that hold every id of ``table`` (None: some id is negative or the range is too wide)."""
+    if table is None:
+        return _LENGTH_BITS
+    low, high = store.conn.execute(f"SELECT min(id), max(id) FROM {table}").fetchone()
+    if low is None:
+        return 1
+    return None if low < 0 or high >= 1 << 62 else max(int(high).bit_length(), 1)
+
+
+def _layout(store: Store) -> list[list[tuple[str, str, int, int]]]:
+    """Words of (name, expression, shift, bits): fields packed greedily into 63-bit integers."""
+    words: list[list[tuple[str, str, int, int]]] = []
+    used: list[int] = []
+    for name, expr, table in _FIELDS:
+        bits = _bits(store, table)
+        if bits is None:  # a field of its own, unshifted (mask 64 bits: no masking)
+            words.append([(name, expr, 0, 64)])
+            used.append(_WORD_BITS)
+            continue
+        slot = next((k for k, u in enumerate(used) if u + bits <= _WORD_BITS), None)
+        if slot is None:
+            words.append([])
+            used.append(0)
+            slot = len(words) - 1
+        words[slot].append((name, expr, used[slot], bits))
+        used[slot] += bits
+    return words
+
+
+def _in(expr: str, column: str, table: str, values: Sequence[str] | None, where: list[str], args: list) -> None:
+    if values:
+        where.append(f"AND {expr} IN (SELECT id FROM {table} WHERE {column} IN ({', '.join('?' * len(values))}))")
+        args.extend(values)
+
+
+def lc_rows(
+    store: Store,
+    *,
+    groups: Sequence[str] | None = None,
+    references: Sequence[str] | None = None,
+    excluded_annotators: Sequence[str] = (),
+) -> LcRows:
+    """The live annotation rows the LC fit and the Wilson intervals need, as integer arrays.
+
+    Parameters
+    ----------
+    store : Store
+        The database (read inside the caller's snapshot).
+    groups, references : sequence of str, optional
+        Only these annotator groups / reference generators (names checked by the caller).
+    excluded_annotators : sequence of str
+        Annotator names whose labels are left out.
+    """
+    where: list[str] = []
+    args: list = []
+    _in("a.annotator_id", "group_name", "annotators", groups, where, args)
+    _in("c.output_1_id", "generator", "outputs", references, where, args)
+    if excluded_annotators:
+        marks = ", ".join("?" * len(excluded_annotators))
+        where.append(f"AND a.annotator_id NOT IN (SELECT id FROM annotators WHERE name IN ({marks}))")
+        args.extend(excluded_annotators)
+    words = _layout(store)
+    cols = [" | ".join(f"({expr} << {shift})" for _, expr, shift, _ in word) for word in words]
+    sql = (f"SELECT {', '.join(cols)}, coalesce(a.preference, -1.0) FROM annotations a "
+           "JOIN comparisons c ON c.id = a.comparison_id JOIN outputs o2 ON o2.id = c.output_2_id "
+           f"JOIN texts t2 ON t2.id = o2.text_id WHERE a.retracted_at IS NULL {' '.join(where)} ORDER BY a.id")  # fmt: skip
+    dtype = [(f"w{k}", np.int64) for k in range(len(words))] + [("p", np.float64)]
+    raw = np.fromiter(store.conn.execute(sql, args), dtype=dtype)
+    out: dict[str, np.ndarray] = {}
+    for k, word in enumerate(words):
+        packed = raw[f"w{k}"]
+        for name, _, shift, bits in word:
+            out[name] = packed if bits == 64 else (packed >> shift) & ((1 << bits) - 1)
+    pref = raw["p"]
+    return LcRows(**out, preference=np.where(pref < 0, np.nan, pref))  # the schema keeps preferences >= 1
+
+
+def generator_codes(store: Store, output_ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The generator of each output id as a code into the returned names (sorted by name).
+
+    Reads each generator's id range from the ``outputs_generator`` index; the outputs of a
+    generator whose ids are not contiguous are read one by one (as runs of consecutive ids).
+    """
+    ranges = store.conn.execute("SELECT generator, min(id), max(id), count(*) FROM outputs GROUP BY generator").fetchall()
+    names = [r[0] for r in ranges]
+    starts: list[int] = []
+    ends: list[int] = []
+    codes: list[int] = []
+    for code, (name, low, high, count) in enumerate(ranges):
+        if high - low + 1 == count:
+            starts.append(low), ends.append(high), codes.append(code)
+            continue
+        ids = np.fromiter((i for (i,) in store.conn.execute("SELECT id FROM outputs WHERE generator = ? ORDER BY id",
+                                                            [name])), dtype=np.int64)  # fmt: skip
+        breaks = np.flatnonzero(np.diff(ids) != 1)
+        starts.extend(ids[np.r_[0, breaks + 1]].tolist()), ends.extend(ids[np.r_[breaks, len(ids) - 1]].tolist())
+        codes.extend([code] * (len(breaks) + 1))
+    order = np.argsort(starts, kind="stable")
+    s, e, c = (np.asarray(v, dtype=np.int64)[order] for v in (starts, ends, codes))
+    at = np.searchsorted(s, output_ids, side="right") - 1
+    if len(output_ids) and (at.min() < 0 or np.any(e[at] < output_ids)):
+        raise MetricsError("an output id of the annotation rows is not in the outputs table")
+    return c[at], names
+
+
+def output_lengths(store: Store, output_ids: np.ndarray) -> np.ndarray:
+    """The text length of each output id (one read per distinct output)."""
+    unique, inverse = np.unique(output_ids, return_inverse=True)
+    found = dict(store.conn.execute(
+        "SELECT o.id, t.length FROM outputs o JOIN texts t ON t.id = o.text_id WHERE o.id IN (SELECT value FROM json_each(?))",
+        [json.dumps(unique.tolist())],
+    ).fetchall())  # fmt: skip
+    return np.array([found[i] for i in unique.tolist()], dtype=np.int64)[inverse].reshape(-1)
+
+
+def annotator_groups(store: Store) -> dict[int, str]:
+    """Annotator id -> group name."""
+    return dict(store.conn.execute("SELECT id, group_name FROM annotators").fetchall())
