@@ -124,31 +124,53 @@ def lc_rows(
     return LcRows(**out, preference=np.where(pref < 0, np.nan, pref))  # the schema keeps preferences >= 1
 
 
+_RANGES_FAST = """
+    SELECT g.generator, (SELECT min(id) FROM outputs WHERE generator = g.generator),
+           (SELECT max(id) FROM outputs WHERE generator = g.generator),
+           (SELECT count(*) FROM outputs WHERE generator = g.generator)
+    FROM generator_length_sums g ORDER BY g.generator
+"""
+_RANGES = "SELECT generator, min(id), max(id), count(*) FROM outputs GROUP BY generator ORDER BY generator"
+
+
 def generator_codes(store: Store, output_ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """The generator of each output id as a code into the returned names (sorted by name).
 
-    Reads each generator's id range from the ``outputs_generator`` index; the outputs of a
-    generator whose ids are not contiguous are read one by one (as runs of consecutive ids).
+    Each generator's id range and count come from seeks in the ``outputs_generator`` index (the
+    generators listed in ``generator_length_sums``; all of ``outputs`` when that misses one); the
+    outputs of a generator whose ids are not contiguous are read (as runs of consecutive ids).
     """
-    ranges = store.conn.execute("SELECT generator, min(id), max(id), count(*) FROM outputs GROUP BY generator").fetchall()
+    for sql in (_RANGES_FAST, _RANGES):
+        ranges = [r for r in store.conn.execute(sql).fetchall() if r[3]]
+        codes, names = _codes(store, ranges, np.asarray(output_ids, dtype=np.int64))
+        if codes is not None:
+            return codes, names
+    raise MetricsError("an output id of the annotation rows is not in the outputs table")
+
+
+def _codes(store: Store, ranges: list[tuple], output_ids: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
+    """Codes of ``output_ids`` from (generator, min id, max id, count) rows; None when one is not covered."""
     names = [r[0] for r in ranges]
     starts: list[int] = []
     ends: list[int] = []
     codes: list[int] = []
     for code, (name, low, high, count) in enumerate(ranges):
         if high - low + 1 == count:
-            starts.append(low), ends.append(high), codes.append(code)
+            starts.append(low)
+            ends.append(high)
+            codes.append(code)
             continue
         ids = np.fromiter((i for (i,) in store.conn.execute("SELECT id FROM outputs WHERE generator = ? ORDER BY id",
                                                             [name])), dtype=np.int64)  # fmt: skip
         breaks = np.flatnonzero(np.diff(ids) != 1)
-        starts.extend(ids[np.r_[0, breaks + 1]].tolist()), ends.extend(ids[np.r_[breaks, len(ids) - 1]].tolist())
+        starts.extend(ids[np.r_[0, breaks + 1]].tolist())
+        ends.extend(ids[np.r_[breaks, len(ids) - 1]].tolist())
         codes.extend([code] * (len(breaks) + 1))
     order = np.argsort(starts, kind="stable")
     s, e, c = (np.asarray(v, dtype=np.int64)[order] for v in (starts, ends, codes))
     at = np.searchsorted(s, output_ids, side="right") - 1
     if len(output_ids) and (at.min() < 0 or np.any(e[at] < output_ids)):
-        raise MetricsError("an output id of the annotation rows is not in the outputs table")
+        return None, names
     return c[at], names
 
 
