@@ -29,7 +29,7 @@ __all__ = [
 DIFFICULTY_RIDGE = 1.0
 LENGTH_RIDGE = 1.0
 COEF_RIDGE = 1e-4
-#: The fit stops when no gradient component exceeds this (then one more Newton step is taken).
+#: The fit stops when no gradient component exceeds this.
 GRADIENT_TOL = 1e-9
 _MAX_STEPS = 200
 _ARMIJO = 1e-4
@@ -51,6 +51,7 @@ class _Design:
         self.models, self.feature, self.x, self.n_models = models, feature, x, n_models
         self.instr = instr if instr is not None and len(instr) else None
         self.n_i = 0 if self.instr is None else int(self.instr.max()) + 1
+        self.pairs = self.models * self.n_i + (self.instr if self.instr is not None else 0)  # (model, instruction) cell
 
     def split(self, w: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         """(theta, gamma, d) views of the parameter vector."""
@@ -88,7 +89,7 @@ class _Design:
             return _bordered_solve(h_theta, b_theta, h_gamma, -g)
         h_d = np.bincount(self.instr, wq, n_i) + DIFFICULTY_RIDGE
         b_d = np.bincount(self.instr, wq * f, n_i)
-        cross = np.bincount(self.models * n_i + self.instr, wq, m * n_i).reshape(m, n_i)
+        cross = np.bincount(self.pairs, wq, m * n_i).reshape(m, n_i)
         if m <= n_i:  # keep (theta, gamma) dense, eliminate the difficulties
             return _schur_solve(h_theta, b_theta, h_gamma, h_d, b_d, cross, g[: m + 1], g[m + 1 :], order=(0, 1))
         step = _schur_solve(h_d, b_d, h_gamma, h_theta, b_theta, cross.T,
@@ -116,9 +117,9 @@ def _schur_solve(h_a: np.ndarray, b_a: np.ndarray, h_gamma: float, h_e: np.ndarr
     dense[np.arange(n), np.arange(n)] = h_a
     dense[:n, n] = dense[n, :n] = b_a
     dense[n, n] = h_gamma
-    scaled = coupling / h_e
-    schur = dense - scaled @ coupling.T
-    step_dense = np.linalg.solve(schur, -(g_dense - scaled @ g_elim))
+    root = coupling / np.sqrt(h_e)
+    schur = dense - root @ root.T  # X X' (BLAS syrk): the coupling scaled by the eliminated block's inverse
+    step_dense = np.linalg.solve(schur, -(g_dense - coupling @ (g_elim / h_e)))
     step_elim = -(g_elim + coupling.T @ step_dense) / h_e
     if order == (0, 1):
         return np.concatenate([step_dense, step_elim])
@@ -191,10 +192,10 @@ def _fit(
         g = design.gradient(w, p - design.x)
         if not np.all(np.isfinite(g)):
             break
-        step = design.newton_step(g, p * (1 - p))
-        if float(np.max(np.abs(g))) <= GRADIENT_TOL:  # converged: one last step polishes to rounding level
-            w, converged = w + step, True
+        if float(np.max(np.abs(g))) <= GRADIENT_TOL:
+            converged = True
             break
+        step = design.newton_step(g, p * (1 - p))
         w, eta, loss = _line_search(design, w, step, -float(g @ step), loss)
     if not converged or not np.all(np.isfinite(w)):
         raise MetricsError(f"LC fit failed: Newton did not converge ({_MAX_STEPS} steps, {len(design.x)} rows)")

@@ -50,7 +50,8 @@ def _bits(store: Store, table: str | None) -> int | None:
     """Bits that hold every id of ``table`` (None: some id is negative or the range is too wide)."""
     if table is None:
         return _LENGTH_BITS
-    low, high = store.conn.execute(f"SELECT min(id), max(id) FROM {table}").fetchone()
+    # two scalar subqueries: each is one B-tree seek (min and max in one SELECT would scan the table)
+    low, high = store.conn.execute(f"SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table})").fetchone()
     if low is None:
         return 1
     return None if low < 0 or high >= 1 << 62 else max(int(high).bit_length(), 1)
