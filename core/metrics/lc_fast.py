@@ -97,7 +97,7 @@ def cache_rows(coded: Coded, min_models: int, panels: Iterable[tuple[str, str]] 
     for k, (_, reference, group) in enumerate(coded.keys):
         by_panel.setdefault((group, reference), []).append(k)
     wanted = None if panels is None else set(panels)
-    z = z_value(0.95)
+    wilson = _wilson(coded)
     out: dict[Key, tuple] = {}
     for (group, reference), ks in sorted(by_panel.items()):
         if wanted is not None and (reference, group) not in wanted:
@@ -108,18 +108,28 @@ def cache_rows(coded: Coded, min_models: int, panels: Iterable[tuple[str, str]] 
         i_code, _ = _first_order_codes(coded.instruction[idx])
         lc = panel_rows(m_code, names, reference, i_code, feature[idx], coded.preference[idx], min_models)
         for j, k in enumerate(model_keys.tolist()):
-            out[coded.keys[k]] = (*lc[j], *_wilson(coded.preference[key_rows[k]], z))
+            out[coded.keys[k]] = (*lc[j], *wilson[k])
     return out
 
 
-def _wilson(preference: np.ndarray, z: float) -> tuple[float, float, str]:
-    """The tie-adjusted Wilson interval of one key's rows (as ``intervals.interval_table`` without bootstrap)."""
-    p = np.where(preference == 0, 1.5, preference)
-    x = p[(p >= 1) & (p <= 2)] - 1.0
-    if x.size == 0:
-        return math.nan, math.nan, _NO_LABELS
-    low, high = wilson_bounds(x.size, float(x.mean()), float(np.mean(x * (1 - x))), z)
-    return float(low), float(high), ""
+def _wilson(coded: Coded) -> list[tuple[float, float, str]]:
+    """The tie-adjusted Wilson interval of every key (as ``intervals.interval_table`` without bootstrap)."""
+    n_keys = len(coded.keys)
+    p = np.where(coded.preference == 0, 1.5, coded.preference)
+    keep = (p >= 1) & (p <= 2)
+    c, x = coded.key[keep], p[keep] - 1.0
+    n = np.bincount(c, minlength=n_keys).tolist()
+    sum_x = np.bincount(c, x, n_keys).tolist()
+    sum_v = np.bincount(c, x * (1 - x), n_keys).tolist()
+    z = z_value(0.95)
+    out = []
+    for k in range(n_keys):
+        if not n[k]:
+            out.append((math.nan, math.nan, _NO_LABELS))
+            continue
+        low, high = wilson_bounds(n[k], sum_x[k] / n[k], sum_v[k] / n[k], z)
+        out.append((float(low), float(high), ""))
+    return out
 
 
 def win_rates(coded: Coded) -> list[tuple[Key, WinRate]]:
