@@ -23,6 +23,7 @@ from tiebreak.core.metrics.lc_fit import length_feature, panel_rows
 from tiebreak.core.metrics.sql_arrays import (
     LcRows,
     annotator_groups,
+    first_order_codes,
     generator_codes,
     lc_rows,
     output_lengths,
@@ -45,38 +46,22 @@ class Coded:
     preference: np.ndarray  # NaN where null
 
 
-def _first_order_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes numbered by first appearance (as ``pandas.factorize``) and the unique values in that order."""
-    uniques, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[inverse.reshape(-1)], uniques[order]
-
-
 def coded_rows(store: Store, rows: LcRows) -> Coded:
     """Name every row's key: generators of both outputs, the annotator's group; length differences."""
     outputs = np.concatenate([rows.output_2, rows.output_1])
     gen, names = generator_codes(store, outputs)
     g2, g1 = gen[: len(rows)], gen[len(rows) :]
     group_of = annotator_groups(store)
-    a_codes, a_ids = _first_order_codes(rows.annotator)
+    a_codes, a_ids = first_order_codes(rows.annotator)
     group_names = sorted({group_of[int(a)] for a in a_ids})
     g_index = {g: k for k, g in enumerate(group_names)}
     grp = np.array([g_index[group_of[int(a)]] for a in a_ids], dtype=np.int64)[a_codes] if len(rows) else a_codes
     combined = (g2 * len(names) + g1) * max(len(group_names), 1) + grp
-    key, uniques = _first_order_codes(combined)
+    key, uniques = first_order_codes(combined)
     n_g, n_n = max(len(group_names), 1), len(names)
     keys = [(names[int(u) // n_g // n_n], names[int(u) // n_g % n_n], group_names[int(u) % n_g]) for u in uniques]
     delta = output_lengths(store, rows.output_1) - rows.length_2
     return Coded(keys, key, rows.instruction, delta.astype(float), rows.preference)
-
-
-def _split_by(codes: np.ndarray, n: int) -> list[np.ndarray]:
-    """Row indices of each code 0..n-1, each in row order."""
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(n + 1))
-    return [order[bounds[k] : bounds[k + 1]] for k in range(n)]
 
 
 def cache_rows(coded: Coded, min_models: int, panels: Iterable[tuple[str, str]] | None = None) -> dict[Key, tuple]:
@@ -92,20 +77,19 @@ def cache_rows(coded: Coded, min_models: int, panels: Iterable[tuple[str, str]] 
         Only these panels (default: all).
     """
     feature = length_feature(coded.delta, coded.key)
-    key_rows = _split_by(coded.key, len(coded.keys))
-    by_panel: dict[tuple[str, str], list[int]] = {}
-    for k, (_, reference, group) in enumerate(coded.keys):
-        by_panel.setdefault((group, reference), []).append(k)
+    panel_names = sorted({(group, reference) for _, reference, group in coded.keys})
+    panel_code = {p: j for j, p in enumerate(panel_names)}
+    row_panel = np.array([panel_code[(g, r)] for _, r, g in coded.keys], dtype=np.int64)[coded.key]
     wanted = None if panels is None else set(panels)
     wilson = _wilson(coded)
     out: dict[Key, tuple] = {}
-    for (group, reference), ks in sorted(by_panel.items()):
+    for j, (group, reference) in enumerate(panel_names):
         if wanted is not None and (reference, group) not in wanted:
             continue
-        idx = np.sort(np.concatenate([key_rows[k] for k in ks]))  # the panel's rows in row order
-        m_code, model_keys = _first_order_codes(coded.key[idx])
+        idx = np.flatnonzero(row_panel == j)  # the panel's rows in row order
+        m_code, model_keys = first_order_codes(coded.key[idx])
         names = [coded.keys[int(k)][0] for k in model_keys]
-        i_code, _ = _first_order_codes(coded.instruction[idx])
+        i_code, _ = first_order_codes(coded.instruction[idx])
         lc = panel_rows(m_code, names, reference, i_code, feature[idx], coded.preference[idx], min_models)
         for j, k in enumerate(model_keys.tolist()):
             out[coded.keys[k]] = (*lc[j], *wilson[k])

@@ -17,7 +17,7 @@ import numpy as np
 from tiebreak.core.metrics import MetricsError
 from tiebreak.core.store import Store
 
-__all__ = ["LcRows", "lc_rows", "generator_codes", "output_lengths", "annotator_groups"]
+__all__ = ["LcRows", "lc_rows", "generator_codes", "output_lengths", "annotator_groups", "first_order_codes"]
 
 #: SQLite's longest string or blob (SQLITE_MAX_LENGTH, 10^9) fits in 30 bits: a text length always does.
 _LENGTH_BITS = 30
@@ -175,14 +175,42 @@ def _codes(store: Store, ranges: list[tuple], output_ids: np.ndarray) -> tuple[n
     return c[at], names
 
 
+def first_order_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes numbered by first appearance (as ``pandas.factorize``) and the unique values in that order.
+
+    Integer ``values`` in a range not much wider than their count are coded without sorting
+    (first index of each value by ``np.minimum.at``); wider ranges by ``np.unique``.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), values
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    if span > 4 * n + 1024:
+        uniques, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return rank[inverse.reshape(-1)], uniques[order]
+    shifted = values - low
+    first = np.full(span, n, dtype=np.int64)
+    np.minimum.at(first, shifted, np.arange(n))
+    present = np.flatnonzero(first < n)
+    order = present[np.argsort(first[present], kind="stable")]
+    rank = np.empty(span, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[shifted], order + low
+
+
 def output_lengths(store: Store, output_ids: np.ndarray) -> np.ndarray:
     """The text length of each output id (one read per distinct output)."""
-    unique, inverse = np.unique(output_ids, return_inverse=True)
+    codes, unique = first_order_codes(output_ids)
     found = dict(store.conn.execute(
         "SELECT o.id, t.length FROM outputs o JOIN texts t ON t.id = o.text_id WHERE o.id IN (SELECT value FROM json_each(?))",
         [json.dumps(unique.tolist())],
     ).fetchall())  # fmt: skip
-    return np.array([found[i] for i in unique.tolist()], dtype=np.int64)[inverse].reshape(-1)
+    return np.array([found[i] for i in unique.tolist()], dtype=np.int64)[codes]
 
 
 def annotator_groups(store: Store) -> dict[int, str]:

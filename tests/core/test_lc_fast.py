@@ -245,3 +245,13 @@ def test_method_key_of_the_fast_path_is_the_pandas_paths(db, tmp_path):
     finally:
         store.close()
     assert methods == {lc_cache.method_key(3)}
+
+
+@pytest.mark.parametrize("scale", [1, 10**12], ids=["dense ids", "sparse ids"])
+def test_first_order_codes_are_pandas_factorize(scale):
+    values = np.random.default_rng(2).integers(0, 50, 400) * scale + 7
+    codes, uniques = sa.first_order_codes(values)
+    want_codes, want_uniques = pd.factorize(values)
+    assert np.array_equal(codes, want_codes) and np.array_equal(uniques, want_uniques)
+    empty_codes, empty_uniques = sa.first_order_codes(np.array([], dtype=np.int64))
+    assert len(empty_codes) == len(empty_uniques) == 0
