@@ -160,7 +160,7 @@ def is_extreme_change(raw: float, lc: float, abs_diff: float = 0.10, rel_diff: f
 def length_features(frame: pd.DataFrame) -> np.ndarray:
     """tanh of the length difference (reference minus model) standardised within each model."""
     delta = (frame["length_1"] - frame["length_2"]).to_numpy(float)
-    groups = frame.groupby([frame[k] for k in LC_KEYS], sort=False).ngroup().to_numpy()
+    groups = frame.groupby([frame[k] for k in LC_KEYS], sort=False, dropna=False).ngroup().to_numpy()
     return length_feature(delta, groups)
 
 
