@@ -77,6 +77,16 @@ def _layout(store: Store) -> list[list[tuple[str, str, int, int]]]:
     return words
 
 
+def _indexed_by(store: Store) -> tuple[str, str]:
+    """``INDEXED BY`` clauses for the covering indexes of migration ``0011_lcfast_lc_read_indexes``
+    (empty for a database opened read-only before it was migrated): the read then touches neither
+    the annotation rows (judge completions) nor the text bodies."""
+    have = {name for (name,) in store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('annotations_live_lc', 'texts_id_length')")}  # fmt: skip
+    return ("INDEXED BY annotations_live_lc" if "annotations_live_lc" in have else "",
+            "INDEXED BY texts_id_length" if "texts_id_length" in have else "")  # fmt: skip
+
+
 def _in(expr: str, column: str, table: str, values: Sequence[str] | None, where: list[str], args: list) -> None:
     if values:
         where.append(f"AND {expr} IN (SELECT id FROM {table} WHERE {column} IN ({', '.join('?' * len(values))}))")
@@ -111,9 +121,11 @@ def lc_rows(
         args.extend(excluded_annotators)
     words = _layout(store)
     cols = [" | ".join(f"({expr} << {shift})" for _, expr, shift, _ in word) for word in words]
-    sql = (f"SELECT {', '.join(cols)}, coalesce(a.preference, -1.0) FROM annotations a "
+    a_index, t_index = _indexed_by(store)
+    sql = (f"SELECT {', '.join(cols)}, coalesce(a.preference, -1.0) FROM annotations a {a_index} "
            "JOIN comparisons c ON c.id = a.comparison_id JOIN outputs o2 ON o2.id = c.output_2_id "
-           f"JOIN texts t2 ON t2.id = o2.text_id WHERE a.retracted_at IS NULL {' '.join(where)} ORDER BY a.id")  # fmt: skip
+           f"JOIN texts t2 {t_index} ON t2.id = o2.text_id WHERE a.retracted_at IS NULL {' '.join(where)} "
+           "ORDER BY a.id")  # fmt: skip
     dtype = [(f"w{k}", np.int64) for k in range(len(words))] + [("p", np.float64)]
     raw = np.fromiter(store.conn.execute(sql, args), dtype=dtype)
     out: dict[str, np.ndarray] = {}

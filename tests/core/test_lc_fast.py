@@ -255,3 +255,28 @@ def test_first_order_codes_are_pandas_factorize(scale):
     assert np.array_equal(codes, want_codes) and np.array_equal(uniques, want_uniques)
     empty_codes, empty_uniques = sa.first_order_codes(np.array([], dtype=np.int64))
     assert len(empty_codes) == len(empty_uniques) == 0
+
+
+def test_rows_are_read_from_the_covering_indexes_and_without_them(db, tmp_path):
+    """The row read scans the covering indexes of migration 0011 (no annotation row, no text body);
+    a database without them (opened read-only before that migration) reads the same rows."""
+    path = copy(db, tmp_path / "idx.sqlite")
+    store = Store(path)
+    try:
+        assert sa._indexed_by(store) == ("INDEXED BY annotations_live_lc", "INDEXED BY texts_id_length")
+        plan = " / ".join(r[-1] for r in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT t2.length, a.preference FROM annotations a INDEXED BY annotations_live_lc "
+            "JOIN comparisons c ON c.id = a.comparison_id JOIN outputs o2 ON o2.id = c.output_2_id "
+            "JOIN texts t2 INDEXED BY texts_id_length ON t2.id = o2.text_id WHERE a.retracted_at IS NULL ORDER BY a.id"))  # fmt: skip
+        with_indexes = sa.lc_rows(store)
+        with store.transaction() as tx:
+            tx.execute("DROP INDEX annotations_live_lc")
+            tx.execute("DROP INDEX texts_id_length")
+        assert sa._indexed_by(store) == ("", "")
+        without = sa.lc_rows(store)
+    finally:
+        store.close()
+    assert "COVERING INDEX annotations_live_lc" in plan and "COVERING INDEX texts_id_length" in plan
+    for field in ("instruction", "output_1", "output_2", "annotator", "length_2"):
+        assert np.array_equal(getattr(with_indexes, field), getattr(without, field))
+    np.testing.assert_array_equal(with_indexes.preference, without.preference)
