@@ -4,8 +4,9 @@ Builds (once, cached under the temp folder) a database of N models x 805 AlpacaE
 judged by one judge against gpt4_1106_preview, plus 650 comparisons x 4 humans for ``agreement``;
 then runs each command as a fresh ``python -m tiebreak`` process and reports wall seconds, CPU
 seconds (user + system of the child; the machine may be loaded: the load average is printed) and
-the child's peak RSS. ``leaderboard`` runs cold (the LC cache emptied before each run: LC fitted
-from the annotation rows, then stored) and warm (cache current: no pandas, no fit).
+the child's peak RSS. ``leaderboard`` runs cold (the LC cache emptied before each run: the
+annotation rows read as packed integers into numpy, LC fitted by Newton's method, then stored; no
+pandas, no scipy) and warm (cache current: no numpy, no fit).
 Usage: ``python benchmarks/bench_leaderboard.py [--models N] [--repeat R] [--db PATH]``; the last
 line is JSON.
 """

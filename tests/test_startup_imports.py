@@ -116,3 +116,27 @@ def test_judge_and_review_screens_import_neither_openai_nor_scipy():
     loaded = loaded_after("import tiebreak.gui.judge_panel, tiebreak.gui.workers, tiebreak.gui.review\n"
                           "import tiebreak.core.judge.estimate, tiebreak.core.judge.batch")  # fmt: skip
     assert not loaded["openai"] and not loaded["httpx"] and not loaded["scipy"], loaded
+
+
+def test_cold_leaderboard_fits_lc_without_pandas_or_scipy(metrics_sample_db, tmp_path, capsys):
+    """`tiebreak leaderboard` with the LC cache empty (data changed): numpy fits LC; no pandas, scipy, sklearn."""
+    import sqlite3
+
+    from tiebreak.core.cli import main
+
+    db = tmp_path / "cold.sqlite"
+    with sqlite3.connect(metrics_sample_db) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    assert main(["leaderboard", "--db", str(db)]) == 0  # computes and caches
+    expected = capsys.readouterr().out
+    for fmt in ("table", "json"):
+        with sqlite3.connect(db) as con:
+            con.execute("DELETE FROM lc_cache")
+        loaded = loaded_after(
+            "import sys, io, contextlib, sqlite3\nfrom tiebreak.core.cli import main\nout = io.StringIO()\n"
+            f"with contextlib.redirect_stdout(out):\n    assert main(['leaderboard', '--db', {str(db)!r}, '--format', {fmt!r}]) == 0\n"
+            f"assert {fmt!r} == 'json' or out.getvalue() == {expected!r}\n"
+            f"assert sqlite3.connect({str(db)!r}).execute('SELECT count(*) FROM lc_cache').fetchone()[0] > 0\n"
+            "assert 'sklearn' not in sys.modules"
+        )
+        assert loaded["numpy"] and not loaded["pandas"] and not loaded["scipy"], (fmt, loaded)

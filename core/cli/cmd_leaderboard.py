@@ -6,6 +6,8 @@ import argparse
 import functools
 import json
 import math
+import os
+import sys
 from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
@@ -98,6 +100,28 @@ def cached_records(store: Store, args: argparse.Namespace) -> list[dict[str, obj
         cached = lc_cache.lookup(store, [k for k, _ in rows], method, lc_cache.versions(store))
         lengths = q.avg_lengths(store) if cached is not None else {}
     return None if cached is None else board_rows.records(rows, lengths, cached)
+
+
+def fresh_records(store: Store, args: argparse.Namespace) -> list[dict[str, object]] | None:
+    """The leaderboard as plain records with LC fitted without pandas, or None when the options need pandas.
+
+    For the fitted LC methods without bootstrap or LC files (the common case): the panels the
+    cache does not hold are fitted from integer arrays and stored in the cache
+    (``tiebreak.core.metrics.lc_fast``), the same numbers as :func:`compute`. None also for an
+    empty selection (:func:`compute` says why).
+    """
+    from tiebreak.core.crowd.selection import annotation_ids_of
+
+    method = _cache_method(args)
+    if method is None or args.resamples > 0 or args.lc_weights or args.lc_difficulty:
+        return None
+    if "numpy" not in sys.modules:  # a short-lived process: its BLAS needs one thread (see lc_fit._one_blas_thread)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # else OpenBLAS's start spins ~0.1 CPU s on other cores
+    from tiebreak.core.metrics.lc_fast import fresh_records as fresh
+
+    names = cli.excluded(store, getattr(args, "exclude", None))
+    excluded = sorted(names) if annotation_ids_of(store, names) else []
+    return fresh(store, method=method, min_models=args.min_models, excluded=excluded, **_selection(args))
 
 
 def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> pd.DataFrame:
@@ -256,6 +280,8 @@ def run(args: argparse.Namespace) -> int:
     store = cli.open_store(args.db, create=args.create)
     try:
         records = cached_records(store, args) if args.format != "csv" else None
+        if records is None and args.format != "csv":
+            records = fresh_records(store, args)
         if records is None:
             table = compute(store, args, bootstrap=args.format != "csv")  # the CSV has no intervals
             records = to_records(table) if args.format != "csv" else None
@@ -299,4 +325,4 @@ def render_table(table: pd.DataFrame, bca: bool = True) -> str:
     return render_records(to_records(table), bca=bca)
 
 
-__all__ = ["register", "run", "compute", "cached_records", "save_cache", "render_table"]
+__all__ = ["register", "run", "compute", "cached_records", "fresh_records", "save_cache", "render_table"]

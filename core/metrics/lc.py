@@ -24,15 +24,18 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
-from scipy.optimize import minimize
-from scipy.special import expit
 
 from tiebreak.core.metrics import MetricsError
 from tiebreak.core.metrics.lc_alpaca import (
     fit_alpaca_glm,
     names_from_weights_path,
     read_difficulty_table,
+)
+from tiebreak.core.metrics.lc_fit import (
+    fit_glm,
+    lc_from_coefficients,
+    length_feature,
+    panel_rows,
 )
 
 __all__ = [
@@ -49,12 +52,6 @@ __all__ = [
 
 #: With fewer candidate models per (annotator, reference) the difficulty is not estimated.
 MIN_MODELS_FOR_DIFFICULTY = 3
-#: Ridge penalties (Gaussian priors): per-instruction difficulty N(0, 1); the shared length
-#: coefficient N(0, 1) (it stops a lone model's fit from extrapolating wildly to equal lengths);
-#: a tiny one on the model strengths (keeps separable hard labels finite).
-DIFFICULTY_RIDGE = 1.0
-LENGTH_RIDGE = 1.0
-COEF_RIDGE = 1e-4
 _WEIGHT_COLUMNS = {
     "np.tanh(std_delta_len)": "length",
     "instruction_difficulty": "difficulty",
@@ -153,30 +150,6 @@ class PublishedLC:
         return None, ""
 
 
-def lc_from_coefficients(
-    strength: float, difficulty_coef: float, difficulty: np.ndarray
-) -> tuple[float, float]:
-    """LC and its AlpacaEval standard error from model-minus-baseline coefficients (fractions).
-
-    Parameters
-    ----------
-    strength, difficulty_coef : float
-        theta_model and theta_difficulty (already minus the baseline's).
-    difficulty : numpy.ndarray
-        d_r for each row the model is evaluated on.
-
-    Returns
-    -------
-    (lc, se) : tuple of float
-        mean_r sigmoid(theta_model + theta_difficulty d_r) and std(ddof=1)/sqrt(n); se NaN if n < 2.
-    """
-    q = expit(strength + difficulty_coef * np.asarray(difficulty, dtype=float))
-    if q.size == 0:
-        return float("nan"), float("nan")
-    se = float(q.std(ddof=1) / np.sqrt(q.size)) if q.size > 1 else float("nan")
-    return float(q.mean()), se
-
-
 def is_extreme_change(raw: float, lc: float, abs_diff: float = 0.10, rel_diff: float = 4) -> bool:
     """AlpacaEval's sanity rule (fractions): LC moved more than abs_diff or 1/rel_diff of the room."""
     low = min(raw - raw / rel_diff, raw - abs_diff)
@@ -186,81 +159,9 @@ def is_extreme_change(raw: float, lc: float, abs_diff: float = 0.10, rel_diff: f
 
 def length_features(frame: pd.DataFrame) -> np.ndarray:
     """tanh of the length difference (reference minus model) standardised within each model."""
-    delta = (frame["length_1"] - frame["length_2"]).astype(float)
-    std = delta.groupby([frame[k] for k in LC_KEYS], sort=False).transform(lambda s: s.std(ddof=1))
-    std_arr, delta_arr = std.to_numpy(), delta.to_numpy()
-    ok = np.nan_to_num(std_arr) > 0  # one row, or equal differences: no length signal
-    z = np.divide(delta_arr, std_arr, out=np.zeros_like(delta_arr), where=ok)
-    return np.tanh(z)
-
-
-def _nll(eta: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
-    """Soft-label logistic loss sum and d(loss)/d(eta)."""
-    loss = float(np.sum(np.logaddexp(0.0, eta) - x * eta))
-    return loss, expit(eta) - x
-
-
-def fit_glm(
-    models: np.ndarray, feature: np.ndarray, instr: np.ndarray | None, x: np.ndarray, n_models: int
-) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-    """Joint soft-label logistic GLM eta = theta_m + gamma tanh(z) [+ d_i], no intercept.
-
-    The length coefficient gamma is shared by the models of a panel (length bias belongs to the
-    annotator, not to the model); ridge priors as in the module constants.
-
-    Parameters
-    ----------
-    models : numpy.ndarray of int
-        Model code (0..n_models-1) of each labelled row.
-    feature : numpy.ndarray
-        tanh(z) per row.
-    instr : numpy.ndarray of int or None
-        Instruction codes; None fits without difficulty.
-    x : numpy.ndarray
-        Soft labels in [0, 1].
-    n_models : int
-        Number of models.
-
-    Returns
-    -------
-    theta, gamma, difficulty, theta_var
-        Per-model strength, shared length coefficient, difficulty per instruction code (empty
-        without), and the approximate variance of each theta (inverse Hessian, difficulty fixed).
-    """
-    n_i = 0 if instr is None else int(instr.max()) + 1
-
-    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
-        theta, gamma, d = w[:n_models], w[n_models], w[n_models + 1 :]
-        eta = theta[models] + gamma * feature + (d[instr] if n_i else 0.0)
-        loss, g = _nll(eta, x)
-        loss += (
-            0.5 * DIFFICULTY_RIDGE * d @ d
-            + 0.5 * COEF_RIDGE * theta @ theta
-            + 0.5 * LENGTH_RIDGE * gamma**2
-        )
-        parts: list[ArrayLike] = [
-            np.bincount(models, g, n_models) + COEF_RIDGE * theta,
-            [g @ feature + LENGTH_RIDGE * gamma],
-        ]
-        if n_i and instr is not None:  # n_i > 0 implies instr is not None
-            parts.append(np.bincount(instr, g, n_i) + DIFFICULTY_RIDGE * d)
-        return loss, np.concatenate(parts)
-
-    res = minimize(objective, np.zeros(n_models + 1 + n_i), jac=True, method="L-BFGS-B")
-    if not np.all(np.isfinite(res.x)):
-        raise MetricsError(f"LC fit failed: {res.message}")
-    theta, gamma, d = res.x[:n_models], float(res.x[n_models]), res.x[n_models + 1 :]
-    eta = theta[models] + gamma * feature + (d[instr] if n_i else 0.0)
-    wq = expit(eta) * (1 - expit(eta))
-    hess = np.zeros((n_models + 1, n_models + 1))
-    hess[np.arange(n_models), np.arange(n_models)] = np.bincount(models, wq, n_models)
-    hess[:n_models, n_models] = hess[n_models, :n_models] = np.bincount(
-        models, wq * feature, n_models
-    )
-    hess[n_models, n_models] = wq @ feature**2
-    hess[np.arange(n_models), np.arange(n_models)] += COEF_RIDGE
-    hess[n_models, n_models] += LENGTH_RIDGE
-    return theta, gamma, d, np.diag(np.linalg.inv(hess))[:n_models]
+    delta = (frame["length_1"] - frame["length_2"]).to_numpy(float)
+    groups = frame.groupby([frame[k] for k in LC_KEYS], sort=False, dropna=False).ngroup().to_numpy()
+    return length_feature(delta, groups)
 
 
 def _published_row(
@@ -306,41 +207,23 @@ def _panel(panel: pd.DataFrame, min_models: int, published: PublishedLC | None) 
     annotator, reference = panel["annotator"].iloc[0], panel["generator_1"].iloc[0]
     models = panel["generator_2"].to_numpy()
     names = list(dict.fromkeys(models))
-    n_candidates = sum(m != reference for m in names)
-    use_difficulty = n_candidates >= min_models
-    x_all = panel["preference"].to_numpy(float)
-    x_all = np.where(x_all == 0, 1.5, x_all) - 1
-    labelled = (x_all >= 0) & (x_all <= 1) & (models != reference)
     m_code = pd.Index(names).get_indexer(models)
-    i_codes, i_uniques = pd.factorize(panel["instruction_id"])
-    difficulty, theta, theta_var = np.zeros(len(i_uniques)), np.zeros(len(names)), np.zeros(len(names))
-    if labelled.any():
-        theta, _, d, theta_var = fit_glm(
-            m_code[labelled], panel["_tanh_z"].to_numpy()[labelled],
-            i_codes[labelled] if use_difficulty else None, x_all[labelled], len(names),
-        )  # fmt: skip
-        difficulty[: len(d)] = d
-    out = {}
-    for j, model in enumerate(names):
-        rows, key = m_code == j, (model, reference, annotator)
-        pub = None if model == reference else (
-            _published_row(published, model, key, panel.loc[rows, "instruction_id"], x_all[rows & labelled])
-            or _alpaca_fit_row(published, panel[rows]))  # fmt: skip
-        if model == reference:
-            out[key] = (0.5, 0.0, "reference", "reference against itself: 50 by definition")
-        elif pub is not None:
-            out[key] = pub
-        elif not labelled[rows].any():
-            out[key] = (np.nan, np.nan, "none", "no parsed labels: LC undefined")
-        elif use_difficulty:
-            lc, se = lc_from_coefficients(theta[j], 1.0, difficulty[i_codes[rows]])
-            out[key] = (lc, se, "fit", f"fitted; difficulty estimated jointly over {n_candidates} models")
-        else:
-            q = float(expit(theta[j]))
-            note = (f"fitted WITHOUT instruction difficulty: only {n_candidates} model(s) share "
-                    f"this reference (< {min_models}); lc_standard_error by the delta method")  # fmt: skip
-            out[key] = (q, q * (1 - q) * float(np.sqrt(theta_var[j])), "fit_no_difficulty", note)
-    return pd.DataFrame.from_dict(out, orient="index", columns=LC_COLUMNS)
+    i_codes, _ = pd.factorize(panel["instruction_id"])
+    preference = panel["preference"].to_numpy(float)
+
+    def override(j: int, labelled: np.ndarray) -> tuple | None:
+        if published is None:
+            return None
+        rows = m_code == j
+        x = np.where(preference == 0, 1.5, preference) - 1
+        return (_published_row(published, names[j], (names[j], reference, annotator),
+                               panel.loc[rows, "instruction_id"], x[rows & labelled])
+                or _alpaca_fit_row(published, panel[rows]))  # fmt: skip
+
+    rows = panel_rows(m_code, names, reference, i_codes, panel["_tanh_z"].to_numpy(), preference, min_models,
+                      override)  # fmt: skip
+    index = [(model, reference, annotator) for model in names]
+    return pd.DataFrame(rows, index=index, columns=LC_COLUMNS)
 
 
 def length_controlled(

@@ -755,3 +755,15 @@ def m0010_visits_live_annotator_index(db: Database) -> None:
     """Live labels per annotator from an index alone (the groups' counts every screen reads first)."""
     _run(db, "CREATE INDEX IF NOT EXISTS annotations_live_annotator ON annotations(annotator_id) "
              "WHERE retracted_at IS NULL")  # fmt: skip
+
+
+@migrations(name="0011_lcfast_lc_read_indexes")
+def m0011_lcfast_lc_read_indexes(db: Database) -> None:
+    """Covering indexes for the cold leaderboard's one read of every live row: the annotation's
+    comparison, annotator and preference without its row (judge completions spill onto overflow
+    pages before ``retracted_at``), and each text's length without its body."""
+    _run(db, """
+        CREATE INDEX IF NOT EXISTS annotations_live_lc
+            ON annotations(id, comparison_id, annotator_id, preference, retracted_at) WHERE retracted_at IS NULL;
+        CREATE INDEX IF NOT EXISTS texts_id_length ON texts(id, length)
+    """)  # fmt: skip
