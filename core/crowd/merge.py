@@ -95,14 +95,20 @@ MERGE_CACHE_KIB = 65_536
 
 @contextmanager
 def _merge_settings(store: Store) -> Iterator[None]:
-    """A larger page cache and no auto-checkpoint inside the block; one checkpoint at its end."""
+    """A larger page cache, temporary data in memory and no auto-checkpoint inside the block; one checkpoint at its end.
+
+    Temporary data: each file's savepoint journals the pages it changes, and the winners' table.
+    """
     auto = store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    temp = store.conn.execute("PRAGMA temp_store").fetchone()[0]
     store.conn.execute("PRAGMA wal_autocheckpoint = 0")
     store.conn.execute(f"PRAGMA cache_size = {-MERGE_CACHE_KIB}")
+    store.conn.execute("PRAGMA temp_store = MEMORY")
     try:
         yield
     finally:
+        store.conn.execute(f"PRAGMA temp_store = {int(temp)}")
         store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
         store.conn.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
         if auto and store.path is not None:

@@ -84,45 +84,75 @@ _SUM_COLS = ("n_total", "n_dropped", "sum_x_fixed", "sum_x_rest", "sum_x2_fixed"
 
 
 def _bulk_sums_sql() -> str:
-    """Add the contributions of annotations ``id BETWEEN ? AND ?`` to winrate_sums, once per key.
+    """Per (candidate, reference, group), the new rows ``id BETWEEN ? AND ?``: their count and win-rate sums.
 
     Each row's contribution is the insert trigger's own expression (``_wr_values``: the same
     rounding of x and x^2 into an integer part and a remainder), summed per key: the integer
     columns equal the trigger's exactly, the REAL remainders up to the order of the additions.
+    The rows are written to ``temp.crowd_merge_sums`` (one pass over the new rows for both tables).
     """
     from tiebreak.core.store.migrations import _wr_values
 
     cols = ", ".join(_SUM_COLS)
-    sums = ", ".join(f"{'total' if c.endswith('_rest') else 'sum'}({c})" for c in _SUM_COLS)
-    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUM_COLS)
+    sums = ", ".join(f"{'total' if c.endswith('_rest') else 'sum'}({c}) AS {c}" for c in _SUM_COLS)
     return f"""
+        CREATE TEMP TABLE crowd_merge_sums AS
         WITH v(generator_2, generator_1, annotator, {cols}) AS (
             SELECT o2.generator, o1.generator, an.group_name, {_wr_values("a", 1)}
             FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
             JOIN outputs o1 ON o1.id = c.output_1_id JOIN outputs o2 ON o2.id = c.output_2_id
             JOIN annotators an ON an.id = a.annotator_id
             WHERE a.id BETWEEN ? AND ? AND a.retracted_at IS NULL)
+        SELECT generator_2, generator_1, annotator, count(*) AS n_rows, {sums} FROM v
+        GROUP BY generator_2, generator_1, annotator"""
+
+
+def _apply_sums_sql() -> str:
+    """Add ``temp.crowd_merge_sums`` to winrate_sums (what the per-row insert trigger adds, once per key)."""
+    cols = ", ".join(_SUM_COLS)
+    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in _SUM_COLS)
+    return f"""
         INSERT INTO winrate_sums (generator_2, generator_1, annotator, {cols})
-        SELECT generator_2, generator_1, annotator, {sums} FROM v WHERE true
-        GROUP BY generator_2, generator_1, annotator
+        SELECT generator_2, generator_1, annotator, {cols} FROM temp.crowd_merge_sums WHERE true
         ON CONFLICT (generator_2, generator_1, annotator) DO UPDATE SET {updates}"""
+
+
+# What lc_version_annotation_insert does per row (version + 1 per panel), once per panel: + its row count.
+_APPLY_PANEL_VERSIONS = """
+    INSERT INTO lc_panel_versions (annotator, reference, version)
+    SELECT annotator, generator_1, sum(n_rows) FROM temp.crowd_merge_sums WHERE true GROUP BY annotator, generator_1
+    ON CONFLICT (annotator, reference) DO UPDATE SET version = version + excluded.version"""
+
+#: The per-row insert triggers on annotations the bulk path replaces (winrate sums, LC panel versions).
+_BULK_TRIGGERS = ("winrate_sums_insert", "lc_version_annotation_insert")
 
 
 def _insert_annotations(tx: Any, params: dict[str, Any], base: int, n: int) -> None:
     """Insert the ``n`` new annotation rows of the winners (ids above every existing id), keeping winrate_sums exact.
 
-    Many rows: the per-row insert trigger is dropped for this insert and the sums are added once per
-    (candidate, reference, group) by the same expressions; the trigger is re-created from its own
-    stored SQL before the transaction ends, so no other writer ever sees the table without it.
+    Many rows: the per-row insert triggers (win-rate sums, LC panel versions) are dropped for this
+    insert; the sums are added once per (candidate, reference, group) by the same expressions and
+    each panel's version goes up by its number of new rows, as the trigger would have left it
+    (the new rows are never retracted). The triggers are re-created from their own stored SQL
+    before the transaction ends, so no other writer ever sees the table without them.
     """
     tx.conn.create_function("tiebreak_json_dumps", 1, json.dumps, deterministic=True)
-    row = None
+    triggers: dict[str, str] = {}
     if n >= BULK_SUMS_MIN:
-        row = tx.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'winrate_sums_insert'").fetchone()
-    if row is None:  # few rows (or, not expected, no trigger): the per-row trigger keeps the sums
+        triggers = dict(tx.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({', '.join('?' * len(_BULK_TRIGGERS))})",
+            _BULK_TRIGGERS,
+        ).fetchall())  # fmt: skip
+    if len(triggers) < len(_BULK_TRIGGERS):  # few rows (or, not expected, a trigger missing): per-row triggers
         tx.execute(_INSERT_ANNOTATIONS, params)
         return
-    tx.execute("DROP TRIGGER winrate_sums_insert")
+    for name in _BULK_TRIGGERS:
+        tx.execute(f"DROP TRIGGER {name}")
     tx.execute(_INSERT_ANNOTATIONS, params)
+    tx.execute("DROP TABLE IF EXISTS temp.crowd_merge_sums")
     tx.execute(_bulk_sums_sql(), (base + 1, base + n))
-    tx.execute(row[0])
+    tx.execute(_apply_sums_sql())
+    tx.execute(_APPLY_PANEL_VERSIONS)
+    tx.execute("DROP TABLE temp.crowd_merge_sums")
+    for name in _BULK_TRIGGERS:
+        tx.execute(triggers[name])
