@@ -19,6 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from tiebreak.core.crowd.attach import Attached, attached, copy_events
 from tiebreak.core.crowd.events import (
     EVENT_FIELDS,
     PackEvents,
@@ -69,8 +70,8 @@ def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     (the events table is a b-tree on random uuids, touched all over) and checkpoints the
     write-ahead log once, at the end.
     """
-    with _merge_settings(store), store.transaction():
-        return _merge_all(store, paths)
+    with _merge_settings(store), attached(store) as files, store.transaction():
+        return _merge_all(store, paths, files)
 
 
 @contextmanager
@@ -118,7 +119,7 @@ def _merge_settings(store: Store) -> Iterator[None]:
 _Ahead = dict[int, "Future[_Prepared] | tuple[str, FileResult]"]
 
 
-def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
+def _merge_all(store: Store, paths: Iterable[str | Path], files: Attached) -> MergeReport:
     report, todo = MergeReport(), list(paths)
     with ThreadPoolExecutor(1, thread_name_prefix="tiebreak-merge-read") as reader:
         ahead: _Ahead = {}
@@ -127,7 +128,7 @@ def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
             if isinstance(known, tuple) and report.files and report.files[-1].n_new:
                 known = None  # found merged before the previous file added events: look again
             then = partial(_read_ahead, store, todo, i + 1, reader, ahead)
-            report.files.append(_merge_path(store, path, known, then))
+            report.files.append(_merge_path(store, path, known, then, files))
     return report
 
 
@@ -140,7 +141,7 @@ def _read_ahead(store: Store, todo: list[str | Path], i: int, reader: ThreadPool
 
 
 def _merge_path(store: Store, path: str | Path, known: Future[_Prepared] | tuple[str, FileResult] | None,
-                next_read: Callable[[], None]) -> FileResult:  # fmt: skip
+                next_read: Callable[[], None], files: Attached) -> FileResult:  # fmt: skip
     """Merge one file in its own transaction; a failure is reported.
 
     ``known``: what a look ahead found while the previous file was merged (the events read, or
@@ -162,7 +163,7 @@ def _merge_path(store: Store, path: str | Path, known: Future[_Prepared] | tuple
         data = prep.data
         result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
         with _file(store) as tx:
-            result.n_new, result.n_changed = _merge_one(tx, prep)
+            result.n_new, result.n_changed = _merge_one(tx, prep, files)
             _log(tx, data, result, "ok", "")
         result.ok = True
     except (TiebreakError, sqlite3.Error, OSError, ValueError, TypeError) as exc:
@@ -227,7 +228,7 @@ def _winners(rows: list[tuple[Any, ...]]) -> dict[str, str]:
     return {key: row[_UUID] for key, row in live_rows([r for r in rows if r[_KIND] in _LABEL_KINDS]).items()}
 
 
-def _merge_one(tx: Any, prep: _Prepared) -> tuple[int, int]:
+def _merge_one(tx: Any, prep: _Prepared, files: Attached) -> tuple[int, int]:
     """Insert the unseen events of one pack and bring the annotations up to date."""
     data = prep.data
     info, conn = data.info, tx.conn
@@ -248,7 +249,7 @@ def _merge_one(tx: Any, prep: _Prepared) -> tuple[int, int]:
         "SELECT count(*) FROM crowd_events WHERE round_id = ? AND annotator_id = ?", (round_id, annotator_id)
     ).fetchone()[0]  # fmt: skip
     now = utcnow()
-    if new:
+    if new and not copy_events(tx, files, data, (round_id, annotator_id, info.pack_uuid, now)):
         # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
         tx.executemany(
             f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, merged_at, {', '.join(EVENT_FIELDS)})"
