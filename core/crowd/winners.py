@@ -7,6 +7,7 @@ uuid) pairs; their annotation rows are built by SQL from the stored events (``cr
 from __future__ import annotations
 
 import json
+import re
 from operator import itemgetter
 from typing import Any
 
@@ -40,41 +41,47 @@ def write_winners(tx: Any, round_id: int, round_name: str, annotator_id: int, ch
     tx.executemany("INSERT INTO temp.crowd_merge_winners VALUES (?, ?, ?, ?)", table)
     session_id = tx.start_session(annotator_id, "crowd", {"round": round_name, "merge": utcnow()})
     params = {"r": round_id, "a": annotator_id, "session": session_id, "round_json": json.dumps(round_name)}
-    _insert_annotations(tx, params, base, n_new)
+    plain = _PLAIN_ID.fullmatch("".join(str(uuid) for _, uuid, _, _ in table)) is not None
+    _insert_annotations(tx, _insert_annotations_sql(plain), params, base, n_new)
     tx.execute("INSERT OR REPLACE INTO crowd_labels (round_id, annotator_id, item_key, uuid, annotation_id)"
                " SELECT :r, :a, item_key, uuid, annotation_id FROM temp.crowd_merge_winners ORDER BY item_key", params)  # fmt: skip
     tx.execute("DROP TABLE temp.crowd_merge_winners")
     return n_new
 
 
-def _pref_values() -> str:
-    """PREFERENCE as an SQL VALUES list of (choice, swapped, preference)."""
-    return ", ".join(f"({_sql_literal(c)}, {int(sw)}, {p!r})" for (c, sw), p in PREFERENCE.items() if p is not None)
+def _pref_case(swapped: str) -> str:
+    """PREFERENCE as an SQL CASE on ``w.choice`` and ``swapped`` (NULL for answers without one)."""
+    return "CASE " + " ".join(f"WHEN w.choice = {_sql_literal(c)} AND {swapped} = {int(sw)} THEN {p!r}"
+                              for (c, sw), p in PREFERENCE.items() if p is not None) + " END"  # fmt: skip
 
 
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# A winner's annotation row: canonical preference from the shown choice and side (PREFERENCE),
-# extra = {"crowd_event": uuid, "round": name} written as json.dumps(sort_keys=True) writes it.
-_INSERT_ANNOTATIONS = f"""
-    WITH pref(choice, swapped, p) AS (VALUES {_pref_values()}),
-    w AS (SELECT w.rowid AS n, w.annotation_id, w.comparison_id, e.uuid, e.choice, e.shown_at, e.submitted_at,
+#: Event ids that JSON writes as they are between quotes (a random 128-bit id in hex, or a uuid).
+_PLAIN_ID = re.compile(r"[0-9a-f-]*")
+
+
+def _insert_annotations_sql(plain_ids: bool) -> str:
+    """A winner's annotation row: canonical preference from the shown choice and side (PREFERENCE),
+    extra = {"crowd_event": uuid, "round": name} written as json.dumps(sort_keys=True) writes it.
+
+    ``plain_ids``: every event id is :data:`_PLAIN_ID` (quoted by SQL; otherwise by json.dumps).
+    """
+    uuid = "'\"' || w.uuid || '\"'" if plain_ids else "tiebreak_json_dumps(w.uuid)"
+    return f"""
+    WITH w AS (SELECT w.rowid AS n, w.annotation_id, w.comparison_id, e.uuid, e.choice, e.shown_at, e.submitted_at,
                  e.seconds, nullif(e.note, '') AS note, e.at,
                  CASE WHEN coalesce(e.swapped, 0) IN (0, '') THEN 0 ELSE 1 END AS swapped
           FROM temp.crowd_merge_winners w JOIN crowd_events e ON e.uuid = w.uuid
           WHERE w.annotation_id IS NOT NULL)
     INSERT INTO annotations (id, comparison_id, annotator_id, preference, raw_choice, raw_preference,
         swapped, rationale, seconds, session_id, source, extra, shown_at, submitted_at, created_at)
-    SELECT w.annotation_id, w.comparison_id, :a, p1.p, w.choice, p0.p, w.swapped, w.note, w.seconds,
-        :session, 'label', '{{"crowd_event": ' || CASE WHEN w.uuid NOT GLOB '*[^0-9a-f-]*'
-            THEN '"' || w.uuid || '"' ELSE tiebreak_json_dumps(w.uuid) END || ', "round": ' || :round_json || '}}',
+    SELECT w.annotation_id, w.comparison_id, :a, {_pref_case("w.swapped")}, w.choice, {_pref_case("0")}, w.swapped,
+        w.note, w.seconds, :session, 'label', '{{"crowd_event": ' || {uuid} || ', "round": ' || :round_json || '}}',
         w.shown_at, w.submitted_at, w.at
-    FROM w
-    LEFT JOIN pref p1 ON p1.choice = w.choice AND p1.swapped = w.swapped
-    LEFT JOIN pref p0 ON p0.choice = w.choice AND p0.swapped = 0
-    ORDER BY w.n"""
+    FROM w ORDER BY w.n"""
 
 
 #: From this many new annotations on, the win-rate sums are added once per key instead of per row.
@@ -127,7 +134,7 @@ _APPLY_PANEL_VERSIONS = """
 _BULK_TRIGGERS = ("winrate_sums_insert", "lc_version_annotation_insert")
 
 
-def _insert_annotations(tx: Any, params: dict[str, Any], base: int, n: int) -> None:
+def _insert_annotations(tx: Any, insert: str, params: dict[str, Any], base: int, n: int) -> None:
     """Insert the ``n`` new annotation rows of the winners (ids above every existing id), keeping winrate_sums exact.
 
     Many rows: the per-row insert triggers (win-rate sums, LC panel versions) are dropped for this
@@ -144,11 +151,11 @@ def _insert_annotations(tx: Any, params: dict[str, Any], base: int, n: int) -> N
             _BULK_TRIGGERS,
         ).fetchall())  # fmt: skip
     if len(triggers) < len(_BULK_TRIGGERS):  # few rows (or, not expected, a trigger missing): per-row triggers
-        tx.execute(_INSERT_ANNOTATIONS, params)
+        tx.execute(insert, params)
         return
     for name in _BULK_TRIGGERS:
         tx.execute(f"DROP TRIGGER {name}")
-    tx.execute(_INSERT_ANNOTATIONS, params)
+    tx.execute(insert, params)
     tx.execute("DROP TABLE IF EXISTS temp.crowd_merge_sums")
     tx.execute(_bulk_sums_sql(), (base + 1, base + n))
     tx.execute(_apply_sums_sql())
