@@ -94,23 +94,28 @@ def _bulk_sums_sql() -> str:
     """Per (candidate, reference, group), the new rows ``id BETWEEN ? AND ?``: their count and win-rate sums.
 
     Each row's contribution is the insert trigger's own expression (``_wr_values``: the same
-    rounding of x and x^2 into an integer part and a remainder), summed per key: the integer
-    columns equal the trigger's exactly, the REAL remainders up to the order of the additions.
-    The rows are written to ``temp.crowd_merge_sums`` (one pass over the new rows for both tables).
+    rounding of x and x^2 into an integer part and a remainder), computed once per distinct
+    preference of a key and multiplied by its number of rows: the integer columns equal the
+    trigger's exactly, the REAL remainders up to the order of the additions. The rows are written
+    to ``temp.crowd_merge_sums`` (one pass over the new rows for both tables).
     """
     from tiebreak.core.store.migrations import _wr_values
 
     cols = ", ".join(_SUM_COLS)
-    sums = ", ".join(f"{'total' if c.endswith('_rest') else 'sum'}({c}) AS {c}" for c in _SUM_COLS)
+    sums = ", ".join(f"{'total' if c.endswith('_rest') else 'sum'}(k * {c}) AS {c}" for c in _SUM_COLS)
     return f"""
         CREATE TEMP TABLE crowd_merge_sums AS
-        WITH v(generator_2, generator_1, annotator, {cols}) AS (
-            SELECT o2.generator, o1.generator, an.group_name, {_wr_values("a", 1)}
+        WITH g AS (
+            SELECT o2.generator AS generator_2, o1.generator AS generator_1, an.group_name AS annotator,
+                   a.preference AS preference, count(*) AS k
             FROM annotations a JOIN comparisons c ON c.id = a.comparison_id
             JOIN outputs o1 ON o1.id = c.output_1_id JOIN outputs o2 ON o2.id = c.output_2_id
             JOIN annotators an ON an.id = a.annotator_id
-            WHERE a.id BETWEEN ? AND ? AND a.retracted_at IS NULL)
-        SELECT generator_2, generator_1, annotator, count(*) AS n_rows, {sums} FROM v
+            WHERE a.id BETWEEN ? AND ? AND a.retracted_at IS NULL
+            GROUP BY 1, 2, 3, 4),
+        v(generator_2, generator_1, annotator, k, {cols}) AS (
+            SELECT generator_2, generator_1, annotator, k, {_wr_values("g", 1)} FROM g)
+        SELECT generator_2, generator_1, annotator, sum(k) AS n_rows, {sums} FROM v
         GROUP BY generator_2, generator_1, annotator"""
 
 
