@@ -67,8 +67,11 @@ def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     The merge is one transaction and each file a savepoint in it: a file that fails is rolled
     back alone (and reported), the others stay; every page is written to the log once, not again
     by each file's commit. For the length of the merge the connection keeps more pages in memory
-    (the events table is a b-tree on random uuids, touched all over) and checkpoints the
-    write-ahead log once, at the end.
+    (the events table is a b-tree on random uuids, touched all over), keeps temporary data in
+    memory and checkpoints the write-ahead log once, at the end. A pack's events are copied by
+    SQL from the file attached read-only (:mod:`.attach`; it stays attached, and so read-locked
+    against a labeller writing to it, until the merge has committed); events files, and packs
+    beyond the connection's attach slots, are inserted from the rows read.
     """
     with _merge_settings(store), attached(store) as files, store.transaction():
         return _merge_all(store, paths, files)
