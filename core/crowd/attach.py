@@ -72,15 +72,14 @@ def attached(store: Store) -> Iterator[Attached]:
                 pass  # still attached (a caller's transaction holds it): a later merge picks other aliases
 
 
-def copy_events(tx: Any, files: Attached, data: PackEvents, head: tuple[int, int, str, str]) -> bool:
-    """Insert a pack's events (those :func:`events.read_events` read) by SQL; False when it cannot.
+def copy_events(tx: Any, files: Attached, data: PackEvents, last: int, head: tuple[int, int, str, str]) -> bool:
+    """Insert a pack's events (those :func:`events.read_events` read, up to number ``last``) by SQL; False when it cannot.
 
     ``head``: the round id, annotator id, pack uuid and merge time every row gets. Events already
     stored (by uuid) are ignored, as the Python path ignores them.
     """
     if not data.from_pack or not data.rows:
         return False
-    last = max(int(r[0]) for r in data.rows)
     alias = files.attach(tx, Path(data.info.path))
     if alias is None:
         return False

@@ -213,17 +213,20 @@ def _log_failure(store: Store, result: FileResult) -> None:
 
 @dataclass
 class _Prepared:
-    """A file's events in uuid order and, among them, the winning label (event uuid) per item."""
+    """A file's events in uuid order, the winning label (event uuid) per item, their kinds and last number."""
 
     data: PackEvents
     winners: dict[str, str]
+    kinds: set[str]
+    last_seq: int
 
 
 def _prepare(path: str | Path) -> _Prepared:
     """Read a file's events for the merge (also in the background: no database access)."""
     data = read_events(path)
     data.rows.sort(key=itemgetter(_UUID))
-    return _Prepared(data, _winners(data.rows))
+    last = max((int(r[0] or 0) for r in data.rows), default=0)
+    return _Prepared(data, _winners(data.rows), {r[_KIND] for r in data.rows}, last)
 
 
 def _winners(rows: list[tuple[Any, ...]]) -> dict[str, str]:
@@ -252,7 +255,7 @@ def _merge_one(tx: Any, prep: _Prepared, files: Attached) -> tuple[int, int]:
         "SELECT count(*) FROM crowd_events WHERE round_id = ? AND annotator_id = ?", (round_id, annotator_id)
     ).fetchone()[0]  # fmt: skip
     now = utcnow()
-    if new and not copy_events(tx, files, data, (round_id, annotator_id, info.pack_uuid, now)):
+    if new and not copy_events(tx, files, data, prep.last_seq, (round_id, annotator_id, info.pack_uuid, now)):
         # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
         tx.executemany(
             f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, merged_at, {', '.join(EVENT_FIELDS)})"
@@ -260,7 +263,7 @@ def _merge_one(tx: Any, prep: _Prepared, files: Attached) -> tuple[int, int]:
             [(round_id, info.pack_uuid, annotator_id, now, r[0] or 0, *r[1:]) for r in new],
         )  # fmt: skip
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
-    kinds = {r[_KIND] for r in new}
+    kinds = prep.kinds if new is data.rows else {r[_KIND] for r in new}
     changed = 0
     if kinds & set(_LABEL_KINDS):
         # A worker's first merge has all its events in the file (winners found as it was read);
