@@ -80,18 +80,30 @@ def copy_events(tx: Any, files: Attached, data: PackEvents, last: int, head: tup
     """
     if not data.from_pack or not data.rows:
         return False
-    alias = files.attach(tx, Path(data.info.path))
+    alias = _attach_as_read(tx, files, data, last)
     if alias is None:
         return False
-    conn = tx.conn
-    # (fetchall: a statement left unfinished would keep the file locked past the merge)
-    uuid = conn.execute(f"SELECT value FROM {alias}.crowd_pack WHERE key = 'pack_uuid'").fetchall()
-    n = conn.execute(f"SELECT count(*) FROM {alias}.crowd_pack_events WHERE seq <= ?", (last,)).fetchall()[0][0]
-    if uuid != [(data.info.pack_uuid,)] or n != len(data.rows):
-        return False  # not the file that was read any more
     cols = ", ".join(EVENT_FIELDS)
     tx.execute(
         f"INSERT OR IGNORE INTO crowd_events (round_id, annotator_id, pack_uuid, merged_at, {cols})"
         f" SELECT ?, ?, ?, ?, {cols} FROM {alias}.crowd_pack_events WHERE seq <= ? ORDER BY uuid", (*head, last),
     )  # fmt: skip
     return True
+
+
+def _attach_as_read(tx: Any, files: Attached, data: PackEvents, last: int) -> str | None:
+    """Attach the pack; its alias when it holds the events read (same pack, same count up to ``last``), else None.
+
+    A file that cannot be attached (gone, locked, unreadable since it was read) is inserted from the rows read.
+    """
+    try:
+        alias = files.attach(tx, Path(data.info.path))
+        if alias is None:
+            return None
+        conn = tx.conn
+        # (fetchall: a statement left unfinished would keep the file locked past the merge)
+        uuid = conn.execute(f"SELECT value FROM {alias}.crowd_pack WHERE key = 'pack_uuid'").fetchall()
+        n = conn.execute(f"SELECT count(*) FROM {alias}.crowd_pack_events WHERE seq <= ?", (last,)).fetchall()[0][0]
+    except sqlite3.Error:
+        return None
+    return alias if uuid == [(data.info.pack_uuid,)] and n == len(data.rows) else None

@@ -72,10 +72,11 @@ def test_packs_copied_by_sql_store_what_their_events_files_store(tmp_path, slots
     store.close()
 
 
-@pytest.mark.parametrize("change", ["labelled on", "replaced"])
+@pytest.mark.parametrize("change", ["labelled on", "replaced", "removed"])
 def test_a_pack_that_changes_after_it_was_read_merges_what_was_read(tmp_path, monkeypatch, change):
     """Regression guard for the SQL copy: a label added to the pack (or the file replaced) between the
-    merge's read and the copy is not stored half-merged; the next merge brings the added label."""
+    merge's read and the copy is not stored half-merged (a file gone is merged from the rows read);
+    the next merge brings the added label."""
     store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
     ann, ben = made.packs["ann"], made.packs["ben"]
     _label(ann, 5)
@@ -86,6 +87,8 @@ def test_a_pack_that_changes_after_it_was_read_merges_what_was_read(tmp_path, mo
         prep = read(path)
         if change == "replaced":
             shutil.copy(ben, ann)
+        elif change == "removed":
+            ann.unlink()
         else:
             _label(ann, 1, "right")
         return prep
