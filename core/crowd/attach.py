@@ -101,7 +101,7 @@ def _attach_as_read(tx: Any, files: Attached, data: PackEvents, last: int) -> st
         if alias is None:
             return None
         conn = tx.conn
-        # (fetchall: a statement left unfinished would keep the file locked past the merge)
+        # (fetchall: each statement runs to its end, none is left reading the file)
         uuid = conn.execute(f"SELECT value FROM {alias}.crowd_pack WHERE key = 'pack_uuid'").fetchall()
         n = conn.execute(f"SELECT count(*) FROM {alias}.crowd_pack_events WHERE seq <= ?", (last,)).fetchall()[0][0]
     except sqlite3.Error:

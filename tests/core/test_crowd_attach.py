@@ -60,6 +60,11 @@ def test_packs_copied_by_sql_store_what_their_events_files_store(tmp_path, slots
     assert merge_files(store, list(made.packs.values())).n_failed == 0
     assert len(copies) == min(slots, 3)
     assert {r[1] for r in store.conn.execute("PRAGMA database_list")} <= {"main", "temp"}
+    for pack in made.packs.values():  # nothing holds a pack past the merge: a labeller can write at once
+        probe = sqlite3.connect(pack, timeout=0, isolation_level=None)
+        probe.execute("BEGIN EXCLUSIVE")
+        probe.execute("ROLLBACK")
+        probe.close()
     twin = Store(twin_path)
     twin_copies = _copies(twin)
     assert merge_files(twin, jsonl).n_failed == 0 and twin_copies == []
