@@ -67,8 +67,8 @@ def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     The merge is one transaction and each file a savepoint in it: a file that fails is rolled
     back alone (and reported), the others stay; every page is written to the log once, not again
     by each file's commit. For the length of the merge the connection keeps more pages in memory
-    (the events table is a b-tree on random uuids, touched all over), keeps temporary data in
-    memory and checkpoints the write-ahead log once, at the end. A pack's events are copied by
+    (the events table is a b-tree on random uuids, touched all over) and checkpoints the
+    write-ahead log once, at the end. A pack's events are copied by
     SQL from the file attached read-only (:mod:`.attach`; it stays attached, and so read-locked
     against a labeller writing to it, until the merge has committed); events files, and packs
     beyond the connection's attach slots, are inserted from the rows read.
@@ -99,20 +99,14 @@ MERGE_CACHE_KIB = 65_536
 
 @contextmanager
 def _merge_settings(store: Store) -> Iterator[None]:
-    """A larger page cache, temporary data in memory and no auto-checkpoint inside the block; one checkpoint at its end.
-
-    Temporary data: each file's savepoint journals the pages it changes, and the winners' table.
-    """
+    """A larger page cache and no auto-checkpoint inside the block; one checkpoint at its end."""
     auto = store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
-    temp = store.conn.execute("PRAGMA temp_store").fetchone()[0]
     store.conn.execute("PRAGMA wal_autocheckpoint = 0")
     store.conn.execute(f"PRAGMA cache_size = {-MERGE_CACHE_KIB}")
-    store.conn.execute("PRAGMA temp_store = MEMORY")
     try:
         yield
     finally:
-        store.conn.execute(f"PRAGMA temp_store = {int(temp)}")
         store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
         store.conn.execute(f"PRAGMA wal_autocheckpoint = {int(auto)}")
         if auto and store.path is not None:
