@@ -74,7 +74,24 @@ def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     beyond the connection's attach slots, are inserted from the rows read.
     """
     with _merge_settings(store), attached(store) as files, store.transaction():
-        return _merge_all(store, paths, files)
+        return _merge_all(store, paths, _Shared(files))
+
+
+@dataclass
+class _Shared:
+    """What the files of one merge share: the packs attached, each round's items that take annotations."""
+
+    files: Attached
+    items: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def round_items(self, conn: sqlite3.Connection, round_id: int) -> dict[str, int]:
+        """Item key -> comparison id of a round's items and gold items (read once per merge, which adds none)."""
+        if round_id not in self.items:
+            self.items[round_id] = dict(conn.execute(
+                "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')",
+                (round_id,),
+            ).fetchall())  # fmt: skip
+        return self.items[round_id]
 
 
 @contextmanager
@@ -116,7 +133,7 @@ def _merge_settings(store: Store) -> Iterator[None]:
 _Ahead = dict[int, "Future[_Prepared] | tuple[str, FileResult]"]
 
 
-def _merge_all(store: Store, paths: Iterable[str | Path], files: Attached) -> MergeReport:
+def _merge_all(store: Store, paths: Iterable[str | Path], shared: _Shared) -> MergeReport:
     report, todo = MergeReport(), list(paths)
     with ThreadPoolExecutor(1, thread_name_prefix="tiebreak-merge-read") as reader:
         ahead: _Ahead = {}
@@ -125,7 +142,7 @@ def _merge_all(store: Store, paths: Iterable[str | Path], files: Attached) -> Me
             if isinstance(known, tuple) and report.files and report.files[-1].n_new:
                 known = None  # found merged before the previous file added events: look again
             then = partial(_read_ahead, store, todo, i + 1, reader, ahead)
-            report.files.append(_merge_path(store, path, known, then, files))
+            report.files.append(_merge_path(store, path, known, then, shared))
     return report
 
 
@@ -138,7 +155,7 @@ def _read_ahead(store: Store, todo: list[str | Path], i: int, reader: ThreadPool
 
 
 def _merge_path(store: Store, path: str | Path, known: Future[_Prepared] | tuple[str, FileResult] | None,
-                next_read: Callable[[], None], files: Attached) -> FileResult:  # fmt: skip
+                next_read: Callable[[], None], shared: _Shared) -> FileResult:  # fmt: skip
     """Merge one file in its own transaction; a failure is reported.
 
     ``known``: what a look ahead found while the previous file was merged (the events read, or
@@ -160,7 +177,7 @@ def _merge_path(store: Store, path: str | Path, known: Future[_Prepared] | tuple
         data = prep.data
         result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
         with _file(store) as tx:
-            result.n_new, result.n_changed = _merge_one(tx, prep, files)
+            result.n_new, result.n_changed = _merge_one(tx, prep, shared)
             _log(tx, data, result, "ok", "")
         result.ok = True
     except (TiebreakError, sqlite3.Error, OSError, ValueError, TypeError) as exc:
@@ -228,7 +245,7 @@ def _winners(rows: list[tuple[Any, ...]]) -> dict[str, str]:
     return {key: row[_UUID] for key, row in live_rows([r for r in rows if r[_KIND] in _LABEL_KINDS]).items()}
 
 
-def _merge_one(tx: Any, prep: _Prepared, files: Attached) -> tuple[int, int]:
+def _merge_one(tx: Any, prep: _Prepared, shared: _Shared) -> tuple[int, int]:
     """Insert the unseen events of one pack and bring the annotations up to date."""
     data = prep.data
     info, conn = data.info, tx.conn
@@ -249,7 +266,7 @@ def _merge_one(tx: Any, prep: _Prepared, files: Attached) -> tuple[int, int]:
         "SELECT count(*) FROM crowd_events WHERE round_id = ? AND annotator_id = ?", (round_id, annotator_id)
     ).fetchone()[0]  # fmt: skip
     now = utcnow()
-    if new and not copy_events(tx, files, data, prep.last_seq, (round_id, annotator_id, info.pack_uuid, now)):
+    if new and not copy_events(tx, shared.files, data, prep.last_seq, (round_id, annotator_id, info.pack_uuid, now)):
         # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
         tx.executemany(
             f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, merged_at, {', '.join(EVENT_FIELDS)})"
@@ -270,7 +287,7 @@ def _merge_one(tx: Any, prep: _Prepared, files: Attached) -> tuple[int, int]:
             winners = _winners(rows)
         else:
             winners = prep.winners
-        changed = _sync_labels(tx, round_id, info.round, annotator_id, winners)
+        changed = _sync_labels(tx, round_id, info.round, annotator_id, winners, partial(shared.round_items, conn, round_id))
     if kinds & {"flag", "retraction", "redo"}:
         _sync_flags(tx, round_id, annotator_id)
     return len(new), changed
@@ -290,10 +307,12 @@ def _events(conn: sqlite3.Connection, round_id: int, annotator_id: int, kinds: t
     return [{**dict(zip(cols, r, strict=True)), "annotator": annotator_id} for r in cur]
 
 
-def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, winners: dict[str, str]) -> int:
+def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, winners: dict[str, str],
+                 items: Callable[[], dict[str, int]]) -> int:  # fmt: skip
     """Make one worker's winning labels (``crowd_labels``) and annotations follow its events.
 
-    ``winners``: item key -> uuid of the winning label among all its events (see :func:`_winners`).
+    ``winners``: item key -> uuid of the winning label among all its events (see :func:`_winners`);
+    ``items()``: the round's items that take annotations (:meth:`_Shared.round_items`).
     Returns the annotation rows inserted or retracted.
     """
     current = {r[0]: (r[1], r[2]) for r in tx.conn.execute(
@@ -317,7 +336,8 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, win
                    [(round_id, annotator_id, k) for k in gone])  # fmt: skip
     if not changed:
         return len(retract)
-    return len(retract) + write_winners(tx, round_id, round_name, annotator_id, sorted((k, winners[k]) for k in changed))
+    changed_winners = [(k, winners[k]) for k in changed]
+    return len(retract) + write_winners(tx, round_id, round_name, annotator_id, changed_winners, items())
 
 
 def _sync_flags(tx: Any, round_id: int, annotator_id: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -17,18 +18,17 @@ from tiebreak.core.store import utcnow
 __all__ = ["BULK_SUMS_MIN", "write_winners"]
 
 
-def write_winners(tx: Any, round_id: int, round_name: str, annotator_id: int, changed: list[tuple[str, str]]) -> int:
+def write_winners(tx: Any, round_id: int, round_name: str, annotator_id: int, changed: list[tuple[str, str]],
+                  items: Mapping[str, int]) -> int:  # fmt: skip
     """New annotations and crowd_labels rows for the changed winners ((item key, event uuid) pairs).
 
-    A temporary table carries them in event order (the stored events are a b-tree on the uuid:
-    reading them in that order is sequential), with the ids their annotations take (ascending,
-    above every existing id); SQL builds the rows from the stored events. Returns the annotations inserted.
+    ``items``: item key -> comparison id of the round's items and gold items; winners on checks
+    (repeats, identical outputs) are not annotations. A temporary table carries the winners in
+    event order (the stored events are a b-tree on the uuid: reading them in that order is
+    sequential), with the ids their annotations take (ascending, above every existing id); SQL
+    builds the rows from the stored events. Returns the annotations inserted.
     """
     conn = tx.conn
-    items = dict(conn.execute(  # checks (repeats, identical outputs) are not annotations: not among these
-        "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')"
-        " AND item_key IN (SELECT value FROM json_each(?))", (round_id, json.dumps([k for k, _ in changed])),
-    ).fetchall())  # fmt: skip
     base = conn.execute("SELECT coalesce(max(id), 0) FROM annotations").fetchone()[0]
     table, n_new = [], 0
     for key, uuid in sorted(changed, key=itemgetter(1)):
