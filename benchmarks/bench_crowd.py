@@ -10,9 +10,11 @@ Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_crowd.py``; the last li
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -87,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_start = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="tiebreak-crowd-"))
+    atexit.register(shutil.rmtree, work, True)  # about 150 MB a run
     db = work / "coordinator.sqlite"
     build_database(db, args.items)
     store = Store(db)

@@ -32,11 +32,12 @@ class PackEvents:
     """A pack's identity and its events in the order they happened (``seq``).
 
     ``rows`` are tuples in :data:`EVENT_FIELDS` order (what a merge needs, cheap to read);
-    ``events`` gives them as dicts.
+    ``events`` gives them as dicts. ``from_pack``: read from a pack file (not an events file).
     """
 
     info: PackInfo
     rows: list[tuple[Any, ...]]
+    from_pack: bool = False
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -56,7 +57,7 @@ def _from_pack(path: Path) -> PackEvents:
         raise RoundError(f"{path}: unreadable pack: {exc}") from exc
     finally:
         conn.close()
-    return PackEvents(info, rows)
+    return PackEvents(info, rows, from_pack=True)
 
 
 def pack_summary(path: str | Path) -> tuple[PackInfo, int, int] | None:

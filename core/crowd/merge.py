@@ -19,6 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from tiebreak.core.crowd.attach import Attached, attached, copy_events
 from tiebreak.core.crowd.events import (
     EVENT_FIELDS,
     PackEvents,
@@ -67,10 +68,30 @@ def merge_files(store: Store, paths: Iterable[str | Path]) -> MergeReport:
     back alone (and reported), the others stay; every page is written to the log once, not again
     by each file's commit. For the length of the merge the connection keeps more pages in memory
     (the events table is a b-tree on random uuids, touched all over) and checkpoints the
-    write-ahead log once, at the end.
+    write-ahead log once, at the end. A pack's events are copied by
+    SQL from the file attached read-only (:mod:`.attach`; it stays attached, and so read-locked
+    against a labeller writing to it, until the merge has committed); events files, and packs
+    beyond the connection's attach slots, are inserted from the rows read.
     """
-    with _merge_settings(store), store.transaction():
-        return _merge_all(store, paths)
+    with _merge_settings(store), attached(store) as files, store.transaction():
+        return _merge_all(store, paths, _Shared(files))
+
+
+@dataclass
+class _Shared:
+    """What the files of one merge share: the packs attached, each round's items that take annotations."""
+
+    files: Attached
+    items: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def round_items(self, conn: sqlite3.Connection, round_id: int) -> dict[str, int]:
+        """Item key -> comparison id of a round's items and gold items (read once per merge, which adds none)."""
+        if round_id not in self.items:
+            self.items[round_id] = dict(conn.execute(
+                "SELECT item_key, comparison_id FROM crowd_items WHERE round_id = ? AND kind IN ('item', 'gold')",
+                (round_id,),
+            ).fetchall())  # fmt: skip
+        return self.items[round_id]
 
 
 @contextmanager
@@ -112,7 +133,7 @@ def _merge_settings(store: Store) -> Iterator[None]:
 _Ahead = dict[int, "Future[_Prepared] | tuple[str, FileResult]"]
 
 
-def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
+def _merge_all(store: Store, paths: Iterable[str | Path], shared: _Shared) -> MergeReport:
     report, todo = MergeReport(), list(paths)
     with ThreadPoolExecutor(1, thread_name_prefix="tiebreak-merge-read") as reader:
         ahead: _Ahead = {}
@@ -121,7 +142,7 @@ def _merge_all(store: Store, paths: Iterable[str | Path]) -> MergeReport:
             if isinstance(known, tuple) and report.files and report.files[-1].n_new:
                 known = None  # found merged before the previous file added events: look again
             then = partial(_read_ahead, store, todo, i + 1, reader, ahead)
-            report.files.append(_merge_path(store, path, known, then))
+            report.files.append(_merge_path(store, path, known, then, shared))
     return report
 
 
@@ -134,7 +155,7 @@ def _read_ahead(store: Store, todo: list[str | Path], i: int, reader: ThreadPool
 
 
 def _merge_path(store: Store, path: str | Path, known: Future[_Prepared] | tuple[str, FileResult] | None,
-                next_read: Callable[[], None]) -> FileResult:  # fmt: skip
+                next_read: Callable[[], None], shared: _Shared) -> FileResult:  # fmt: skip
     """Merge one file in its own transaction; a failure is reported.
 
     ``known``: what a look ahead found while the previous file was merged (the events read, or
@@ -156,7 +177,7 @@ def _merge_path(store: Store, path: str | Path, known: Future[_Prepared] | tuple
         data = prep.data
         result.round, result.annotator, result.n_events = data.info.round, data.info.annotator, len(data.rows)
         with _file(store) as tx:
-            result.n_new, result.n_changed = _merge_one(tx, prep)
+            result.n_new, result.n_changed = _merge_one(tx, prep, shared)
             _log(tx, data, result, "ok", "")
         result.ok = True
     except (TiebreakError, sqlite3.Error, OSError, ValueError, TypeError) as exc:
@@ -203,17 +224,20 @@ def _log_failure(store: Store, result: FileResult) -> None:
 
 @dataclass
 class _Prepared:
-    """A file's events in uuid order and, among them, the winning label (event uuid) per item."""
+    """A file's events in uuid order, the winning label (event uuid) per item, their kinds and last number."""
 
     data: PackEvents
     winners: dict[str, str]
+    kinds: set[str]
+    last_seq: int
 
 
 def _prepare(path: str | Path) -> _Prepared:
     """Read a file's events for the merge (also in the background: no database access)."""
     data = read_events(path)
     data.rows.sort(key=itemgetter(_UUID))
-    return _Prepared(data, _winners(data.rows))
+    last = max((int(r[0] or 0) for r in data.rows), default=0)
+    return _Prepared(data, _winners(data.rows), {r[_KIND] for r in data.rows}, last)
 
 
 def _winners(rows: list[tuple[Any, ...]]) -> dict[str, str]:
@@ -221,7 +245,7 @@ def _winners(rows: list[tuple[Any, ...]]) -> dict[str, str]:
     return {key: row[_UUID] for key, row in live_rows([r for r in rows if r[_KIND] in _LABEL_KINDS]).items()}
 
 
-def _merge_one(tx: Any, prep: _Prepared) -> tuple[int, int]:
+def _merge_one(tx: Any, prep: _Prepared, shared: _Shared) -> tuple[int, int]:
     """Insert the unseen events of one pack and bring the annotations up to date."""
     data = prep.data
     info, conn = data.info, tx.conn
@@ -242,7 +266,7 @@ def _merge_one(tx: Any, prep: _Prepared) -> tuple[int, int]:
         "SELECT count(*) FROM crowd_events WHERE round_id = ? AND annotator_id = ?", (round_id, annotator_id)
     ).fetchone()[0]  # fmt: skip
     now = utcnow()
-    if new:
+    if new and not copy_events(tx, shared.files, data, prep.last_seq, (round_id, annotator_id, info.pack_uuid, now)):
         # in key order: WITHOUT ROWID tables are b-trees on the (random) uuid, appending is cheaper
         tx.executemany(
             f"INSERT OR IGNORE INTO crowd_events (round_id, pack_uuid, annotator_id, merged_at, {', '.join(EVENT_FIELDS)})"
@@ -250,7 +274,7 @@ def _merge_one(tx: Any, prep: _Prepared) -> tuple[int, int]:
             [(round_id, info.pack_uuid, annotator_id, now, r[0] or 0, *r[1:]) for r in new],
         )  # fmt: skip
     tx.execute("UPDATE crowd_packs SET last_merged_at = ? WHERE uuid = ?", (now, info.pack_uuid))
-    kinds = {r[_KIND] for r in new}
+    kinds = prep.kinds if new is data.rows else {r[_KIND] for r in new}
     changed = 0
     if kinds & set(_LABEL_KINDS):
         # A worker's first merge has all its events in the file (winners found as it was read);
@@ -263,7 +287,7 @@ def _merge_one(tx: Any, prep: _Prepared) -> tuple[int, int]:
             winners = _winners(rows)
         else:
             winners = prep.winners
-        changed = _sync_labels(tx, round_id, info.round, annotator_id, winners)
+        changed = _sync_labels(tx, round_id, info.round, annotator_id, winners, partial(shared.round_items, conn, round_id))
     if kinds & {"flag", "retraction", "redo"}:
         _sync_flags(tx, round_id, annotator_id)
     return len(new), changed
@@ -283,10 +307,12 @@ def _events(conn: sqlite3.Connection, round_id: int, annotator_id: int, kinds: t
     return [{**dict(zip(cols, r, strict=True)), "annotator": annotator_id} for r in cur]
 
 
-def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, winners: dict[str, str]) -> int:
+def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, winners: dict[str, str],
+                 items: Callable[[], dict[str, int]]) -> int:  # fmt: skip
     """Make one worker's winning labels (``crowd_labels``) and annotations follow its events.
 
-    ``winners``: item key -> uuid of the winning label among all its events (see :func:`_winners`).
+    ``winners``: item key -> uuid of the winning label among all its events (see :func:`_winners`);
+    ``items()``: the round's items that take annotations (:meth:`_Shared.round_items`).
     Returns the annotation rows inserted or retracted.
     """
     current = {r[0]: (r[1], r[2]) for r in tx.conn.execute(
@@ -310,7 +336,8 @@ def _sync_labels(tx: Any, round_id: int, round_name: str, annotator_id: int, win
                    [(round_id, annotator_id, k) for k in gone])  # fmt: skip
     if not changed:
         return len(retract)
-    return len(retract) + write_winners(tx, round_id, round_name, annotator_id, sorted((k, winners[k]) for k in changed))
+    changed_winners = [(k, winners[k]) for k in changed]
+    return len(retract) + write_winners(tx, round_id, round_name, annotator_id, changed_winners, items())
 
 
 def _sync_flags(tx: Any, round_id: int, annotator_id: int) -> None:

@@ -284,6 +284,35 @@ def test_merged_labels_keep_the_winrate_sums_exact(tmp_path, monkeypatch, bulk_m
     store.close()
 
 
+def test_bulk_merge_leaves_the_lc_panel_versions_the_per_row_triggers_leave(tmp_path, monkeypatch):
+    """The bulk path drops the per-row insert triggers: each panel's version still rises by its new
+    rows (as the trigger would have left it), and both triggers are back after the merge."""
+    from tiebreak.core.crowd import winners as winners_mod
+
+    store, made = small_round(tmp_path, ["ann", "ben", "cho"], 2, repeats=0, identical=0)
+    for n, pack in enumerate(made.packs.values()):
+        label_all(pack, seeded_random(n))
+    twin_path = tmp_path / "twin.sqlite"
+    twin_conn = sqlite3.connect(twin_path)
+    store.conn.backup(twin_conn)
+    twin_conn.close()
+    versions = "SELECT annotator, reference, version FROM lc_panel_versions ORDER BY 1, 2"
+    before = store.conn.execute(versions).fetchall()
+    results = []
+    for target, bulk_min in ((store, 1), (Store(twin_path), 10**9)):
+        monkeypatch.setattr(winners_mod, "BULK_SUMS_MIN", bulk_min)
+        assert merge_files(target, list(made.packs.values())).n_failed == 0
+        results.append(target.conn.execute(versions).fetchall())
+        names = {r[0] for r in target.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert {"winrate_sums_insert", "lc_version_annotation_insert"} <= names
+        if target is not store:
+            target.close()
+    assert results[0] == results[1] and results[0] != before
+    n_new = store.conn.execute("SELECT count(*) FROM annotations WHERE source = 'label'").fetchone()[0]
+    assert sum(v for *_, v in results[0]) - sum(v for *_, v in before) == n_new > 0
+    store.close()
+
+
 def _pack_pairs_match(coord: Store, pack: Path, round_name: str) -> int:
     """Assert every ordinary and gold item of a pack shows the coordinator's texts; returns the count."""
     conn = sqlite3.connect(pack)
