@@ -6,7 +6,8 @@ then runs each command as a fresh ``python -m tiebreak`` process and reports wal
 seconds (user + system of the child; the machine may be loaded: the load average is printed) and
 the child's peak RSS. ``leaderboard`` runs cold (the LC cache emptied before each run: the
 annotation rows read as packed integers into numpy, LC fitted by Newton's method, then stored; no
-pandas, no scipy) and warm (cache current: no numpy, no fit).
+pandas, no scipy), after one human label changed (only that group's panel is stale: its rows
+alone are read and fitted) and warm (cache current: no numpy, no fit).
 Usage: ``python benchmarks/bench_leaderboard.py [--models N] [--repeat R] [--db PATH]``; the last
 line is JSON.
 """
@@ -117,6 +118,18 @@ def clear_cache(db: Path) -> None:
             con.execute("DELETE FROM lc_cache")
 
 
+def touch_humans(db: Path) -> None:
+    """Retract one human label, or restore it when it is retracted: only the humans' LC panel is stale."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        (aid, retracted), = con.execute(
+            "SELECT a.id, a.retracted_at FROM annotations a JOIN annotators n ON n.id = a.annotator_id "
+            "WHERE n.group_name = 'humans' ORDER BY a.id LIMIT 1").fetchall()  # fmt: skip
+        con.execute("UPDATE annotations SET retracted_at = ? WHERE id = ?",
+                    [None if retracted else "2026-01-01T00:00:00+00:00", aid])  # fmt: skip
+
+
 def best(argv: list[str], repeat: int, before: Callable[[], None] | None = None) -> dict:
     """The fastest (by CPU) of ``repeat`` runs (each with its own peak RSS); ``before`` runs before each."""
     runs = []
@@ -157,11 +170,14 @@ def main() -> None:
         ("leaderboard", ["leaderboard", "--db", str(db)], None),
         ("leaderboard_json", ["leaderboard", "--db", str(db), "--format", "json"], None),
         ("agreement", ["agreement", "--db", str(db), "--gold", "humans"], None),
+        ("leaderboard_one_panel", ["leaderboard", "--db", str(db)], functools.partial(touch_humans, db)),
     ):
         r = best(argv, args.repeat, before)
         results[name] = r
         print(f"{name:<18} {r['seconds']:6.2f} s wall  {r['cpu_seconds']:6.2f} s CPU  "
               f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
+    if args.repeat % 2:
+        touch_humans(db)  # the label back as it was
     head = results["leaderboard"]["stdout"].splitlines()[:3]
     print("\n".join(head))
     lb, cold_lb = results["leaderboard"], results["leaderboard_cold"]
@@ -173,6 +189,7 @@ def main() -> None:
         "peak_rss_mb": round(lb["peak_rss_mb"], 1), "annotations": n, "goal_seconds": GOAL_SECONDS,
         "cold_seconds": round(cold_lb["seconds"], 3), "cold_cpu_seconds": round(cold_lb["cpu_seconds"], 3),
         "cold_peak_rss_mb": round(cold_lb["peak_rss_mb"], 1),
+        "one_panel_stale_seconds": round(results["leaderboard_one_panel"]["seconds"], 3),
         "json_cpu_seconds": round(results["leaderboard_json"]["cpu_seconds"], 3),
         "load_average": {"start": [round(v, 2) for v in load], "end": [round(v, 2) for v in os.getloadavg()]},
         "info_seconds": round(results["info"]["seconds"], 3),

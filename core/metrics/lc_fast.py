@@ -154,7 +154,8 @@ def fresh_records(
     """The leaderboard records with fitted LC computed without pandas; None for an empty selection.
 
     Reads the stored win-rate sums, the LC cache and the annotation rows in one snapshot; fits the
-    panels the cache does not hold whole; stores them (unless workers are ``excluded``: the
+    panels the cache does not hold whole (reading only the rows of their annotator groups and
+    references: after a label, its group's rows, not the whole database); stores them (unless workers are ``excluded``: the
     cache holds all labels) after the snapshot. With ``excluded`` workers the win-rate columns
     are recomputed from the remaining rows.
 
@@ -179,14 +180,22 @@ def fresh_records(
         found = lc_cache.current(store, [k for k, _ in rows], method, now) if now is not None else {}
         stale = {k[1:] for k, _ in rows if k not in found}
         lengths = _avg_lengths(store)
-        coded = coded_rows(store, lc_rows(store, groups=groups, references=references, excluded_annotators=excluded))
-    if excluded:
+        # only the groups and references of stale panels (after a label by one group: its rows alone);
+        # with excluded workers the win rates too come from the rows: all of them
+        read_groups = sorted({g for _, g in stale})
+        read_refs = sorted({r for r, _ in stale})
+        coded = None
+        if excluded:
+            coded = coded_rows(store, lc_rows(store, groups=groups, references=references, excluded_annotators=excluded))
+        elif stale:
+            coded = coded_rows(store, lc_rows(store, groups=read_groups, references=read_refs))
+    if excluded and coded is not None:  # (excluded: always read)
         rows = win_rates(coded)
         if not rows:
             return None
-    else:
-        _check_counts(rows, coded)
-    computed = cache_rows(coded, min_models, None if excluded else stale)
+    elif coded is not None:
+        _check_counts([r for r in rows if r[0][2] in read_groups and r[0][1] in read_refs], coded)
+    computed = {} if coded is None else cache_rows(coded, min_models, None if excluded else stale)
     if now is not None and computed:
         lc_cache.save(store, lc_cache.Pending(method, now, tuple(computed.items())))
     reused = {k: v for k, v in found.items() if k[1:] not in stale}

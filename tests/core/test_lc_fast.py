@@ -175,6 +175,44 @@ def test_only_stale_panels_are_refitted(db, tmp_path):
     assert "LC: kept" in notes["judge"] and "LC: kept" not in notes["solo"]
 
 
+def test_a_stale_panel_is_fitted_from_its_own_rows_only_with_the_numbers_of_a_full_read(db, tmp_path, monkeypatch):
+    """After a label by one group, only that group's rows are read; its records equal a cold full read."""
+    path = copy(db, tmp_path / "one.sqlite")
+    args = build_parser(command="leaderboard").parse_args(["leaderboard", "--format", "json"])
+    reads: list[tuple] = []
+    real = lc_fast.lc_rows
+
+    def counting(store, **kw):
+        rows = real(store, **kw)
+        reads.append((kw.get("groups"), kw.get("references"), len(rows.preference)))
+        return rows
+
+    monkeypatch.setattr(lc_fast, "lc_rows", counting)
+    store = Store(path)
+    try:
+        cmd_leaderboard.fresh_records(store, args)  # cold: every panel, every row
+        with store.transaction() as tx:
+            ann = tx.conn.execute("SELECT id FROM annotators WHERE name = 'ann'").fetchone()[0]
+            cid = tx.conn.execute("SELECT comparison_id FROM annotations WHERE annotator_id = ?", [ann]).fetchone()[0]
+            tx.add_annotation(comparison_id=cid, annotator_id=ann, preference=1.0)
+        partial = cmd_leaderboard.fresh_records(store, args)
+        assert cmd_leaderboard.fresh_records(store, args) == partial  # nothing stale: nothing read
+        n_live = store.conn.execute("SELECT count(*) FROM annotations WHERE retracted_at IS NULL").fetchone()[0]
+        n_humans = store.conn.execute("SELECT count(*) FROM annotations a JOIN annotators n ON n.id = a.annotator_id"
+                                      " WHERE a.retracted_at IS NULL AND n.group_name = 'humans'").fetchone()[0]  # fmt: skip
+    finally:
+        store.close()
+    assert reads[0][2] == n_live - 1  # every live row before the new label
+    assert reads[1] == (["humans"], ["refB"], n_humans) and len(reads) == 2
+    cold = copy(path, tmp_path / "cold.sqlite")  # the same data, nothing cached: every panel fitted
+    fresh_store = Store(cold)
+    try:
+        full = cmd_leaderboard.fresh_records(fresh_store, args)
+    finally:
+        fresh_store.close()
+    assert_same(partial, full)
+
+
 def test_cache_rows_equal_length_controlled_and_interval_table_with_legacy_zero_preferences():
     """Preference 0 (AlpacaEval's legacy tie; the schema cannot hold it) counts as a tie in both paths."""
     rng = np.random.default_rng(11)
