@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QStyle, QStyleOptionProgressBar, QWidget
 
 
 def emphasise(label: QLabel, *, bold: bool = False, panel: bool = False, scale: float = 1.0) -> None:
@@ -87,4 +87,59 @@ class TextStrip(QFrame):
         elif self.placeholder:
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(rect, flags, self.placeholder)
+        painter.end()
+
+
+class ProgressStrip(QWidget):
+    """A progress bar (drawn by the style, as QProgressBar) that repaints with the next paint only.
+
+    ``QProgressBar.setValue`` repaints synchronously whenever the filled part grows by a chunk:
+    a second paint and flush inside the key press (4-5 ms in about one press in a hundred).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._minimum, self._maximum, self._value = 0, 1, 0
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def value(self) -> int:
+        """The value shown."""
+        return self._value
+
+    def maximum(self) -> int:
+        """The end of the range."""
+        return self._maximum
+
+    def setRange(self, minimum: int, maximum: int) -> None:  # noqa: N802 (QProgressBar-like API)
+        """The range the value moves in."""
+        if (minimum, maximum) != (self._minimum, self._maximum):
+            self._minimum, self._maximum = minimum, max(minimum, maximum)
+            self.update()
+
+    def setValue(self, value: int) -> None:  # noqa: N802 (QProgressBar-like API)
+        """Show ``value`` (clamped to the range) at the next paint."""
+        value = min(max(value, self._minimum), self._maximum)
+        if value != self._value:
+            self._value = value
+            self.update()
+
+    def _option(self) -> QStyleOptionProgressBar:
+        option = QStyleOptionProgressBar()
+        option.initFrom(self)
+        option.minimum, option.maximum, option.progress = self._minimum, self._maximum, self._value
+        option.textVisible = False
+        option.state |= QStyle.StateFlag.State_Horizontal
+        return option
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """As tall as the style's progress bar."""
+        option = self._option()
+        height = self.style().pixelMetric(QStyle.PixelMetric.PM_ProgressBarChunkWidth, option, self)
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_ProgressBar, option,
+                                             QSize(80, max(height, self.fontMetrics().height())), self)  # fmt: skip
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        """Draw the groove and the filled part with the style."""
+        painter = QPainter(self)
+        self.style().drawControl(QStyle.ControlElement.CE_ProgressBar, self._option(), painter, self)
         painter.end()

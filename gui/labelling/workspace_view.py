@@ -5,11 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -23,7 +24,7 @@ from tiebreak.gui.labelling.output_view import OutputPane, PaneScrollLink, ViewP
 from tiebreak.gui.labelling.render import Rendered, prepare, release_retired, show_text
 from tiebreak.gui.labelling.rich import mark_diff
 from tiebreak.gui.labelling.stats_panel import StatsPanel
-from tiebreak.gui.labelling.style import TextStrip, emphasise
+from tiebreak.gui.labelling.style import ProgressStrip, TextStrip, emphasise
 from tiebreak.gui.safe_text import plain_label
 
 
@@ -84,8 +85,7 @@ class WorkspaceView(QWidget):
         self.tool_buttons = QHBoxLayout()  # everything else
         self.progress_label = TextStrip(1, bold=True, align=Qt.AlignmentFlag.AlignRight)
         self.progress_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(False)
+        self.progress = ProgressStrip()
         self.empty = plain_label()
         self.empty.setObjectName("emptyQueue")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -118,9 +118,15 @@ class WorkspaceView(QWidget):
         col.addLayout(self.buttons)
         col.addLayout(self.tool_buttons)
         self.stats = StatsPanel()
+        # scrolls when the window is short: many models and judges never set the window's height
+        self.stats_area = QScrollArea()
+        self.stats_area.setWidget(self.stats)
+        self.stats_area.setWidgetResizable(True)
+        self.stats_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.stats_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(main)
-        split.addWidget(self.stats)
+        split.addWidget(self.stats_area)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
         split.setSizes([4000, 1000])  # 4:1, within the minimum widths (the statistics get a fifth)
@@ -139,7 +145,10 @@ class WorkspaceView(QWidget):
         fm = self.progress_label.fontMetrics()
         self.progress_label.setFixedWidth(fm.horizontalAdvance("  88,888 / 88,888") + 12)
         # the statistics panel grows with the font (its longest line never wraps) and the window (1/5)
-        self.stats.setMinimumWidth(max(STATS_MIN_WIDTH, fm.horizontalAdvance(STATS_WIDEST_LINE) + 16))
+        # (the area keeps room for its scroll bar; the session lines wrap in the narrower panel)
+        width = max(STATS_MIN_WIDTH, fm.horizontalAdvance(STATS_WIDEST_LINE) + 16)
+        self.stats_area.setMinimumWidth(width)
+        self.stats.setMinimumWidth(width - self.stats_area.verticalScrollBar().sizeHint().width())
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Re-fix label sizes when the font changes (Ctrl+plus / Ctrl+minus)."""

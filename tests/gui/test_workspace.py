@@ -189,3 +189,46 @@ def test_idle_collection_waits_while_an_import_holds_the_collector():
     finally:
         gc.callbacks.pop()
         gc.unfreeze()
+
+
+def test_many_models_and_judges_never_make_the_window_taller_than_640(workspace, qtbot):
+    """The statistics scroll in their column; the window still fits 1024x640 (a 1366x768 laptop)."""
+    from tiebreak.core.labelling.stats import AgreementLine, StatsSnapshot, WinRateLine
+    from tiebreak.core.metrics.accumulate import WinRateSums
+
+    wins = tuple(WinRateLine.of(f"model-{k:02d}", "humans", WinRateSums.of([2.0, 1.0, 1.5]).finalise())
+                 for k in range(40))  # fmt: skip
+    judges = tuple(AgreementLine(f"judge-{k}", 30, 0.6, 20) for k in range(8))
+    view = workspace.view
+    view.stats.show_snapshot(StatsSnapshot(1, wins, judges))
+    window = workspace.window()
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.height() == 640 and window.width() == 1024)
+    assert window.minimumSizeHint().height() <= 640
+    assert view.stats_area.verticalScrollBar().maximum() > 0  # the rest is a scroll away
+    assert view.stats_area.widget() is view.stats and view.stats.win_table.rowCount() == 40
+
+
+def test_the_progress_bar_paints_with_the_next_paint_never_inside_the_key_press(workspace, qtbot):
+    from PySide6.QtCore import QEvent, QObject
+
+    bar = workspace.view.progress
+    paints = []
+
+    class Count(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+            if event.type() == QEvent.Type.Paint:
+                paints.append(obj)
+            return False
+
+    counter = Count()
+    bar.installEventFilter(counter)
+    qtbot.waitExposed(bar)
+    bar.setRange(0, 10)
+    QApplication.processEvents()
+    paints.clear()
+    for value in (3, 7, 10, 12):  # chunks of the bar change: QProgressBar repainted synchronously here
+        bar.setValue(value)
+    assert paints == [] and bar.value() == 10  # clamped to the range
+    qtbot.waitUntil(lambda: len(paints) >= 1)
+    bar.removeEventFilter(counter)
