@@ -80,6 +80,26 @@ def test_create_writes_balanced_packs_and_bad_gold_changes_nothing(tmp_path):
     assert [r[0] for r in store.conn.execute("SELECT name FROM crowd_rounds")] == ["r"]
 
 
+def test_a_written_pack_has_every_index_of_its_schema_and_passes_the_integrity_check(tmp_path):
+    """Packs build their secondary indexes after the bulk copy: the same indexes as the coordinator's."""
+    store, made = small_round(tmp_path, ["ann", "ben"], 2, repeats=1, identical=1)
+
+    def indexes(conn) -> list[tuple]:
+        return sorted(conn.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").fetchall(),
+                      key=str)  # fmt: skip
+
+    for path in made.packs.values():
+        conn = sqlite3.connect(path)
+        try:
+            assert indexes(conn) == indexes(store.conn)
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]  # index entries = rows
+            plan = conn.execute("EXPLAIN QUERY PLAN SELECT id FROM outputs WHERE text_id = 1").fetchall()
+            assert "outputs_text" in str(plan)
+        finally:
+            conn.close()
+    store.close()
+
+
 def test_live_labels_latest_live_label_wins():
     ev = [
         {"annotator": 1, "item_key": "k", "kind": "label", "uuid": "a", "refers_to": None, "at": "1", "seq": 1},
