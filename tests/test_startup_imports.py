@@ -23,6 +23,18 @@ def loaded_after(code: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def leaderboard_once(source: Path, db: Path, capsys) -> tuple[Path, str]:
+    """A copy of ``source`` at ``db`` after one `tiebreak leaderboard` (which computes and caches); its output."""
+    import sqlite3
+
+    from tiebreak.core.cli import main
+
+    with sqlite3.connect(source) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    assert main(["leaderboard", "--db", str(db)]) == 0
+    return db, capsys.readouterr().out
+
+
 def test_cli_parser_imports_no_heavy_package():
     """`tiebreak --help` builds every subcommand's parser: none may import pandas, the store..."""
     loaded = loaded_after("from tiebreak.core.cli import build_parser\nfrom tiebreak.gui.launcher import _register_gui\n"
@@ -92,15 +104,7 @@ def test_cli_choices_equal_their_source(cli_module, cli_name, source_module, sou
 
 def test_leaderboard_from_a_current_cache_imports_no_heavy_package(metrics_sample_db, tmp_path, capsys):
     """`tiebreak leaderboard` (table and JSON) with its LC cache current: no pandas, numpy, scipy, sklearn."""
-    import sqlite3
-
-    from tiebreak.core.cli import main
-
-    db = tmp_path / "lb.sqlite"
-    with sqlite3.connect(metrics_sample_db) as src, sqlite3.connect(db) as dst:
-        src.backup(dst)
-    assert main(["leaderboard", "--db", str(db)]) == 0  # computes and caches
-    expected = capsys.readouterr().out
+    db, expected = leaderboard_once(metrics_sample_db, tmp_path / "lb.sqlite", capsys)
     for fmt in ("table", "json"):
         loaded = loaded_after(
             "import sys, io, contextlib\nfrom tiebreak.core.cli import main\nout = io.StringIO()\n"
@@ -122,13 +126,7 @@ def test_cold_leaderboard_fits_lc_without_pandas_or_scipy(metrics_sample_db, tmp
     """`tiebreak leaderboard` with the LC cache empty (data changed): numpy fits LC; no pandas, scipy, sklearn."""
     import sqlite3
 
-    from tiebreak.core.cli import main
-
-    db = tmp_path / "cold.sqlite"
-    with sqlite3.connect(metrics_sample_db) as src, sqlite3.connect(db) as dst:
-        src.backup(dst)
-    assert main(["leaderboard", "--db", str(db)]) == 0  # computes and caches
-    expected = capsys.readouterr().out
+    db, expected = leaderboard_once(metrics_sample_db, tmp_path / "cold.sqlite", capsys)
     for fmt in ("table", "json"):
         with sqlite3.connect(db) as con:
             con.execute("DELETE FROM lc_cache")

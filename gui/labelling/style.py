@@ -132,11 +132,9 @@ class ProgressStrip(QWidget):
         return option
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        """As tall as the style's progress bar."""
-        option = self._option()
-        height = self.style().pixelMetric(QStyle.PixelMetric.PM_ProgressBarChunkWidth, option, self)
-        return self.style().sizeFromContents(QStyle.ContentsType.CT_ProgressBar, option,
-                                             QSize(80, max(height, self.fontMetrics().height())), self)  # fmt: skip
+        """As tall as the style makes a progress bar around one line of text."""
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_ProgressBar, self._option(),
+                                             QSize(80, self.fontMetrics().height()), self)  # fmt: skip
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         """Draw the groove and the filled part with the style."""

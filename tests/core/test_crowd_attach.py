@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.support.crowd_data import Clock, label_all, seeded_random, small_round
+from tests.support.crowd_data import Clock, label_all, seeded_random, small_round, twin_of
 from tiebreak.core.crowd import merge as merge_mod
 from tiebreak.core.crowd.events import write_events
 from tiebreak.core.crowd.merge import merge_files
@@ -47,10 +47,7 @@ def test_packs_copied_by_sql_store_what_their_events_files_store(tmp_path, slots
     store, made = small_round(tmp_path, ["ann", "ben", "cho"], 2, repeats=1, identical=1)
     for n, pack in enumerate(made.packs.values()):
         label_all(pack, seeded_random(n))
-    twin_path = tmp_path / "twin.sqlite"
-    twin_conn = sqlite3.connect(twin_path)
-    store.conn.backup(twin_conn)
-    twin_conn.close()
+    twin_path = twin_of(store, tmp_path / "twin.sqlite")
     jsonl = []
     for name, pack in made.packs.items():
         jsonl.append(tmp_path / f"{name}.jsonl")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.support.crowd_data import label_all, right_always, seeded_random, small_round
+from tests.support.crowd_data import label_all, right_always, seeded_random, small_round, twin_of
 from tiebreak.core.cli import main as cli_main
 from tiebreak.core.crowd.events import live_labels, read_events, write_events
 from tiebreak.core.crowd.merge import merge_files
@@ -312,10 +312,7 @@ def test_bulk_merge_leaves_the_lc_panel_versions_the_per_row_triggers_leave(tmp_
     store, made = small_round(tmp_path, ["ann", "ben", "cho"], 2, repeats=0, identical=0)
     for n, pack in enumerate(made.packs.values()):
         label_all(pack, seeded_random(n))
-    twin_path = tmp_path / "twin.sqlite"
-    twin_conn = sqlite3.connect(twin_path)
-    store.conn.backup(twin_conn)
-    twin_conn.close()
+    twin_path = twin_of(store, tmp_path / "twin.sqlite")
     versions = "SELECT annotator, reference, version FROM lc_panel_versions ORDER BY 1, 2"
     before = store.conn.execute(versions).fetchall()
     results = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 
 from tests.gui._data import fill_store
@@ -59,3 +60,13 @@ def seeded_random(seed: int):  # type: ignore[no-untyped-def]
     """A chooser picking left / right at random."""
     rng = random.Random(seed)
     return lambda shown: rng.choice(["left", "right"])
+
+
+def twin_of(store: Store, path: Path) -> Path:
+    """A byte-for-byte copy of ``store``'s database at ``path`` (to run the same merge two ways)."""
+    conn = sqlite3.connect(path)
+    try:
+        store.conn.backup(conn)
+    finally:
+        conn.close()
+    return path
