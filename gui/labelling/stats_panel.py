@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QGroupBox,
     QHeaderView,
+    QLabel,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from tiebreak.core.labelling.session import SessionFigures
 from tiebreak.core.labelling.stats import AgreementLine, StatsSnapshot, WinRateLine
 from tiebreak.core.metrics.definitions import TOO_FEW_LABELS, define, interval_text, tooltip
-from tiebreak.gui.labelling.style import TextStrip
+from tiebreak.gui.labelling.style import TextStrip, emphasise
 from tiebreak.gui.safe_text import display_name, plain_label, plain_tooltip
 
 
@@ -143,12 +143,15 @@ class StatsPanel(QWidget):
         self.status = plain_label("statistics: loading…")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
+        # headings, not group boxes: a box's shaded inside was painted again under every changed line
         for title, widget in (("Win rate against the reference", self.win_table),
                               ("Human vs judge agreement", self.agree_table),
                               ("This session", self.session_label)):  # fmt: skip
-            box = QGroupBox(title)
-            QVBoxLayout(box).addWidget(widget)
-            layout.addWidget(box)
+            heading = QLabel(title)
+            emphasise(heading, bold=True)
+            layout.addWidget(heading)
+            layout.addWidget(widget)
+            layout.addSpacing(heading.fontMetrics().lineSpacing() // 2)
         layout.addWidget(self.status)
         layout.addStretch(1)
 

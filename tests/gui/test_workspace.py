@@ -209,20 +209,62 @@ def test_many_models_and_judges_never_make_the_window_taller_than_640(workspace,
     assert view.stats_area.widget() is view.stats and view.stats.win_table.rowCount() == 40
 
 
-def test_the_progress_bar_paints_with_the_next_paint_never_inside_the_key_press(workspace, qtbot):
-    from PySide6.QtCore import QEvent, QObject
+class _PaintLog:
+    """Records which of the watched widgets receive paint events."""
 
+    def __init__(self, *widgets) -> None:
+        from PySide6.QtCore import QObject
+
+        paints = self.paints = []
+
+        class Count(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+                if event.type() == QEvent.Type.Paint:
+                    paints.append(obj)
+                return False
+
+        self.filter = Count()
+        for widget in widgets:
+            widget.installEventFilter(self.filter)
+
+
+def test_a_changed_statistics_line_repaints_itself_and_nothing_under_it(workspace, qtbot):
+    view = workspace.view
+    strips = (view.stats.session_label, view.progress_label, view.reveal, view.progress)
+    parents = {w.parentWidget() for w in strips}  # the statistics panel, the workspace columns
+    log = _PaintLog(*strips, *parents)
+    qtbot.waitExposed(view.stats.session_label)
+    view.progress.setRange(0, 2)
+    qtbot.wait(100)  # the first show's paints are over
+    log.paints.clear()
+    view.stats.session_label.setText("items done: 99")
+    view.progress_label.setText("99 / 100")
+    view.reveal.setText("Left was model-a")
+    view.progress.setValue(1)
+    qtbot.waitUntil(lambda: set(strips) <= set(log.paints))
+    assert not parents & set(log.paints)  # each strip fills its own background: no parent painted under it
+
+
+def test_the_progress_bar_repaints_only_when_its_filled_width_changes(workspace, qtbot):
     bar = workspace.view.progress
-    paints = []
+    qtbot.waitExposed(bar)
+    bar.setRange(0, 100 * bar.width())  # 100 values per pixel
+    log = _PaintLog(bar)
+    QApplication.processEvents()
+    log.paints.clear()
+    bar.setValue(10)  # a tenth of a pixel: nothing to draw
+    QApplication.processEvents()
+    assert log.paints == [] and bar.value() == 10 and bar.filled_width() == 0
+    bar.setValue(250)
+    qtbot.waitUntil(lambda: log.paints != [])
+    assert bar.filled_width() == round((bar.width() - 2) * 250 / (100 * bar.width()))
 
-    class Count(QObject):
-        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
-            if event.type() == QEvent.Type.Paint:
-                paints.append(obj)
-            return False
 
-    counter = Count()
-    bar.installEventFilter(counter)
+def test_the_progress_bar_paints_with_the_next_paint_never_inside_the_key_press(workspace, qtbot):
+    bar = workspace.view.progress
+    counter = _PaintLog()
+    paints = counter.paints
+    bar.installEventFilter(counter.filter)
     qtbot.waitExposed(bar)
     bar.setRange(0, 10)
     QApplication.processEvents()
@@ -231,4 +273,4 @@ def test_the_progress_bar_paints_with_the_next_paint_never_inside_the_key_press(
         bar.setValue(value)
     assert paints == [] and bar.value() == 10  # clamped to the range
     qtbot.waitUntil(lambda: len(paints) >= 1)
-    bar.removeEventFilter(counter)
+    bar.removeEventFilter(counter.filter)
