@@ -103,6 +103,15 @@ class LabellingStats:
             self.live.add_many(self._judge_rows(new))
             self._judged |= new
 
+    def prepare(self, comparison_id: int) -> None:
+        """Read the judge verdicts of a comparison about to be labelled (idle time), so the label reads none.
+
+        Judge verdicts count toward agreement only on comparisons humans labelled, so reading
+        them early changes no figure; like the reads at labelling time, a verdict stored after
+        this read is counted at the next load.
+        """
+        self._count_judges({int(comparison_id)})
+
     def is_counted(self, annotation_id: int) -> bool:
         """Whether the label is counted now."""
         return annotation_id in self.live

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -87,19 +87,24 @@ class _Table(QTableWidget):
             height = self.horizontalHeader().height() + 2 * self.frameWidth()
             self.setFixedHeight(height + visible * self.verticalHeader().defaultSectionSize() + 2)
             self.tips = [tuple(t or v for t, v in zip(tr, r, strict=True)) for tr, r in zip(tips, rows, strict=True)]
-        else:
-            for r, (new, old) in enumerate(zip(rows, shown, strict=True)):
-                if new == old:
-                    continue
-                row_tips = tuple(t or v for t, v in zip(tips[r], new, strict=True))
-                for c, (value, before) in enumerate(zip(new, old, strict=True)):
-                    item = self.item(r, c)
-                    if value != before:
-                        item.setText(display_name(value) if c == 0 else value)
-                    if row_tips[c] != self.tips[r][c]:  # a name's tip stays when its figures change
-                        item.setToolTip(plain_tooltip(row_tips[c]))
-                self.tips[r] = row_tips
-        self.shown = [tuple(r) for r in rows]
+            self.shown = [tuple(r) for r in rows]
+            return
+        for r, (new, old) in enumerate(zip(rows, shown, strict=True)):
+            if new != old:
+                self.set_row(r, new, tips[r])
+
+    def set_row(self, r: int, values: Sequence[str], tips: Sequence[str]) -> None:
+        """Show one row of the same shape in place (cells and tooltips that changed only)."""
+        old = self.shown[r]
+        row_tips = tuple(t or v for t, v in zip(tips, values, strict=True))
+        for c, (value, before) in enumerate(zip(values, old, strict=True)):
+            item = self.item(r, c)
+            if value != before:
+                item.setText(display_name(value) if c == 0 else value)
+            if row_tips[c] != self.tips[r][c]:  # a name's tip stays when its figures change
+                item.setToolTip(plain_tooltip(row_tips[c]))
+        self.tips[r] = row_tips
+        self.shown[r] = tuple(values)
 
 
 def _win_cells(line: WinRateLine) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -126,6 +131,20 @@ def _agree_cells(line: AgreementLine) -> tuple[tuple[str, ...], tuple[str, ...]]
     return cells, tips
 
 
+def _fill(table: _Table, lines: list, shown: list, cells: Callable) -> list:
+    """Show ``lines`` in ``table`` (``shown``: the lines on screen): a line that is the same object
+    as, or equal to, the one on screen is not formatted again (the live snapshot reuses the objects
+    of unchanged lines, so a label formats one or two rows of fifty)."""
+    if len(lines) != len(shown):
+        rows = [cells(line) for line in lines]
+        table.set_rows([r[0] for r in rows], [r[1] for r in rows])
+        return lines
+    for r, (line, before) in enumerate(zip(lines, shown, strict=True)):
+        if line is not before and line != before:
+            table.set_row(r, *cells(line))
+    return lines
+
+
 class StatsPanel(QWidget):
     """Renders :class:`~tiebreak.core.labelling.stats.StatsSnapshot` objects; computes nothing."""
 
@@ -139,7 +158,7 @@ class StatsPanel(QWidget):
         self.agree_table = _Table(["judge", "n", define("agreement").label], [None, "88888", "100.0%"])
         self.agree_table.set_header_tips(["the judge group", tooltip("n_judge_labels"), tooltip("agreement")])
         self.session_label = TextStrip(6)  # 4 lines; room for wrapping in a narrow panel
-        self._row_cache: dict[WinRateLine | AgreementLine, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._lines: list[list] = [[], []]  # the lines shown in each table (None: unknown)
         self.status = plain_label("statistics: loading…")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -160,26 +179,17 @@ class StatsPanel(QWidget):
         self.show_stats(snapshot.wins, snapshot.agreement)
 
     def show_stats(self, wins: Iterable[WinRateLine], agreement: Iterable[AgreementLine]) -> None:
-        """Fill the win-rate and agreement tables (rows of unchanged lines are not formatted again)."""
-        cache, self._row_cache = self._row_cache, {}
-        win_rows = [self._row(line, cache) for line in wins]
-        self.win_table.set_rows([r[0] for r in win_rows], [r[1] for r in win_rows])
-        agree = [self._row(line, cache) for line in agreement]
-        self.agree_table.set_rows([r[0] for r in agree], [r[1] for r in agree])
+        """Fill the win-rate and agreement tables (only lines that changed are formatted and set)."""
+        self._lines[0] = _fill(self.win_table, list(wins), self._lines[0], _win_cells)
+        agree = _fill(self.agree_table, list(agreement), self._lines[1], _agree_cells)
+        self._lines[1] = agree
         self.status.setText("" if agree else "no judge verdicts on the items labelled by humans yet")
-
-    def _row(self, line: WinRateLine | AgreementLine, cache: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Cells and tooltips of one line, from ``cache`` (the previous call's rows) when unchanged."""
-        row = cache.get(line)
-        if row is None:
-            row = _win_cells(line) if isinstance(line, WinRateLine) else _agree_cells(line)
-        self._row_cache[line] = row
-        return row
 
     def show_unavailable(self, why: str) -> None:
         """Say why there are no statistics (never an empty panel without a reason)."""
         self.win_table.set_rows([])
         self.agree_table.set_rows([])
+        self._lines = [[], []]
         self.status.setText(f"statistics: {why}")
 
     def show_session(self, figures: SessionFigures, position: int, total: int) -> None:

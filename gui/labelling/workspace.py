@@ -140,6 +140,9 @@ class Workspace(QWidget):
                 upcoming = self.session.upcoming()
                 if upcoming is not None:
                     self.view.prefetch(upcoming, self._on("raw"))
+                current = self.session.current()
+                if current is not None and self.stats_feed is not None:
+                    self.stats_feed.prepare(current.pair.comparison_id)
             except Exception as exc:  # noqa: BLE001 (an optimisation must never break labelling)
                 self.report(f"prefetch: {exc}")
         collect_young()  # the garbage of this press is collected now, not inside the next one

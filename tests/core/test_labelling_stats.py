@@ -53,3 +53,28 @@ def test_session_sink_and_apply_together_do_not_double_count(store):
     assert sum(w.n for w in snap.wins) == 1
     snap = stats.apply(session.undo(change))
     assert sum(w.n for w in snap.wins) == 0
+
+
+def test_judge_verdicts_read_before_the_label_change_no_figure_and_the_label_reads_none(store):
+    fill_store(store, 6)
+    session = LabellingSession.open(store, SPEC)
+    reads: list[set[int]] = []
+    stats = LabellingStats.load(store, SPEC, session.group)
+    read = stats._judge_rows
+    stats._judge_rows = lambda ids: (reads.append(set(ids)), read(ids))[1]
+    session.stats = stats
+    first = session.current().pair.comparison_id
+    stats.prepare(first)  # idle time, while the item is on screen
+    assert reads == [{first}]
+    stats.prepare(first)
+    assert reads == [{first}]  # read once
+    change = session.record(Choice.LEFT)
+    assert reads == [{first}]  # the label itself read no judge verdicts
+    stats.prepare(session.current().pair.comparison_id)  # prepared, then skipped: never labelled
+    session.skip()
+    for _ in range(2):
+        session.record(Choice.RIGHT)
+    snap = stats.apply(change)
+    fresh = LabellingStats.load(store, SPEC, session.group).snapshot()
+    assert snap.wins == fresh.wins and snap.agreement == fresh.agreement
+    assert snap.agreement and snap.agreement[0].n_items == 3

@@ -274,3 +274,17 @@ def test_the_progress_bar_paints_with_the_next_paint_never_inside_the_key_press(
     assert paints == [] and bar.value() == 10  # clamped to the range
     qtbot.waitUntil(lambda: len(paints) >= 1)
     bar.removeEventFilter(counter.filter)
+
+
+def test_the_judge_verdicts_of_the_item_on_screen_are_read_in_idle_time_not_inside_the_vote(workspace, qtbot):
+    feed = workspace.stats_feed
+    assert feed is not None
+    reads = []
+    read = feed._judge_rows
+    feed._judge_rows = lambda ids: (reads.append(set(ids)), read(ids))[1]
+    for _ in range(3):
+        on_screen = workspace.session.current().pair.comparison_id
+        qtbot.waitUntil(lambda cid=on_screen: {cid} in reads)  # idle time after the item was shown
+        n = len(reads)
+        qtbot.keyClick(workspace, Qt.Key.Key_1)
+        assert len(reads) == n  # the vote itself read nothing
