@@ -173,6 +173,7 @@ class ViewPair(QStackedWidget):
         """Install ``doc`` (made by ``prepare(pair.spare, ...)``) in the covered view (idle time)."""
         install(self.spare, doc)
         self.spare.verticalScrollBar().setValue(0)
+        self.spare.paint_ahead()
         self._staged = doc
 
     def unstage(self) -> None:

@@ -133,3 +133,53 @@ def test_columns_scroll_together(qtbot, store):
     assert left.value() == left.maximum()
     qtbot.keyClick(ws, Qt.Key.Key_K)
     assert left.value() < left.maximum()
+
+
+MIXED = ("# Heading\n\nSome **bold** text, a [link](http://x.invalid) and a list:\n\n- one\n- two\n\n"
+         "```python\ndef f(x):\n    return x * 2  # a long comment " + "word " * 40 + "\n```\n\n" + "Tail. " * 800)
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_a_document_painted_ahead_shows_exactly_what_a_paint_would(qtbot, raw):
+    from tiebreak.gui.labelling.output_view import ViewPair
+    from tiebreak.gui.labelling.render import prepare
+
+    pair = ViewPair()
+    qtbot.addWidget(pair)
+    pair.resize(520, 360)
+    pair.show()
+    qtbot.waitExposed(pair)
+    doc, _ = prepare(pair.spare, MIXED, raw)
+    pair.stage(doc)  # installs it in the covered view and paints it ahead
+    view = pair.spare
+    pair.show_prepared(doc)
+    assert pair.view is view
+    first = view.viewport().grab().toImage()  # this paint shows the picture painted ahead ...
+    assert view.shown_ahead == 1
+    second = view.viewport().grab().toImage()  # ... and this one paints the document
+    assert view.shown_ahead == 1
+    assert first == second
+
+
+def test_a_picture_painted_ahead_is_not_shown_after_a_scroll_a_resize_or_an_edit(qtbot):
+    from tiebreak.gui.labelling.output_view import ViewPair
+    from tiebreak.gui.labelling.render import prepare
+
+    pair = ViewPair()
+    qtbot.addWidget(pair)
+    pair.resize(520, 360)
+    pair.show()
+    qtbot.waitExposed(pair)
+    changes = (lambda v: v.verticalScrollBar().setValue(40),
+               lambda v: pair.resize(500, 300),
+               lambda v: v.document().firstBlock().setUserState(1) or v.textCursor().insertText("x"))  # fmt: skip
+    for change in changes:
+        doc, _ = prepare(pair.spare, MIXED, False)
+        pair.stage(doc)
+        view = pair.spare
+        pair.show_prepared(doc)
+        qtbot.waitUntil(lambda v=view: v.verticalScrollBar().maximum() > 40)  # the text is taller than the view
+        change(view)
+        before = view.shown_ahead
+        view.viewport().grab()
+        assert view.shown_ahead == before  # painted afresh: the picture was stale

@@ -288,3 +288,18 @@ def test_the_judge_verdicts_of_the_item_on_screen_are_read_in_idle_time_not_insi
         n = len(reads)
         qtbot.keyClick(workspace, Qt.Key.Key_1)
         assert len(reads) == n  # the vote itself read nothing
+
+
+def test_a_vote_shows_the_next_item_from_pictures_painted_in_idle_time(workspace, qtbot):
+    view = workspace.view
+    pairs = (view.instruction, view.left.pair, view.right.pair)
+
+    def shown() -> int:
+        return sum(v.shown_ahead for p in pairs for v in p.views)
+
+    qtbot.waitExposed(view)
+    for _ in range(3):
+        qtbot.waitUntil(lambda: all(p.spare._ahead is not None for p in pairs))  # the next item, painted ahead
+        before = shown()
+        qtbot.keyClick(workspace, Qt.Key.Key_1)
+        qtbot.waitUntil(lambda b=before: shown() == b + 3)  # instruction and both outputs: no document painted
