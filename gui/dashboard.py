@@ -224,35 +224,49 @@ class Dashboard(QWidget):
         else:  # an in-memory database has one connection: read here, compute in the worker
             compute = partial(summarise, read_labels(self.ctx.store, judge, humans), judge, humans)
         self.status.setText(f"{display_name(judge)} vs {display_name(humans)}: computing…")
-        self.runner.request(compute)
+        if self.build.busy:  # the plots first: building them beside the computation (one interpreter) stalled the window
+            self.build.add("compute", partial(self.runner.request, compute))
+        else:
+            self.runner.request(compute)
 
     def _failed(self, message: str) -> None:
         self.status.setText(f"Dashboard: {message}")
         self.ctx.events.status_message.emit(f"Dashboard: {message}")
 
     def _clear(self) -> None:
+        self.build.add("clear", self._clear_now)  # after any plot of an earlier snapshot still queued
+
+    def _clear_now(self) -> None:
         self.result = self.snapshot = None
         for panel in self.panels.values():
             panel.set_data(pd.DataFrame())
         self.summary.set_rows([], [])
 
     def _show(self, snap: DashboardSnapshot) -> None:
-        """Render one snapshot (numbers, tooltips with definitions and n)."""
-        self.build.finish()  # the plots exist once a snapshot is shown (seldom earlier than this)
-        self.snapshot, self.result = snap, snap.comparison
+        """Render one snapshot (numbers, tooltips with definitions and n): the table at once, then a
+        plot per event-loop turn after the plots are built (three plots drawn in one turn stalled
+        the window for over 100 ms); the snapshot counts as shown when its last plot is drawn."""
         res = snap.comparison
         rows = summary_rows(snap)
         cells = [_cells(r) for r in rows]
         self.summary.set_rows([c[0] for c in cells], [c[1] for c in cells])
         self.panels["summary"].set_data(pd.DataFrame(rows, columns=["metric", "name", "judge", "human", "n_judge", "n_human"]))
-        for key, data in (("confusion", res.confusion), ("datasets", res.by_dataset), ("calibration", res.calibration)):
-            self.panels[key].set_data(data, lambda k, panel=key: {"panel": panel, "key": k})
         n = res.n_overlap
-        for key, name in (("confusion", "confusion"), ("datasets", "agreement_by_dataset"), ("calibration", "calibration")):
-            self.panels[key].setToolTip(tooltip(name, n, what="comparisons labelled by both"))
+        for key, name, data in (("confusion", "confusion", res.confusion),
+                                ("datasets", "agreement_by_dataset", res.by_dataset),
+                                ("calibration", "calibration", res.calibration)):  # fmt: skip
+            self.build.add(f"draw {key}", partial(self._draw_panel, key, data, tooltip(name, n, what="comparisons labelled by both")))
+        self.build.add("shown", partial(self._shown, snap))
+
+    def _draw_panel(self, key: str, data: pd.DataFrame, tip: str) -> None:
+        self.panels[key].set_data(data, lambda k, panel=key: {"panel": panel, "key": k})
+        self.panels[key].setToolTip(tip)
+
+    def _shown(self, snap: DashboardSnapshot) -> None:
+        self.snapshot, self.result = snap, snap.comparison
         agree = "" if snap.agreement is None else f" Agreement {_pct(snap.agreement.value)}."
-        self.status.setText(f"{snap.judge} vs {snap.humans}: {n} comparisons labelled by both.{agree}"
-                            + "".join(f"  Note: {note}." for note in res.notes))  # fmt: skip
+        self.status.setText(f"{snap.judge} vs {snap.humans}: {snap.comparison.n_overlap} comparisons labelled by both."
+                            f"{agree}" + "".join(f"  Note: {note}." for note in snap.comparison.notes))  # fmt: skip
 
     def browse_filter(self, panel: str, key: object) -> dict:
         """The Browse filter of what a click on ``panel`` at ``key`` stands for (exactly its comparisons).

@@ -52,6 +52,28 @@ class Bar:
         return xs[0] <= x <= xs[1] and ys[0] <= y <= ys[1]
 
 
+class LazyMenuViewBox(pg.ViewBox):
+    """A ViewBox whose right-click menu is built at its first use (built with each plot, it cost
+    about a third of the plot's construction on the GUI thread)."""
+
+    def __init__(self) -> None:
+        super().__init__(enableMenu=False)
+        self.state["enableMenu"] = True  # the menu is offered; it is built when first asked for
+
+    def getMenu(self, ev):  # noqa: N802 (pyqtgraph override)
+        """The menu, built now if it was never shown."""
+        if self.menu is None:
+            from pyqtgraph.graphicsItems.ViewBox.ViewBoxMenu import ViewBoxMenu
+
+            self.menu = ViewBoxMenu(self)
+            self.updateViewLists()
+        return self.menu
+
+    def getContextMenus(self, event):  # noqa: N802 (pyqtgraph override)
+        """The menu's actions (for a parent item's context menu)."""
+        return self.getMenu(event).actions()
+
+
 class ScatterPlot(QWidget):
     """A titled scatter plot with a text label beside each point.
 
@@ -67,7 +89,7 @@ class ScatterPlot(QWidget):
         super().__init__(parent)
         self.title = title
         self.empty_note = ""
-        self.view = pg.PlotWidget(title=title)
+        self.view = pg.PlotWidget(title=title, viewBox=LazyMenuViewBox())
         self.view.setMinimumSize(160, 140)
         self.plot_item = self.view.getPlotItem()
         self.plot_item.setLabel("bottom", x_label)

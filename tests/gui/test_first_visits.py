@@ -140,7 +140,9 @@ def test_dashboard_builds_its_plots_one_per_turn_after_the_screen(qtbot):
     store.close()
 
 
-def test_a_snapshot_that_arrives_first_finishes_the_plots_at_once(qtbot):
+def test_a_snapshot_that_arrives_first_is_drawn_a_plot_per_turn_once_the_plots_are_built(qtbot):
+    from PySide6.QtCore import QTimer
+
     from tests.support.reviews import JUDGE, simulate_reviews
     from tiebreak.core.review.audit import sample_audit
     from tiebreak.core.review.dashboard import read_labels, summarise
@@ -152,9 +154,14 @@ def test_a_snapshot_that_arrives_first_finishes_the_plots_at_once(qtbot):
     simulate_reviews(store, 40)
     dash = Dashboard(AppContext(store=store, db_path=None))
     qtbot.addWidget(dash)
+    log: list[str] = []
+    dash.build.step_done.connect(lambda name: (log.append(name), QTimer.singleShot(0, lambda: log.append("turn"))))
     judge, humans = dash.judge.currentText(), dash.humans.currentText()
     dash._show(summarise(read_labels(store, judge, humans), judge, humans))  # as the runner delivers it
-    assert not dash.build.busy and all(dash.panels[k].built for k in PLOTS)
+    assert dash.summary.rowCount() > 0 and dash.result is None  # the table at once; the plots wait
+    steps = [*PLOTS, *(f"draw {k}" for k in PLOTS), "shown"]
+    qtbot.waitUntil(lambda: len(log) == 2 * len(steps), timeout=10_000)
+    assert dash.result is not None and log == [x for step in steps for x in (step, "turn")]  # one step per event-loop turn
     assert sum(int(b.text) for b in dash.panels["confusion"].body.bars) == dash.result.n_overlap
     store.close()
 
@@ -235,3 +242,45 @@ def test_warming_the_lexers_imports_the_colour_styles_too(monkeypatch):
     assert not any(name in sys.modules for name in modules)  # nothing to colour: nothing imported
     warm_lexers("text\n```python\nprint(1)\n```\n")  # on Browse's worker, before the GUI thread draws
     assert all(name in sys.modules for name in modules)
+
+
+@pytest.mark.qt_log_ignore("does not support raise", "does not support grabbing the keyboard", "propagateSizeHints")
+def test_a_plots_right_click_menu_is_built_when_first_asked_for(qtbot):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from tiebreak.gui.plots import ScatterPlot
+
+    plot = ScatterPlot("t", "x", "y")
+    qtbot.addWidget(plot)
+    plot.resize(400, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    box = plot.plot_item.getViewBox()
+    assert box.menu is None and box.menuEnabled()  # not built with the plot, still offered
+    centre = plot.view.mapFromScene(box.sceneBoundingRect().center())
+    QTest.mouseClick(plot.view.viewport(), Qt.MouseButton.RightButton, pos=QPoint(centre.x(), centre.y()))
+    qtbot.waitUntil(lambda: box.menu is not None and box.menu.isVisible())
+    assert "View All" in [a.text() for a in box.menu.actions()]
+    box.menu.close()
+
+
+def test_the_dashboard_computes_only_after_its_plots_are_built(qtbot):
+    from tests.support.reviews import JUDGE, simulate_reviews
+    from tiebreak.core.review.audit import sample_audit
+    from tiebreak.core.sample import open_database
+    from tiebreak.gui.dashboard import PLOTS, Dashboard
+
+    store = open_database(None, sample=True)
+    sample_audit(store, JUDGE, 40, "uniform", seed=3)
+    simulate_reviews(store, 40)
+    dash = Dashboard(AppContext(store=store, db_path=None))
+    qtbot.addWidget(dash)
+    seen: list[tuple[str, int]] = []
+    dash.build.step_done.connect(lambda name: seen.append((name, dash.runner.started)))
+    dash.resize(1200, 800)
+    dash.show()  # shown while its plots are still being built (one per turn)
+    qtbot.waitUntil(lambda: dash.result is not None, timeout=10_000)
+    # the computation's thread and the plot building would share one interpreter: it waits for them
+    assert seen[:4] == [*((k, 0) for k in PLOTS), ("compute", 1)]
+    store.close()
