@@ -6,8 +6,6 @@ import argparse
 import functools
 import json
 import math
-import os
-import sys
 from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
@@ -115,8 +113,7 @@ def fresh_records(store: Store, args: argparse.Namespace) -> list[dict[str, obje
     method = _cache_method(args)
     if method is None or args.resamples > 0 or args.lc_weights or args.lc_difficulty:
         return None
-    if "numpy" not in sys.modules:  # a short-lived process: its BLAS needs one thread (see lc_fit._one_blas_thread)
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # else OpenBLAS's start spins ~0.1 CPU s on other cores
+    cli.one_blas_thread()
     from tiebreak.core.metrics.lc_fast import fresh_records as fresh
 
     names = cli.excluded(store, getattr(args, "exclude", None))
