@@ -128,5 +128,5 @@ def export_task(path: str | Path, fmt: str, *, force: bool) -> TaskFn:
 def describe(report: ImportReport | Imported) -> str:
     """What an import added (or would add), one line per file; then the leaderboard cache's refresh."""
     if isinstance(report, Imported):
-        return describe(report.report) + ("" if report.lc is None else "\n" + report.lc.line())
+        return describe(report.report) + ("" if report.lc is None else "\n\n" + report.lc.line())
     return "\n".join(f.summary() for f in report.files)
