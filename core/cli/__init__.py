@@ -102,12 +102,15 @@ def one_blas_thread() -> None:
 def refresh_lc(store: Store) -> str:
     """After a command's write committed: refit the default leaderboard's stale LC panels; the line to say.
 
-    Never raises (``tiebreak.core.metrics.lc_refresh``): a failure leaves the cache stale.
+    Never raises (``tiebreak.core.metrics.lc_refresh``), not even for ^C: a failure leaves the cache stale.
     """
     one_blas_thread()
     from tiebreak.core.metrics.lc_refresh import refresh_stale_lc
 
-    return refresh_stale_lc(store).line()
+    try:
+        return refresh_stale_lc(store).line()
+    except KeyboardInterrupt:  # ^C during the refit: the write stands, only the refresh is abandoned
+        return "leaderboard cache not refreshed (interrupted); the next leaderboard refits it"
 
 
 class _VersionAction(argparse.Action):

@@ -3,6 +3,7 @@ of the refresh never fails or undoes the write (the cache stays stale, one line 
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -145,3 +146,18 @@ def test_a_crowd_merge_leaves_the_leaderboard_warm(tmp_path, capsys):
     assert "refitted in" in capsys.readouterr().err
     assert warm(db)
 
+
+
+def test_ctrl_c_during_the_refresh_keeps_the_import_and_its_exit_status(db, alpaca_dir, capsys, monkeypatch):
+    real_save = lc_cache.save
+
+    def interrupted_save(store, pending):
+        signal.raise_signal(signal.SIGINT)  # the user presses ^C while the cache is written
+        return real_save(store, pending)
+
+    monkeypatch.setattr(lc_cache, "save", interrupted_save)
+    before = annotations(db)
+    assert main(["import", "--db", str(db), str(_file(alpaca_dir, "claude-2.1"))]) == 0
+    out, err = capsys.readouterr()
+    assert "805 annotations (database:" in out and "leaderboard cache not refreshed (interrupted)" in err
+    assert annotations(db) == before + 805 and not warm(db)
