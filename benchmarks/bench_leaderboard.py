@@ -172,6 +172,28 @@ def import_flow(db: Path) -> dict:
     return {"records": len(records), "import": imported, "after": after, "cold": cold}
 
 
+def _print_flow(flow: dict) -> None:
+    """The import flow's figures, as the other commands'."""
+    for name, key in (("import", "import"), ("after_import", "after"), ("after_import_cold", "cold")):
+        r = flow[key]
+        print(f"{name:<18} {r['seconds']:6.2f} s wall  {r['cpu_seconds']:6.2f} s CPU  "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
+    print(f"import of {flow['records']} annotations of {NEW_MODEL} said: "
+          f"{flow['import']['stderr'].strip().splitlines()[-1]}")
+
+
+def _flow_figures(flow: dict) -> dict:
+    """The import flow's fields of the JSON line."""
+    return {
+        "import_seconds": round(flow["import"]["seconds"], 3),
+        "import_cpu_seconds": round(flow["import"]["cpu_seconds"], 3),
+        "import_lc_refresh_seconds": _refresh_seconds(flow["import"]["stderr"]),
+        "after_import_seconds": round(flow["after"]["seconds"], 3),
+        "after_import_cpu_seconds": round(flow["after"]["cpu_seconds"], 3),
+        "after_import_cold_seconds": round(flow["cold"]["seconds"], 3),
+    }
+
+
 def _refresh_seconds(stderr: str) -> float | None:
     """The LC refresh's own seconds from ``tiebreak import``'s line (None when it did not refit)."""
     found = re.search(r"leaderboard cache: .* refitted in ([0-9.]+) s", stderr)
@@ -227,12 +249,7 @@ def main() -> None:
     if args.repeat % 2:
         touch_humans(db)  # the label back as it was
     flow = import_flow(db)
-    for name, key in (("import", "import"), ("after_import", "after"), ("after_import_cold", "cold")):
-        r = flow[key]
-        print(f"{name:<18} {r['seconds']:6.2f} s wall  {r['cpu_seconds']:6.2f} s CPU  "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
-    print(f"import of {flow['records']} annotations of {NEW_MODEL} said: "
-          f"{flow['import']['stderr'].strip().splitlines()[-1]}")
+    _print_flow(flow)
     head = results["leaderboard"]["stdout"].splitlines()[:3]
     print("\n".join(head))
     lb, cold_lb = results["leaderboard"], results["leaderboard_cold"]
@@ -249,13 +266,7 @@ def main() -> None:
         "load_average": {"start": [round(v, 2) for v in load], "end": [round(v, 2) for v in os.getloadavg()]},
         "info_seconds": round(results["info"]["seconds"], 3),
         "agreement_seconds": round(results["agreement"]["seconds"], 3),
-        "import_seconds": round(flow["import"]["seconds"], 3),
-        "import_cpu_seconds": round(flow["import"]["cpu_seconds"], 3),
-        "import_lc_refresh_seconds": _refresh_seconds(flow["import"]["stderr"]),
-        "after_import_seconds": round(flow["after"]["seconds"], 3),
-        "after_import_cpu_seconds": round(flow["after"]["cpu_seconds"], 3),
-        "after_import_cold_seconds": round(flow["cold"]["seconds"], 3),
-        "json_seconds": round(results["leaderboard_json"]["seconds"], 3),
+        "json_seconds": round(results["leaderboard_json"]["seconds"], 3), **_flow_figures(flow),
     }))  # fmt: skip
 
 

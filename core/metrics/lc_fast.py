@@ -170,14 +170,12 @@ def fit_stale(
     excluded: Sequence[str] = (),
     lengths: bool = True,
 ) -> Fitted | None:
-    """Read one snapshot and fit the LC panels of the selection the cache does not hold whole.
+    """Read the sums, the LC cache and the rows of the stale panels in one snapshot; fit those panels.
 
-    Reads the stored win-rate sums, the LC cache and the annotation rows in one snapshot; fits the
-    panels the cache does not hold whole, reading only the rows of their annotator groups and
-    references (after a label by one group: its rows, not the whole database). With ``excluded``
-    workers every row of the selection is read and the win rates are recomputed from them
-    (nothing of it may be cached: the cache holds all labels). Stores nothing: see
-    :meth:`Fitted.save`. None for an empty selection.
+    Only the rows of the stale panels' groups and references are read (after a label by one group:
+    its rows). With ``excluded`` workers every row of the selection is read, the win rates are
+    recomputed from them and nothing may be cached. Stores nothing (:meth:`Fitted.save`); None for
+    an empty selection.
 
     Parameters
     ----------
@@ -202,15 +200,8 @@ def fit_stale(
         found = lc_cache.current(store, [k for k, _ in rows], method, now) if now is not None else {}
         stale = {k[1:] for k, _ in rows if k not in found}
         avg = _avg_lengths(store) if lengths else {}
-        # only the groups and references of stale panels (after a label by one group: its rows alone);
-        # with excluded workers the win rates too come from the rows: all of them
-        read_groups = sorted({g for _, g in stale})
-        read_refs = sorted({r for r, _ in stale})
-        coded = None
-        if excluded:
-            coded = coded_rows(store, lc_rows(store, groups=groups, references=references, excluded_annotators=excluded))
-        elif stale:
-            coded = coded_rows(store, lc_rows(store, groups=read_groups, references=read_refs))
+        read_groups, read_refs = sorted({g for _, g in stale}), sorted({r for r, _ in stale})
+        coded = _read(store, read_groups, read_refs, groups, references, excluded)
     if excluded and coded is not None:  # (excluded: always read)
         rows = win_rates(coded)
         if not rows:
@@ -219,6 +210,17 @@ def fit_stale(
         _check_counts([r for r in rows if r[0][2] in read_groups and r[0][1] in read_refs], coded)
     computed = {} if coded is None else cache_rows(coded, min_models, None if excluded else stale)
     return Fitted(rows, found, computed, stale, now, avg)
+
+
+def _read(store: Store, read_groups: list[str], read_refs: list[str], groups: Sequence[str] | None,
+          references: Sequence[str] | None, excluded: Sequence[str]) -> Coded | None:  # fmt: skip
+    """The rows to fit: the stale panels' groups and references (after a label by one group: its rows
+    alone); with excluded workers every row of the selection (the win rates too come from them)."""
+    if excluded:
+        return coded_rows(store, lc_rows(store, groups=groups, references=references, excluded_annotators=excluded))
+    if not read_groups:
+        return None
+    return coded_rows(store, lc_rows(store, groups=read_groups, references=read_refs))
 
 
 def fresh_records(
