@@ -40,6 +40,9 @@ class LcRefresh:
         The fitted rows are in the cache (False also when nothing was stale).
     problem : str or None
         Why the cache was left stale (the refresh failed or could not write); None otherwise.
+    unused : bool
+        Nothing was fitted because the default leaderboard does not use the cache now (labels of
+        workers excluded from a crowd round: it recomputes without them).
     """
 
     panels: int
@@ -47,9 +50,13 @@ class LcRefresh:
     seconds: float
     stored: bool
     problem: str | None = None
+    unused: bool = False
 
     def line(self) -> str:
         """One line for the user: what was refreshed and how long it took, or why not."""
+        if self.unused:
+            return (f"leaderboard cache: not used while crowd workers are excluded (the leaderboard recomputes) "
+                    f"({self.seconds:.2f} s)")  # fmt: skip
         if self.problem is not None:
             return (f"leaderboard cache not refreshed ({self.problem}); the next leaderboard refits it "
                     f"({self.seconds:.2f} s)")  # fmt: skip
@@ -82,7 +89,11 @@ def refresh_stale_lc(store: Store, *, min_models: int = DEFAULT_MIN_MODELS) -> L
     if store.in_transaction:
         return _done(LcRefresh(0, 0, 0.0, False, "inside a transaction"), start)
     try:
+        from tiebreak.core.crowd.selection import annotation_ids_of, excluded_workers
         from tiebreak.core.metrics import lc_cache
+
+        if annotation_ids_of(store, excluded_workers(store, None)):  # the leaderboard bypasses the cache
+            return _done(LcRefresh(0, 0, 0.0, False, unused=True), start)
         from tiebreak.core.metrics.lc_fast import fit_stale
 
         method = lc_cache.method_key(min_models)

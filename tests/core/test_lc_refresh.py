@@ -12,6 +12,8 @@ import pytest
 from tests.support.crowd_data import label_all, right_always, small_round
 from tests.support.judge_data import add_comparisons
 from tiebreak.core.cli import build_parser, cmd_leaderboard, main
+from tiebreak.core.crowd.merge import merge_files
+from tiebreak.core.crowd.status import exclude_worker
 from tiebreak.core.formats.importer import import_files
 from tiebreak.core.metrics import lc_cache
 from tiebreak.core.metrics.lc_refresh import DEFAULT_MIN_MODELS, refresh_stale_lc
@@ -161,3 +163,19 @@ def test_ctrl_c_during_the_refresh_keeps_the_import_and_its_exit_status(db, alpa
     out, err = capsys.readouterr()
     assert "805 annotations (database:" in out and "leaderboard cache not refreshed (interrupted)" in err
     assert annotations(db) == before + 805 and not warm(db)
+
+
+def test_no_fit_while_crowd_workers_are_excluded_the_leaderboard_recomputes_without_them(tmp_path, capsys):
+    store, made = small_round(tmp_path, ["ann", "ben"], 1, repeats=0, identical=0)
+    try:
+        for pack in made.packs.values():
+            label_all(pack, right_always)
+        merge_files(store, list(made.packs.values()))
+        exclude_worker(store, "r", "ann")
+        stored = store.conn.execute("SELECT count(*) FROM lc_cache").fetchone()
+        result = refresh_stale_lc(store)
+        assert result.unused and not result.stored and result.panels == 0
+        assert result.line().startswith("leaderboard cache: not used while crowd workers are excluded")
+        assert store.conn.execute("SELECT count(*) FROM lc_cache").fetchone() == stored
+    finally:
+        store.close()
