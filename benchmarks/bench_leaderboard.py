@@ -7,7 +7,10 @@ seconds (user + system of the child; the machine may be loaded: the load average
 the child's peak RSS. ``leaderboard`` runs cold (the LC cache emptied before each run: the
 annotation rows read as packed integers into numpy, LC fitted by Newton's method, then stored; no
 pandas, no scipy), after one human label changed (only that group's panel is stale: its rows
-alone are read and fitted) and warm (cache current: no numpy, no fit).
+alone are read and fitted) and warm (cache current: no numpy, no fit). Then the user's flow, on
+a copy of the database: ``tiebreak import`` of one new model's 805 annotations (``import_seconds``:
+the import commits, then refits the panel it made stale) and the first ``tiebreak leaderboard``
+after it (``after_import_seconds``), checked equal to a cold computation (single runs).
 Usage: ``python benchmarks/bench_leaderboard.py [--models N] [--repeat R] [--db PATH]``; the last
 line is JSON.
 """
@@ -19,6 +22,7 @@ import functools
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -106,7 +110,7 @@ def run_command(argv: list[str]) -> dict:
         if proc.returncode != 0:
             raise SystemExit(f"tiebreak {' '.join(argv)} failed:\n{err.read()[-2000:]}")
         return {"seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": out.read()}  # fmt: skip
+                "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": out.read(), "stderr": err.read()}  # fmt: skip
 
 
 def clear_cache(db: Path) -> None:
@@ -128,6 +132,72 @@ def touch_humans(db: Path) -> None:
             "WHERE n.group_name = 'humans' ORDER BY a.id LIMIT 1").fetchall()  # fmt: skip
         con.execute("UPDATE annotations SET retracted_at = ? WHERE id = ?",
                     [None if retracted else "2026-01-01T00:00:00+00:00", aid])  # fmt: skip
+
+
+NEW_MODEL = "model_new"
+
+
+def import_flow(db: Path) -> dict:
+    """The user's flow on a copy of ``db``: ``tiebreak import`` of one new model's 805 annotations by the
+    bench judge (the command refits the panel it made stale), then the first ``tiebreak leaderboard``.
+
+    The copy starts warm (one leaderboard run first). Its cache is then emptied and the leaderboard
+    computed cold once more: both must print the same.
+    """
+    import sqlite3
+
+    data = alpaca_dir(None)
+    refs = json.loads((data / "results" / REFERENCE / "model_outputs.json").read_text())
+    records = _records([r["instruction"] for r in refs], [r["output"] for r in refs], 1, random.Random(1313))
+    for rec in records:
+        rec["generator_2"] = NEW_MODEL
+    tmp = Path(tempfile.mkdtemp(prefix="tiebreak-bench-lb-import-"))
+    file, copy = tmp / "new_model_annotations.json", tmp / "copy.sqlite"
+    file.write_text(json.dumps(records))
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    try:
+        lb = ["leaderboard", "--db", str(copy)]
+        run_command(lb)  # warm before the import, as after any leaderboard
+        imported = run_command(["import", str(file), "--db", str(copy)])
+        after = run_command(lb)
+        clear_cache(copy)
+        cold = run_command(lb)
+    finally:
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+    if cold["stdout"] != after["stdout"] or NEW_MODEL not in after["stdout"]:
+        raise SystemExit("the leaderboard after the import differs from a cold computation (or lacks the new model)")
+    return {"records": len(records), "import": imported, "after": after, "cold": cold}
+
+
+def _print_flow(flow: dict) -> None:
+    """The import flow's figures, as the other commands'."""
+    for name, key in (("import", "import"), ("after_import", "after"), ("after_import_cold", "cold")):
+        r = flow[key]
+        print(f"{name:<18} {r['seconds']:6.2f} s wall  {r['cpu_seconds']:6.2f} s CPU  "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
+    print(f"import of {flow['records']} annotations of {NEW_MODEL} said: "
+          f"{flow['import']['stderr'].strip().splitlines()[-1]}")
+
+
+def _flow_figures(flow: dict) -> dict:
+    """The import flow's fields of the JSON line."""
+    return {
+        "import_seconds": round(flow["import"]["seconds"], 3),
+        "import_cpu_seconds": round(flow["import"]["cpu_seconds"], 3),
+        "import_lc_refresh_seconds": _refresh_seconds(flow["import"]["stderr"]),
+        "after_import_seconds": round(flow["after"]["seconds"], 3),
+        "after_import_cpu_seconds": round(flow["after"]["cpu_seconds"], 3),
+        "after_import_cold_seconds": round(flow["cold"]["seconds"], 3),
+    }
+
+
+def _refresh_seconds(stderr: str) -> float | None:
+    """The LC refresh's own seconds from ``tiebreak import``'s line (None when it did not refit)."""
+    found = re.search(r"leaderboard cache: .* refitted in ([0-9.]+) s", stderr)
+    return float(found.group(1)) if found else None
 
 
 def best(argv: list[str], repeat: int, before: Callable[[], None] | None = None) -> dict:
@@ -178,6 +248,8 @@ def main() -> None:
               f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
     if args.repeat % 2:
         touch_humans(db)  # the label back as it was
+    flow = import_flow(db)
+    _print_flow(flow)
     head = results["leaderboard"]["stdout"].splitlines()[:3]
     print("\n".join(head))
     lb, cold_lb = results["leaderboard"], results["leaderboard_cold"]
@@ -194,7 +266,7 @@ def main() -> None:
         "load_average": {"start": [round(v, 2) for v in load], "end": [round(v, 2) for v in os.getloadavg()]},
         "info_seconds": round(results["info"]["seconds"], 3),
         "agreement_seconds": round(results["agreement"]["seconds"], 3),
-        "json_seconds": round(results["leaderboard_json"]["seconds"], 3),
+        "json_seconds": round(results["leaderboard_json"]["seconds"], 3), **_flow_figures(flow),
     }))  # fmt: skip
 
 

@@ -32,8 +32,10 @@ from tiebreak.core.crowd.snapshot import CoordinatorModel, Snapshot
 from tiebreak.core.crowd.status import exclude_worker, reissue
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.identity import show_pooled_statistics
+from tiebreak.core.metrics.lc_refresh import refresh_stale_lc
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.safe_text import display_name, plain_label
+from tiebreak.gui.store_job import JobRunner
 
 
 def _pct(v: Any) -> str:
@@ -99,7 +101,7 @@ class CoordinatorScreen(QWidget):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx, self.model = ctx, CoordinatorModel(ctx.store)
+        self.ctx, self.model, self.jobs = ctx, CoordinatorModel(ctx.store), JobRunner(ctx.store, ctx.db_path, self)
         self.snap: Snapshot | None = None
         self.rounds = QComboBox()
         self.rounds.setMinimumContentsLength(12)
@@ -224,6 +226,8 @@ class CoordinatorScreen(QWidget):
                 f"; NOT merged: {'; '.join(bad)}" if bad else "")
 
         ok = self._run(lambda: merge_files(self.ctx.store, paths), done)
+        if ok and self.ctx.db_path is not None:  # refit the LC panels the labels made stale, off the GUI thread
+            self.jobs.run(refresh_stale_lc, lambda _r: None, lambda _m: None)  # (it never raises: logs)
         self.ctx.events.annotations_changed.emit(None)
         return ok
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from tiebreak.core.errors import TiebreakError
 from tiebreak.core.formats import ParsedFile, read_file
 from tiebreak.core.formats.exporter import export_annotations
 from tiebreak.core.formats.importer import ImportReport, import_parsed, preview_parsed
+from tiebreak.core.metrics.lc_refresh import LcRefresh, refresh_stale_lc
 from tiebreak.core.sample import open_database
 
 #: ``progress(done, total, what)``: a step of a task.
@@ -83,14 +85,30 @@ def preview_task(paths: Sequence[str | Path]) -> TaskFn:
     return body
 
 
-def import_task(paths: Sequence[str | Path] = (), parsed: list[ParsedFile] | None = None) -> TaskFn:
-    """A task importing ``paths`` (or files already read) in one transaction; an ImportReport."""
+@dataclass(frozen=True)
+class Imported:
+    """What an import task did: the import's report and the LC cache refresh after it (None: nothing added)."""
 
-    def body(store: Any, progress: ProgressFn) -> ImportReport:
+    report: ImportReport
+    lc: LcRefresh | None
+
+
+def import_task(paths: Sequence[str | Path] = (), parsed: list[ParsedFile] | None = None) -> TaskFn:
+    """A task importing ``paths`` (or files already read) in one transaction; an :class:`Imported`.
+
+    After the import commits, the leaderboard's LC panels it made stale are refitted on the
+    task's connection (``refresh_stale_lc``: never fails the import; the next leaderboard is warm).
+    """
+
+    def body(store: Any, progress: ProgressFn) -> Imported:
         files = parsed if parsed is not None else read_files(paths, progress)
         report = import_parsed(store, files)
+        lc = None
+        if report.added:
+            progress(1, 2, "updating the leaderboard")
+            lc = refresh_stale_lc(store)
         progress(1, 1, "done")
-        return report
+        return Imported(report, lc)
 
     return body
 
@@ -107,6 +125,8 @@ def export_task(path: str | Path, fmt: str, *, force: bool) -> TaskFn:
     return body
 
 
-def describe(report: ImportReport) -> str:
-    """What an import added (or would add), one line per file."""
+def describe(report: ImportReport | Imported) -> str:
+    """What an import added (or would add), one line per file; then the leaderboard cache's refresh."""
+    if isinstance(report, Imported):
+        return describe(report.report) + ("" if report.lc is None else "\n\n" + report.lc.line())
     return "\n".join(f.summary() for f in report.files)

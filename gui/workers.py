@@ -16,6 +16,7 @@ from tiebreak.core.judge import (
 )
 from tiebreak.core.judge.batch import run_batch
 from tiebreak.core.judge.client import redact
+from tiebreak.core.metrics.lc_refresh import refresh_stale_lc
 from tiebreak.core.sample import open_database
 
 
@@ -66,6 +67,8 @@ class JudgeWorker(QRunnable):
                 summary, run_id = run_batch(store, self.options, poll_interval=self.poll_interval, **kwargs)
             else:
                 summary, run_id = run_judge(store, self.options, **kwargs)
+            if summary.finished > summary.failed and not summary.cancelled:
+                refresh_stale_lc(store)  # committed verdicts: refit the LC panels they made stale (never raises)
         except (JudgeError, ConfigError) as exc:
             self.signals.failed.emit(redact(str(exc), self._key))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a crash

@@ -92,6 +92,27 @@ def open_store(db_arg: str | None, *, create: bool = False) -> Store:
     return open_database(default_db_path(db_arg), create=create or not named)
 
 
+def one_blas_thread() -> None:
+    """Before numpy's first import in this short-lived process: one BLAS thread (see lc_fit._one_blas_thread);
+    else OpenBLAS's start spins ~0.1 CPU s on other cores."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def refresh_lc(store: Store) -> str:
+    """After a command's write committed: refit the default leaderboard's stale LC panels; the line to say.
+
+    Never raises (``tiebreak.core.metrics.lc_refresh``), not even for ^C: a failure leaves the cache stale.
+    """
+    one_blas_thread()
+    from tiebreak.core.metrics.lc_refresh import refresh_stale_lc
+
+    try:
+        return refresh_stale_lc(store).line()
+    except KeyboardInterrupt:  # ^C during the refit: the write stands, only the refresh is abandoned
+        return "leaderboard cache not refreshed (interrupted); the next leaderboard refits it"
+
+
 class _VersionAction(argparse.Action):
     """``--version``: the version is read from the package metadata only when asked for."""
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from tiebreak.core.cli import refresh_lc
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +32,12 @@ def run(args: argparse.Namespace) -> int:
     store = open_database(path, create=True)
     try:
         report = load_sample(store)
+        refreshed = refresh_lc(store) if report.added else None  # the first leaderboard fits nothing
     finally:
         store.close()
     parts = ", ".join(f"{n} {t}" for t, n in report.new.items() if n)
     new = f"added {parts}" if parts else "nothing new (already loaded)"
     print(f"sample loaded into {path}: {new}")
+    if refreshed is not None:
+        print(refreshed, file=sys.stderr)
     return 0

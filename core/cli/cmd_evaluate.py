@@ -8,7 +8,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-from tiebreak.core.cli import CliError, add_db_argument
+from tiebreak.core.cli import CliError, add_db_argument, refresh_lc
 from tiebreak.core.cli.cmd_judge import _seeds
 
 if TYPE_CHECKING:
@@ -66,11 +66,9 @@ def _read(args: argparse.Namespace) -> tuple[list[Any], str, str]:
 
 def leaderboard_row(store: Store, reference: str, generator: str, annotator: str) -> dict[str, Any]:
     """The leaderboard row of ``generator`` vs ``reference`` by ``annotator`` (percent scale)."""
-    from tiebreak.core.cli.cmd_leaderboard import compute
+    from tiebreak.core.metrics.model_table import BoardOptions, compute
 
-    ns = argparse.Namespace(annotator=annotator, reference=reference, format="json", lc_weights=None,
-                            lc_difficulty=None, min_models=3, resamples=0)  # fmt: skip
-    table = compute(store, ns, bootstrap=False)
+    table = compute(store, BoardOptions(annotator=annotator, reference=reference), bootstrap=False)
     key = (generator, reference, annotator)
     if key not in table.index:
         raise CliError(f"no verdict of {annotator} on {generator} vs {reference}")
@@ -116,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
         name = cmd_judge.run_annotator(store, run_id) or config.name
         print(format_summary(name, run_id, summary), file=sys.stderr)
+        print(refresh_lc(store), file=sys.stderr)  # the import and the verdicts made LC panels stale
         row = leaderboard_row(store, reference, generator, name)
     finally:
         store.close()

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tiebreak.core.cli import CliError, add_db_argument, open_store
+from tiebreak.core.cli import CliError, add_db_argument, open_store, refresh_lc
 from tiebreak.core.formats import FORMATS, FormatError
 from tiebreak.core.formats.importer import import_files
 from tiebreak.core.text_safety import terminal_safe
@@ -48,17 +48,21 @@ def run(args: argparse.Namespace) -> int:
         defaults = {"generator_1": args.generator_1, "generator_2": args.generator_2,
                     "annotator": args.annotator}  # fmt: skip
         report = import_files(store, args.paths, args.format, defaults, progress=_progress_printer())
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # end the progress line
+        # committed: the next leaderboard should not pay the refit (never fails the import)
+        refreshed = refresh_lc(store) if report.added else None
     except FormatError as exc:
         hint = f" (give it with {HINT[exc.field]})" if exc.field in HINT and exc.problem == "missing" else ""
         raise CliError(f"{exc}{hint}\nnothing was imported; the database is unchanged") from exc
     finally:
         store.close()
-    if sys.stderr.isatty():
-        print(file=sys.stderr)  # end the progress line
     for f in report.files:
         print(terminal_safe(f.summary()))
     new = ", ".join(f"{n} {t}" for t, n in report.new.items() if n) or "nothing new"
     print(f"total: {report.records} records read; added {new} (database: {db})")
+    if refreshed is not None:
+        print(refreshed, file=sys.stderr)
     return 0
 
 

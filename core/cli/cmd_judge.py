@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tiebreak.core.cli import CliError, add_db_argument
+from tiebreak.core.cli import CliError, add_db_argument, refresh_lc
 
 if TYPE_CHECKING:  # the judge (openai, the store) is imported in run(): `tiebreak --help` stays fast
     from tiebreak.core.judge import Progress
@@ -132,17 +132,24 @@ def run(args: argparse.Namespace) -> int:
     cancel, bar = CancelToken(), ProgressBar()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     try:
-        kwargs: dict[str, Any] = {"api_key": resolve_api_key(), "progress": bar, "cancel": cancel}
-        if args.batch:
-            summary, run_id = run_batch(store, options, poll_interval=args.poll_seconds, **kwargs)
-        else:
-            summary, run_id = run_judge(store, options, **kwargs)
-        name = run_annotator(store, run_id) or annotator_name(config, args.model, args.both_orders)
+        try:
+            kwargs: dict[str, Any] = {"api_key": resolve_api_key(), "progress": bar, "cancel": cancel}
+            if args.batch:
+                summary, run_id = run_batch(store, options, poll_interval=args.poll_seconds, **kwargs)
+            else:
+                summary, run_id = run_judge(store, options, **kwargs)
+            name = run_annotator(store, run_id) or annotator_name(config, args.model, args.both_orders)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            bar.close()
+        # the verdicts are committed: refit the LC panels they made stale (never fails the run; not after ^C)
+        stored = summary.finished - summary.failed
+        refreshed = refresh_lc(store) if stored and not summary.cancelled else None
     finally:
-        signal.signal(signal.SIGINT, previous)
-        bar.close()
         store.close()
     print(format_summary(name, run_id, summary))
+    if refreshed is not None:
+        print(refreshed, file=sys.stderr)
     if summary.cancelled:
         return 130
     return 1 if summary.failed else 0

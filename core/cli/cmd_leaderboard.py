@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
-import os
-import sys
 from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
@@ -16,7 +13,7 @@ from tiebreak.core.cli.leaderboard_text import render_records
 if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
 
-    from tiebreak.core.metrics.lc import PublishedLC
+    from tiebreak.core.metrics.model_table import BoardOptions
     from tiebreak.core.store import Store
 
 #: Default: analytic (tie-adjusted Wilson) intervals only; BCa bootstrap on request (--resamples N).
@@ -64,208 +61,39 @@ def add_lc_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-models", type=int, default=3, help="models needed to estimate difficulty")
 
 
-def _cache_method(args: argparse.Namespace) -> str | None:
-    """The LC cache's method key of the options in ``args`` (None: not cacheable)."""
-    from tiebreak.core.metrics import lc_cache
+def options(args: argparse.Namespace) -> BoardOptions:
+    """The leaderboard options of parsed ``leaderboard`` (or ``export --format alpaca-leaderboard``) arguments."""
+    from tiebreak.core.metrics.model_table import BoardOptions
 
-    if args.lc_weights and not args.lc_difficulty:
-        return None  # an error: the computation reports it
-    return lc_cache.method_key(args.min_models, args.lc_weights, args.lc_difficulty,
-                               getattr(args, "lc_annotator", None), getattr(args, "lc_baseline", None))  # fmt: skip
-
-
-def _selection(args: argparse.Namespace) -> dict[str, list[str] | None]:
-    return {"groups": [args.annotator] if args.annotator else None,
-            "references": [args.reference] if args.reference else None}  # fmt: skip
+    exclude = getattr(args, "exclude", None)
+    return BoardOptions(
+        annotator=args.annotator, reference=args.reference, csv=args.format == "csv", lc_weights=args.lc_weights,
+        lc_difficulty=args.lc_difficulty, lc_annotator=getattr(args, "lc_annotator", None),
+        lc_baseline=getattr(args, "lc_baseline", None), min_models=args.min_models, resamples=args.resamples,
+        exclude=tuple(exclude) if exclude is not None else None,
+    )  # fmt: skip
 
 
 def cached_records(store: Store, args: argparse.Namespace) -> list[dict[str, object]] | None:
-    """The leaderboard as plain records (fractions) when every row's LC is cached, else None; no pandas.
+    """:func:`tiebreak.core.metrics.model_table.cached_records` for ``args``."""
+    from tiebreak.core.metrics import model_table
 
-    Only for the options the cache covers: no bootstrap (``--resamples 0``), no excluded worker,
-    readable LC files. The win-rate columns come from the trigger-kept sums, LC and the Wilson
-    interval from the cache (valid for the current data version): the same numbers as :func:`compute`.
-    """
-    from tiebreak.core.crowd.selection import annotation_ids_of
-    from tiebreak.core.metrics import board_rows, lc_cache
-    from tiebreak.core.metrics import sql as q
-
-    method = _cache_method(args)
-    if method is None or args.resamples > 0:
-        return None
-    with store.snapshot():
-        rows = board_rows.sums_rows(store, **_selection(args))
-        if not rows or annotation_ids_of(store, cli.excluded(store, getattr(args, "exclude", None))):
-            return None  # no rows: compute() says why; labels of excluded workers: the sums include them
-        cached = lc_cache.lookup(store, [k for k, _ in rows], method, lc_cache.versions(store))
-        lengths = q.avg_lengths(store) if cached is not None else {}
-    return None if cached is None else board_rows.records(rows, lengths, cached)
+    return model_table.cached_records(store, options(args))
 
 
 def fresh_records(store: Store, args: argparse.Namespace) -> list[dict[str, object]] | None:
-    """The leaderboard as plain records with LC fitted without pandas, or None when the options need pandas.
+    """:func:`tiebreak.core.metrics.model_table.fresh_records` for ``args`` (numpy with one BLAS thread)."""
+    from tiebreak.core.metrics import model_table
 
-    For the fitted LC methods without bootstrap or LC files (the common case): the panels the
-    cache does not hold are fitted from integer arrays and stored in the cache
-    (``tiebreak.core.metrics.lc_fast``), the same numbers as :func:`compute`. None also for an
-    empty selection (:func:`compute` says why).
-    """
-    from tiebreak.core.crowd.selection import annotation_ids_of
-
-    method = _cache_method(args)
-    if method is None or args.resamples > 0 or args.lc_weights or args.lc_difficulty:
-        return None
-    if "numpy" not in sys.modules:  # a short-lived process: its BLAS needs one thread (see lc_fit._one_blas_thread)
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # else OpenBLAS's start spins ~0.1 CPU s on other cores
-    from tiebreak.core.metrics.lc_fast import fresh_records as fresh
-
-    names = cli.excluded(store, getattr(args, "exclude", None))
-    excluded = sorted(names) if annotation_ids_of(store, names) else []
-    return fresh(store, method=method, min_models=args.min_models, excluded=excluded, **_selection(args))
+    cli.one_blas_thread()
+    return model_table.fresh_records(store, options(args))
 
 
 def compute(store: Store, args: argparse.Namespace, bootstrap: bool = True) -> pd.DataFrame:
-    """The full leaderboard for the selection in ``args`` (fraction scale).
+    """:func:`tiebreak.core.metrics.model_table.compute` for ``args``."""
+    from tiebreak.core.metrics import model_table
 
-    LC and the Wilson intervals come from the LC cache for every (annotator group, reference)
-    panel it holds at the current data version; the other panels are computed from the
-    annotation rows and stored in the cache (when the database can be written now; else the
-    pending rows are left in ``table.attrs["lc_cache"]`` for :func:`save_cache`). With bootstrap
-    the intervals are always computed from the rows (slow: one bootstrap per model); LC then
-    comes from the cache when it holds every row.
-    """
-    from tiebreak.core.crowd.selection import annotation_ids_of
-    from tiebreak.core.metrics import lc_cache
-    from tiebreak.core.metrics import sql as q
-    from tiebreak.core.metrics.leaderboard import combine_parts
-    from tiebreak.core.metrics.winrate import from_sums
-
-    boot = bootstrap and args.resamples > 0
-    method = _cache_method(args)
-    # The AlpacaEval row comes from the trigger-kept sums; the frame feeds LC and intervals.
-    # Both are read in one read transaction: one snapshot, even while another process labels.
-    with store.snapshot():
-        sums = q.winrate_sums(store, **_selection(args))
-        lengths = q.avg_lengths(store)
-        rows = from_sums(sums, lengths)
-        dropped = annotation_ids_of(store, cli.excluded(store, getattr(args, "exclude", None)))
-        versions = lc_cache.versions(store) if method is not None and not dropped else None
-        keys = list(rows.index)
-        found = lc_cache.current(store, keys, method, versions) if method is not None and versions else {}
-        if args.format == "csv" and len({k[1:] for k in keys}) > 1:
-            found = {}  # several panels in a CSV: the fresh path names them in its error
-        complete = bool(keys) and len(found) == len(keys)
-        if not complete or boot:
-            frame = q.lean_frame(store, **_selection(args))  # integer reads, no texts
-    if complete and not boot:
-        return combine_parts(rows, *_cached_parts(found))
-    table, lc, iv = _fresh(store, args, frame, rows, lengths, dropped, bootstrap=bootstrap, found=found)
-    if method is not None and versions is not None and not boot and len(lc):
-        pending = lc_cache.pending(lc, iv, method, versions)
-        if not lc_cache.save(store, pending):
-            table.attrs["lc_cache"] = pending
-    return table
-
-
-def save_cache(store: Store, table: pd.DataFrame) -> bool:
-    """Store the LC cache rows :func:`compute` could not store (it ran inside a read snapshot)."""
-    from tiebreak.core.metrics import lc_cache
-
-    pending = table.attrs.pop("lc_cache", None)
-    return pending is not None and lc_cache.save(store, pending)
-
-
-def _cached_parts(cached: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The LC table and the interval table (no BCa) from cached rows."""
-    import pandas as pd
-
-    from tiebreak.core.metrics.lc import LC_COLUMNS, LC_KEYS
-
-    index = pd.MultiIndex.from_tuples(list(cached), names=LC_KEYS)
-    values = list(cached.values())
-    lc = pd.DataFrame([v[:4] for v in values], index=index, columns=LC_COLUMNS)
-    iv = pd.DataFrame([(v[4], v[5], float("nan"), float("nan"), v[6]) for v in values], index=index,
-                      columns=["wilson_low", "wilson_high", "bca_low", "bca_high", "interval_note"])  # fmt: skip
-    return lc, iv
-
-
-def _whole_panels(found: dict, keys: list) -> dict:
-    """The cached rows of the panels (reference, group) whose every row is cached."""
-    stale = {k[1:] for k in keys if k not in found}
-    return {k: v for k, v in found.items() if k[1:] not in stale}
-
-
-def _fresh(store: Store, args: argparse.Namespace, frame: pd.DataFrame, rows: pd.DataFrame,
-           lengths: dict[str, int], dropped: set[int], *, bootstrap: bool,
-           found: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """The leaderboard with LC and intervals computed from the annotation rows: (table, LC, intervals).
-
-    The panels whose every row is in ``found`` (cached) are not computed again: their cached rows
-    join the table, and the returned LC and interval tables hold only what was computed. With
-    bootstrap, LC is reused only when every row is cached, and the intervals are all computed.
-    """
-    import pandas as pd
-
-    from tiebreak.core.metrics.intervals import DEFAULT_SEED, interval_table
-    from tiebreak.core.metrics.leaderboard import combine_parts, leaderboard_parts
-    from tiebreak.core.metrics.winrate import DEFAULT_KEYS
-
-    frame, stored_rows = _checked(args, frame, rows, dropped)
-    boot = bootstrap and args.resamples > 0
-    if boot and stored_rows is not None and len(found) == len(rows):  # LC cached: intervals only
-        lc = _cached_parts(found)[0]
-        iv = interval_table(frame, DEFAULT_KEYS, n_resamples=max(args.resamples, 1), seed=DEFAULT_SEED)
-        return combine_parts(stored_rows, lc, iv), lc.iloc[:0], iv.iloc[:0]
-    reused = {} if boot else _whole_panels(found, list(rows.index))
-    options = {"avg_lengths": lengths, "published": _published(store, args), "min_models": args.min_models,
-               "bootstrap": boot, "n_resamples": max(args.resamples, 1), "seed": DEFAULT_SEED}  # fmt: skip
-    if reused and stored_rows is not None:  # only the panels not cached are computed
-        panels = list({k[1:] for k in reused})
-        in_frame = pd.MultiIndex.from_arrays([frame["generator_1"], frame["annotator"]]).isin(panels)
-        idx = stored_rows.index
-        in_rows = pd.MultiIndex.from_arrays([idx.get_level_values("generator_1"), idx.get_level_values("annotator")])
-        _, lc, iv = leaderboard_parts(frame[~in_frame], rows=stored_rows[~in_rows.isin(panels)], **options)
-        cached_lc, cached_iv = _cached_parts(reused)
-        return combine_parts(stored_rows, pd.concat([lc, cached_lc]), pd.concat([iv, cached_iv])), lc, iv
-    new_rows, lc, iv = leaderboard_parts(frame, rows=stored_rows, **options)
-    return combine_parts(new_rows, lc, iv), lc, iv
-
-
-def _checked(args: argparse.Namespace, frame: pd.DataFrame, rows: pd.DataFrame,
-             dropped: set[int]) -> tuple[pd.DataFrame, pd.DataFrame | None]:  # fmt: skip
-    """The frame without excluded workers and the stored rows (None when workers are excluded);
-    CliError for an empty selection or a CSV of several panels."""
-    stored_rows: pd.DataFrame | None = rows
-    if dropped:  # the stored sums include the excluded workers: recompute the rows from the frame
-        frame, stored_rows = frame[~frame["annotation_id"].isin(dropped)], None
-    if frame.empty:
-        raise cli.CliError(
-            "no annotations in this selection (import some, or check --annotator/--reference)"
-        )
-    if args.format == "csv":
-        panels = frame[["generator_1", "annotator"]].drop_duplicates().sort_values(["annotator"])
-        if len(panels) > 1:
-            choices = ", ".join(
-                f"--annotator {a} --reference {r}" for r, a in panels.itertuples(index=False)
-            )
-            raise cli.CliError(
-                f"the CSV holds one annotator and reference; choose one of: {choices}"
-            )
-    return frame, stored_rows
-
-
-def _published(store: Store, args: argparse.Namespace) -> PublishedLC | None:
-    """The LC weights and difficulty table of ``--lc-weights`` / ``--lc-difficulty`` (None without)."""
-    from tiebreak.core.metrics import sql as q
-    from tiebreak.core.metrics.lc import PublishedLC
-
-    if args.lc_weights and not args.lc_difficulty:
-        raise cli.CliError("--lc-weights needs --lc-difficulty (the instruction difficulty table)")
-    if not args.lc_difficulty:
-        return None
-    # alone: every model fitted with AlpacaEval's GLM on that difficulty
-    ids = functools.partial(q.instruction_ids_by_text, store)
-    return PublishedLC.from_files(args.lc_weights, args.lc_difficulty, ids, args.lc_annotator, args.lc_baseline)
+    return model_table.compute(store, options(args), bootstrap=bootstrap)
 
 
 def interval_method(args: argparse.Namespace) -> str:
@@ -325,4 +153,4 @@ def render_table(table: pd.DataFrame, bca: bool = True) -> str:
     return render_records(to_records(table), bca=bca)
 
 
-__all__ = ["register", "run", "compute", "cached_records", "fresh_records", "save_cache", "render_table"]
+__all__ = ["register", "run", "options", "compute", "cached_records", "fresh_records", "render_table"]

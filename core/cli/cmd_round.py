@@ -103,6 +103,8 @@ def run_merge(args: argparse.Namespace) -> int:
     store = cli.open_store(args.db)
     try:
         report = merge_files(store, args.files)
+        # committed: refit the LC panels the new labels made stale (never fails the merge)
+        refreshed = cli.refresh_lc(store) if any(f.ok and f.n_new for f in report.files) else None
     finally:
         store.close()
     for f in report.files:
@@ -110,6 +112,8 @@ def run_merge(args: argparse.Namespace) -> int:
             print(f"{f.path}: {f.annotator} ({f.round}): {f.n_new} new of {f.n_events} events, {f.n_changed} label(s) changed")
         else:
             print(f"{f.path}: NOT MERGED: {f.message}", file=sys.stderr)
+    if refreshed is not None:
+        print(refreshed, file=sys.stderr)
     return 1 if report.n_failed else 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import os
@@ -14,6 +13,7 @@ import pandas as pd
 
 from tiebreak.core.errors import TiebreakError
 from tiebreak.core.formats.safe_write import write_safely
+from tiebreak.core.metrics import EmptySelection
 from tiebreak.core.store import Store
 
 __all__ = ["BoardsSnapshot", "compute_boards", "paired_tables", "default_gold", "export_csv", "export_alpaca_eval"]
@@ -75,7 +75,7 @@ def compute_boards(
     store: Store, *, gold: str | None = None, hourly_rate: float = 18.0, n_resamples: int = GUI_RESAMPLES,
     paired: bool = True,
 ) -> BoardsSnapshot:
-    """Compute both leaderboards with the CLI's own functions, inside one read transaction.
+    """Compute both leaderboards with the CLI's own functions (``model_table``, ``cmd_agreement``), in one read transaction.
 
     LC and Wilson intervals come from the LC cache where it is current; what had to be fitted is
     stored in it after the read transaction (one short write, skipped when the database is busy
@@ -99,15 +99,15 @@ def compute_boards(
     -------
     BoardsSnapshot
     """
-    from tiebreak.core.cli import CliError, cmd_agreement, cmd_leaderboard
+    from tiebreak.core.cli import cmd_agreement
+    from tiebreak.core.metrics import model_table
 
     notes: list[str] = []
-    args = argparse.Namespace(annotator=None, reference=None, format="json", lc_weights=None,
-                              lc_difficulty=None, min_models=3, resamples=n_resamples)  # fmt: skip
     with store.snapshot():
         try:
-            models = cmd_leaderboard.compute(store, args, bootstrap=n_resamples > 0)
-        except CliError as exc:
+            models = model_table.compute(store, model_table.BoardOptions(resamples=n_resamples),
+                                         bootstrap=n_resamples > 0)  # fmt: skip
+        except EmptySelection as exc:
             models = pd.DataFrame()
             notes.append(f"models: {exc}")
         tests = paired_tables(store) if paired and not models.empty else {}
@@ -121,7 +121,7 @@ def compute_boards(
                 notes.append(f"evaluators: {exc}")
         else:
             notes.append("evaluators: no human labels yet (label some to compare the judges with people)")
-    cmd_leaderboard.save_cache(store, models)  # LC computed in the snapshot: cached after it
+    model_table.save_cache(store, models)  # LC computed in the snapshot: cached after it
     return BoardsSnapshot(models, tests, evaluators, gold, notes)
 
 

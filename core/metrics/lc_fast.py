@@ -30,7 +30,7 @@ from tiebreak.core.metrics.sql_arrays import (
 )
 from tiebreak.core.store import Store
 
-__all__ = ["Coded", "coded_rows", "cache_rows", "win_rates", "fresh_records"]
+__all__ = ["Coded", "Fitted", "coded_rows", "cache_rows", "win_rates", "fit_stale", "fresh_records"]
 
 _NO_LABELS = "no parsed labels: intervals undefined"
 
@@ -142,7 +142,25 @@ def _check_counts(rows: Sequence[tuple[Key, WinRate]], coded: Coded) -> None:
         )
 
 
-def fresh_records(
+@dataclass(frozen=True)
+class Fitted:
+    """One snapshot's leaderboard rows with the LC panels the cache did not hold fitted (not yet stored)."""
+
+    rows: list[tuple[Key, WinRate]]  # the selection's win rates, sorted by key
+    found: dict[Key, tuple]  # cached rows current in the snapshot
+    computed: dict[Key, tuple]  # rows fitted now
+    stale: set[tuple[str, str]]  # (reference, annotator group) panels fitted now
+    now: lc_cache.Versions | None  # the snapshot's versions (None with excluded workers: not cacheable)
+    lengths: dict[str, int]  # average output length per generator (empty unless asked)
+
+    def save(self, store: Store, method: str) -> bool:
+        """Store the fitted rows in the LC cache (one short write; False when not stored, see ``lc_cache.save``)."""
+        if self.now is None or not self.computed:
+            return False
+        return lc_cache.save(store, lc_cache.Pending(method, self.now, tuple(self.computed.items())))
+
+
+def fit_stale(
     store: Store,
     *,
     method: str,
@@ -150,14 +168,14 @@ def fresh_records(
     groups: Sequence[str] | None = None,
     references: Sequence[str] | None = None,
     excluded: Sequence[str] = (),
-) -> list[dict[str, object]] | None:
-    """The leaderboard records with fitted LC computed without pandas; None for an empty selection.
+    lengths: bool = True,
+) -> Fitted | None:
+    """Read the sums, the LC cache and the rows of the stale panels in one snapshot; fit those panels.
 
-    Reads the stored win-rate sums, the LC cache and the annotation rows in one snapshot; fits the
-    panels the cache does not hold whole (reading only the rows of their annotator groups and
-    references: after a label, its group's rows, not the whole database); stores them (unless workers are ``excluded``: the
-    cache holds all labels) after the snapshot. With ``excluded`` workers the win-rate columns
-    are recomputed from the remaining rows.
+    Only the rows of the stale panels' groups and references are read (after a label by one group:
+    its rows). With ``excluded`` workers every row of the selection is read, the win rates are
+    recomputed from them and nothing may be cached. Stores nothing (:meth:`Fitted.save`); None for
+    an empty selection.
 
     Parameters
     ----------
@@ -171,6 +189,8 @@ def fresh_records(
         Only these annotator groups / references (unknown names raise ``UnknownName``).
     excluded : sequence of str
         Annotator names whose labels are left out.
+    lengths : bool
+        Also read the average output lengths (the records need them; a cache refresh does not).
     """
     with store.snapshot():
         rows = board_rows.sums_rows(store, groups=groups, references=references)
@@ -179,16 +199,9 @@ def fresh_records(
         now = None if excluded else lc_cache.versions(store)
         found = lc_cache.current(store, [k for k, _ in rows], method, now) if now is not None else {}
         stale = {k[1:] for k, _ in rows if k not in found}
-        lengths = _avg_lengths(store)
-        # only the groups and references of stale panels (after a label by one group: its rows alone);
-        # with excluded workers the win rates too come from the rows: all of them
-        read_groups = sorted({g for _, g in stale})
-        read_refs = sorted({r for r, _ in stale})
-        coded = None
-        if excluded:
-            coded = coded_rows(store, lc_rows(store, groups=groups, references=references, excluded_annotators=excluded))
-        elif stale:
-            coded = coded_rows(store, lc_rows(store, groups=read_groups, references=read_refs))
+        avg = _avg_lengths(store) if lengths else {}
+        read_groups, read_refs = sorted({g for _, g in stale}), sorted({r for r, _ in stale})
+        coded = _read(store, read_groups, read_refs, groups, references, excluded)
     if excluded and coded is not None:  # (excluded: always read)
         rows = win_rates(coded)
         if not rows:
@@ -196,10 +209,41 @@ def fresh_records(
     elif coded is not None:
         _check_counts([r for r in rows if r[0][2] in read_groups and r[0][1] in read_refs], coded)
     computed = {} if coded is None else cache_rows(coded, min_models, None if excluded else stale)
-    if now is not None and computed:
-        lc_cache.save(store, lc_cache.Pending(method, now, tuple(computed.items())))
-    reused = {k: v for k, v in found.items() if k[1:] not in stale}
-    return board_rows.records(rows, lengths, {**reused, **computed})
+    return Fitted(rows, found, computed, stale, now, avg)
+
+
+def _read(store: Store, read_groups: list[str], read_refs: list[str], groups: Sequence[str] | None,
+          references: Sequence[str] | None, excluded: Sequence[str]) -> Coded | None:  # fmt: skip
+    """The rows to fit: the stale panels' groups and references (after a label by one group: its rows
+    alone); with excluded workers every row of the selection (the win rates too come from them)."""
+    if excluded:
+        return coded_rows(store, lc_rows(store, groups=groups, references=references, excluded_annotators=excluded))
+    if not read_groups:
+        return None
+    return coded_rows(store, lc_rows(store, groups=read_groups, references=read_refs))
+
+
+def fresh_records(
+    store: Store,
+    *,
+    method: str,
+    min_models: int,
+    groups: Sequence[str] | None = None,
+    references: Sequence[str] | None = None,
+    excluded: Sequence[str] = (),
+) -> list[dict[str, object]] | None:
+    """The leaderboard records with fitted LC computed without pandas; None for an empty selection.
+
+    :func:`fit_stale`, then the fitted rows stored in the cache after the snapshot (unless
+    workers are ``excluded``: the cache holds all labels); the parameters are :func:`fit_stale`'s.
+    """
+    fitted = fit_stale(store, method=method, min_models=min_models, groups=groups, references=references,
+                       excluded=excluded)  # fmt: skip
+    if fitted is None:
+        return None
+    fitted.save(store, method)
+    reused = {k: v for k, v in fitted.found.items() if k[1:] not in fitted.stale}
+    return board_rows.records(fitted.rows, fitted.lengths, {**reused, **fitted.computed})
 
 
 def _avg_lengths(store: Store) -> dict[str, int]:

@@ -46,7 +46,9 @@ def test_the_default_database_is_created_empty_by_commands(capsys: pytest.Captur
 def test_demo_loads_the_sample_on_request_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "demo.sqlite"
     assert main(["demo", "--db", str(db)]) == 0
-    assert "added 200 instructions, 1400 outputs, 1200 comparisons" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "added 200 instructions, 1400 outputs, 1200 comparisons" in out
+    assert "leaderboard cache: 1 panel(s), 6 row(s) refitted" in err  # the first leaderboard fits nothing
     assert info(capsys, "--db", str(db))["annotations"] == 1200
     assert main(["demo", "--db", str(db)]) == 0
     assert "nothing new" in capsys.readouterr().out

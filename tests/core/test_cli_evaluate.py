@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.support.judge_data import add_comparisons
-from tiebreak.core.cli import main
+from tiebreak.core.cli import build_parser, cmd_leaderboard, main
 from tiebreak.core.store import Store
 
 N = 30
@@ -55,8 +55,16 @@ def test_import_then_judge_pairs_and_gives_the_row_evaluate_gives(alpaca_dir, tm
     assert main(["evaluate", "--db", other, "--model-outputs", str(gen_file), "--reference-outputs", str(ref_file),
                  "--config", "weighted_alpaca_eval_gpt4_turbo", "--base-url", fake_openai.base_url,
                  "--format", "json"]) == 0  # fmt: skip
-    row = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    row = json.loads(out)
     assert fake_openai.chat_requests == 2 * (N - 3)  # its own database: asked again
+    assert "leaderboard cache: 1 panel(s), 1 row(s) refitted" in err  # the next leaderboard fits nothing
+    lb_args = build_parser(command="leaderboard").parse_args(["leaderboard"])
+    warm = Store(other)
+    try:
+        assert cmd_leaderboard.cached_records(warm, lb_args) is not None
+    finally:
+        warm.close()
     store = Store(db)
     frame = store.annotations_frame(sources=["judge"])
     store.close()

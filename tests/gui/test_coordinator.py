@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from tests.support.crowd_data import coordinator, label_all, right_always
+from tiebreak.core.cli import build_parser, cmd_leaderboard
 from tiebreak.core.identity import pooled_statistics_shown
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.coordinator import CoordinatorScreen
@@ -35,6 +36,9 @@ def test_coordinator_round_lifecycle(qtbot, tmp_path, settings):
     bad.write_bytes(b"junk")
     assert screen.merge([str(p) for p in packs[:2]] + [str(bad)])
     assert "NOT merged" in screen.message.text() and "broken.tiebreak" in screen.message.text()
+    qtbot.waitUntil(lambda: not screen.jobs.busy, timeout=30_000)  # the LC refresh, on a connection of its own
+    args = build_parser(command="leaderboard").parse_args(["leaderboard"])
+    assert cmd_leaderboard.cached_records(store, args) is not None  # the merged labels' panels were refitted
     done = dict(zip(cells(screen.progress, 0), cells(screen.progress, 2), strict=True))
     assert done["ann"] == cells(screen.progress, 1)[0] and done["cho"] == "0"
     assert screen.quality.rowCount() == 3

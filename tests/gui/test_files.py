@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
+from tiebreak.core.cli import build_parser, cmd_leaderboard
 from tiebreak.core.sample import open_database, sample_file
 from tiebreak.gui import files as files_module
 from tiebreak.gui.main_window import MainWindow
@@ -70,6 +71,10 @@ def test_import_from_the_menu_runs_in_the_background_and_reloads(window, qtbot, 
     _wait_idle(qtbot, window)
     assert window.ctx.store.counts()["annotations"] == 1200
     assert "1200 annotations" in window.files.last_message
+    # the worker refitted the leaderboard's LC panels after the commit: the next leaderboard fits nothing
+    assert "leaderboard cache: 1 panel(s)" in window.files.last_message.splitlines()[-1]
+    args = build_parser(command="leaderboard").parse_args(["leaderboard"])
+    assert cmd_leaderboard.cached_records(window.ctx.store, args) is not None
 
 
 def test_a_bad_record_names_file_record_and_field_and_changes_nothing(window, qtbot, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.judge_data import add_comparisons
+from tiebreak.core.cli import build_parser, cmd_leaderboard
 from tiebreak.core.store import Store
 
 
@@ -52,6 +53,9 @@ def test_run_progress_verdicts_and_live_stats(panel, qtbot, fake_openai):
     assert panel.cost.text().startswith("$0.00") and summary.dollars > 0
     assert len(judged(panel)) == 8 and panel.start_button.isEnabled()
     assert "done (new verdicts): 8" in panel.status.text()
+    # the worker refitted the LC panel its verdicts made stale: the next leaderboard fits nothing
+    args = build_parser(command="leaderboard").parse_args(["leaderboard"])
+    assert cmd_leaderboard.cached_records(panel.ctx.store, args) is not None
 
 
 def test_cancel_then_resume_without_duplicates(panel, qtbot, fake_openai):
