@@ -85,7 +85,10 @@ class LabellingScreen(QStackedWidget):
         return True
 
     def _on_annotations_changed(self, change: object) -> None:
-        """Someone else changed labels (payload None = reload): rebuild the live statistics."""
+        """Someone else changed labels (payload None = reload, e.g. after an import): refill the start
+        form's choices (an empty database may now have models) and rebuild the live statistics."""
+        if change is None and self.currentWidget() is self.form:
+            self.form.refresh()
         session = self.workspace.session
         if change is None and session is not None and getattr(self, "_pending_stats", None):
             self._load_stats(session, self._pending_stats[1])

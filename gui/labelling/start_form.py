@@ -82,8 +82,16 @@ class StartForm(QWidget):
         self.reference.clear()
         refs = choices.references
         self.reference.addItems(refs)
-        if not refs:
-            self.message.setText("The database holds no comparisons yet: import some first.")
+        self.message.setText("" if refs else "The database holds no comparisons yet: import some first.")
+
+    def refresh(self) -> None:
+        """Refill the choices after the database changed (an import), keeping what was typed and chosen."""
+        typed, dataset, reference = self.annotator.currentText(), self.dataset.currentText(), self.reference.currentText()
+        self.reload()
+        self.annotator.setCurrentText(typed)
+        for box, text in ((self.dataset, dataset), (self.reference, reference)):
+            if box.findText(text) >= 0:
+                box.setCurrentText(text)
 
     def _fill_candidates(self, reference: str) -> None:
         self.candidates.clear()

@@ -65,11 +65,17 @@ def test_open_keeps_the_current_database_when_the_file_is_not_one(window, tmp_pa
 
 def test_import_from_the_menu_runs_in_the_background_and_reloads(window, qtbot, tmp_path, monkeypatch):
     window.switch_database(tmp_path / "db.sqlite", create=True)
+    form = window.screen(0).form
+    assert form.reference.count() == 0 and "no comparisons yet" in form.message.text()
+    form.annotator.setCurrentText("ada")  # typed before importing
     monkeypatch.setattr(files_module.QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(sample_file())], ""))
     with qtbot.waitSignal(window.ctx.events.annotations_changed, timeout=30000):
         window.files.actions["import"].trigger()
     _wait_idle(qtbot, window)
     assert window.ctx.store.counts()["annotations"] == 1200
+    # the start form offers what was imported (it said "import some first"), keeping the typed name
+    assert form.reference.count() > 0 and form.candidates.count() > 0 and form.message.text() == ""
+    assert form.annotator.currentText() == "ada"
     assert "1200 annotations" in window.files.last_message
     # the worker refitted the leaderboard's LC panels after the commit: the next leaderboard fits nothing
     assert "leaderboard cache: 1 panel(s)" in window.files.last_message.splitlines()[-1]
