@@ -48,11 +48,24 @@ def paired_labels(annotations: pd.DataFrame, judge: str, humans: str) -> pd.Data
     jg = j.groupby("comparison_id").agg(judge_pref=("preference", "mean"), judge_first=("shown_first", "mean"),
                                         dataset=("dataset", "first"), length_1=("length_1", "first"),
                                         length_2=("length_2", "first"))  # fmt: skip
-    hv = h.groupby("comparison_id")["preference"].apply(lambda s: float(majority_vote([s.tolist()])[0]))
+    hv = human_majority(h)
     hg = pd.DataFrame({"human_pref": hv, "human_first": h.groupby("comparison_id")["shown_first"].mean()})
     out = jg.join(hg, how="inner").reset_index()
     out.attrs["judge_orders"] = orders
     return out
+
+
+def human_majority(labels: pd.DataFrame) -> pd.Series:
+    """The majority vote of each comparison's labels (``comparison_id``, ``preference``; none null).
+
+    One :func:`~tiebreak.core.metrics.agreement.majority_vote` over a comparisons x labels matrix
+    (NaN-padded): the rule applied per comparison, without a Python call per comparison.
+    """
+    if labels.empty:
+        return pd.Series([], index=pd.Index([], name="comparison_id"), name="preference", dtype=float)
+    slot = labels.groupby("comparison_id").cumcount()
+    matrix = labels.assign(slot=slot.to_numpy()).pivot(index="comparison_id", columns="slot", values="preference")
+    return pd.Series(majority_vote(matrix.to_numpy(dtype=float)), index=matrix.index, name="preference")
 
 
 def bootstrap_agreement(jc: np.ndarray, hc: np.ndarray, rng: np.random.Generator,

@@ -100,3 +100,25 @@ def test_judge_both_orders_feed_the_summary():
     assert summary.loc["position consistency (judged in both orders)", "n_judge"] == 3
     first = summary.loc["prefers the output shown first"]
     assert first["n_judge"] == 3 and first["n_human"] == 3
+
+
+def test_human_majority_equals_the_rule_applied_to_each_comparison():
+    import numpy as np
+    import pandas as pd
+
+    from tiebreak.core.metrics.agreement import majority_vote
+    from tiebreak.core.review.compare import human_majority
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for cid in rng.permutation(300):
+        n = int(rng.integers(1, 6))  # 1-5 labels: ties between modes, single labels
+        values = rng.choice([1.0, 1.5, 2.0], size=n)
+        if cid % 7 == 0:
+            values[0] = rng.uniform(1, 2)  # a soft label: the median rule
+        rows += [(int(cid), float(v)) for v in values]
+    labels = pd.DataFrame(rows, columns=["comparison_id", "preference"])
+    got = human_majority(labels)
+    expected = labels.groupby("comparison_id")["preference"].apply(lambda s: float(majority_vote([s.tolist()])[0]))
+    assert list(got.index) == list(expected.index)
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
