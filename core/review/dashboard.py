@@ -68,8 +68,10 @@ def group_choices(store: Store) -> tuple[list[str], list[str]]:
 
 
 def read_labels(store: Store, judge: str, humans: str) -> pd.DataFrame:
-    """The live labels of both groups, without texts (what :func:`summarise` needs)."""
-    return store.annotations_frame(groups=[judge, humans], with_texts=False)
+    """The live labels of both groups: the columns :func:`summarise` needs (see ``review.sql.dashboard_labels``)."""
+    from tiebreak.core.review.sql import dashboard_labels
+
+    return dashboard_labels(store, [judge, humans])
 
 
 def paired_items(pairs: pd.DataFrame, bins: int = 5) -> pd.DataFrame:

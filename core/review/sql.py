@@ -30,6 +30,28 @@ def group_names_by_kind(store: Store) -> dict[str, list[str]]:
     return out
 
 
+def dashboard_labels(store: Store, groups: Sequence[str]) -> pd.DataFrame:
+    """The live labels of ``groups`` with what the Human-vs-judge figures read, in annotation order.
+
+    Columns: comparison_id, dataset, length_1, length_2, annotator (group), preference, swapped,
+    source (no texts, completions or rationales: a judge's completions made the read 2-3x longer).
+    """
+    marks = ", ".join("?" * len(groups))
+    sql = f"""
+        SELECT a.comparison_id, i.dataset, t1.length AS length_1, t2.length AS length_2,
+               an.group_name AS annotator, a.preference, a.swapped, a.source
+        FROM annotations a
+        JOIN annotators an ON an.id = a.annotator_id
+        JOIN comparisons c ON c.id = a.comparison_id
+        JOIN instructions i ON i.id = c.instruction_id
+        JOIN outputs o1 ON o1.id = c.output_1_id JOIN texts t1 ON t1.id = o1.text_id
+        JOIN outputs o2 ON o2.id = c.output_2_id JOIN texts t2 ON t2.id = o2.text_id
+        WHERE a.retracted_at IS NULL AND an.group_name IN ({marks})
+        ORDER BY a.id
+    """
+    return pd.read_sql_query(sql, store.conn, params=list(groups))
+
+
 def audit_groups(store: Store) -> list[dict[str, Any]]:
     """Audit streams with their judge, design, number of draws and of drawn items."""
     rows = store.conn.execute(

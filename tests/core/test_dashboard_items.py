@@ -84,3 +84,19 @@ def test_group_choices_name_every_judge_and_human_group(judges):
     assert group_choices(store) == (sorted(JUDGES), [HUMANS])
     by_kind = {k: sorted({g["group"] for g in store.groups() if g["kind"] == k}) for k in ("judge", "human")}
     assert group_choices(store) == (by_kind["judge"], by_kind["human"])  # the same names as the counting query
+
+
+@pytest.mark.parametrize("judge", JUDGES)
+def test_the_dashboards_lean_read_gives_the_figures_of_the_full_annotation_frame(judges, judge):
+    import pandas as pd
+
+    store, _ = judges
+    lean = summarise(read_labels(store, judge, HUMANS), judge, HUMANS)
+    full = summarise(store.annotations_frame(groups=[judge, HUMANS], with_texts=False), judge, HUMANS)
+    assert lean.agreement == full.agreement
+    a, b = lean.comparison, full.comparison
+    assert (a.n_overlap, a.agreement, a.agreement_no_ties, a.kappa, a.notes) == (
+        b.n_overlap, b.agreement, b.agreement_no_ties, b.kappa, b.notes)
+    for name in ("confusion", "summary", "by_dataset", "calibration"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    pd.testing.assert_frame_equal(lean.items, full.items)
