@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QPainter, QPixmap, QTextDocument
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 
 from tiebreak.core.text_safety import show_invisible
+from tiebreak.gui.labelling.ahead import Ahead, AheadScrollBar
 
 #: Above this many characters markdown is not rendered: the text is shown plain (with a notice).
 MARKDOWN_LIMIT = 100_000
@@ -48,45 +49,42 @@ class SafeBrowser(QTextBrowser):
         self.blocked = 0  # resource requests refused so far
         self.installed: QTextDocument | None = None  # the last document from install()
         self.retired: list[QTextDocument] = []  # replaced documents, deleted by release_retired()
-        self._ahead: tuple[QPixmap, QTextDocument, tuple] | None = None  # see paint_ahead
-        self.shown_ahead = 0  # paints that showed a picture painted ahead
+        self.setVerticalScrollBar(AheadScrollBar())
+        self.ahead = Ahead(self.viewport(), self._ahead_key)  # see paint_ahead
 
     def paint_ahead(self) -> None:
-        """Paint the viewport now into a picture that its next paint shows (idle time, covered view).
+        """Paint the viewport and the vertical scroll bar now into pictures that their next paints
+        draw (idle time, in the covered view; see :class:`~tiebreak.gui.labelling.ahead.Ahead`).
 
-        Painting a document costs about 0.5-1 ms per view; drawing the picture a tenth of that.
-        The picture is shown once, and only when the document (and its revision), the viewport's
-        size, the scroll position, the palette and the font are those it was painted with; any
-        later paint (scrolling, selecting, resizing) paints the document as usual.
+        The viewport's picture is drawn only for the same document object and revision, viewport
+        size, scroll position, palette and font; the scroll bar's for the same size, range,
+        position and state.
         """
-        self._ahead = None
-        viewport = self.viewport()
-        ratio = viewport.devicePixelRatioF()
-        picture = QPixmap(viewport.size() * ratio)
-        picture.setDevicePixelRatio(ratio)
-        viewport.render(picture)
-        self._ahead = (picture, self.document(), self._ahead_key())
+        self.ahead.paint()
+        bar = self.verticalScrollBar()
+        if bar.isVisibleTo(self):
+            bar.ahead.paint()
 
     def forget_ahead(self) -> None:
-        """Drop the picture painted ahead (a document is being installed)."""
-        self._ahead = None
+        """Drop the pictures painted ahead (a document is being installed)."""
+        self.ahead.forget()
+        self.verticalScrollBar().ahead.forget()
+
+    @property
+    def shown_ahead(self) -> int:
+        """Paints of the viewport that drew a picture painted ahead."""
+        return self.ahead.shown
 
     def _ahead_key(self) -> tuple:
-        """What the picture depends on besides the document object itself."""
+        """What the viewport's picture depends on (the document compares by identity)."""
         doc = self.document()
-        return (doc.revision(), self.viewport().size().toTuple(), self.verticalScrollBar().value(),
+        return (doc, doc.revision(), self.viewport().size().toTuple(), self.verticalScrollBar().value(),
                 self.horizontalScrollBar().value(), self.palette().cacheKey(), self.font().key())  # fmt: skip
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        """The first paint after :meth:`paint_ahead` shows its picture when nothing changed since."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[1] is self.document() and ahead[2] == self._ahead_key():
-            painter = QPainter(self.viewport())
-            painter.drawPixmap(0, 0, ahead[0])
-            painter.end()
-            self.shown_ahead += 1
-            return
-        super().paintEvent(event)
+        """The viewport's next paint after :meth:`paint_ahead` draws its picture when still right."""
+        if not self.ahead.draw():
+            super().paintEvent(event)
 
     def loadResource(self, kind: int, url: QUrl | str) -> object:  # noqa: N802 (Qt override)
         """Refuse every resource (remote or local): untrusted text must not touch the network."""

@@ -135,6 +135,7 @@ class WorkspaceView(QWidget):
         layout.addWidget(split)
         self.button_widgets: dict[str, QPushButton] = {}
         self._prefetched: tuple[tuple, dict] | None = None
+        self._instruction_floor = 0  # the instruction box's height does not go below this (see _fit_instruction)
         self.fix_text_sizes()
 
     def fix_text_sizes(self) -> None:
@@ -154,6 +155,7 @@ class WorkspaceView(QWidget):
         """Re-fix label sizes when the font changes (Ctrl+plus / Ctrl+minus)."""
         super().changeEvent(event)
         if event.type() == event.Type.FontChange:
+            self._instruction_floor = 0
             self.fix_text_sizes()
 
     def add_button(self, spec: ActionSpec, trigger, checkable: bool) -> QPushButton:
@@ -221,15 +223,28 @@ class WorkspaceView(QWidget):
         self._prefetched = None
 
     def _fit_instruction(self) -> None:
-        """Instruction box as tall as its text, up to a fifth of the workspace (then it scrolls)."""
+        """Instruction box as tall as the tallest instruction shown so far, up to a fifth of the
+        workspace (then it scrolls).
+
+        It grows but does not shrink from item to item (a resize or a font change fits it afresh):
+        the columns below keep their place and size, so the next item's documents, laid out and
+        painted ahead at that size, are shown as they are (a box that followed each instruction
+        moved and resized both columns on most votes with real data).
+        """
         doc = self.instruction.view.document()
         width = max(self.instruction.view.viewport().width(), 200)
         if doc.textWidth() != width:  # setDocument laid it out at this width already: no relayout
             doc.setTextWidth(width)
-        wanted = int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4
+        wanted = max(int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4, self._instruction_floor)
         height = max(40, min(wanted, max(self.height() // 5, 80)))  # small windows keep room for the outputs
+        self._instruction_floor = height
         if height != self.instruction.height():
             self.instruction.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """The instruction box is fitted afresh to the new size."""
+        super().resizeEvent(event)
+        self._instruction_floor = 0
 
     def reveal_names(self, shown: Shown, lengths: bool) -> None:
         """Show the model names on the column headers (after the vote, for a held item)."""

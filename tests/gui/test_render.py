@@ -159,6 +159,12 @@ def test_a_document_painted_ahead_shows_exactly_what_a_paint_would(qtbot, raw):
     second = view.viewport().grab().toImage()  # ... and this one paints the document
     assert view.shown_ahead == 1
     assert first == second
+    bar = view.verticalScrollBar()  # the text is longer than the view: its scroll bar too
+    assert bar.isVisible() and bar.maximum() > 0
+    first = bar.grab().toImage()
+    assert bar.ahead.shown == 1
+    second = bar.grab().toImage()
+    assert bar.ahead.shown == 1 and first == second
 
 
 def test_a_picture_painted_ahead_is_not_shown_after_a_scroll_a_resize_or_an_edit(qtbot):

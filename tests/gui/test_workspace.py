@@ -299,7 +299,7 @@ def test_a_vote_shows_the_next_item_from_pictures_painted_in_idle_time(workspace
 
     qtbot.waitExposed(view)
     for _ in range(3):
-        qtbot.waitUntil(lambda: all(p.spare._ahead is not None for p in pairs))  # the next item, painted ahead
+        qtbot.waitUntil(lambda: all(p.spare.ahead.ready for p in pairs))  # the next item, painted ahead
         before = shown()
         qtbot.keyClick(workspace, Qt.Key.Key_1)
         qtbot.waitUntil(lambda b=before: shown() == b + 3)  # instruction and both outputs: no document painted
