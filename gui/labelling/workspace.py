@@ -138,8 +138,9 @@ class Workspace(QWidget):
         if self.session is not None and self.holding is None and not self._on("diff"):
             try:
                 upcoming = self.session.upcoming()
-                if upcoming is not None:
-                    self.view.prefetch(upcoming, self._on("raw"))
+                if upcoming is not None and not self.view.prefetch(upcoming, self._on("raw")):
+                    self._prefetch_timer.start()  # the instruction box grew: again once laid out
+                    return
                 current = self.session.current()
                 if current is not None and self.stats_feed is not None:
                     self.stats_feed.prepare(current.pair.comparison_id)

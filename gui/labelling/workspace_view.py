@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -194,18 +194,27 @@ class WorkspaceView(QWidget):
                     pane.add_notice("too long for a word diff: shown without it")
         self.set_progress(shown.position - 1, shown.total)
 
-    def prefetch(self, shown: Shown, raw: bool) -> None:
-        """Prepare the documents of the item shown next (idle time), so a vote only swaps them."""
+    def prefetch(self, shown: Shown, raw: bool) -> bool:
+        """Prepare the documents of the item shown next (idle time), so a vote only swaps them.
+
+        False when the next instruction first needed a taller box: the box grew now, in idle time
+        (not inside the vote), and the caller prefetches again once the layout has settled.
+        """
         self.drop_prefetch()
         for view in (*self.instruction.views, *self.left.views, *self.right.views):
             release_retired(view)
-        docs = {"instruction": prepare(self.instruction.spare, shown.pair.instruction, raw),
+        instruction = prepare(self.instruction.spare, shown.pair.instruction, raw)
+        if self._fit_instruction(instruction[0]):
+            instruction[0].deleteLater()  # prepared again at the new size
+            return False
+        docs = {"instruction": instruction,
                 "left": prepare(self.left.spare, shown.left, raw),
                 "right": prepare(self.right.spare, shown.right, raw)}  # fmt: skip
         self._prefetched = ((shown.pair.comparison_id, shown.swapped, raw), docs)
         self.instruction.stage(docs["instruction"][0])
         self.left.stage(docs["left"])
         self.right.stage(docs["right"])
+        return True
 
     def _take_prefetch(self, shown: Shown, raw: bool) -> dict | None:
         if self._prefetched is not None and self._prefetched[0] == (shown.pair.comparison_id, shown.swapped, raw):
@@ -222,24 +231,26 @@ class WorkspaceView(QWidget):
             self.right.unstage()
         self._prefetched = None
 
-    def _fit_instruction(self) -> None:
-        """Instruction box as tall as the tallest instruction shown so far, up to a fifth of the
-        workspace (then it scrolls).
+    def _fit_instruction(self, doc: QTextDocument | None = None) -> bool:
+        """Instruction box as tall as the tallest instruction shown so far (``doc``: also the next
+        one's), up to a fifth of the workspace (then it scrolls); True when its height changed.
 
         It grows but does not shrink from item to item (a resize or a font change fits it afresh):
         the columns below keep their place and size, so the next item's documents, laid out and
         painted ahead at that size, are shown as they are (a box that followed each instruction
         moved and resized both columns on most votes with real data).
         """
-        doc = self.instruction.view.document()
+        doc = doc or self.instruction.view.document()
         width = max(self.instruction.view.viewport().width(), 200)
         if doc.textWidth() != width:  # setDocument laid it out at this width already: no relayout
             doc.setTextWidth(width)
         wanted = max(int(doc.size().height()) + 2 * self.instruction.frameWidth() + 4, self._instruction_floor)
         height = max(40, min(wanted, max(self.height() // 5, 80)))  # small windows keep room for the outputs
         self._instruction_floor = height
-        if height != self.instruction.height():
-            self.instruction.setFixedHeight(height)
+        if height == self.instruction.height():
+            return False
+        self.instruction.setFixedHeight(height)
+        return True
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """The instruction box is fitted afresh to the new size."""

@@ -303,3 +303,48 @@ def test_a_vote_shows_the_next_item_from_pictures_painted_in_idle_time(workspace
         before = shown()
         qtbot.keyClick(workspace, Qt.Key.Key_1)
         qtbot.waitUntil(lambda b=before: shown() == b + 3)  # instruction and both outputs: no document painted
+
+
+def test_the_instruction_box_grows_with_a_taller_instruction_and_does_not_shrink_until_a_resize(workspace, qtbot):
+    from tiebreak.gui.labelling.render import prepare
+
+    view = workspace.view
+    qtbot.waitExposed(view)
+    box = view.instruction
+    before = box.height()
+    tall = prepare(box.spare, "a line\n\n" * 4, True)[0]
+    assert view._fit_instruction(tall) and box.height() > before
+    grown = box.height()
+    short = prepare(box.spare, "short", True)[0]
+    assert not view._fit_instruction(short) and box.height() == grown  # the columns below stay put
+    window = workspace.window()
+    window.resize(window.width() - 40, window.height())
+    qtbot.waitUntil(lambda: view._instruction_floor == 0)  # a resize fits it afresh
+    view._fit_instruction(short)
+    assert box.height() < grown
+
+
+def test_on_real_outputs_every_vote_shows_the_next_item_from_pictures_painted_ahead(qtbot, make_window, sample_db):
+    """The bundled AlpacaEval sample: instructions and outputs of every length and markup."""
+    from tiebreak.core.labelling.choices import candidates
+    from tiebreak.core.labelling.session import QueueSpec
+    from tiebreak.core.sample import open_database
+    from tiebreak.gui.context import AppContext
+
+    store = open_database(sample_db)
+    window = make_window(AppContext(store=store, db_path=sample_db))
+    screen = window.screen(0)
+    reference = "gpt4_1106_preview"
+    assert screen.start(QueueSpec("ada", reference, tuple(candidates(store, reference))))
+    ws = screen.workspace
+    ws.setFocus()
+    pairs = (ws.view.instruction, ws.view.left.pair, ws.view.right.pair)
+
+    def shown() -> int:
+        return sum(v.shown_ahead for p in pairs for v in p.views)
+
+    for _ in range(25):
+        qtbot.waitUntil(lambda: all(p.spare.ahead.ready for p in pairs))
+        before = shown()
+        qtbot.keyClick(ws, Qt.Key.Key_1)
+        qtbot.waitUntil(lambda b=before: shown() == b + 3)  # nothing moved: all three pictures fit
