@@ -284,6 +284,8 @@ def measure_presses(db: Path, ini: Path, presses: int) -> dict[str, float]:
                            [ws.view.stats.session_label]])  # fmt: skip
     times = []
     n0 = ws.session.queue.n_done
+    views = [v for pair in (ws.view.instruction, ws.view.left.pair, ws.view.right.pair) for v in pair.views]
+    pictures0 = sum(v.shown_ahead for v in views)
     for k in range(presses):
         before = paints.snapshot()
         start = time.perf_counter()
@@ -302,6 +304,8 @@ def measure_presses(db: Path, ini: Path, presses: int) -> dict[str, float]:
         "press_p99_ms": times[min(len(times) - 1, int(0.99 * len(times)))],
         "press_max_ms": times[-1],
         "stats_load_s": stats_load,
+        # documents shown from pictures painted in idle time (3 per press when the prefetch was ready)
+        "pictures_shown_share": (sum(v.shown_ahead for v in views) - pictures0) / (3 * presses),
         "rss_mb": rss_mb(),
     }
     window.close()
@@ -325,7 +329,16 @@ def measure_sample_presses(folder: Path, presses: int = 300) -> dict[str, float]
         store.close()
     Settings(ini).set_last_spec(spec, database_key(db))
     result = measure_presses(db, ini, presses)
-    return {"sample_press_p50_ms": result["press_p50_ms"], "sample_press_p99_ms": result["press_p99_ms"]}
+    return {"sample_press_p50_ms": result["press_p50_ms"], "sample_press_p99_ms": result["press_p99_ms"],
+            "sample_pictures_shown_share": result["pictures_shown_share"]}
+
+
+def sample_presses_in_child() -> dict[str, float]:
+    """:func:`measure_sample_presses` in a fresh process (not beside the first measurement's window)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, __file__, "--sample-presses-child"], check=True, capture_output=True,
+                         text=True, env=env)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
@@ -337,7 +350,12 @@ def main() -> int:
     parser.add_argument("--cold-only", action="store_true", help="measure the start-up figures only")
     parser.add_argument("--visits-only", action="store_true", help="measure the first visits of the screens only")
     parser.add_argument("--visits-child", nargs=2, metavar=("DB", "INI"), help=argparse.SUPPRESS)
+    parser.add_argument("--sample-presses-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sample_presses_child:
+        with tempfile.TemporaryDirectory() as folder:
+            print(json.dumps(measure_sample_presses(Path(folder))))
+        return 0
     if args.cold_child:
         cold_child(args.cold_child[0], args.cold_child[1], float(args.cold_child[2]))
         return 0
@@ -373,7 +391,7 @@ def main() -> int:
                               "load_average_1m": os.getloadavg()[0]}))  # fmt: skip
             return 0
         presses = measure_presses(db, ini, args.presses)
-        presses.update(measure_sample_presses(Path(tmp)))
+        presses.update(sample_presses_in_child())
     figures = {"annotations": n, "presses": args.presses, **presses, **cold,
                "first_visit_shown_max_ms": worst, "first_visit_stall_max_ms": stall,
                "first_visits": _rounded(visits)}  # fmt: skip

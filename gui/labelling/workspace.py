@@ -131,7 +131,7 @@ class Workspace(QWidget):
         self.view.show_item(shown, raw=self._on("raw"), diff=self._on("diff"),
                             lengths=self._on("lengths"), colors=self._diff_colors())  # fmt: skip
         self.item_shown.emit(shown.pair.comparison_id)
-        self._prefetch_timer.start()
+        self._prefetch_timer.start(PREFETCH_DELAY_MS)
 
     def _prefetch(self) -> None:
         """In idle time, prepare what a vote will show next (never while holding or diffing)."""
@@ -139,7 +139,7 @@ class Workspace(QWidget):
             try:
                 upcoming = self.session.upcoming()
                 if upcoming is not None and not self.view.prefetch(upcoming, self._on("raw")):
-                    self._prefetch_timer.start()  # the instruction box grew: again once laid out
+                    self._prefetch_timer.start(0)  # the instruction box grew: again once laid out
                     return
                 current = self.session.current()
                 if current is not None and self.stats_feed is not None:
