@@ -104,20 +104,28 @@ def test_browse_request_from_another_screen_before_the_first_load_wins(file_stor
     assert screen.generator.currentText() == generator
 
 
-def test_dashboard_builds_its_plots_one_per_turn_after_the_screen(qtbot):
-    from PySide6.QtCore import QTimer
-
+def _reviewed_dashboard(qtbot):
+    """The sample with 40 reviewed spot-check items and a Human-vs-judge screen on it (not shown)."""
     from tests.support.reviews import JUDGE, simulate_reviews
     from tiebreak.core.review.audit import sample_audit
     from tiebreak.core.sample import open_database
-    from tiebreak.gui.dashboard import PLOTS, Dashboard
-    from tiebreak.gui.plots import ScatterPlot
+    from tiebreak.gui.dashboard import Dashboard
 
     store = open_database(None, sample=True)
     sample_audit(store, JUDGE, 40, "uniform", seed=3)
     simulate_reviews(store, 40)
     dash = Dashboard(AppContext(store=store, db_path=None))
     qtbot.addWidget(dash)
+    return store, dash
+
+
+def test_dashboard_builds_its_plots_one_per_turn_after_the_screen(qtbot):
+    from PySide6.QtCore import QTimer
+
+    from tiebreak.gui.dashboard import PLOTS
+    from tiebreak.gui.plots import ScatterPlot
+
+    store, dash = _reviewed_dashboard(qtbot)
     plots = [dash.panels[k] for k in PLOTS]
     assert not any(p.built for p in plots) and dash.build.busy  # the screen is up before any plot
     assert all(p.body.objectName() == "panelLoading" for p in plots)
@@ -143,17 +151,10 @@ def test_dashboard_builds_its_plots_one_per_turn_after_the_screen(qtbot):
 def test_a_snapshot_that_arrives_first_is_drawn_a_plot_per_turn_once_the_plots_are_built(qtbot):
     from PySide6.QtCore import QTimer
 
-    from tests.support.reviews import JUDGE, simulate_reviews
-    from tiebreak.core.review.audit import sample_audit
     from tiebreak.core.review.dashboard import read_labels, summarise
-    from tiebreak.core.sample import open_database
-    from tiebreak.gui.dashboard import PLOTS, Dashboard
+    from tiebreak.gui.dashboard import PLOTS
 
-    store = open_database(None, sample=True)
-    sample_audit(store, JUDGE, 40, "uniform", seed=3)
-    simulate_reviews(store, 40)
-    dash = Dashboard(AppContext(store=store, db_path=None))
-    qtbot.addWidget(dash)
+    store, dash = _reviewed_dashboard(qtbot)
     log: list[str] = []
     dash.build.step_done.connect(lambda name: (log.append(name), QTimer.singleShot(0, lambda: log.append("turn"))))
     judge, humans = dash.judge.currentText(), dash.humans.currentText()
@@ -266,16 +267,9 @@ def test_a_plots_right_click_menu_is_built_when_first_asked_for(qtbot):
 
 
 def test_the_dashboard_computes_only_after_its_plots_are_built(qtbot):
-    from tests.support.reviews import JUDGE, simulate_reviews
-    from tiebreak.core.review.audit import sample_audit
-    from tiebreak.core.sample import open_database
-    from tiebreak.gui.dashboard import PLOTS, Dashboard
+    from tiebreak.gui.dashboard import PLOTS
 
-    store = open_database(None, sample=True)
-    sample_audit(store, JUDGE, 40, "uniform", seed=3)
-    simulate_reviews(store, 40)
-    dash = Dashboard(AppContext(store=store, db_path=None))
-    qtbot.addWidget(dash)
+    store, dash = _reviewed_dashboard(qtbot)
     seen: list[tuple[str, int]] = []
     dash.build.step_done.connect(lambda name: seen.append((name, dash.runner.started)))
     dash.resize(1200, 800)
