@@ -16,6 +16,7 @@ from tiebreak.gui import settings as app_settings
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.main_window import MainWindow
 from tiebreak.gui.reporter import ErrorReporter
+from tiebreak.gui.screen_loader import tune_collector
 
 SCREENSHOT_DELAY_MS = 1200
 #: The app's icon (also referenced by resources/tiebreak.desktop).
@@ -33,6 +34,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("tiebreak")
     app.setDesktopFileName("tiebreak")  # resources/tiebreak.desktop
     app.setWindowIcon(app_icon())
+    tune_collector()  # no automatic garbage collection inside a key press
     return app
 
 

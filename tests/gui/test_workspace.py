@@ -348,3 +348,28 @@ def test_on_real_outputs_every_vote_shows_the_next_item_from_pictures_painted_ah
         before = shown()
         qtbot.keyClick(ws, Qt.Key.Key_1)
         qtbot.waitUntil(lambda b=before: shown() == b + 3)  # nothing moved: all three pictures fit
+
+
+def test_at_the_apps_collector_threshold_a_key_press_runs_no_automatic_collection(workspace, qtbot):
+    import gc
+
+    from tiebreak.gui.screen_loader import tune_collector
+
+    view, seen = workspace.view, []
+    thresholds = gc.get_threshold()
+
+    def press() -> list[int]:
+        qtbot.waitUntil(lambda: view._prefetched is not None)  # idle time over: young generations collected
+        seen.clear()
+        qtbot.keyClick(workspace, Qt.Key.Key_1)
+        return list(seen)
+
+    gc.callbacks.append(lambda phase, info: seen.append(info["generation"]) if phase == "start" else None)
+    try:
+        gc.set_threshold(10, 10, 10)  # a press allocates more than this (with 50 models, more than Python's 700)
+        assert press() != []
+        tune_collector()  # what make_application sets
+        assert [press() for _ in range(5)] == [[]] * 5
+    finally:
+        gc.callbacks.pop()
+        gc.set_threshold(*thresholds)
