@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
 from tiebreak.core.cli.leaderboard_text import render_records
+from tiebreak.core.metrics.lc_refresh import DEFAULT_MIN_MODELS
 
 if TYPE_CHECKING:  # heavy imports (scipy.stats, the store) happen in run(): `tiebreak --help` is fast
     import pandas as pd
@@ -58,7 +59,7 @@ def add_lc_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument("--lc-annotator", metavar="NAME", help="annotator the LC weights belong to (default: from the path)")
     p.add_argument("--lc-baseline", metavar="NAME", help="baseline of the LC weights (default: from the path)")
-    p.add_argument("--min-models", type=int, default=3, help="models needed to estimate difficulty")
+    p.add_argument("--min-models", type=int, default=DEFAULT_MIN_MODELS, help="models needed to estimate difficulty")
 
 
 def options(args: argparse.Namespace) -> BoardOptions:
