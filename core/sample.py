@@ -11,9 +11,12 @@ from tiebreak.core.store import INTERACTIVE_BUSY_TIMEOUT_MS, Store, StoreError
 if TYPE_CHECKING:  # the readers and the importer load with the sample only: opening a database is light
     from tiebreak.core.formats.importer import ImportReport
 
-__all__ = ["SAMPLE_FILE", "create_database", "load_sample", "open_database", "open_interactive", "sample_file"]
+__all__ = ["CHECKPOINT_WAL_BYTES", "SAMPLE_FILE", "checkpoint_due", "create_database", "load_sample", "open_database", "open_interactive", "sample_file"]
 
 SAMPLE_FILE = ("sample", "annotations.json.gz")
+#: An interactive connection's write-ahead log is copied into the database (off the GUI thread)
+#: once it passes this size: SQLite's own auto-checkpoint point (1,000 pages of 4 KiB).
+CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024
 
 
 def sample_file() -> Path:
@@ -80,8 +83,9 @@ def open_interactive(store: Store) -> Store:
     after ``INTERACTIVE_BUSY_TIMEOUT_MS`` when another program (an import, a merge) holds the
     write lock, so a key press never freezes the window; the caller keeps the operation and
     retries; it leaves checkpoints to the other connections (a commit after a big import would
-    otherwise copy the import's whole log on the GUI thread). An in-memory database has no other
-    writer: ``store`` itself is returned.
+    otherwise copy the import's whole log on the GUI thread): the app copies the log on another
+    connection, off the GUI thread, when :func:`checkpoint_due` says so. An in-memory database has
+    no other writer: ``store`` itself is returned.
 
     Parameters
     ----------
@@ -96,6 +100,16 @@ def open_interactive(store: Store) -> Store:
     if store.path is None:
         return store
     return Store(store.path, check=False, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS, checkpoint=False)
+
+
+def checkpoint_due(store: Store) -> bool:
+    """True when ``store``'s write-ahead log has grown past :data:`CHECKPOINT_WAL_BYTES`.
+
+    The interactive connection never checkpoints (see :func:`open_interactive`): without a
+    checkpoint on another connection a long labelling session grows the log by about 35 KB a
+    label (10,000 labels: about 350 MB) until the app closes.
+    """
+    return store.wal_bytes() >= CHECKPOINT_WAL_BYTES
 
 
 def create_database(path: str | Path) -> Store:

@@ -10,6 +10,7 @@ from tiebreak.core.labelling.session import DatabaseBusy
 from tiebreak.core.review.export import reviewed_items, write_export
 from tiebreak.core.review.session import ReviewSession
 from tiebreak.core.sample import open_interactive
+from tiebreak.gui.checkpoints import Checkpointer
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.actions import ShownOnly
 from tiebreak.gui.review_form import ReviewForm
@@ -37,6 +38,7 @@ class ReviewScreen(QStackedWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.store = None  # the review connection: its writes never wait long (open_interactive)
+        self.checkpointer = Checkpointer(self)  # ... and never checkpoint: its log is copied in the background
         self.form = ReviewForm(ctx)
         self._workspace: ReviewWorkspace | None = None  # built when first needed (Start review)
         self.setup_page = QScrollArea()  # the setup scrolls: a small window still fits the workspace
@@ -61,6 +63,7 @@ class ReviewScreen(QStackedWidget):
         """The blind-review workspace (page 1), built on first use: the first visit shows the setup alone."""
         if self._workspace is None:
             self._workspace = ReviewWorkspace(self.ctx)
+            self._workspace.changed.connect(self.checkpointer.wrote)
             self.addWidget(self._workspace)
             self.menu_actions_added.emit(self._review_actions())
         return self._workspace
@@ -91,6 +94,7 @@ class ReviewScreen(QStackedWidget):
         if not name:
             raise ValueError("Enter your name as reviewer first.")
         self.store = self.store or open_interactive(self.ctx.store)  # a busy database: the vote is held
+        self.checkpointer.watch(self.store)
         try:
             session = ReviewSession.open_review(self.store, name, self.form.judge.currentText(),
                                                 audit_group=self.form.audit.currentText() or None,

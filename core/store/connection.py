@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import weakref
@@ -177,8 +178,10 @@ class Store:
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            if not self._checkpoint:
+            if not self._checkpoint:  # another connection copies the log (Store.checkpoint)
                 conn.execute("PRAGMA wal_autocheckpoint = 0")
+                # when the log starts again after such a copy, cut the file: its size is what it holds
+                conn.execute("PRAGMA journal_size_limit = 0")
         generation = schema_generation()
         if not state.stamped or state.user_version != generation or migrations.pending(conn):
             conn.raw("BEGIN IMMEDIATE")
@@ -284,6 +287,31 @@ class Store:
         """Close the connection."""
         self._unregister()  # runs once
         self.conn.close()
+
+    def wal_bytes(self) -> int:
+        """Size of the write-ahead log file in bytes (0 in memory or when there is none)."""
+        if self.path is None:
+            return 0
+        try:
+            return os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return 0
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy the write-ahead log into the database without waiting for anyone (``PASSIVE``).
+
+        Writers go on meanwhile; frames that a reader still needs stay in the log for the next
+        checkpoint. Once all are copied the next write starts the log from its beginning again,
+        so it stops growing.
+
+        Returns
+        -------
+        tuple of int
+            Frames in the log, and how many of them are now in the database (both -1 in memory).
+        """
+        with self._lock:
+            _busy, frames, copied = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(frames), int(copied)
 
     def forget_cache(self) -> None:
         """Drop in-memory id caches (after a rolled-back transaction)."""

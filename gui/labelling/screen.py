@@ -16,6 +16,7 @@ from tiebreak.core.identity import database_id, pooled_statistics_shown
 from tiebreak.core.labelling.session import DatabaseBusy, LabellingSession, QueueSpec
 from tiebreak.core.sample import open_interactive
 from tiebreak.gui import settings as app_settings
+from tiebreak.gui.checkpoints import Checkpointer
 from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.start_form import StartForm
 from tiebreak.gui.labelling.stats_feed import StatsFeed, import_live_in_background
@@ -34,6 +35,8 @@ class LabellingScreen(QStackedWidget):
         self.form = StartForm(ctx.store)
         self.workspace = Workspace(ctx)
         self.store = None  # the labelling connection: its writes never wait long (open_interactive)
+        self.checkpointer = Checkpointer(self)  # ... and never checkpoint: its log is copied in the background
+        self.workspace.changed.connect(self.checkpointer.wrote)
         self.addWidget(self.form)
         self.addWidget(self.workspace)
         self.form.start_requested.connect(self.start)
@@ -60,6 +63,7 @@ class LabellingScreen(QStackedWidget):
         """Open the annotator's session and show the workspace; errors go to the status bar."""
         try:
             self.store = self.store or open_interactive(self.ctx.store)
+            self.checkpointer.watch(self.store)
             session = LabellingSession.open(self.store, spec)
         except Exception as exc:  # noqa: BLE001 (shown, never a crash)
             reason = ("the database is busy (another program is writing, e.g. an import): press Enter "

@@ -103,3 +103,16 @@ def test_start_during_a_write_points_to_the_button(busy_review, qtbot):
     lock.release()
     screen.form.start_button.click()
     assert screen.currentWidget() is screen.workspace and screen.workspace.session is not None
+
+
+def test_review_decisions_have_their_log_copied_in_the_background(busy_review, qtbot, monkeypatch):
+    from tiebreak.core import sample
+
+    monkeypatch.setattr(sample, "CHECKPOINT_WAL_BYTES", 1)  # any log is over the size
+    screen, _lock, _messages = busy_review
+    ws = _start(screen)
+    assert screen.checkpointer.store is screen.store  # the review connection never checkpoints itself
+    qtbot.keyClick(ws, Qt.Key.Key_1)  # blind vote: a change written
+    qtbot.waitUntil(lambda: screen.checkpointer.copies == 1, timeout=5000)
+    frames, copied = screen.checkpointer.last
+    assert copied == frames > 0

@@ -1,0 +1,70 @@
+"""Keep a GUI connection's write-ahead log short: copy it into the database off the GUI thread."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+
+from tiebreak.core.sample import checkpoint_due
+from tiebreak.gui.store_job import JobRunner
+
+log = logging.getLogger("tiebreak.checkpoint")
+
+#: After a write, wait this long before looking at the log (a burst of votes costs one look).
+IDLE_MS = 1000
+
+
+def _checkpoint(store: Any) -> tuple[int, int]:
+    return store.checkpoint()
+
+
+class Checkpointer(QObject):
+    """Watches one interactive connection (``open_interactive``, which never checkpoints).
+
+    ``wrote()`` after each change; a second later, if the log has passed
+    ``CHECKPOINT_WAL_BYTES``, a store job on its own connection copies it (``PASSIVE``: the next
+    vote never waits for it). Without this a long session grows the log about 35 KB a label until
+    the app closes. ``copies`` counts the finished checkpoints (tests, benchmarks).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store: Any = None
+        self.runner: JobRunner | None = None
+        self.copies = 0
+        self.last: tuple[int, int] | None = None  # (frames in the log, frames copied) of the last one
+        self._timer = QTimer(self, singleShot=True, interval=IDLE_MS)
+        self._timer.timeout.connect(self.run_if_due)
+
+    @property
+    def busy(self) -> bool:
+        """A checkpoint is running (benchmarks and tests wait for it)."""
+        return self.runner is not None and self.runner.busy
+
+    def watch(self, store: Any) -> None:
+        """Look after ``store``'s log (a file database; in memory there is none)."""
+        if store is self.store:
+            return
+        self.store = store
+        self.runner = JobRunner(store, store.path, self) if store is not None and store.path is not None else None
+
+    def wrote(self, *_args: object) -> None:
+        """A change was written: look at the log once the app is idle for a moment."""
+        if self.runner is not None and not self._timer.isActive():
+            self._timer.start()
+
+    def run_if_due(self) -> bool:
+        """Start a checkpoint when the log is over the size and none runs; True when started."""
+        if self.runner is None or self.runner.busy or not checkpoint_due(self.store):
+            return False
+        self.runner.run(_checkpoint, self._done, self._failed)
+        return True
+
+    def _done(self, result: tuple[int, int]) -> None:
+        self.copies, self.last = self.copies + 1, result
+        log.info("write-ahead log copied: %d of %d frames", result[1], result[0])
+
+    def _failed(self, message: str) -> None:  # harmless: the log stays and the next one retries
+        log.warning("write-ahead log not copied: %s", message)

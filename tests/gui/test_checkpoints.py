@@ -1,0 +1,107 @@
+"""The labelling connection never checkpoints; the app copies its write-ahead log off the GUI thread.
+
+Real SQLite files and real key presses: without the copy the log grows with every label until
+the app closes (about 35 KB a label); with it, the log is copied once it passes the size and the
+next votes reuse it from its start. No vote is lost on the way.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.gui._data import fill_store
+from tests.gui.conftest import SPEC
+from tiebreak.core import sample
+from tiebreak.core.sample import checkpoint_due, open_interactive
+from tiebreak.core.store import Store
+from tiebreak.gui.context import AppContext
+
+SMALL_LOG = 64 * 1024  # a few labels' worth (the app's size is 4 MiB)
+
+
+@pytest.fixture
+def small_log(monkeypatch):
+    monkeypatch.setattr(sample, "CHECKPOINT_WAL_BYTES", SMALL_LOG)
+
+
+def labels(path):
+    other = Store(path)
+    try:
+        return other.conn.execute("SELECT comparison_id, raw_choice FROM annotations WHERE source = 'label'"
+                                  " AND retracted_at IS NULL ORDER BY id").fetchall()  # fmt: skip
+    finally:
+        other.close()
+
+
+def test_store_checkpoint_copies_the_log_and_the_next_write_reuses_it(tmp_path):
+    path = tmp_path / "ck.tiebreak"
+    base = Store(path, create=True)
+    fill_store(base, n_instructions=6)
+    writer = open_interactive(base)  # never checkpoints by itself
+    before = writer.wal_bytes()
+    with writer.transaction() as tx:
+        for i in range(50):
+            tx.annotator_id(f"annotator-{i}", "human")
+    grown = writer.wal_bytes()
+    assert grown > before
+    frames, copied = Store(path).checkpoint()  # another connection, as the app's job does
+    assert frames > 0 and copied == frames
+    with writer.transaction() as tx:
+        tx.annotator_id("after-the-copy", "human")
+    assert writer.wal_bytes() < grown  # the log started again from its beginning (and its file was cut)
+    assert Store(memory=True).wal_bytes() == 0 and Store(memory=True).checkpoint() == (-1, -1)
+
+
+def test_checkpoint_due_follows_the_log_size(tmp_path, small_log):
+    path = tmp_path / "due.tiebreak"
+    store = Store(path, create=True)
+    fill_store(store, n_instructions=8)
+    store.checkpoint()
+    interactive = open_interactive(store)
+    with interactive.transaction() as tx:
+        tx.annotator_id("first", "human")  # the log starts again from its beginning
+    assert not checkpoint_due(interactive)
+    for i in range(1000):
+        with interactive.transaction() as tx:
+            tx.annotator_id(f"a{i}", "human")
+        if interactive.wal_bytes() >= SMALL_LOG:
+            break
+    assert checkpoint_due(interactive)
+
+
+def test_a_labelling_session_keeps_its_log_short_and_loses_no_vote(tmp_path, make_window, qtbot, small_log):
+    path = tmp_path / "session.tiebreak"
+    store = Store(path, create=True)
+    fill_store(store, n_instructions=24)
+    window = make_window(AppContext(store=store, db_path=path))
+    screen = window.screen(0)
+    assert screen.start(SPEC)
+    ws, checkpointer = screen.workspace, screen.checkpointer
+    assert checkpointer.store is screen.store and screen.store is not store
+    ws.setFocus()
+    voted = []
+    high_water = []
+    for round_ in range(3):
+        for _ in range(12):
+            voted.append(ws.session.current().pair.comparison_id)
+            qtbot.keyClick(ws, Qt.Key.Key_Left)
+        high_water.append(screen.store.wal_bytes())
+        assert high_water[-1] >= SMALL_LOG  # 12 labels: well over the (test's) size
+        qtbot.waitUntil(lambda r=round_: checkpointer.copies == r + 1, timeout=5000)  # in the background
+        frames, copied = checkpointer.last
+        assert copied == frames > 0
+    # the log was reused from its start after each copy instead of growing by 12 labels each time
+    assert high_water[2] <= high_water[0] * 1.2
+    assert [cid for cid, _ in labels(path)] == voted
+    assert ws.session.queue.n_done == len(voted)
+
+
+def test_no_copy_when_the_log_is_small_or_the_database_in_memory(ctx, make_window, qtbot):
+    window = make_window(ctx)  # in memory: no log, no runner
+    screen = window.screen(0)
+    assert screen.start(SPEC)
+    assert screen.checkpointer.runner is None and not screen.checkpointer.run_if_due()
+    qtbot.keyClick(screen.workspace, Qt.Key.Key_Left)
+    qtbot.wait(50)
+    assert screen.checkpointer.copies == 0 and not screen.checkpointer.busy
