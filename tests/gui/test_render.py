@@ -154,8 +154,10 @@ def test_a_document_painted_ahead_shows_exactly_what_a_paint_would(qtbot, raw):
     view = pair.spare
     pair.show_prepared(doc)
     assert pair.view is view
+    assert view.viewport().testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the picture covers it all
     first = view.viewport().grab().toImage()  # this paint shows the picture painted ahead ...
     assert view.shown_ahead == 1
+    assert not view.viewport().testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # later paints fill
     second = view.viewport().grab().toImage()  # ... and this one paints the document
     assert view.shown_ahead == 1
     assert first == second
@@ -187,5 +189,7 @@ def test_a_picture_painted_ahead_is_not_shown_after_a_scroll_a_resize_or_an_edit
         qtbot.waitUntil(lambda v=view: v.verticalScrollBar().maximum() > 40)  # the text is taller than the view
         change(view)
         before = view.shown_ahead
-        view.viewport().grab()
-        assert view.shown_ahead == before  # painted afresh: the picture was stale
+        stale = view.viewport().grab().toImage()
+        assert view.shown_ahead == before  # painted afresh: the picture was stale ...
+        assert not view.viewport().testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        assert stale == view.viewport().grab().toImage()  # ... on its background, as any later paint
