@@ -245,7 +245,10 @@ class Workspace(QWidget):
         """Refresh the views from one Change (also called by undo/redo)."""
         self.holding = self.mode.render(change, self)
         self.view.set_reveal(describe(change, held=self.holding is change))
-        self.view.rationale.setVisible(self.holding is None)  # a held item was voted: no rationale to type
+        if self.view.rationale.isHidden() != (self.holding is not None):  # a held item: no rationale to type
+            # only on a change: setVisible(True) on a widget never shown explicitly lays out and
+            # repaints the whole window (the first vote of every session took 14 ms for it)
+            self.view.rationale.setVisible(self.holding is None)
         if self.holding is not None:
             self.view.reveal_names(self.holding.shown, self._on("lengths"))
         elif change.kind != "flag":

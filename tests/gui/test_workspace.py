@@ -373,3 +373,24 @@ def test_at_the_apps_collector_threshold_a_key_press_runs_no_automatic_collectio
     finally:
         gc.callbacks.pop()
         gc.set_threshold(*thresholds)
+
+
+def test_the_first_vote_of_a_session_does_not_show_the_rationale_box_again(workspace, qtbot):
+    from PySide6.QtCore import QEvent, QObject
+
+    box = workspace.view.rationale
+    assert box.isVisible()
+    events = []
+
+    class Shows(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802
+            if event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
+                events.append(event.type())
+            return False
+
+    spy = Shows()
+    box.installEventFilter(spy)
+    workspace.setFocus()
+    qtbot.keyClick(workspace, Qt.Key.Key_Left)  # a Show here laid out and repainted the whole window
+    qtbot.keyClick(workspace, Qt.Key.Key_Right)
+    assert events == [] and box.isVisible()
