@@ -12,7 +12,8 @@ from tiebreak.gui.store_job import JobRunner
 
 log = logging.getLogger("tiebreak.checkpoint")
 
-#: After a write, wait this long before looking at the log (a burst of votes costs one look).
+#: The log is copied once no change was written for this long (a person reads between votes; a
+#: copy beside a key press made the press wait).
 IDLE_MS = 1000
 
 
@@ -23,10 +24,11 @@ def _checkpoint(store: Any) -> tuple[int, int]:
 class Checkpointer(QObject):
     """Watches one interactive connection (``open_interactive``, which never checkpoints).
 
-    ``wrote()`` after each change; a second later, if the log has passed
-    ``CHECKPOINT_WAL_BYTES``, a store job on its own connection copies it (``PASSIVE``: the next
-    vote never waits for it). Without this a long session grows the log about 35 KB a label until
-    the app closes. ``copies`` counts the finished checkpoints (tests, benchmarks).
+    ``wrote()`` after each change. Once no change came for ``IDLE_MS``, if the log has passed
+    ``CHECKPOINT_WAL_BYTES``, a store job on its own connection copies it (``PASSIVE``: writes go
+    on meanwhile); a log past ``CHECKPOINT_BUSY_WAL_BYTES`` is copied at once. Without this a long
+    session grows the log about 35 KB a label until the app closes. ``copies`` counts the
+    finished checkpoints (tests, benchmarks).
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -51,13 +53,13 @@ class Checkpointer(QObject):
         self.runner = JobRunner(store, store.path, self) if store is not None and store.path is not None else None
 
     def wrote(self, *_args: object) -> None:
-        """A change was written: look at the log once the app is idle for a moment."""
-        if self.runner is not None and not self._timer.isActive():
-            self._timer.start()
+        """A change was written: look at the log once the user pauses (at once when it is huge)."""
+        if self.runner is not None and not self.run_if_due(idle=False):
+            self._timer.start()  # (again): the pause starts now
 
-    def run_if_due(self) -> bool:
+    def run_if_due(self, idle: bool = True) -> bool:
         """Start a checkpoint when the log is over the size and none runs; True when started."""
-        if self.runner is None or self.runner.busy or not checkpoint_due(self.store):
+        if self.runner is None or self.runner.busy or not checkpoint_due(self.store, idle=idle):
             return False
         self.runner.run(_checkpoint, self._done, self._failed)
         return True

@@ -61,13 +61,14 @@ def test_checkpoint_due_follows_the_log_size(tmp_path, small_log):
     interactive = open_interactive(store)
     with interactive.transaction() as tx:
         tx.annotator_id("first", "human")  # the log starts again from its beginning
-    assert not checkpoint_due(interactive)
+    assert not checkpoint_due(interactive, idle=True)
     for i in range(1000):
         with interactive.transaction() as tx:
             tx.annotator_id(f"a{i}", "human")
         if interactive.wal_bytes() >= SMALL_LOG:
             break
-    assert checkpoint_due(interactive)
+    assert checkpoint_due(interactive, idle=True)
+    assert not checkpoint_due(interactive, idle=False)  # while votes come: only a huge log
 
 
 def test_a_labelling_session_keeps_its_log_short_and_loses_no_vote(tmp_path, make_window, qtbot, small_log):
@@ -95,6 +96,27 @@ def test_a_labelling_session_keeps_its_log_short_and_loses_no_vote(tmp_path, mak
     assert high_water[2] <= high_water[0] * 1.2
     assert [cid for cid, _ in labels(path)] == voted
     assert ws.session.queue.n_done == len(voted)
+
+
+def test_while_votes_keep_coming_only_a_huge_log_is_copied(tmp_path, make_window, qtbot, small_log, monkeypatch):
+    path = tmp_path / "busy.tiebreak"
+    store = Store(path, create=True)
+    fill_store(store, n_instructions=24)
+    window = make_window(AppContext(store=store, db_path=path))
+    screen = window.screen(0)
+    assert screen.start(SPEC)
+    ws, checkpointer = screen.workspace, screen.checkpointer
+    checkpointer._timer.setInterval(60_000)  # the user never pauses in this test
+    ws.setFocus()
+    for _ in range(12):
+        qtbot.keyClick(ws, Qt.Key.Key_Left)
+    assert screen.store.wal_bytes() >= SMALL_LOG
+    qtbot.wait(300)
+    assert checkpointer.copies == 0 and not checkpointer.busy  # over the idle size: waits for a pause
+    monkeypatch.setattr(sample, "CHECKPOINT_BUSY_WAL_BYTES", SMALL_LOG)
+    qtbot.keyClick(ws, Qt.Key.Key_Left)  # over the busy size too: copied at once, pause or not
+    qtbot.waitUntil(lambda: checkpointer.copies == 1, timeout=5000)
+    assert len(labels(path)) == 13
 
 
 def test_no_copy_when_the_log_is_small_or_the_database_in_memory(ctx, make_window, qtbot):
