@@ -180,7 +180,12 @@ class StatsPanel(QWidget):
 
     def show_stats(self, wins: Iterable[WinRateLine], agreement: Iterable[AgreementLine]) -> None:
         """Fill the win-rate and agreement tables (only lines that changed are formatted and set)."""
-        self._lines[0] = _fill(self.win_table, list(wins), self._lines[0], _win_cells)
+        wins = list(wins)
+        if len(wins) != len(self._lines[0]):  # new lines: one group only? then its column says nothing
+            one_group = len({line.group for line in wins}) <= 1
+            if self.win_table.isColumnHidden(1) != one_group:  # (the names get its room in a narrow panel)
+                self.win_table.setColumnHidden(1, one_group)
+        self._lines[0] = _fill(self.win_table, wins, self._lines[0], _win_cells)
         agree = _fill(self.agree_table, list(agreement), self._lines[1], _agree_cells)
         self._lines[1] = agree
         self.status.setText("" if agree else "no judge verdicts on the items labelled by humans yet")

@@ -54,3 +54,20 @@ def test_an_update_sets_only_the_tooltips_that_change_and_keeps_the_others(qtbot
     renamed = WinRateLine.of("model_b", "humans", WinRateSums.of([2.0, 1.0, 2.0]).finalise())
     panel.show_snapshot(StatsSnapshot(3, (renamed,), (AgreementLine("gpt", 5, 0.6, 5),)))
     assert "model_b" in t.item(0, 0).toolTip()  # a changed tip is set again
+
+
+def test_the_group_column_shows_only_when_the_lines_come_from_several_groups(qtbot):
+    from tiebreak.gui.labelling.stats_panel import StatsPanel
+
+    panel = StatsPanel()
+    qtbot.addWidget(panel)
+    sums = WinRateSums.of([2.0, 1.0]).finalise()
+    agree = (AgreementLine("gpt", 4, 0.5, 4),)
+    panel.show_snapshot(StatsSnapshot(1, (WinRateLine.of("model_a", "humans", sums),), agree))
+    assert panel.win_table.isColumnHidden(1)  # one group: the column would repeat it on every line
+    panel.show_snapshot(StatsSnapshot(2, (WinRateLine.of("model_a", "humans", sums),
+                                          WinRateLine.of("model_a", "crowd-1", sums)), agree))  # fmt: skip
+    assert not panel.win_table.isColumnHidden(1) and panel.win_table.item(1, 1).text() == "crowd-1"
+    panel.show_unavailable("hidden")
+    panel.show_snapshot(StatsSnapshot(3, (WinRateLine.of("model_b", "humans", sums),), agree))
+    assert panel.win_table.isColumnHidden(1)
