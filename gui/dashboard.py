@@ -140,8 +140,10 @@ class Dashboard(QWidget):
         for panel in self.panels.values():
             panel.setMinimumHeight(220)
         self.build = Slices(self)  # a plot each turn: the first visit never blocks on all three
-        for key, plot in PLOTS.items():
+        self._made: dict[str, ScatterPlot] = {}
+        for key, plot in PLOTS.items():  # built in one turn, put in place (and first painted) in the next
             self.build.add(key, partial(self._make_plot, key, plot))
+            self.build.add(f"place {key}", partial(self._place_plot, key))
         self._layout()
         self._timer = QTimer(self, singleShot=True, interval=250)
         self._timer.timeout.connect(self.refresh)
@@ -176,9 +178,11 @@ class Dashboard(QWidget):
         col.addWidget(self.scroll, 1)
 
     def _make_plot(self, key: str, plot: type[ScatterPlot]) -> None:
-        body = plot()
+        body = self._made[key] = plot()
         body.point_clicked.connect(self._clicked)
-        self.panels[key].set_body(body)
+
+    def _place_plot(self, key: str) -> None:
+        self.panels[key].set_body(self._made.pop(key))
 
     def reload_groups(self) -> None:
         """Fill the group pickers (keeps the current choice when it still exists)."""

@@ -137,9 +137,11 @@ def test_dashboard_builds_its_plots_one_per_turn_after_the_screen(qtbot):
 
     dash.build.step_done.connect(step_done)
     # not shown yet, so no snapshot can arrive and finish the plots early (a shown result does that)
-    qtbot.waitUntil(lambda: len(log) == 6)
-    assert log == ["confusion: 1 built", "event loop", "datasets: 2 built", "event loop",
-                   "calibration: 3 built", "event loop"]  # fmt: skip
+    qtbot.waitUntil(lambda: len(log) == 12)
+    # a plot is made in one turn and put in place (first painted) in the next: a turn held both
+    assert log == ["confusion: 0 built", "event loop", "place confusion: 1 built", "event loop",
+                   "datasets: 1 built", "event loop", "place datasets: 2 built", "event loop",
+                   "calibration: 2 built", "event loop", "place calibration: 3 built", "event loop"]  # fmt: skip
     dash.resize(1200, 800)
     dash.show()
     qtbot.waitUntil(lambda: dash.result is not None, timeout=10_000)
@@ -160,7 +162,7 @@ def test_a_snapshot_that_arrives_first_is_drawn_a_plot_per_turn_once_the_plots_a
     judge, humans = dash.judge.currentText(), dash.humans.currentText()
     dash._show(summarise(read_labels(store, judge, humans), judge, humans))  # as the runner delivers it
     assert dash.summary.rowCount() > 0 and dash.result is None  # the table at once; the plots wait
-    steps = [*PLOTS, *(f"draw {k}" for k in PLOTS), "shown"]
+    steps = [*(s for k in PLOTS for s in (k, f"place {k}")), *(f"draw {k}" for k in PLOTS), "shown"]
     qtbot.waitUntil(lambda: len(log) == 2 * len(steps), timeout=10_000)
     assert dash.result is not None and log == [x for step in steps for x in (step, "turn")]  # one step per event-loop turn
     assert sum(int(b.text) for b in dash.panels["confusion"].body.bars) == dash.result.n_overlap
@@ -276,5 +278,5 @@ def test_the_dashboard_computes_only_after_its_plots_are_built(qtbot):
     dash.show()  # shown while its plots are still being built (one per turn)
     qtbot.waitUntil(lambda: dash.result is not None, timeout=10_000)
     # the computation's thread and the plot building would share one interpreter: it waits for them
-    assert seen[:4] == [*((k, 0) for k in PLOTS), ("compute", 1)]
+    assert seen[:7] == [*((s, 0) for k in PLOTS for s in (k, f"place {k}")), ("compute", 1)]
     store.close()
