@@ -11,15 +11,15 @@ from tiebreak.core.store import INTERACTIVE_BUSY_TIMEOUT_MS, Store, StoreError
 if TYPE_CHECKING:  # the readers and the importer load with the sample only: opening a database is light
     from tiebreak.core.formats.importer import ImportReport
 
-__all__ = ["CHECKPOINT_BUSY_WAL_BYTES", "CHECKPOINT_WAL_BYTES", "SAMPLE_FILE", "checkpoint_due", "create_database", "load_sample", "open_database", "open_interactive", "sample_file"]
+__all__ = ["CHECKPOINT_BUSY_CHANGES", "CHECKPOINT_CHANGES", "SAMPLE_FILE", "checkpoint_due", "create_database", "load_sample", "open_database", "open_interactive", "sample_file"]
 
 SAMPLE_FILE = ("sample", "annotations.json.gz")
 #: An interactive connection's write-ahead log is copied into the database (off the GUI thread)
-#: once it passes this size and the user pauses: SQLite's own auto-checkpoint point (1,000 pages
-#: of 4 KiB) ...
-CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024
-#: ... or once it passes this size even while votes keep coming (about 1,900 labels without a pause).
-CHECKPOINT_BUSY_WAL_BYTES = 64 * 1024 * 1024
+#: after this many changes once the user pauses: a label adds about 35 KB to the log, so about
+#: SQLite's own auto-checkpoint point (1,000 pages of 4 KiB) ...
+CHECKPOINT_CHANGES = 100
+#: ... or after this many even while changes keep coming without a pause (about 70 MB of log).
+CHECKPOINT_BUSY_CHANGES = 2000
 
 
 def sample_file() -> Path:
@@ -105,17 +105,18 @@ def open_interactive(store: Store) -> Store:
     return Store(store.path, check=False, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS, checkpoint=False)
 
 
-def checkpoint_due(store: Store, *, idle: bool) -> bool:
-    """True when ``store``'s write-ahead log should be copied into the database now.
+def checkpoint_due(changes: int, *, idle: bool) -> bool:
+    """True when an interactive connection's write-ahead log should be copied into the database now.
 
-    The interactive connection never checkpoints (see :func:`open_interactive`): without a
-    checkpoint on another connection a long labelling session grows the log by about 35 KB a
-    label (10,000 labels: about 350 MB) until the app closes. While the user is ``idle`` (between
-    votes) the log is copied from :data:`CHECKPOINT_WAL_BYTES`; while votes keep coming, only from
-    :data:`CHECKPOINT_BUSY_WAL_BYTES` (a copy running beside a key press made that press wait up
-    to 10 ms).
+    ``changes``: units of work committed on it since its log was last copied. The interactive
+    connection never checkpoints (see :func:`open_interactive`): without a copy on another
+    connection a long labelling session grows the log by about 35 KB a label (10,000 labels:
+    about 350 MB) until the app closes. While the user is ``idle`` (between votes) the log is
+    copied from :data:`CHECKPOINT_CHANGES`; while changes keep coming, only from
+    :data:`CHECKPOINT_BUSY_CHANGES` (a copy running beside a key press made that press wait up to
+    10 ms). Counted, not measured: the file keeps its size after a copy (SQLite reuses it).
     """
-    return store.wal_bytes() >= (CHECKPOINT_WAL_BYTES if idle else CHECKPOINT_BUSY_WAL_BYTES)
+    return changes >= (CHECKPOINT_CHANGES if idle else CHECKPOINT_BUSY_CHANGES)
 
 
 def create_database(path: str | Path) -> Store:

@@ -1,8 +1,8 @@
 """The labelling connection never checkpoints; the app copies its write-ahead log off the GUI thread.
 
 Real SQLite files and real key presses: without the copy the log grows with every label until
-the app closes (about 35 KB a label); with it, the log is copied once it passes the size and the
-next votes reuse it from its start. No vote is lost on the way.
+the app closes (about 35 KB a label); with it, the log is copied after enough changes and the
+next votes reuse the file from its start. No vote is lost on the way.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from tiebreak.core.sample import checkpoint_due, open_interactive
 from tiebreak.core.store import Store
 from tiebreak.gui.context import AppContext
 
-SMALL_LOG = 64 * 1024  # a few labels' worth (the app's size is 4 MiB)
+FEW = 5  # changes before a copy in these tests (the app's: 100)
 
 
 @pytest.fixture
 def small_log(monkeypatch):
-    monkeypatch.setattr(sample, "CHECKPOINT_WAL_BYTES", SMALL_LOG)
+    monkeypatch.setattr(sample, "CHECKPOINT_CHANGES", FEW)
 
 
 def labels(path):
@@ -49,26 +49,15 @@ def test_store_checkpoint_copies_the_log_and_the_next_write_reuses_it(tmp_path):
     assert frames > 0 and copied == frames
     with writer.transaction() as tx:
         tx.annotator_id("after-the-copy", "human")
-    assert writer.wal_bytes() < grown  # the log started again from its beginning (and its file was cut)
+    assert writer.wal_bytes() == grown  # the log started again from its beginning: the file did not grow
     assert Store(memory=True).wal_bytes() == 0 and Store(memory=True).checkpoint() == (-1, -1)
 
 
-def test_checkpoint_due_follows_the_log_size(tmp_path, small_log):
-    path = tmp_path / "due.tiebreak"
-    store = Store(path, create=True)
-    fill_store(store, n_instructions=8)
-    store.checkpoint()
-    interactive = open_interactive(store)
-    with interactive.transaction() as tx:
-        tx.annotator_id("first", "human")  # the log starts again from its beginning
-    assert not checkpoint_due(interactive, idle=True)
-    for i in range(1000):
-        with interactive.transaction() as tx:
-            tx.annotator_id(f"a{i}", "human")
-        if interactive.wal_bytes() >= SMALL_LOG:
-            break
-    assert checkpoint_due(interactive, idle=True)
-    assert not checkpoint_due(interactive, idle=False)  # while votes come: only a huge log
+def test_checkpoint_due_counts_changes_and_waits_for_a_pause_until_very_many():
+    assert not checkpoint_due(sample.CHECKPOINT_CHANGES - 1, idle=True)
+    assert checkpoint_due(sample.CHECKPOINT_CHANGES, idle=True)
+    assert not checkpoint_due(sample.CHECKPOINT_CHANGES, idle=False)  # while changes keep coming
+    assert checkpoint_due(sample.CHECKPOINT_BUSY_CHANGES, idle=False)
 
 
 def test_a_labelling_session_keeps_its_log_short_and_loses_no_vote(tmp_path, make_window, qtbot, small_log):
@@ -88,12 +77,12 @@ def test_a_labelling_session_keeps_its_log_short_and_loses_no_vote(tmp_path, mak
             voted.append(ws.session.current().pair.comparison_id)
             qtbot.keyClick(ws, Qt.Key.Key_Left)
         high_water.append(screen.store.wal_bytes())
-        assert high_water[-1] >= SMALL_LOG  # 12 labels: well over the (test's) size
-        qtbot.waitUntil(lambda r=round_: checkpointer.copies == r + 1, timeout=5000)  # in the background
+        qtbot.waitUntil(lambda r=round_: checkpointer.copies == r + 1, timeout=5000)  # in the background, after a pause
         frames, copied = checkpointer.last
         assert copied == frames > 0
-    # the log was reused from its start after each copy instead of growing by 12 labels each time
-    assert high_water[2] <= high_water[0] * 1.2
+    # the file was reused from its start after each copy instead of growing by 12 labels each time
+    assert high_water[0] > 0 and high_water[2] <= high_water[0] * 1.2
+    assert checkpointer.changes == 0
     assert [cid for cid, _ in labels(path)] == voted
     assert ws.session.queue.n_done == len(voted)
 
@@ -110,11 +99,10 @@ def test_while_votes_keep_coming_only_a_huge_log_is_copied(tmp_path, make_window
     ws.setFocus()
     for _ in range(12):
         qtbot.keyClick(ws, Qt.Key.Key_Left)
-    assert screen.store.wal_bytes() >= SMALL_LOG
     qtbot.wait(300)
-    assert checkpointer.copies == 0 and not checkpointer.busy  # over the idle size: waits for a pause
-    monkeypatch.setattr(sample, "CHECKPOINT_BUSY_WAL_BYTES", SMALL_LOG)
-    qtbot.keyClick(ws, Qt.Key.Key_Left)  # over the busy size too: copied at once, pause or not
+    assert checkpointer.changes == 12 and checkpointer.copies == 0 and not checkpointer.busy  # waits for a pause
+    monkeypatch.setattr(sample, "CHECKPOINT_BUSY_CHANGES", 13)
+    qtbot.keyClick(ws, Qt.Key.Key_Left)  # the 13th change: copied at once, pause or not
     qtbot.waitUntil(lambda: checkpointer.copies == 1, timeout=5000)
     assert len(labels(path)) == 13
 

@@ -108,7 +108,7 @@ def test_start_during_a_write_points_to_the_button(busy_review, qtbot):
 def test_review_decisions_have_their_log_copied_in_the_background(busy_review, qtbot, monkeypatch):
     from tiebreak.core import sample
 
-    monkeypatch.setattr(sample, "CHECKPOINT_WAL_BYTES", 1)  # any log is over the size
+    monkeypatch.setattr(sample, "CHECKPOINT_CHANGES", 1)  # one change is enough
     screen, _lock, _messages = busy_review
     ws = _start(screen)
     assert screen.checkpointer.store is screen.store  # the review connection never checkpoints itself
