@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tiebreak.core import cli
+from tiebreak.core.metrics import evaluator_table
 from tiebreak.core.text_safety import csv_frame
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 #: USD per hour for the humans' price when neither --hourly-rate nor stored prices are given.
-DEFAULT_HOURLY_RATE = 18.0
+DEFAULT_HOURLY_RATE = evaluator_table.DEFAULT_HOURLY_RATE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,109 +54,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def select_judges(store: Store, gold: str, judges: list[str] | None) -> list[str]:
-    """Validated judge names (default: every judge group); unknown names raise CliError."""
-    known = {g["group"]: g["kind"] for g in store.groups() if g["annotations"] > 0}
-    if gold not in known:
-        raise cli.CliError(f"unknown annotator group {gold!r} for --gold (known: {', '.join(sorted(known)) or 'none'})")
-    unknown = [j for j in judges or [] if j not in known]
-    if unknown:
-        raise cli.CliError(f"unknown annotator group(s) for --judge: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    if judges:
-        return [j for j in judges if j != gold]
-    return [g for g, kind in sorted(known.items()) if kind == "judge" and g != gold]
-
-
-def compute(
-    store: Store, gold: str, judges: list[str] | None, hourly_rate: float | None, n_gold: int | None = None, *,
-    exclude: list[str] | None = None, exclude_gold: bool = False, per_item: int | None = None,
-) -> pd.DataFrame:  # fmt: skip
-    """The judge-metrics table for the CLI selection (notes in ``.attrs['notes']``)."""
-    import numpy as np
-
-    from tiebreak.core.metrics.judge import judge_metrics
-
-    names, notes = select_judges(store, gold, judges), list[str]()
-    frame = select_labels(store, labels_frame(store, gold, names), gold, exclude, exclude_gold, per_item, notes)
-    gold_cids = set(frame.loc[frame["annotator"] == gold, "comparison_id"])
-    overlap = frame[frame["comparison_id"].isin(gold_cids)].groupby("annotator").size()
-    keep = [n for n in names if n in overlap.index]
-    if judges is None and len(keep) < len(names):
-        notes.append(f"judges without labels on the gold comparisons skipped: {', '.join(sorted(set(names) - set(keep)))}")
-    elif len(keep) < len(names):
-        missing = ", ".join(sorted(set(names) - set(keep)))
-        raise cli.CliError(f"judge(s) {missing} have no label on the comparisons of {gold!r}")
-    gold_price = frame.loc[frame["annotator"] == gold, "price_per_example"].astype(float)
-    if hourly_rate is None and gold_price.notna().any():
-        notes.append(f"{gold}: price = the stored price per example (--hourly-rate overrides)")
-    elif hourly_rate is None:
-        hourly_rate = DEFAULT_HOURLY_RATE
-        notes.append(f"{gold}: no stored price; price = measured seconds x {hourly_rate:g} USD/h")
-    table = judge_metrics(frame, gold, keep, hourly_rate=hourly_rate, n_gold=n_gold)
-    table.attrs["notes"] = notes + table.attrs.get("notes", [])
-    n_missing_time = int(np.isnan(frame.loc[frame["annotator"] == gold, "time_per_example"].astype(float)).sum())
-    if n_missing_time:
-        table.attrs["notes"].append(f"{gold}: {n_missing_time} label(s) without recorded seconds (not in price/time)")
-    return table
-
-
-def labels_frame(store: Store, gold: str, judges: list[str]) -> pd.DataFrame:
-    """The labels of the gold group and the judges, texts only on the gold's comparisons.
-
-    Equal to ``store.annotations_frame(groups=[gold, *judges])`` on every comparison the gold
-    group labelled; elsewhere (judge labels the metrics leave out, e.g. 170,000 leaderboard
-    verdicts) instruction and outputs are left empty instead of loading every text.
-    """
-    import pandas as pd
-
-    with store.snapshot():
-        gold_rows = store.annotations_frame(groups=[gold])
-        others = store.annotations_frame(groups=[j for j in judges if j != gold], with_texts=False) if judges else None
-    if others is None or others.empty:
-        return gold_rows
-    texts = gold_rows.drop_duplicates("comparison_id").set_index("comparison_id")[["instruction", "output_1", "output_2"]]
-    others = others.join(texts, on="comparison_id")
-    both = pd.concat([gold_rows, others[gold_rows.columns]], ignore_index=True)
-    return both.sort_values("annotation_id", kind="stable").reset_index(drop=True)
-
-
-def select_labels(
-    store: Store, frame: pd.DataFrame, gold: str, exclude: list[str] | None, exclude_gold: bool,
-    per_item: int | None, notes: list[str],
-) -> pd.DataFrame:  # fmt: skip
-    """Apply --exclude, --exclude-gold and --per-item; every label left out is counted in a note.
-
-    Without --per-item nothing is capped here (``--gold-labels N`` then keeps the first N labels in
-    AlpacaEval's numbering, as its Analyzer does); with it, the documented hash rule keeps N.
-    """
-    from tiebreak.core.crowd.selection import (
-        PER_ITEM_RULE,
-        drop_workers,
-        gold_comparisons,
-        keep_per_item,
-    )
-
-    names = cli.excluded(store, exclude)
-    before = len(frame)
-    frame = drop_workers(frame, names)
-    if names and before > len(frame):
-        notes.append(f"excluded worker(s) {', '.join(sorted(names))}: {before - len(frame)} label(s) left out")
-    if exclude_gold:
-        ids = gold_comparisons(store)
-        n_gold_rows = int(frame["comparison_id"].isin(ids).sum())
-        frame = frame[~frame["comparison_id"].isin(ids)]
-        notes.append(f"--exclude-gold: {n_gold_rows} label(s) on {len(ids)} gold item(s) left out")
-    if per_item is not None and per_item < 1:
-        raise cli.CliError(f"--per-item must be at least 1, got {per_item}")
-    counts = frame[frame["annotator"] == gold].groupby("comparison_id").size()
-    n = per_item or 0
-    if n and (counts > n).any():
-        frame, dropped = keep_per_item(frame, gold, n)
-        notes.append(f"{int((counts > n).sum())} comparison(s) have more than {n} labels of {gold}: {dropped} "
-                     f"label(s) not used here (rule: {PER_ITEM_RULE}); annotator quality uses all labels")  # fmt: skip
-    return frame
-
-
 def run(args: argparse.Namespace) -> int:
     """Print the judge metrics."""
     from tiebreak.core.metrics.agreement import TIE_RULE
@@ -166,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         raise cli.CliError(f"--hourly-rate must be a non-negative number, got {args.hourly_rate}")
     store = cli.open_store(args.db, create=args.create)
     try:
-        table = compute(store, args.gold, args.judges, args.hourly_rate, args.gold_labels, exclude=args.exclude,
+        table = evaluator_table.compute(store, args.gold, args.judges, args.hourly_rate, args.gold_labels, exclude=args.exclude,
                         exclude_gold=args.exclude_gold, per_item=args.per_item)
         versions = _versions(store, table, args.gold)
         if args.format == "csv":

@@ -75,7 +75,7 @@ def compute_boards(
     store: Store, *, gold: str | None = None, hourly_rate: float = 18.0, n_resamples: int = GUI_RESAMPLES,
     paired: bool = True,
 ) -> BoardsSnapshot:
-    """Compute both leaderboards with the CLI's own functions (``model_table``, ``cmd_agreement``), in one read transaction.
+    """Compute both leaderboards with the CLI's own functions (``model_table``, ``evaluator_table``), in one read transaction.
 
     LC and Wilson intervals come from the LC cache where it is current; what had to be fitted is
     stored in it after the read transaction (one short write, skipped when the database is busy
@@ -99,8 +99,7 @@ def compute_boards(
     -------
     BoardsSnapshot
     """
-    from tiebreak.core.cli import cmd_agreement
-    from tiebreak.core.metrics import model_table
+    from tiebreak.core.metrics import evaluator_table, model_table
 
     notes: list[str] = []
     with store.snapshot():
@@ -115,7 +114,7 @@ def compute_boards(
         evaluators = None
         if gold is not None:
             try:
-                evaluators = cmd_agreement.compute(store, gold, None, hourly_rate)
+                evaluators = evaluator_table.compute(store, gold, None, hourly_rate)
                 notes.extend(evaluators.attrs.get("notes", []))
             except TiebreakError as exc:
                 notes.append(f"evaluators: {exc}")

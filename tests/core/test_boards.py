@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from tests.support.boards_data import add_humans
-from tiebreak.core.cli import cmd_agreement, cmd_leaderboard
+from tiebreak.core.cli import cmd_leaderboard
 from tiebreak.core.formats.safe_write import OutputFileError
+from tiebreak.core.metrics import evaluator_table
 from tiebreak.core.metrics.boards import (
     compute_boards,
     default_gold,
@@ -35,7 +36,7 @@ def test_snapshot_matches_the_cli_tables(db):
         args = argparse.Namespace(annotator=None, reference=None, format="json", lc_weights=None,
                                   lc_difficulty=None, min_models=3, resamples=0)
         cli_models = cmd_leaderboard.compute(store, args, bootstrap=False)
-        cli_eval = cmd_agreement.compute(store, "humans", None, 18.0)
+        cli_eval = evaluator_table.compute(store, "humans", None, 18.0)
         frame = store.annotations_frame(with_texts=False)
     finally:
         store.close()

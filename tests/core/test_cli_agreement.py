@@ -147,7 +147,7 @@ def test_labels_outside_the_gold_do_not_change_the_table(
     tmp_path: Path, synthetic: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Texts are read only on the gold's comparisons: same table and notes as with every text loaded."""
-    from tiebreak.core.cli import cmd_agreement
+    from tiebreak.core.metrics import evaluator_table
 
     path = tmp_path / "t.sqlite"
     store = Store(path, create=True)
@@ -157,9 +157,9 @@ def test_labels_outside_the_gold_do_not_change_the_table(
     fill(store, judge)
     try:
         gold = synthetic.loc[synthetic["annotator_kind"] == "human", "annotator"].iloc[0]
-        lean = cmd_agreement.compute(store, gold, None, 18.0)
-        monkeypatch.setattr(cmd_agreement, "labels_frame", lambda s, g, names: s.annotations_frame(groups=[g, *names]))
-        full = cmd_agreement.compute(store, gold, None, 18.0)
+        lean = evaluator_table.compute(store, gold, None, 18.0)
+        monkeypatch.setattr(evaluator_table, "labels_frame", lambda s, g, names: s.annotations_frame(groups=[g, *names]))
+        full = evaluator_table.compute(store, gold, None, 18.0)
         pd.testing.assert_frame_equal(lean, full)
         assert lean.attrs["notes"] == full.attrs["notes"]
         assert any("outside the complete gold set" in n for n in lean.attrs["notes"])
