@@ -28,6 +28,8 @@ class TextStrip(QFrame):
     then repaints the whole window); this strip only calls ``update()``, which keeps a label
     press at a few small repaints. It fills its background (palette Window, or AlternateBase for
     a panel), so its parent is not painted again under it: place it on a plain background.
+    A one-line strip cuts a text too wide for it with "…" at the end (a side and its model name
+    come first) and shows the whole text as its tooltip; longer strips wrap.
     """
 
     def __init__(self, lines: int = 1, *, bold: bool = False, panel: bool = False,
@@ -83,8 +85,16 @@ class TextStrip(QFrame):
             painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
             painter.setPen(self.palette().color(self.foregroundRole()))
         rect = self.contentsRect().adjusted(4, 4, -4, -4)
-        flags = self._align | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
-        if self._text:
+        flags = self._align | Qt.AlignmentFlag.AlignVCenter
+        if self._lines > 1:
+            flags |= Qt.TextFlag.TextWordWrap
+        if self._text and self._lines == 1:
+            shown = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, rect.width())
+            tip = self._text if shown != self._text else ""
+            if self.toolTip() != tip:
+                self.setToolTip(tip)
+            painter.drawText(rect, flags, shown)
+        elif self._text:
             painter.drawText(rect, flags, self._text)
         elif self.placeholder:
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))

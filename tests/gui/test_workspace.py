@@ -394,3 +394,24 @@ def test_the_first_vote_of_a_session_does_not_show_the_rationale_box_again(works
     qtbot.keyClick(workspace, Qt.Key.Key_Left)  # a Show here laid out and repainted the whole window
     qtbot.keyClick(workspace, Qt.Key.Key_Right)
     assert events == [] and box.isVisible()
+
+
+def test_a_one_line_strip_cuts_a_long_text_at_the_end_and_shows_it_whole_as_its_tooltip(qtbot):
+    from tiebreak.gui.labelling.style import TextStrip
+
+    strip = TextStrip(1, bold=True)
+    qtbot.addWidget(strip)
+    strip.resize(220, strip.height())
+    strip.show()
+    qtbot.waitExposed(strip)
+    long = "Output 2  — FuseChat-Gemma-2-9B-Instruct (candidate)  [2,570 chars]"
+    strip.setText(long)
+    image = strip.grab().toImage()  # paints: one line, cut, never wrapped into two clipped lines
+    assert strip.toolTip() == long and strip.text() == long
+    background = image.pixelColor(2, 2)
+    inked = [y for y in range(image.height())
+             if any(image.pixelColor(x, y) != background for x in range(4, image.width() - 4))]  # fmt: skip
+    assert inked and inked[-1] - inked[0] <= strip.fontMetrics().height()  # the ink spans a single line
+    strip.setText("Left")
+    strip.grab()
+    assert strip.toolTip() == ""  # fits: no tooltip
