@@ -73,3 +73,21 @@ def workspace(ctx, make_window, qtbot):
     qtbot.waitUntil(lambda: ws.stats_feed is not None or "unavailable" in ws.view.stats.status.text())
     ws.setFocus()
     return ws
+
+
+@pytest.fixture
+def file_labelling(tmp_path, make_window):
+    """Factory: alice's session started on a new file database -> (path, window, labelling screen)."""
+    from tiebreak.core.store import Store
+    from tiebreak.gui.context import AppContext
+
+    def start(name: str = "labels.tiebreak", n_instructions: int = 4):
+        path = tmp_path / name
+        store = Store(path, create=True)
+        fill_store(store, n_instructions=n_instructions)
+        window = make_window(AppContext(store=store, db_path=path))
+        screen = window.screen(0)
+        assert screen.start(SPEC)
+        return path, window, screen
+
+    return start

@@ -13,11 +13,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from tests.core.test_session import FakeTime
-from tests.gui._data import fill_store
-from tests.gui.conftest import SPEC
 from tiebreak.core.labelling.session import ActiveClock
 from tiebreak.core.store import Store
-from tiebreak.gui.context import AppContext
 from tiebreak.gui.labelling.pending import BUSY_TEXT
 
 KEYS = {Qt.Key.Key_Left: ("left", 1.0), Qt.Key.Key_Right: ("right", 2.0), Qt.Key.Key_Down: ("tie_good", 1.5)}
@@ -46,15 +43,10 @@ class Lock:
 
 
 @pytest.fixture
-def busy_setup(tmp_path, make_window, qtbot):
+def busy_setup(file_labelling, qtbot):
     """(window, workspace, lock, fake time) over a file database; the fake clock drives active seconds."""
-    path = tmp_path / "shared.tiebreak"
-    store = Store(path, create=True)
-    fill_store(store, n_instructions=8)
-    window = make_window(AppContext(store=store, db_path=path))
-    screen = window.screen(0)
-    assert screen.start(SPEC)
-    assert screen.store is not store and screen.store.path == path  # its own, interactive connection
+    path, window, screen = file_labelling("shared.tiebreak", n_instructions=8)
+    assert screen.store is not screen.ctx.store and screen.store.path == path  # its own, interactive connection
     ws = screen.workspace
     t = FakeTime()
     ws.session.clock = ActiveClock(60, now=t)

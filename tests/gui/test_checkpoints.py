@@ -15,7 +15,6 @@ from tests.gui.conftest import SPEC
 from tiebreak.core import sample
 from tiebreak.core.sample import checkpoint_due, open_interactive
 from tiebreak.core.store import Store
-from tiebreak.gui.context import AppContext
 
 FEW = 5  # changes before a copy in these tests (the app's: 100)
 
@@ -32,6 +31,14 @@ def labels(path):
                                   " AND retracted_at IS NULL ORDER BY id").fetchall()  # fmt: skip
     finally:
         other.close()
+
+
+@pytest.fixture
+def file_session(file_labelling):
+    """(path, labelling screen, workspace, checkpointer): a session started on a file database."""
+    path, _window, screen = file_labelling("session.tiebreak", n_instructions=24)
+    screen.workspace.setFocus()
+    return path, screen, screen.workspace, screen.checkpointer
 
 
 def test_store_checkpoint_copies_the_log_and_the_next_write_reuses_it(tmp_path):
@@ -60,16 +67,9 @@ def test_checkpoint_due_counts_changes_and_waits_for_a_pause_until_very_many():
     assert checkpoint_due(sample.CHECKPOINT_BUSY_CHANGES, idle=False)
 
 
-def test_a_labelling_session_keeps_its_log_short_and_loses_no_vote(tmp_path, make_window, qtbot, small_log):
-    path = tmp_path / "session.tiebreak"
-    store = Store(path, create=True)
-    fill_store(store, n_instructions=24)
-    window = make_window(AppContext(store=store, db_path=path))
-    screen = window.screen(0)
-    assert screen.start(SPEC)
-    ws, checkpointer = screen.workspace, screen.checkpointer
-    assert checkpointer.store is screen.store and screen.store is not store
-    ws.setFocus()
+def test_a_labelling_session_keeps_its_log_short_and_loses_no_vote(file_session, qtbot, small_log):
+    path, screen, ws, checkpointer = file_session
+    assert checkpointer.store is screen.store and screen.store is not screen.ctx.store
     voted = []
     high_water = []
     for round_ in range(3):
@@ -87,16 +87,9 @@ def test_a_labelling_session_keeps_its_log_short_and_loses_no_vote(tmp_path, mak
     assert ws.session.queue.n_done == len(voted)
 
 
-def test_while_votes_keep_coming_only_a_huge_log_is_copied(tmp_path, make_window, qtbot, small_log, monkeypatch):
-    path = tmp_path / "busy.tiebreak"
-    store = Store(path, create=True)
-    fill_store(store, n_instructions=24)
-    window = make_window(AppContext(store=store, db_path=path))
-    screen = window.screen(0)
-    assert screen.start(SPEC)
-    ws, checkpointer = screen.workspace, screen.checkpointer
+def test_while_votes_keep_coming_only_a_huge_log_is_copied(file_session, qtbot, small_log, monkeypatch):
+    path, _screen, ws, checkpointer = file_session
     checkpointer._timer.setInterval(60_000)  # the user never pauses in this test
-    ws.setFocus()
     for _ in range(12):
         qtbot.keyClick(ws, Qt.Key.Key_Left)
     qtbot.wait(300)
