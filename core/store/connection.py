@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import weakref
@@ -287,15 +286,6 @@ class Store:
         """Close the connection."""
         self._unregister()  # runs once
         self.conn.close()
-
-    def wal_bytes(self) -> int:
-        """Size of the write-ahead log file in bytes (0 in memory or when there is none)."""
-        if self.path is None:
-            return 0
-        try:
-            return os.stat(f"{self.path}-wal").st_size
-        except OSError:
-            return 0
 
     def checkpoint(self) -> tuple[int, int]:
         """Copy the write-ahead log into the database without waiting for anyone (``PASSIVE``).

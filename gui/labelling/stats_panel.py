@@ -158,7 +158,7 @@ class StatsPanel(QWidget):
         self.agree_table = _Table(["judge", "n", define("agreement").label], [None, "88888", "100.0%"])
         self.agree_table.set_header_tips(["the judge group", tooltip("n_judge_labels"), tooltip("agreement")])
         self.session_label = TextStrip(6)  # 4 lines; room for wrapping in a narrow panel
-        self._lines: list[list] = [[], []]  # the lines shown in each table (None: unknown)
+        self._lines: list[list] = [[], []]  # the lines shown in each table
         self.status = plain_label("statistics: loading…")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
